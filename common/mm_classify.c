@@ -1,0 +1,327 @@
+#include "mm_classify.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mm_table.h"
+
+typedef struct rule_s {
+        const char *label;
+        mm_rx_t *rx;
+} rule_t;
+
+struct mm_classify_s {
+        mm_table_t *t_outcomes, *t_laws, *t_kle, *t_kommuner;
+        rule_t *outcomes;
+        size_t noutcomes;
+        mm_rx_t **laws;
+        size_t nlaws;
+        mm_rx_t *amount;
+};
+
+static const char *const labels[] = {
+    "none",     "noted",    "discussed", "postponed", "decided",
+    "referred", "approved", "approved_with_changes", "rejected", NULL};
+
+int mm_classify_outcome_rank(const char *label) {
+        for (int i = 0; labels[i]; i++)
+                if (!strcmp(labels[i], label))
+                        return i;
+        return -1;
+}
+
+mm_classify_t *mm_classify_new(char *errstr, size_t errstr_size) {
+        mm_classify_t *c = calloc(1, sizeof(*c));
+        if (!c) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (!(c->t_outcomes = mm_table_load("outcomes", 2, errstr, errstr_size)) ||
+            !(c->t_laws = mm_table_load("laws", 1, errstr, errstr_size)) ||
+            !(c->t_kle = mm_table_load("kle", 2, errstr, errstr_size)) ||
+            !(c->t_kommuner = mm_table_load("kommuner", 3, errstr, errstr_size)))
+                goto fail;
+
+        c->noutcomes = mm_table_rows(c->t_outcomes);
+        c->outcomes = calloc(c->noutcomes + 1, sizeof(*c->outcomes));
+        if (!c->outcomes)
+                goto oom;
+        for (size_t i = 0; i < c->noutcomes; i++) {
+                const char *label = mm_table_get(c->t_outcomes, i, 0);
+                int k;
+                for (k = 0; labels[k]; k++)
+                        if (!strcmp(labels[k], label))
+                                break;
+                if (!labels[k]) {
+                        snprintf(errstr, errstr_size,
+                                 "outcomes table: unknown label \"%s\"", label);
+                        goto fail;
+                }
+                c->outcomes[i].label = labels[k];
+                c->outcomes[i].rx = mm_rx_new(mm_table_get(c->t_outcomes, i, 1),
+                                              MM_RX_CASELESS, errstr, errstr_size);
+                if (!c->outcomes[i].rx)
+                        goto fail;
+        }
+        c->nlaws = mm_table_rows(c->t_laws);
+        c->laws = calloc(c->nlaws + 1, sizeof(*c->laws));
+        if (!c->laws)
+                goto oom;
+        for (size_t i = 0; i < c->nlaws; i++)
+                if (!(c->laws[i] = mm_rx_new(mm_table_get(c->t_laws, i, 0), 0,
+                                             errstr, errstr_size)))
+                        goto fail;
+        c->amount = mm_rx_new(
+            "(?<![\\d.,])(?<num>\\d{1,3}(?:\\.\\d{3})+|\\d+)(?:,(?<dec>\\d{1,3}))?"
+            "\\s*(?<mult>mio\\.?|millioner|million|mia\\.?|milliarder|mia)?"
+            "\\s*(?:kr\\.|kr\\b|kroner\\b|DKK\\b)",
+            0, errstr, errstr_size);
+        if (!c->amount)
+                goto fail;
+        return c;
+oom:
+        snprintf(errstr, errstr_size, "out of memory");
+fail:
+        mm_classify_destroy(c);
+        return NULL;
+}
+
+void mm_classify_destroy(mm_classify_t *c) {
+        if (!c)
+                return;
+        if (c->outcomes)
+                for (size_t i = 0; i < c->noutcomes; i++)
+                        mm_rx_destroy(c->outcomes[i].rx);
+        if (c->laws)
+                for (size_t i = 0; i < c->nlaws; i++)
+                        mm_rx_destroy(c->laws[i]);
+        free(c->outcomes);
+        free(c->laws);
+        mm_rx_destroy(c->amount);
+        mm_table_destroy(c->t_outcomes);
+        mm_table_destroy(c->t_laws);
+        mm_table_destroy(c->t_kle);
+        mm_table_destroy(c->t_kommuner);
+        free(c);
+}
+
+const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m,
+                                const char *text, size_t len) {
+        size_t i;
+        for (i = 0; i < len; i++)
+                if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+                    text[i] != '.')
+                        break;
+        if (i == len)
+                return "none";
+        for (size_t r = 0; r < c->noutcomes; r++)
+                if (mm_rx_exec(c->outcomes[r].rx, m, text, len, 0))
+                        return c->outcomes[r].label;
+        return "decided";
+}
+
+/* The sentence around [b, e) in the line: from the previous ". " to the
+ * next one. */
+static json_t *sentence_around(const char *line, size_t len, size_t b,
+                               size_t e) {
+        size_t s = b, t = e;
+        while (s > 0 && !((line[s - 1] == ' ' && s >= 2 &&
+                           (line[s - 2] == '.' || line[s - 2] == '!' ||
+                            line[s - 2] == '?') &&
+                           !(s >= 3 && line[s - 3] >= '0' && line[s - 3] <= '9'))))
+                s--;
+        while (t < len && !((line[t] == '.' || line[t] == '!' || line[t] == '?') &&
+                            (t + 1 == len || line[t + 1] == ' ') &&
+                            !(t >= 1 && line[t - 1] >= '0' && line[t - 1] <= '9') &&
+                            !(t >= 2 && !strncmp(line + t - 2, "kr", 2)) &&
+                            !(t >= 3 && !strncmp(line + t - 3, "mio", 3))))
+                t++;
+        if (t < len)
+                t++;
+        return json_stringn(line + s, t - s);
+}
+
+int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m,
+                        const char *line, size_t len, json_t *out) {
+        size_t pos = 0;
+        int n = 0;
+
+        if (!memmem(line, len, "kr", 2) && !memmem(line, len, "DKK", 3))
+                return 0;
+        while (pos < len && mm_rx_exec(c->amount, m, line, len, pos)) {
+                size_t b, e, nb, ne, db, de, mb, me;
+                double v = 0;
+                mm_rx_group(m, 0, &b, &e);
+                mm_rx_named(c->amount, m, "num", &nb, &ne);
+                for (size_t i = nb; i < ne; i++)
+                        if (line[i] >= '0' && line[i] <= '9')
+                                v = v * 10 + (line[i] - '0');
+                if (!mm_rx_named(c->amount, m, "dec", &db, &de)) {
+                        double f = 0.1;
+                        for (size_t i = db; i < de; i++, f /= 10)
+                                v += (line[i] - '0') * f;
+                }
+                if (!mm_rx_named(c->amount, m, "mult", &mb, &me) && me > mb) {
+                        if (line[mb + 1] == 'i' && line[mb + 2] == 'o')
+                                v *= 1e6; /* mio / millioner / million */
+                        else
+                                v *= 1e9;
+                }
+                json_t *a = json_object();
+                json_object_set_new(a, "value", json_integer((json_int_t)llround(v)));
+                json_object_set_new(a, "text", json_stringn(line + b, e - b));
+                json_object_set_new(a, "sentence", sentence_around(line, len, b, e));
+                json_array_append_new(out, a);
+                n++;
+                pos = e > pos ? e : pos + 1;
+        }
+        return n;
+}
+
+int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
+                     const char *line, size_t len, json_t *out) {
+        size_t spans[32][2];
+        int n = 0, nspans = 0;
+
+        if (!memmem(line, len, "\xc2\xa7", 2))
+                return 0;
+        for (size_t r = 0; r < c->nlaws; r++) {
+                size_t pos = 0;
+                while (pos < len && mm_rx_exec(c->laws[r], m, line, len, pos)) {
+                        size_t b, e, lb, le, pb, pe;
+                        int dup = 0;
+                        mm_rx_group(m, 0, &b, &e);
+                        /* A later, looser pattern must not report a span an
+                         * earlier one already did. */
+                        for (int k = 0; k < nspans; k++)
+                                if (b < spans[k][1] && e > spans[k][0])
+                                        dup = 1;
+                        if (!dup && !mm_rx_named(c->laws[r], m, "law", &lb, &le) &&
+                            !mm_rx_named(c->laws[r], m, "para", &pb, &pe)) {
+                                json_t *l = json_object();
+                                json_object_set_new(l, "text", json_stringn(line + b, e - b));
+                                json_object_set_new(l, "law", json_stringn(line + lb, le - lb));
+                                json_object_set_new(l, "paragraph", json_stringn(line + pb, pe - pb));
+                                json_array_append_new(out, l);
+                                n++;
+                                if (nspans < 32) {
+                                        spans[nspans][0] = b;
+                                        spans[nspans][1] = e;
+                                        nspans++;
+                                }
+                        }
+                        pos = e > pos ? e : pos + 1;
+                }
+        }
+        return n;
+}
+
+json_t *mm_classify_kle(const mm_classify_t *c, const char *cn) {
+        if (!cn || strlen(cn) < 8 || cn[2] != '.' || cn[5] != '.')
+                return NULL;
+        for (int i = 0; i < 8; i++)
+                if (i != 2 && i != 5 && (cn[i] < '0' || cn[i] > '9'))
+                        return NULL;
+        for (size_t r = 0; r < mm_table_rows(c->t_kle); r++) {
+                const char *code = mm_table_get(c->t_kle, r, 0);
+                if (!strncmp(code, cn, 2)) {
+                        json_t *k = json_object();
+                        json_object_set_new(k, "code", json_stringn(cn, 8));
+                        json_object_set_new(k, "main_group", json_stringn(cn, 2));
+                        json_object_set_new(k, "main_group_name",
+                                            json_string(mm_table_get(c->t_kle, r, 1)));
+                        return k;
+                }
+        }
+        return NULL;
+}
+
+const char *mm_classify_kommune(const mm_classify_t *c, const char *name,
+                                size_t len) {
+        for (int pass = 0; pass < 2; pass++) {
+                size_t l = len;
+                /* "Københavns", "Hedensteds" */
+                if (pass == 1) {
+                        if (l < 2 || name[l - 1] != 's')
+                                break;
+                        l--;
+                }
+                for (size_t r = 0; r < mm_table_rows(c->t_kommuner); r++) {
+                        const char *k = mm_table_get(c->t_kommuner, r, 0);
+                        const char *d = mm_table_get(c->t_kommuner, r, 2);
+                        if ((strlen(k) == l && !strncasecmp(k, name, l)) ||
+                            (strlen(d) == l && !strncasecmp(d, name, l)))
+                                return mm_table_get(c->t_kommuner, r, 1);
+                }
+        }
+        return NULL;
+}
+
+static int word_char(unsigned char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+               (ch >= '0' && ch <= '9') || ch == '-' || ch >= 0x80;
+}
+
+const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text,
+                                      size_t len) {
+        size_t nk = mm_table_rows(c->t_kommuner);
+        int *count = calloc(nk ? nk : 1, sizeof(int));
+        const char *best = NULL;
+        int bestn = 0;
+
+        if (!count)
+                return NULL;
+        /* "<Name> Kommune", "<Name>s Kommune", "<Name> Regionskommune" */
+        for (const char *p = text, *e = text + len;
+             (p = memmem(p, (size_t)(e - p), "ommune", 6)) != NULL; p += 6) {
+                const char *ws = p;
+                while (ws > text && word_char((unsigned char)ws[-1]))
+                        ws--;
+                /* the word holding "ommune" must be (K|k|Regionsk)ommune */
+                size_t pl = (size_t)(p - ws);
+                if (!((pl == 1 && (*ws == 'K' || *ws == 'k')) ||
+                      (pl == 8 && !strncmp(ws, "Regionsk", 8))))
+                        continue;
+                if (p + 6 < e && word_char((unsigned char)p[6]))
+                        continue;
+                const char *we = ws;
+                while (we > text && (we[-1] == ' ' || we[-1] == '\t'))
+                        we--;
+                const char *nb = we;
+                while (nb > text && word_char((unsigned char)nb[-1]))
+                        nb--;
+                if (nb == we)
+                        continue;
+                const char *off = mm_classify_kommune(c, nb, (size_t)(we - nb));
+                if (!off)
+                        continue;
+                for (size_t r = 0; r < nk; r++)
+                        if (mm_table_get(c->t_kommuner, r, 1) == off)
+                                count[r]++;
+        }
+        /* web domains: hedensted.dk, www.randers.dk */
+        for (const char *p = text, *e = text + len;
+             (p = memmem(p, (size_t)(e - p), ".dk", 3)) != NULL; p += 3) {
+                if (p + 3 < e && word_char((unsigned char)p[3]))
+                        continue;
+                const char *nb = p;
+                while (nb > text && word_char((unsigned char)nb[-1]))
+                        nb--;
+                for (size_t r = 0; r < nk; r++) {
+                        const char *d = mm_table_get(c->t_kommuner, r, 2);
+                        size_t dl = strlen(d);
+                        if ((size_t)(p + 3 - nb) == dl && !strncasecmp(nb, d, dl))
+                                count[r]++;
+                }
+        }
+        for (size_t r = 0; r < nk; r++)
+                if (count[r] > bestn) {
+                        bestn = count[r];
+                        best = mm_table_get(c->t_kommuner, r, 1);
+                }
+        free(count);
+        return best;
+}

@@ -1,0 +1,599 @@
+#include "mm_text.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+typedef struct line_rec_s {
+        size_t off, len, src_off;
+        int heading, bold, bullet;
+} line_rec_t;
+
+struct mm_text_s {
+        char *src;
+        size_t srclen;
+        int cp1252;
+        size_t repairs;
+        char *arena; /* NUL-separated line texts */
+        size_t alen, acap;
+        line_rec_t *recs;
+        mm_line_t *lines;
+        size_t nlines, lcap;
+        int oom;
+};
+
+/* A growable byte buffer for building one line. */
+typedef struct sbuf_s {
+        char *p;
+        size_t len, cap;
+} sbuf_t;
+
+static int sbuf_reserve(sbuf_t *b, size_t extra) {
+        if (b->len + extra + 1 <= b->cap)
+                return 0;
+        size_t ncap = b->cap ? b->cap : 256;
+        while (ncap < b->len + extra + 1)
+                ncap *= 2;
+        char *n = realloc(b->p, ncap);
+        if (!n)
+                return -1;
+        b->p = n;
+        b->cap = ncap;
+        return 0;
+}
+
+static int sbuf_add(sbuf_t *b, const char *s, size_t n) {
+        if (sbuf_reserve(b, n))
+                return -1;
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+        return 0;
+}
+
+static int sbuf_addc(sbuf_t *b, char c) { return sbuf_add(b, &c, 1); }
+
+/* Windows-1252 0x80-0x9F; 0 marks bytes that are undefined there. */
+static const uint16_t cp1252_hi[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+int mm_text_utf8_valid(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+        while (p < e) {
+                /* Fast path over ASCII, 8 bytes at a time. */
+                while (p + 8 <= e) {
+                        uint64_t w;
+                        memcpy(&w, p, 8);
+                        if (w & 0x8080808080808080ULL)
+                                break;
+                        p += 8;
+                }
+                if (p >= e)
+                        break;
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t n = utf8proc_iterate(p, e - p, &cp);
+                if (n < 0)
+                        return 0;
+                p += n;
+        }
+        return 1;
+}
+
+static int utf8_put(sbuf_t *b, int32_t cp) {
+        utf8proc_uint8_t tmp[4];
+        utf8proc_ssize_t n = utf8proc_encode_char(cp, tmp);
+        return sbuf_add(b, (const char *)tmp, (size_t)n);
+}
+
+static int decode_cp1252(const char *buf, size_t len, sbuf_t *out) {
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)buf[i];
+                int32_t cp = c;
+                if (c >= 0x80 && c < 0xA0)
+                        cp = cp1252_hi[c - 0x80] ? cp1252_hi[c - 0x80] : 0xFFFD;
+                if (utf8_put(out, cp))
+                        return -1;
+        }
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int32_t cp;
+} entities[] = {
+    {"amp", '&'},     {"lt", '<'},         {"gt", '>'},
+    {"quot", '"'},    {"apos", '\''},      {"nbsp", 0xA0},
+    {"aelig", 0xE6},  {"AElig", 0xC6},     {"oslash", 0xF8},
+    {"Oslash", 0xD8}, {"aring", 0xE5},     {"Aring", 0xC5},
+    {"eacute", 0xE9}, {"Eacute", 0xC9},    {"auml", 0xE4},
+    {"ouml", 0xF6},   {"uuml", 0xFC},      {"Auml", 0xC4},
+    {"Ouml", 0xD6},   {"Uuml", 0xDC},      {"ndash", 0x2013},
+    {"mdash", 0x2014}, {"hellip", 0x2026}, {"laquo", 0xAB},
+    {"raquo", 0xBB},  {"lsquo", 0x2018},   {"rsquo", 0x2019},
+    {"ldquo", 0x201C}, {"rdquo", 0x201D},  {"bull", 0x2022},
+    {"sect", 0xA7},   {"para", 0xB6},      {"shy", 0xAD},
+    {"euro", 0x20AC}, {"copy", 0xA9},      {"deg", 0xB0},
+    {"frac12", 0xBD}, {"times", 0xD7},     {NULL, 0}};
+
+/* Decodes an entity at s (pointing at '&'). Returns its length or 0. */
+static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
+        const char *q = s + 1;
+        char name[12];
+        size_t n = 0;
+
+        if (q < e && *q == '#') {
+                int hex = 0;
+                long v = 0;
+                q++;
+                if (q < e && (*q == 'x' || *q == 'X')) {
+                        hex = 1;
+                        q++;
+                }
+                const char *d = q;
+                while (q < e && q - d < 8 &&
+                       ((*q >= '0' && *q <= '9') ||
+                        (hex && ((*q >= 'a' && *q <= 'f') ||
+                                 (*q >= 'A' && *q <= 'F'))))) {
+                        int dv = *q <= '9' ? *q - '0' : (*q | 32) - 'a' + 10;
+                        v = v * (hex ? 16 : 10) + dv;
+                        q++;
+                }
+                if (q == d || q >= e || *q != ';' ||
+                    !utf8proc_codepoint_valid((utf8proc_int32_t)v) || v == 0)
+                        return 0;
+                *cp = (int32_t)v;
+                return (size_t)(q + 1 - s);
+        }
+        while (q < e && n < sizeof(name) - 1 &&
+               ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                (*q >= '0' && *q <= '9')))
+                name[n++] = *q++;
+        name[n] = '\0';
+        if (!n || q >= e || *q != ';')
+                return 0;
+        for (int i = 0; entities[i].name; i++)
+                if (!strcmp(entities[i].name, name)) {
+                        *cp = entities[i].cp;
+                        return (size_t)(q + 1 - s);
+                }
+        return 0;
+}
+
+static int is_block_tag(const char *name, size_t n) {
+        static const char *const block[] = {
+            "p",  "br", "div", "li", "tr",    "h1",    "h2",    "h3",
+            "h4", "h5", "h6",  "ul", "ol",    "table", "section", "article",
+            "hr", "dt", "dd",  "blockquote", "pre", NULL};
+        for (int i = 0; block[i]; i++)
+                if (strlen(block[i]) == n && !strncasecmp(block[i], name, n))
+                        return 1;
+        return 0;
+}
+
+/* Appends the finished line in `b` to the text. */
+static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading,
+                      int bold, int bullet) {
+        if (t->oom)
+                return;
+        if (t->nlines == t->lcap) {
+                size_t ncap = t->lcap ? t->lcap * 2 : 256;
+                line_rec_t *n = realloc(t->recs, ncap * sizeof(*n));
+                if (!n) {
+                        t->oom = 1;
+                        return;
+                }
+                t->recs = n;
+                t->lcap = ncap;
+        }
+        if (t->alen + b->len + 1 > t->acap) {
+                size_t ncap = t->acap ? t->acap : 4096;
+                while (ncap < t->alen + b->len + 1)
+                        ncap *= 2;
+                char *n = realloc(t->arena, ncap);
+                if (!n) {
+                        t->oom = 1;
+                        return;
+                }
+                t->arena = n;
+                t->acap = ncap;
+        }
+        line_rec_t *r = &t->recs[t->nlines++];
+        r->off = t->alen;
+        r->len = b->len;
+        r->src_off = src_off;
+        r->heading = heading;
+        r->bold = bold;
+        r->bullet = bullet;
+        if (b->len)
+                memcpy(t->arena + t->alen, b->p, b->len);
+        t->arena[t->alen + b->len] = '\0';
+        t->alen += b->len + 1;
+}
+
+static int is_space_cp(int32_t cp) {
+        return cp == ' ' || cp == '\t' || cp == 0xA0 ||
+               (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F ||
+               cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
+
+/* Whether NFC could change a line holding this code point. */
+static int needs_nfc(int32_t cp) {
+        if (cp < 0x300)
+                return 0;
+        const utf8proc_property_t *pr = utf8proc_get_property(cp);
+        return pr->combining_class != 0 || pr->comp_exclusion ||
+               (cp >= 0x1100 && cp <= 0x11FF) ||
+               (cp >= 0x2126 && cp <= 0x212B) ||
+               pr->category == UTF8PROC_CATEGORY_MN ||
+               pr->category == UTF8PROC_CATEGORY_MC;
+}
+
+/* Finishes one output line: bullets, noise, combining repair, NFC, white
+ * space, then emits it. `raw` holds the stripped text. */
+static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
+                        int heading, int bold, mm_rx_t *const *noise,
+                        size_t nnoise, mm_rx_match_t *m) {
+        int bullet = 0, nfc = 0;
+        const unsigned char *p, *e;
+
+        tmp->len = 0;
+        if (sbuf_reserve(tmp, raw->len + 1)) {
+                t->oom = 1;
+                return;
+        }
+        tmp->p[0] = '\0';
+        /* Fold white space; drop controls and private-use glyphs (Word
+         * bullets); drop a space that stands before a combining mark. */
+        p = (const unsigned char *)raw->p;
+        e = p + raw->len;
+        int pending = 0; /* 0 none, 1 space, 2 tab */
+        while (p < e) {
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t n = utf8proc_iterate(p, e - p, &cp);
+                if (n <= 0) {
+                        p++;
+                        continue;
+                }
+                if (is_space_cp(cp)) {
+                        if (cp == '\t')
+                                pending = 2;
+                        else if (!pending)
+                                pending = 1;
+                        p += n;
+                        continue;
+                }
+                if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) ||
+                    cp == 0xAD) {
+                        p += n;
+                        continue;
+                }
+                if (cp >= 0xE000 && cp <= 0xF8FF) {
+                        if (tmp->len == 0)
+                                bullet = 1;
+                        p += n;
+                        continue;
+                }
+                if (cp >= 0x300) {
+                        const utf8proc_property_t *pr = utf8proc_get_property(cp);
+                        if (pending && pr->category == UTF8PROC_CATEGORY_MN &&
+                            tmp->len > 0) {
+                                pending = 0;
+                                t->repairs++;
+                        }
+                        if (needs_nfc(cp))
+                                nfc = 1;
+                }
+                if (pending && tmp->len > 0)
+                        tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
+                pending = 0;
+                memcpy(tmp->p + tmp->len, p, (size_t)n);
+                tmp->len += (size_t)n;
+                p += n;
+        }
+        tmp->p[tmp->len] = '\0';
+
+        if (nfc) {
+                utf8proc_uint8_t *c = utf8proc_NFC((utf8proc_uint8_t *)tmp->p);
+                if (c) {
+                        size_t cl = strlen((char *)c);
+                        tmp->len = 0;
+                        if (sbuf_add(tmp, (char *)c, cl))
+                                t->oom = 1;
+                        free(c);
+                }
+        }
+
+        /* List bullets at the start. */
+        for (;;) {
+                static const char *const bullets[] = {
+                    "- ", "* ", "\xe2\x80\xa2", "\xc2\xb7", "\xe2\x96\xaa",
+                    "\xe2\x97\xa6", "\xe2\x80\x93 ", "\xef\x82\xa7", "+ ",
+                    "> ", NULL};
+                int hit = 0;
+                for (int i = 0; bullets[i]; i++) {
+                        size_t bl = strlen(bullets[i]);
+                        if (tmp->len >= bl && !memcmp(tmp->p, bullets[i], bl)) {
+                                memmove(tmp->p, tmp->p + bl, tmp->len - bl + 1);
+                                tmp->len -= bl;
+                                while (tmp->len && (tmp->p[0] == ' ' ||
+                                                    tmp->p[0] == '\t')) {
+                                        memmove(tmp->p, tmp->p + 1, tmp->len);
+                                        tmp->len--;
+                                }
+                                bullet = hit = 1;
+                                break;
+                        }
+                }
+                if (!hit)
+                        break;
+        }
+        if (tmp->len == 1 && (tmp->p[0] == '-' || tmp->p[0] == '*')) {
+                tmp->len = 0;
+                tmp->p[0] = '\0';
+        }
+
+        /* Web noise. */
+        for (size_t i = 0; i < nnoise && tmp->len; i++) {
+                size_t b, en;
+                if (mm_rx_exec(noise[i], m, tmp->p, tmp->len, 0) &&
+                    !mm_rx_group(m, 0, &b, &en) && en > b) {
+                        memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
+                        tmp->len -= en - b;
+                }
+        }
+        /* Trim. */
+        while (tmp->len && (tmp->p[tmp->len - 1] == ' ' ||
+                            tmp->p[tmp->len - 1] == '\t'))
+                tmp->p[--tmp->len] = '\0';
+        size_t lead = 0;
+        while (lead < tmp->len && (tmp->p[lead] == ' ' || tmp->p[lead] == '\t'))
+                lead++;
+        if (lead) {
+                memmove(tmp->p, tmp->p + lead, tmp->len - lead + 1);
+                tmp->len -= lead;
+        }
+        emit_line(t, tmp, src_off, heading, bold, bullet);
+}
+
+static int starts_with(const char *p, const char *e, const char *lit) {
+        size_t n = strlen(lit);
+        return (size_t)(e - p) >= n && !strncasecmp(p, lit, n);
+}
+
+static int ends_with(const char *p, const char *e, const char *lit) {
+        size_t n = strlen(lit);
+        return (size_t)(e - p) >= n && !strncasecmp(e - n, lit, n);
+}
+
+/* Normalises one source line [p, e) starting at source offset `off`. */
+static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
+                    sbuf_t *raw, sbuf_t *tmp, mm_rx_t *const *noise,
+                    size_t nnoise, mm_rx_match_t *m) {
+        const char *s = p;
+        int heading = 0, bold = 0;
+        size_t seg_off = off;
+
+        while (p < e && (*p == ' ' || *p == '\t'))
+                p++;
+        /* Markdown heading marker. */
+        if (p < e && *p == '#') {
+                const char *q = p;
+                while (q < e && *q == '#' && q - p < 7)
+                        q++;
+                if (q - p <= 6 && (q == e || *q == ' ' || *q == '\t')) {
+                        heading = (int)(q - p);
+                        p = q;
+                        while (p < e && (*p == ' ' || *p == '\t'))
+                                p++;
+                }
+        }
+        {
+                const char *te = e;
+                while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
+                        te--;
+                if ((starts_with(p, te, "**") && ends_with(p, te, "**") &&
+                     te - p > 4) ||
+                    (starts_with(p, te, "__") && ends_with(p, te, "__") &&
+                     te - p > 4) ||
+                    (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
+                    (starts_with(p, te, "<strong>") &&
+                     ends_with(p, te, "</strong>")))
+                        bold = 1;
+        }
+
+        raw->len = 0;
+        if (sbuf_reserve(raw, (size_t)(e - p) + 8)) {
+                t->oom = 1;
+                return;
+        }
+        raw->p[0] = '\0';
+        while (p < e && !t->oom) {
+                char c = *p;
+                if (c == '<') {
+                        const char *gt = memchr(p, '>', (size_t)(e - p));
+                        const char *q = p + 1;
+                        if (gt && gt - p < 300) {
+                                int close = 0;
+                                if (*q == '/') {
+                                        close = 1;
+                                        q++;
+                                }
+                                if ((gt - q) > 3 &&
+                                    (starts_with(q, gt, "http") ||
+                                     starts_with(q, gt, "mailto:") ||
+                                     starts_with(q, gt, "www."))) {
+                                        /* autolink: keep the address */
+                                        sbuf_add(raw, q, (size_t)(gt - q));
+                                        p = gt + 1;
+                                        continue;
+                                }
+                                if (q < gt && ((*q >= 'a' && *q <= 'z') ||
+                                               (*q >= 'A' && *q <= 'Z') ||
+                                               (*q == '!' && !close))) {
+                                        const char *ne = q;
+                                        while (ne < gt &&
+                                               ((*ne >= 'a' && *ne <= 'z') ||
+                                                (*ne >= 'A' && *ne <= 'Z') ||
+                                                (*ne >= '0' && *ne <= '9')))
+                                                ne++;
+                                        if (ne == gt || *ne == ' ' ||
+                                            *ne == '/' || *ne == '\t' ||
+                                            *q == '!') {
+                                                if (is_block_tag(
+                                                        q, (size_t)(ne - q))) {
+                                                        finish_line(t, raw, tmp, seg_off,
+                                                                    heading, bold, noise,
+                                                                    nnoise, m);
+                                                        raw->len = 0;
+                                                        raw->p[0] = '\0';
+                                                        heading = bold = 0;
+                                                        seg_off = off + (size_t)(gt + 1 - s);
+                                                }
+                                                p = gt + 1;
+                                                continue;
+                                        }
+                                }
+                        }
+                } else if (c == '&') {
+                        int32_t cp;
+                        size_t n = entity_decode(p, e, &cp);
+                        if (n) {
+                                utf8_put(raw, cp);
+                                p += n;
+                                continue;
+                        }
+                } else if ((c == '*' || c == '_') && p + 1 < e && p[1] == c) {
+                        while (p < e && *p == c)
+                                p++;
+                        continue;
+                } else if (c == '[') {
+                        /* [text](target) keeps the text. */
+                        const char *rb = memchr(p, ']', (size_t)(e - p));
+                        if (rb && rb + 1 < e && rb[1] == '(') {
+                                const char *rp = memchr(rb, ')', (size_t)(e - rb));
+                                if (rp) {
+                                        sbuf_add(raw, p + 1, (size_t)(rb - p - 1));
+                                        p = rp + 1;
+                                        continue;
+                                }
+                        }
+                } else if (c == '\\' && p + 1 < e &&
+                           strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
+                        sbuf_addc(raw, p[1]);
+                        p += 2;
+                        continue;
+                }
+                sbuf_addc(raw, c);
+                p++;
+        }
+        finish_line(t, raw, tmp, seg_off, heading, bold, noise, nnoise, m);
+}
+
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise,
+                       size_t nnoise, mm_rx_match_t *m, char *errstr,
+                       size_t errstr_size) {
+        mm_text_t *t = calloc(1, sizeof(*t));
+        sbuf_t raw = {0}, tmp = {0};
+
+        if (!t)
+                goto oom;
+        if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
+                buf += 3;
+                len -= 3;
+        }
+        if (mm_text_utf8_valid(buf, len)) {
+                t->src = malloc(len + 1);
+                if (!t->src)
+                        goto oom;
+                memcpy(t->src, buf, len);
+                t->src[len] = '\0';
+                t->srclen = len;
+        } else {
+                sbuf_t d = {0};
+                t->cp1252 = 1;
+                if (decode_cp1252(buf, len, &d) || sbuf_reserve(&d, 0)) {
+                        free(d.p);
+                        goto oom;
+                }
+                d.p[d.len] = '\0';
+                t->src = d.p;
+                t->srclen = d.len;
+        }
+
+        {
+                const char *p = t->src, *e = t->src + t->srclen;
+                while (p < e && !t->oom) {
+                        const char *q = p;
+                        while (q < e && *q != '\n' && *q != '\r' && *q != '\f')
+                                q++;
+                        do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp,
+                                noise, nnoise, m);
+                        if (q < e && *q == '\r' && q + 1 < e && q[1] == '\n')
+                                q++;
+                        p = q + 1;
+                }
+        }
+        free(raw.p);
+        free(tmp.p);
+        raw.p = tmp.p = NULL;
+        if (t->oom)
+                goto oom;
+        t->lines = calloc(t->nlines ? t->nlines : 1, sizeof(*t->lines));
+        if (!t->lines)
+                goto oom;
+        for (size_t i = 0; i < t->nlines; i++) {
+                line_rec_t *r = &t->recs[i];
+                mm_line_t *l = &t->lines[i];
+                l->s = t->arena + r->off;
+                l->len = r->len;
+                l->src_off = r->src_off;
+                l->heading = r->heading;
+                l->bold = r->bold;
+                l->bullet = r->bullet;
+                l->blank = r->len == 0;
+        }
+        return t;
+oom:
+        free(raw.p);
+        free(tmp.p);
+        mm_text_destroy(t);
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+}
+
+void mm_text_destroy(mm_text_t *t) {
+        if (!t)
+                return;
+        free(t->src);
+        free(t->arena);
+        free(t->recs);
+        free(t->lines);
+        free(t);
+}
+
+size_t mm_text_nlines(const mm_text_t *t) { return t->nlines; }
+
+const mm_line_t *mm_text_line(const mm_text_t *t, size_t i) {
+        return i < t->nlines ? &t->lines[i] : NULL;
+}
+
+const char *mm_text_source(const mm_text_t *t, size_t *len) {
+        if (len)
+                *len = t->srclen;
+        return t->src;
+}
+
+int mm_text_was_cp1252(const mm_text_t *t) { return t->cp1252; }
+
+size_t mm_text_repairs(const mm_text_t *t) { return t->repairs; }

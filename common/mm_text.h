@@ -1,0 +1,64 @@
+/*
+ * mm_text: decodes a raw document and normalises it into lines.
+ *
+ * Decoding: UTF-8 is validated; input that is not UTF-8 is read as
+ * Windows-1252 (and the fact is reported). A BOM is dropped.
+ * Normalisation, per line: inline HTML is stripped (block tags such as <p>
+ * and <br> become line breaks, entities are decoded), markdown markup is
+ * removed (#-headings, ** and __, [text](link), list bullets) while its
+ * meaning is kept in the line's flags, web noise matching the caller's
+ * patterns is cut, a space standing before a combining mark (a PDF
+ * extraction artefact) is dropped, the text is put in NFC, and runs of
+ * white space are folded. Each line keeps the byte offset of its start in
+ * the decoded source.
+ */
+#ifndef MM_TEXT_H
+#define MM_TEXT_H
+
+#include <stddef.h>
+
+#include "mm_rx.h"
+
+typedef struct mm_text_s mm_text_t;
+
+/* One normalised line. `s` is NUL-terminated and owned by the mm_text_t. */
+typedef struct mm_line_s {
+        const char *s;
+        size_t len;
+        size_t src_off; /* byte offset of the line in the decoded source */
+        int heading;    /* markdown heading level 1-6, or 0 */
+        int bold;       /* the whole line was bold (** or <b>) */
+        int bullet;     /* the line started with a list bullet */
+        int blank;      /* nothing left after normalisation */
+} mm_line_t;
+
+/* Decodes and normalises `len` bytes at `buf`. `noise` is an array of
+ * `nnoise` patterns whose matches are cut from every line (may be NULL when
+ * nnoise is 0); `m` is match state for them (may be NULL when nnoise is 0).
+ * Returns NULL and fills errstr only when memory runs out. */
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise,
+                       size_t nnoise, mm_rx_match_t *m, char *errstr,
+                       size_t errstr_size);
+
+/* Frees the text. `t` may be NULL. */
+void mm_text_destroy(mm_text_t *t);
+
+/* Number of lines. */
+size_t mm_text_nlines(const mm_text_t *t);
+
+/* Line `i` (0-based), owned by `t`. */
+const mm_line_t *mm_text_line(const mm_text_t *t, size_t i);
+
+/* The decoded UTF-8 source and its length, owned by `t`. */
+const char *mm_text_source(const mm_text_t *t, size_t *len);
+
+/* 1 when the input was not valid UTF-8 and was read as Windows-1252. */
+int mm_text_was_cp1252(const mm_text_t *t);
+
+/* Number of space-before-combining-mark artefacts that were repaired. */
+size_t mm_text_repairs(const mm_text_t *t);
+
+/* Validates UTF-8. Returns 1 when `len` bytes at `s` are valid UTF-8. */
+int mm_text_utf8_valid(const char *s, size_t len);
+
+#endif /* MM_TEXT_H */
