@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mm_str.h"
 #include "mm_table.h"
 
 typedef struct rule_s {
@@ -141,42 +142,85 @@ static json_t *sentence_around(const char *line, size_t len, size_t b,
                 t++;
         if (t < len)
                 t++;
-        return json_stringn(line + s, t - s);
+        return json_stringn_nocheck(line + s, t - s);
+}
+
+/* Whether the text before a "kr" at q ends like an amount ("120.576 ",
+ * "1,2 mio. "), so the full pattern is worth running. */
+static int amount_before(const char *line, size_t q) {
+        size_t i = q;
+        while (i > 0 && line[i - 1] == ' ')
+                i--;
+        if (i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9')
+                return 1;
+        while (i > 0 && ((line[i - 1] >= 'a' && line[i - 1] <= 'z') || line[i - 1] == '.'))
+                i--;
+        if (q - i < 3 || (line[i] != 'm'))
+                return 0;
+        while (i > 0 && line[i - 1] == ' ')
+                i--;
+        return i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9';
 }
 
 int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m,
                         const char *line, size_t len, json_t *out) {
-        size_t pos = 0;
+        size_t pos = 0, q = 0;
         int n = 0;
 
-        if (!memmem(line, len, "kr", 2) && !memmem(line, len, "DKK", 3))
-                return 0;
-        while (pos < len && mm_rx_exec(c->amount, m, line, len, pos)) {
-                size_t b, e, nb, ne, db, de, mb, me;
-                double v = 0;
-                mm_rx_group(m, 0, &b, &e);
-                mm_rx_named(c->amount, m, "num", &nb, &ne);
-                for (size_t i = nb; i < ne; i++)
-                        if (line[i] >= '0' && line[i] <= '9')
-                                v = v * 10 + (line[i] - '0');
-                if (!mm_rx_named(c->amount, m, "dec", &db, &de)) {
-                        double f = 0.1;
-                        for (size_t i = db; i < de; i++, f /= 10)
-                                v += (line[i] - '0') * f;
+        const char *dkk = mm_str_find(line, len, "DKK", 3);
+        while (q < len) {
+                const char *k = mm_str_find(line + q, len - q, "kr", 2);
+                if (dkk && (size_t)(dkk - line) < q)
+                        dkk = mm_str_find(line + q, len - q, "DKK", 3);
+                if (!k || (dkk && dkk < k))
+                        k = dkk;
+                if (!k)
+                        break;
+                q = (size_t)(k - line);
+                if (!amount_before(line, q)) {
+                        q += 2;
+                        continue;
                 }
-                if (!mm_rx_named(c->amount, m, "mult", &mb, &me) && me > mb) {
-                        if (line[mb + 1] == 'i' && line[mb + 2] == 'o')
-                                v *= 1e6; /* mio / millioner / million */
-                        else
-                                v *= 1e9;
+                /* Run the pattern over a short window ending at this "kr". */
+                size_t from = q > 40 ? q - 40 : 0;
+                if (from < pos)
+                        from = pos;
+                size_t b, e;
+                while (from < len && mm_rx_exec(c->amount, m, line, len, from) &&
+                       !mm_rx_group(m, 0, &b, &e) && e <= q) {
+                        from = e;
                 }
-                json_t *a = json_object();
-                json_object_set_new(a, "value", json_integer((json_int_t)llround(v)));
-                json_object_set_new(a, "text", json_stringn(line + b, e - b));
-                json_object_set_new(a, "sentence", sentence_around(line, len, b, e));
-                json_array_append_new(out, a);
-                n++;
-                pos = e > pos ? e : pos + 1;
+                if (mm_rx_group(m, 0, &b, &e) || b > q + 3 || e < q) {
+                        q += 2;
+                        continue;
+                }
+                {
+                        size_t nb, ne, db, de, mb, me;
+                        double v = 0;
+                        mm_rx_named(c->amount, m, "num", &nb, &ne);
+                        for (size_t i = nb; i < ne; i++)
+                                if (line[i] >= '0' && line[i] <= '9')
+                                        v = v * 10 + (line[i] - '0');
+                        if (!mm_rx_named(c->amount, m, "dec", &db, &de)) {
+                                double f = 0.1;
+                                for (size_t i = db; i < de; i++, f /= 10)
+                                        v += (line[i] - '0') * f;
+                        }
+                        if (!mm_rx_named(c->amount, m, "mult", &mb, &me) && me > mb) {
+                                if (line[mb + 1] == 'i' && line[mb + 2] == 'o')
+                                        v *= 1e6; /* mio / millioner / million */
+                                else
+                                        v *= 1e9;
+                        }
+                        json_t *a = json_object();
+                        json_object_set_new(a, "value", json_integer((json_int_t)llround(v)));
+                        json_object_set_new(a, "text", json_stringn_nocheck(line + b, e - b));
+                        json_object_set_new(a, "sentence", sentence_around(line, len, b, e));
+                        json_array_append_new(out, a);
+                        n++;
+                }
+                pos = e;
+                q = e > q + 2 ? e : q + 2;
         }
         return n;
 }
@@ -186,7 +230,7 @@ int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
         size_t spans[32][2];
         int n = 0, nspans = 0;
 
-        if (!memmem(line, len, "\xc2\xa7", 2))
+        if (!mm_str_find(line, len, "\xc2\xa7", 2))
                 return 0;
         for (size_t r = 0; r < c->nlaws; r++) {
                 size_t pos = 0;
@@ -202,9 +246,9 @@ int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
                         if (!dup && !mm_rx_named(c->laws[r], m, "law", &lb, &le) &&
                             !mm_rx_named(c->laws[r], m, "para", &pb, &pe)) {
                                 json_t *l = json_object();
-                                json_object_set_new(l, "text", json_stringn(line + b, e - b));
-                                json_object_set_new(l, "law", json_stringn(line + lb, le - lb));
-                                json_object_set_new(l, "paragraph", json_stringn(line + pb, pe - pb));
+                                json_object_set_new(l, "text", json_stringn_nocheck(line + b, e - b));
+                                json_object_set_new(l, "law", json_stringn_nocheck(line + lb, le - lb));
+                                json_object_set_new(l, "paragraph", json_stringn_nocheck(line + pb, pe - pb));
                                 json_array_append_new(out, l);
                                 n++;
                                 if (nspans < 32) {
@@ -229,10 +273,10 @@ json_t *mm_classify_kle(const mm_classify_t *c, const char *cn) {
                 const char *code = mm_table_get(c->t_kle, r, 0);
                 if (!strncmp(code, cn, 2)) {
                         json_t *k = json_object();
-                        json_object_set_new(k, "code", json_stringn(cn, 8));
-                        json_object_set_new(k, "main_group", json_stringn(cn, 2));
+                        json_object_set_new(k, "code", json_stringn_nocheck(cn, 8));
+                        json_object_set_new(k, "main_group", json_stringn_nocheck(cn, 2));
                         json_object_set_new(k, "main_group_name",
-                                            json_string(mm_table_get(c->t_kle, r, 1)));
+                                            json_string_nocheck(mm_table_get(c->t_kle, r, 1)));
                         return k;
                 }
         }
@@ -276,7 +320,7 @@ const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text,
                 return NULL;
         /* "<Name> Kommune", "<Name>s Kommune", "<Name> Regionskommune" */
         for (const char *p = text, *e = text + len;
-             (p = memmem(p, (size_t)(e - p), "ommune", 6)) != NULL; p += 6) {
+             (p = mm_str_find(p, (size_t)(e - p), "ommune", 6)) != NULL; p += 6) {
                 const char *ws = p;
                 while (ws > text && word_char((unsigned char)ws[-1]))
                         ws--;
@@ -304,7 +348,7 @@ const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text,
         }
         /* web domains: hedensted.dk, www.randers.dk */
         for (const char *p = text, *e = text + len;
-             (p = memmem(p, (size_t)(e - p), ".dk", 3)) != NULL; p += 3) {
+             (p = mm_str_find(p, (size_t)(e - p), ".dk", 3)) != NULL; p += 3) {
                 if (p + 3 < e && word_char((unsigned char)p[3]))
                         continue;
                 const char *nb = p;

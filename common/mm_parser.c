@@ -1,5 +1,9 @@
 #include "mm_parser.h"
 
+/* All strings handed to jansson here come from text that mm_text has
+ * validated as UTF-8 and were cut at character boundaries, so the
+ * _nocheck constructors skip a second validation. */
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include "mm_classify.h"
 #include "mm_date.h"
 #include "mm_rx.h"
+#include "mm_str.h"
 #include "mm_table.h"
 #include "mm_text.h"
 
@@ -32,6 +37,7 @@ typedef struct secdef_s {
         char *fold;
         size_t len;
         const char *kind;
+        int opens; /* may be the first heading of an item */
 } secdef_t;
 
 typedef struct labeldef_s {
@@ -54,11 +60,14 @@ struct mm_parser_s {
             *t_closed, *t_case, *t_case_labels, *t_committees;
         secdef_t *secs;
         size_t nsecs;
+        unsigned char sec_len_ok[128]; /* a heading of this byte length exists */
         labeldef_t *labels;
         size_t nlabels;
         char **case_labels;
         size_t ncase_labels;
-        rxlist_t noise, history, absence, closed, caseno, committees;
+        rxlist_t history, absence, closed, caseno, committees;
+        mm_rx_t *noise; /* all noise.tsv patterns as one alternation */
+        int *closed_scope; /* 0 title, 1 region, 2 region_end */
         mm_rx_t *item_num, *item_punkt, *header_absence;
 };
 
@@ -175,7 +184,7 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
         }
         p->max_bytes = max_bytes ? max_bytes : MM_PARSER_DEFAULT_MAX_BYTES;
         if (!(p->cls = mm_classify_new(errstr, errstr_size)) ||
-            !(p->t_sections = mm_table_load("sections", 2, errstr, errstr_size)) ||
+            !(p->t_sections = mm_table_load("sections", 3, errstr, errstr_size)) ||
             !(p->t_history = mm_table_load("history", 1, errstr, errstr_size)) ||
             !(p->t_absence = mm_table_load("absence", 1, errstr, errstr_size)) ||
             !(p->t_labels = mm_table_load("header_labels", 2, errstr, errstr_size)) ||
@@ -197,6 +206,9 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                         goto oom;
                 p->secs[i].len = n;
                 p->secs[i].kind = mm_table_get(p->t_sections, i, 1);
+                p->secs[i].opens = mm_table_get(p->t_sections, i, 2)[0] == 'y';
+                if (n < sizeof(p->sec_len_ok))
+                        p->sec_len_ok[n] = 1;
         }
         p->nlabels = mm_table_rows(p->t_labels);
         p->labels = calloc(p->nlabels + 1, sizeof(*p->labels));
@@ -231,22 +243,48 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                 if (!(p->case_labels[i] = xstrndup(buf, n)))
                         goto oom;
         }
-        if (load_rxlist(&p->noise, p->t_noise, 0, -1, 0, errstr, errstr_size) ||
-            load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr,
+        {
+                /* One pass per line instead of one per pattern. */
+                dstr_t alt = {0};
+                for (size_t i = 0; i < mm_table_rows(p->t_noise); i++) {
+                        ds_add(&alt, i ? "|(?:" : "(?:", i ? 4 : 3);
+                        const char *pat = mm_table_get(p->t_noise, i, 0);
+                        ds_add(&alt, pat, strlen(pat));
+                        ds_add(&alt, ")", 1);
+                }
+                p->noise = mm_rx_new(alt.p ? alt.p : "(*FAIL)", 0, errstr, errstr_size);
+                free(alt.p);
+                if (!p->noise)
+                        goto fail;
+        }
+        if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr,
                         errstr_size) ||
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr,
                         errstr_size) ||
             load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr,
                         errstr_size) ||
-            load_rxlist(&p->caseno, p->t_case, 1, 0, 0, errstr, errstr_size) ||
+            load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||
             load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr,
                         errstr_size))
                 goto fail;
+        p->closed_scope = calloc(p->closed.n + 1, sizeof(int));
+        if (!p->closed_scope)
+                goto oom;
+        for (size_t i = 0; i < p->closed.n; i++) {
+                const char *sc = p->closed.tag[i];
+                p->closed_scope[i] = !strcmp(sc, "title") ? 0 : !strcmp(sc, "region") ? 1
+                                     : !strcmp(sc, "region_end")                      ? 2
+                                                                                      : -1;
+                if (p->closed_scope[i] < 0) {
+                        snprintf(errstr, errstr_size, "closed table: unknown scope \"%s\"", sc);
+                        goto fail;
+                }
+        }
         p->item_num = mm_rx_new("^(\\d{1,4})\\s*[.)]?\\s+(?![a-zæøå])(\\S.*)$", 0,
                                 errstr, errstr_size);
         p->item_punkt = mm_rx_new(
             "^(?:punkt|pkt\\.?|dagsordenspunkt|dagsordenpunkt|sag\\s+nr\\.?)\\s*"
-            "(\\d{1,4})\\s*[:.)-]?\\s*(.*)$",
+            "(\\d{1,4})\\s*(?:[:.)-]|\xe2\x80\x93)?\\s*(.*)$",
             MM_RX_CASELESS, errstr, errstr_size);
         p->header_absence = mm_rx_new(
             "^(?<names>.+?)\\s+deltog\\s+(?<mode>kun\\s+ved|kun\\s+i|ved|i|under|"
@@ -279,7 +317,8 @@ void mm_parser_destroy(mm_parser_t *p) {
         free(p->secs);
         free(p->labels);
         free(p->case_labels);
-        free_rxlist(&p->noise);
+        free(p->closed_scope);
+        mm_rx_destroy(p->noise);
         free_rxlist(&p->history);
         free_rxlist(&p->absence);
         free_rxlist(&p->closed);
@@ -361,7 +400,8 @@ static int match_section(const mm_parser_t *p, const char *s, size_t n) {
         size_t l;
         while (n && is_trail_punct(s[n - 1]))
                 n--;
-        if (!n || n >= sizeof(buf))
+        /* Folding keeps byte lengths, so the length filters first. */
+        if (!n || n >= sizeof(p->sec_len_ok) || !p->sec_len_ok[n])
                 return -1;
         l = fold(s, n, buf, sizeof(buf));
         for (size_t i = 0; i < p->nsecs; i++)
@@ -379,6 +419,9 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b,
         int labelled = 0;
 
         if (n < 5 || n > 80)
+                return 0;
+        /* Every form has a digit within its first 20 bytes after a label. */
+        if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]))
                 return 0;
         l = fold(s, n < 40 ? n : 40, buf, sizeof(buf));
         for (size_t i = 0; i < p->ncase_labels; i++) {
@@ -423,6 +466,8 @@ static int is_history(const ctx_t *c, const mm_line_t *l) {
         return 0;
 }
 
+/* A table-of-contents entry ends in a page number after a tab or after
+ * dot leaders: "Perron 4.....\t15", "2. Ny cykelsti ...... 3". */
 static int is_toc_line(const mm_line_t *l) {
         const char *s = l->s;
         size_t n = l->len, i = n;
@@ -432,7 +477,9 @@ static int is_toc_line(const mm_line_t *l) {
                 return 0;
         if (s[i - 1] == '\t')
                 return 1;
-        return i >= 4 && s[i - 1] == '.' && s[i - 2] == '.' && s[i - 3] == '.';
+        while (i > 0 && s[i - 1] == ' ')
+                i--;
+        return i >= 3 && s[i - 1] == '.' && s[i - 2] == '.' && s[i - 3] == '.';
 }
 
 static void analyse_lines(ctx_t *c) {
@@ -552,8 +599,12 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line,
                 const linfo_t *x = &c->li[j];
                 if (LN(c, j)->blank || x->is_case)
                         continue;
-                if (is_heading_line(x))
+                /* "2. behandling ...\nKommunikation": a numbered line in the
+                 * case text runs into a heading that never opens an item. */
+                if (x->hist)
                         return 1;
+                if (x->sec >= 0)
+                        return c->p->secs[x->sec].opens;
                 if (x->cand)
                         return 0;
                 seen++;
@@ -813,14 +864,22 @@ static void split_names(ctx_t *c, const char *s, size_t n, json_t *out,
                         if (!strcmp(json_string_value(json_array_get(out, k)), name))
                                 dup = 1;
                 if (!dup)
-                        json_array_append_new(out, json_string(name));
+                        json_array_append_new(out, json_string_nocheck(name));
         }
         free(d.p);
 }
 
 /* If the line is an absence cue, appends the names to out and returns 1. */
 static int absence_line(ctx_t *c, const mm_line_t *l, json_t *out) {
+        static const char *const cues[] = {"rav\xc3\xa6r", "stede", "fbud", "orfald",
+                                           "eltog", "eltager", "orhindret", "orlod",
+                                           "m\xc3\xb8" "dt", NULL};
+        int any = 0;
         if (l->len > 300)
+                return 0;
+        for (int k = 0; cues[k] && !any; k++)
+                any = mm_str_find(l->s, l->len, cues[k], strlen(cues[k])) != NULL;
+        if (!any)
                 return 0;
         for (size_t r = 0; r < c->p->absence.n; r++) {
                 size_t b, e;
@@ -857,13 +916,13 @@ static int match_label(const ctx_t *c, const mm_line_t *l, size_t *voff) {
 static json_t *fmt_date(int y, int m, int d) {
         char buf[16];
         snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
-        return json_string(buf);
+        return json_string_nocheck(buf);
 }
 
 static json_t *fmt_time(int h, int mi) {
         char buf[8];
         snprintf(buf, sizeof(buf), "%02d:%02d", h % 100, mi % 100);
-        return json_string(buf);
+        return json_string_nocheck(buf);
 }
 
 static void header_absence(ctx_t *c, const char *s, size_t n) {
@@ -957,11 +1016,11 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                         continue;
                 case F_LOCATION:
                         if (!location && vl)
-                                location = json_stringn(v, vl);
+                                location = json_stringn_nocheck(v, vl);
                         continue;
                 case F_COMMITTEE:
                         if (!committee && vl)
-                                committee = json_stringn(v, vl);
+                                committee = json_stringn_nocheck(v, vl);
                         continue;
                 case F_PARTICIPANTS:
                 case F_ABSENT: {
@@ -981,8 +1040,11 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                         break;
                                 int cont = looks_like_name_list(x) ||
                                            (d2.len && d2.p[d2.len - 1] == ',');
+                                /* "... deltog til og med\n\npunkt 104." */
                                 if (f == F_ABSENT)
-                                        cont = cont || (d2.len && !strchr(".", d2.p[d2.len - 1]));
+                                        cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
+                                                        (islower((unsigned char)x->s[0]) ||
+                                                         isdigit((unsigned char)x->s[0])));
                                 if (!cont)
                                         break;
                                 ds_add(&d2, " ", 1);
@@ -1014,7 +1076,7 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                         ws--;
                                 const char *off = mm_classify_kommune(p->cls, ws, (size_t)(sp - ws));
                                 if (off)
-                                        municipality = json_string(off);
+                                        municipality = json_string_nocheck(off);
                         }
                 }
                 if (!committee && l->len < 160) {
@@ -1024,7 +1086,7 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                     !mm_rx_group(c->m, 0, &b, &e) && e > b) {
                                         while (e > b && is_trail_punct(l->s[e - 1]))
                                                 e--;
-                                        committee = json_stringn(l->s + b, e - b);
+                                        committee = json_stringn_nocheck(l->s + b, e - b);
                                         break;
                                 }
                         }
@@ -1044,7 +1106,7 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                 const char *src = mm_text_source(c->text, &sl);
                 const char *off = mm_classify_infer_kommune(p->cls, src, sl);
                 if (off) {
-                        municipality = json_string(off);
+                        municipality = json_string_nocheck(off);
                         json_object_set_new(doc, "municipality_source", json_string("body"));
                 }
         } else {
@@ -1062,11 +1124,13 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
         json_object_set_new(doc, "end_time", json_null());
         static const char *const cues[] = {"sluttede",     "sluttidspunkt", "mødet hævet",
                                            "mødet slut",   "mødet afsluttet", "mødet ophørte",
-                                           "mødet afsluttedes", "mødet endte", NULL};
+                                           "mødet afsluttedes", NULL};
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 char buf[512];
-                if (l->blank || l->len >= sizeof(buf) || !memchr(l->s, 'l', l->len))
+                if (l->blank || l->len >= sizeof(buf) ||
+                    !(mm_str_find(l->s, l->len, "slut", 4) || mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
+                      mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
                         continue;
                 size_t fl = fold(l->s, l->len, buf, sizeof(buf));
                 for (int k = 0; cues[k]; k++) {
@@ -1077,6 +1141,9 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                         size_t off = (size_t)(q - buf) + strlen(cues[k]);
                         if (!mm_time_find(buf + off, fl - off, 0, &h, &mi, NULL, NULL)) {
                                 json_object_set_new(doc, "end_time", fmt_time(h, mi));
+                                /* "Mødet sluttede kl. 20.35" is no item's text. */
+                                if (l->len < 80)
+                                        c->li[i].consumed = 1;
                                 goto end_found;
                         }
                 }
@@ -1110,12 +1177,22 @@ static size_t skeleton(const char *s, char *out, size_t cap) {
 }
 
 static int is_path(const char *s, size_t n) {
-        return memmem(s, n, "../", 3) || memmem(s, n, "..\\", 3) ||
+        return mm_str_find(s, n, "../", 3) || mm_str_find(s, n, "..\\", 3) ||
                (n > 2 && s[1] == ':' && s[2] == '\\') || s[0] == '/' ||
-               memmem(s, n, "\\\\", 2) || !strncmp(s, "file:", 5);
+               mm_str_find(s, n, "\\\\", 2) || !strncmp(s, "file:", 5);
 }
 
 static json_t *clean_attachment(const char *s, size_t n) {
+        /* "1. Name", "2) Name" */
+        {
+                size_t k = 0;
+                while (k < n && k < 3 && isdigit((unsigned char)s[k]))
+                        k++;
+                if (k && k + 1 < n && (s[k] == '.' || s[k] == ')') && s[k + 1] == ' ') {
+                        s += k + 2;
+                        n -= k + 2;
+                }
+        }
         /* "Bilag 1. Name", "Bilag_Name" */
         if (n > 6 && !strncasecmp(s, "bilag", 5)) {
                 size_t k = 5;
@@ -1142,7 +1219,7 @@ static json_t *clean_attachment(const char *s, size_t n) {
         }
         if (n > 1 && s[n - 1] == '.' && s[n - 2] != '.')
                 n--;
-        return json_stringn(s, n);
+        return json_stringn_nocheck(s, n);
 }
 
 typedef struct sec_s {
@@ -1168,7 +1245,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
 
         /* Closed: by title, or by a "Lukket dagsorden" heading before it. */
         for (size_t r = 0; r < p->closed.n; r++) {
-                if (!strcmp(p->closed.tag[r], "title") &&
+                if (p->closed_scope[r] == 0 &&
                     mm_rx_exec(p->closed.rx[r], c->m, it->title, strlen(it->title), 0))
                         it->closed = 1;
         }
@@ -1185,15 +1262,15 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                                 while (hn && is_trail_punct(hl->s[hn - 1]))    \
                                         hn--;                                  \
                                 json_object_set_new(s, "heading",              \
-                                                    json_stringn(hl->s, hn));  \
+                                                    json_stringn_nocheck(hl->s, hn));  \
                         } else                                                 \
                                 json_object_set_new(s, "heading", json_null()); \
-                        json_object_set_new(s, "kind", json_string(cur.kind)); \
+                        json_object_set_new(s, "kind", json_string_nocheck(cur.kind)); \
                         json_object_set_new(s, "history",                      \
                                             json_boolean(cur.hist));           \
                         json_object_set_new(                                   \
                             s, "text",                                         \
-                            json_stringn(cur.text.p ? cur.text.p : "",         \
+                            json_stringn_nocheck(cur.text.p ? cur.text.p : "",         \
                                          cur.text.len));                       \
                         json_object_set_new(s, "offset",                       \
                                             json_integer((json_int_t)cur.offset)); \
@@ -1242,7 +1319,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                                 continue;
                 }
                 if (is_dec && (!have_decision || decision.len) &&
-                    !memmem(s, n, "suppleant", 9)) {
+                    !mm_str_find(s, n, "suppleant", 9)) {
                         if (decision.len)
                                 ds_add(&decision, "\n", 1);
                         ds_add(&decision, s, n);
@@ -1269,7 +1346,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                                 k++;
                         if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ') {
                                 if (numbered && part.len) {
-                                        json_array_append_new(parts, json_string(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
+                                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
                                 }
                                 ds_reset(&part);
                                 if (!numbered)
@@ -1283,7 +1360,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                         ds_add(&part, ln, strlen(ln));
                 }
                 if (part.len)
-                        json_array_append_new(parts, json_string(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
+                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
                 free(part.p);
                 free(dup);
                 int best = -1;
@@ -1297,7 +1374,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                 }
         }
         if (!json_array_size(parts))
-                json_array_append_new(parts, json_string(outcome));
+                json_array_append_new(parts, json_string_nocheck(outcome));
 
         /* Meeting-level absences that reach this item. */
         for (int h = 0; h < c->nhabs; h++) {
@@ -1320,22 +1397,22 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                         if (!strcmp(json_string_value(json_array_get(absent, k)), ha->name))
                                 dup = 1;
                 if (!dup)
-                        json_array_append_new(absent, json_string(ha->name));
+                        json_array_append_new(absent, json_string_nocheck(ha->name));
         }
 
         json_object_set_new(o, "number", json_integer(it->number));
         json_object_set_new(o, "order", json_integer((json_int_t)order));
-        json_object_set_new(o, "title", json_string(it->title));
-        json_object_set_new(o, "case_number", it->case_no[0] ? json_string(it->case_no) : json_null());
-        json_object_set_new(o, "case_number_kind", it->case_no[0] ? json_string(it->case_kind) : json_null());
+        json_object_set_new(o, "title", json_string_nocheck(it->title));
+        json_object_set_new(o, "case_number", it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
+        json_object_set_new(o, "case_number_kind", it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
         {
                 json_t *k = it->case_no[0] ? mm_classify_kle(p->cls, it->case_no) : NULL;
                 json_object_set_new(o, "kle", k ? k : json_null());
         }
         json_object_set_new(o, "closed", json_boolean(it->closed));
-        json_object_set_new(o, "outcome", json_string(outcome));
+        json_object_set_new(o, "outcome", json_string_nocheck(outcome));
         json_object_set_new(o, "outcome_parts", parts);
-        json_object_set_new(o, "decision", decision.len ? json_stringn(decision.p, decision.len) : json_null());
+        json_object_set_new(o, "decision", decision.len ? json_stringn_nocheck(decision.p, decision.len) : json_null());
         json_object_set_new(o, "absent", absent);
         json_object_set_new(o, "attachments", attach);
         json_object_set_new(o, "sections", sections);
@@ -1466,7 +1543,7 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                 set_err(err, "internal", "out of memory");
                 return NULL;
         }
-        c.text = mm_text_new(buf, len, p->noise.rx, p->noise.n, c.m, errstr, sizeof(errstr));
+        c.text = mm_text_new(buf, len, &p->noise, 1, c.m, errstr, sizeof(errstr));
         if (!c.text) {
                 set_err(err, "internal", "%s", errstr);
                 goto done;
@@ -1517,13 +1594,13 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         /* "Lukket dagsorden" regions after the first item. */
                         size_t from = k ? c.items[k - 1].start : c.items[k].head;
                         for (size_t i = from; i < c.items[k].head; i++) {
+                                /* Region markers are short heading lines. */
+                                if (c.L[i].blank || c.L[i].len > 60)
+                                        continue;
                                 for (size_t r = 0; r < p->closed.n; r++) {
-                                        if (!strcmp(p->closed.tag[r], "region") &&
+                                        if (p->closed_scope[r] &&
                                             mm_rx_exec(p->closed.rx[r], c.m, c.L[i].s, c.L[i].len, 0))
-                                                in_closed = 1;
-                                        if (!strcmp(p->closed.tag[r], "region_end") &&
-                                            mm_rx_exec(p->closed.rx[r], c.m, c.L[i].s, c.L[i].len, 0))
-                                                in_closed = 0;
+                                                in_closed = p->closed_scope[r] == 1;
                                 }
                         }
                         if (in_closed)
@@ -1551,14 +1628,14 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         if (json_is_string(json_object_get(it, "case_number")))
                                 with_case++;
                 }
-                json_object_set_new(doc, "kind", json_string(decided ? "minutes" : "agenda"));
+                json_object_set_new(doc, "kind", json_string_nocheck(decided ? "minutes" : "agenda"));
                 if (mm_text_was_cp1252(c.text))
                         json_array_append_new(c.warnings, json_string("input is not UTF-8: decoded as Windows-1252"));
                 if (mm_text_repairs(c.text)) {
                         char w[96];
                         snprintf(w, sizeof(w), "repaired %zu spaces before combining marks",
                                  mm_text_repairs(c.text));
-                        json_array_append_new(c.warnings, json_string(w));
+                        json_array_append_new(c.warnings, json_string_nocheck(w));
                 }
                 if (!ni)
                         json_array_append_new(c.warnings, json_string("no agenda items found"));

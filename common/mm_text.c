@@ -170,6 +170,10 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
         return 0;
 }
 
+/* Bytes that may start markup in do_line. */
+static const unsigned char special[256] = {
+    ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
+
 static int is_block_tag(const char *name, size_t n) {
         static const char *const block[] = {
             "p",  "br", "div", "li", "tr",    "h1",    "h2",    "h3",
@@ -260,7 +264,26 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
         int pending = 0; /* 0 none, 1 space, 2 tab */
         while (p < e) {
                 utf8proc_int32_t cp;
-                utf8proc_ssize_t n = utf8proc_iterate(p, e - p, &cp);
+                utf8proc_ssize_t n;
+                /* ASCII fast path: printable bytes other than white space. */
+                if (*p > 0x20 && *p < 0x7F) {
+                        const unsigned char *q = p + 1;
+                        while (q < e && *q > 0x20 && *q < 0x7F)
+                                q++;
+                        if (pending && tmp->len > 0)
+                                tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
+                        pending = 0;
+                        memcpy(tmp->p + tmp->len, p, (size_t)(q - p));
+                        tmp->len += (size_t)(q - p);
+                        p = q;
+                        continue;
+                }
+                if (*p == ' ' && !pending) {
+                        pending = 1;
+                        p++;
+                        continue;
+                }
+                n = utf8proc_iterate(p, e - p, &cp);
                 if (n <= 0) {
                         p++;
                         continue;
@@ -494,8 +517,15 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
                         p += 2;
                         continue;
                 }
-                sbuf_addc(raw, c);
-                p++;
+                /* Copy the run of ordinary bytes up to the next byte that
+                 * may start markup, in one go. */
+                {
+                        const char *q = p + 1;
+                        while (q < e && !special[(unsigned char)*q])
+                                q++;
+                        sbuf_add(raw, p, (size_t)(q - p));
+                        p = q;
+                }
         }
         finish_line(t, raw, tmp, seg_off, heading, bold, noise, nnoise, m);
 }

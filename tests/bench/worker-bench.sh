@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): end-to-end throughput of ONE minutes-worker, and
+# the limit set by PostgreSQL itself.
+#
+#   tests/bench/worker-bench.sh [BUILD_DIR] [N_DOCS]
+#
+# 1. generates N distinct meeting documents from the seeds
+#    (tests/integration/gen_variants.py), publishes them with minutes-submit;
+# 2. starts one worker and times it from start until all N documents are
+#    in PostgreSQL: docs/s and MB/s (input bytes);
+# 3. exports every row the worker wrote and times COPYing the same rows
+#    into an empty copy of the schema: the database's own rate (docs/s);
+# 4. prints the ratio worker / COPY.
+# Starts its own Kafka + PostgreSQL (tests/services/services.sh) unless
+# MM_SERVICES_RUNDIR points at running ones. Environment: MM_BENCH_BATCH
+# (worker --batch-size, default 500).
+set -euo pipefail
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+BUILD="${1:-$SRC/build}"
+N="${2:-2000}"
+BIN="$BUILD/bin"
+BATCH="${MM_BENCH_BATCH:-500}"
+for b in minutes-worker minutes-submit mm-kafka-tool; do
+    [[ -x "$BIN/$b" ]] || { echo "missing $BIN/$b: build first" >&2; exit 2; }
+done
+WORK="$(mktemp -d /tmp/mm-bench.XXXXXX)"
+OWN_SERVICES=0
+if [[ -z "${MM_SERVICES_RUNDIR:-}" ]]; then
+    MM_SERVICES_RUNDIR="$WORK/services"
+    OWN_SERVICES=1
+    bash "$SRC/tests/services/services.sh" start "$MM_SERVICES_RUNDIR" --owner-pid $$ >"$WORK/services.log" 2>&1 ||
+        { cat "$WORK/services.log" >&2; exit 1; }
+fi
+# shellcheck disable=SC1091
+source "$MM_SERVICES_RUNDIR/env"
+WPID=""
+cleanup() {
+    [[ -n "$WPID" ]] && kill -KILL "$WPID" 2>/dev/null || true
+    [[ $OWN_SERVICES == 1 ]] && bash "$SRC/tests/services/services.sh" stop "$MM_SERVICES_RUNDIR" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+run_id="$(date +%s)"
+DB=mm_bench DB2=mm_bench_copy RAW="bench.$run_id.raw" DLQ="bench.$run_id.dlq" GROUP="bench-$run_id"
+SUPER="${MM_PG_SUPERUSER_URL%/*}"
+for d in $DB $DB2; do
+    PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
+        -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d OWNER minutes_owner" \
+        -c "GRANT CONNECT ON DATABASE $d TO minutes_worker" >/dev/null
+    "$BIN/minutes-worker" --migrate --pg "${MM_PG_OWNER_URL%/*}/$d" 2>>"$WORK/migrate.log"
+done
+for t in "$RAW" "$DLQ"; do
+    bash "$SRC/tests/services/kafka-topics.sh" --create "$t" 4 --config max.message.bytes=67108864 >/dev/null 2>&1
+done
+
+python3 "$SRC/tests/integration/gen_variants.py" "$SRC/tests/fixtures/seeds" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
+BYTES="$(find "$WORK/docs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
+t0="$(now)"
+while IFS=$'\t' read -r slug muni count; do
+    "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --municipality "$muni" \
+        -X partitioner=random "$WORK/docs/$slug" >/dev/null 2>>"$WORK/submit.log"
+done <"$WORK/dirs.tsv"
+t1="$(now)"
+
+t2="$(now)"
+"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
+    --pg "${MM_PG_WORKER_URL%/*}/$DB" --batch-size "$BATCH" --log-level warn 2>"$WORK/worker.log" &
+WPID=$!
+count() { psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM documents" 2>/dev/null || echo 0; }
+deadline=$((SECONDS + 900))
+while [[ "$(count)" -lt "$N" ]]; do
+    [[ $SECONDS -lt $deadline ]] || { echo "worker did not finish in 900 s" >&2; exit 1; }
+    kill -0 "$WPID" 2>/dev/null || { echo "worker died" >&2; tail "$WORK/worker.log" >&2; exit 1; }
+    sleep 0.1
+done
+t3="$(now)"
+kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
+
+# The database's own limit: COPY the same rows into an empty schema.
+TABLES="documents meetings participants agenda_items item_sections item_absences attachments amounts law_references"
+{
+    echo "BEGIN;"
+    for t in $TABLES; do echo "\\copy $t TO '$WORK/$t.copy'"; done
+    echo "COMMIT;"
+} | psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 >/dev/null
+ROWS="$(for t in $TABLES; do psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM $t"; done | awk '{s+=$1} END {print s}')"
+{
+    echo "BEGIN;"
+    echo "SET session_replication_role = replica;"   # the same rows, FKs already hold
+    for t in $TABLES; do echo "\\copy $t FROM '$WORK/$t.copy'"; done
+    echo "COMMIT;"
+} >"$WORK/copy.sql"
+t4="$(now)"
+psql "$SUPER/$DB2" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/copy.sql" >/dev/null
+t5="$(now)"
+
+python3 - "$N" "$BYTES" "$ROWS" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$BATCH" <<'PY'
+import sys
+n, nbytes, rows = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+t0, t1, t2, t3, t4, t5 = map(float, sys.argv[4:10])
+batch = sys.argv[10]
+mb = nbytes / 1e6
+sub, wrk, cp = t1 - t0, t3 - t2, t5 - t4
+print(f"documents              {n} ({mb:.1f} MB of text), {rows} rows written, batch-size {batch}")
+print(f"minutes-submit         {sub:7.2f} s  {n / sub:8.1f} docs/s  {mb / sub:7.2f} MB/s")
+print(f"one worker end-to-end  {wrk:7.2f} s  {n / wrk:8.1f} docs/s  {mb / wrk:7.2f} MB/s")
+print(f"PostgreSQL COPY limit  {cp:7.2f} s  {n / cp:8.1f} docs/s  {mb / cp:7.2f} MB/s  ({rows / cp:.0f} rows/s)")
+print(f"ratio worker / COPY    {(n / wrk) / (n / cp):.2f}")
+PY
