@@ -23,9 +23,9 @@ struct mm_classify_s {
         mm_rx_t *amount;
 };
 
-static const char *const labels[] = {
-    "none",     "noted",    "discussed", "postponed", "decided",
-    "referred", "approved", "approved_with_changes", "rejected", NULL};
+static const char *const labels[] = {"none",     "noted",    "discussed", "postponed",
+                                     "decided",  "referred", "approved",  "approved_with_changes",
+                                     "rejected", NULL};
 
 int mm_classify_outcome_rank(const char *label) {
         for (int i = 0; labels[i]; i++)
@@ -57,13 +57,13 @@ mm_classify_t *mm_classify_new(char *errstr, size_t errstr_size) {
                         if (!strcmp(labels[k], label))
                                 break;
                 if (!labels[k]) {
-                        snprintf(errstr, errstr_size,
-                                 "outcomes table: unknown label \"%s\"", label);
+                        snprintf(errstr, errstr_size, "outcomes table: unknown label \"%s\"",
+                                 label);
                         goto fail;
                 }
                 c->outcomes[i].label = labels[k];
-                c->outcomes[i].rx = mm_rx_new(mm_table_get(c->t_outcomes, i, 1),
-                                              MM_RX_CASELESS, errstr, errstr_size);
+                c->outcomes[i].rx = mm_rx_new(mm_table_get(c->t_outcomes, i, 1), MM_RX_CASELESS,
+                                              errstr, errstr_size);
                 if (!c->outcomes[i].rx)
                         goto fail;
         }
@@ -72,14 +72,14 @@ mm_classify_t *mm_classify_new(char *errstr, size_t errstr_size) {
         if (!c->laws)
                 goto oom;
         for (size_t i = 0; i < c->nlaws; i++)
-                if (!(c->laws[i] = mm_rx_new(mm_table_get(c->t_laws, i, 0), 0,
-                                             errstr, errstr_size)))
+                if (!(c->laws[i] =
+                              mm_rx_new(mm_table_get(c->t_laws, i, 0), 0, errstr, errstr_size)))
                         goto fail;
-        c->amount = mm_rx_new(
-            "(?<![\\d.,])(?<num>\\d{1,3}(?:\\.\\d{3})+|\\d+)(?:,(?<dec>\\d{1,3}))?"
-            "\\s*(?<mult>mio\\.?|millioner|million|mia\\.?|milliarder|mia)?"
-            "\\s*(?:kr\\.|kr\\b|kroner\\b|DKK\\b)",
-            0, errstr, errstr_size);
+        c->amount =
+                mm_rx_new("(?<![\\d.,])(?<num>\\d{1,3}(?:\\.\\d{3})+|\\d+)(?:,(?<dec>\\d{1,3}))?"
+                          "\\s*(?<mult>mio\\.?|millioner|million|mia\\.?|milliarder|mia)?"
+                          "\\s*(?:kr\\.|kr\\b|kroner\\b|DKK\\b)",
+                          0, errstr, errstr_size);
         if (!c->amount)
                 goto fail;
         return c;
@@ -109,12 +109,11 @@ void mm_classify_destroy(mm_classify_t *c) {
         free(c);
 }
 
-const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m,
-                                const char *text, size_t len) {
+const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const char *text,
+                                size_t len) {
         size_t i;
         for (i = 0; i < len; i++)
-                if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
-                    text[i] != '.')
+                if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '.')
                         break;
         if (i == len)
                 return "none";
@@ -126,12 +125,10 @@ const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m,
 
 /* The sentence around [b, e) in the line: from the previous ". " to the
  * next one. */
-static json_t *sentence_around(const char *line, size_t len, size_t b,
-                               size_t e) {
+static json_t *sentence_around(const char *line, size_t len, size_t b, size_t e) {
         size_t s = b, t = e;
         while (s > 0 && !((line[s - 1] == ' ' && s >= 2 &&
-                           (line[s - 2] == '.' || line[s - 2] == '!' ||
-                            line[s - 2] == '?') &&
+                           (line[s - 2] == '.' || line[s - 2] == '!' || line[s - 2] == '?') &&
                            !(s >= 3 && line[s - 3] >= '0' && line[s - 3] <= '9'))))
                 s--;
         while (t < len && !((line[t] == '.' || line[t] == '!' || line[t] == '?') &&
@@ -162,8 +159,8 @@ static int amount_before(const char *line, size_t q) {
         return i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9';
 }
 
-int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m,
-                        const char *line, size_t len, json_t *out) {
+int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m, const char *line, size_t len,
+                        json_t *out) {
         size_t pos = 0, q = 0;
         int n = 0;
 
@@ -225,8 +222,8 @@ int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m,
         return n;
 }
 
-int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
-                     const char *line, size_t len, json_t *out) {
+int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m, const char *line, size_t len,
+                     json_t *out) {
         size_t spans[32][2];
         int n = 0, nspans = 0;
 
@@ -246,9 +243,12 @@ int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
                         if (!dup && !mm_rx_named(c->laws[r], m, "law", &lb, &le) &&
                             !mm_rx_named(c->laws[r], m, "para", &pb, &pe)) {
                                 json_t *l = json_object();
-                                json_object_set_new(l, "text", json_stringn_nocheck(line + b, e - b));
-                                json_object_set_new(l, "law", json_stringn_nocheck(line + lb, le - lb));
-                                json_object_set_new(l, "paragraph", json_stringn_nocheck(line + pb, pe - pb));
+                                json_object_set_new(l, "text",
+                                                    json_stringn_nocheck(line + b, e - b));
+                                json_object_set_new(l, "law",
+                                                    json_stringn_nocheck(line + lb, le - lb));
+                                json_object_set_new(l, "paragraph",
+                                                    json_stringn_nocheck(line + pb, pe - pb));
                                 json_array_append_new(out, l);
                                 n++;
                                 if (nspans < 32) {
@@ -283,8 +283,7 @@ json_t *mm_classify_kle(const mm_classify_t *c, const char *cn) {
         return NULL;
 }
 
-const char *mm_classify_kommune(const mm_classify_t *c, const char *name,
-                                size_t len) {
+const char *mm_classify_kommune(const mm_classify_t *c, const char *name, size_t len) {
         for (int pass = 0; pass < 2; pass++) {
                 size_t l = len;
                 /* "Københavns", "Hedensteds" */
@@ -305,12 +304,11 @@ const char *mm_classify_kommune(const mm_classify_t *c, const char *name,
 }
 
 static int word_char(unsigned char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-               (ch >= '0' && ch <= '9') || ch == '-' || ch >= 0x80;
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '-' || ch >= 0x80;
 }
 
-const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text,
-                                      size_t len) {
+const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text, size_t len) {
         size_t nk = mm_table_rows(c->t_kommuner);
         int *count = calloc(nk ? nk : 1, sizeof(int));
         const char *best = NULL;

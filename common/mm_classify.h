@@ -24,8 +24,8 @@ void mm_classify_destroy(mm_classify_t *c);
 /* Outcome label of one decision part ("approved", "noted", ...): the first
  * matching rule of outcomes.tsv, "decided" for other text, "none" for
  * empty text. The returned string is static. `m` is caller's match state. */
-const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m,
-                                const char *text, size_t len);
+const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const char *text,
+                                size_t len);
 
 /* Rank of an outcome label in the order rejected > approved_with_changes >
  * approved > referred > decided > postponed > discussed > noted > none
@@ -35,13 +35,13 @@ int mm_classify_outcome_rank(const char *label);
 /* Appends every DKK amount in the line to `out` (a JSON array) as
  * {value, text, sentence}. "120.576 kr." is 120576, "1,2 mio. kr." is
  * 1200000. Returns the number added. */
-int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m,
-                        const char *line, size_t len, json_t *out);
+int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m, const char *line, size_t len,
+                        json_t *out);
 
 /* Appends every law reference in the line to `out` as {text, law,
  * paragraph}. Returns the number added. */
-int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m,
-                     const char *line, size_t len, json_t *out);
+int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m, const char *line, size_t len,
+                     json_t *out);
 
 /* KLE subject of a journal number such as "27.48.04-S49-3-16": a new
  * object {code, main_group, main_group_name}, or NULL when the number is
@@ -50,12 +50,10 @@ json_t *mm_classify_kle(const mm_classify_t *c, const char *case_number);
 
 /* Official name ("Hedensted Kommune") of the kommune called `name`
  * ("Hedensted", "Københavns", "hedensted.dk"), or NULL. */
-const char *mm_classify_kommune(const mm_classify_t *c, const char *name,
-                                size_t len);
+const char *mm_classify_kommune(const mm_classify_t *c, const char *name, size_t len);
 
 /* The kommune named most often in the text ("X Kommune" or its web
  * domain), or NULL. The string is owned by the classifier. */
-const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text,
-                                      size_t len);
+const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text, size_t len);
 
 #endif /* MM_CLASSIFY_H */

@@ -6,20 +6,17 @@
 static const struct {
         const char *name;
         int month;
-} months[] = {{"januar", 1},   {"februar", 2},  {"marts", 3},
-              {"april", 4},    {"maj", 5},      {"juni", 6},
-              {"juli", 7},     {"august", 8},   {"september", 9},
-              {"oktober", 10}, {"november", 11}, {"december", 12},
-              {"jan", 1},      {"feb", 2},      {"mar", 3},
-              {"apr", 4},      {"jun", 6},      {"jul", 7},
-              {"aug", 8},      {"sept", 9},     {"sep", 9},
-              {"okt", 10},     {"nov", 11},     {"dec", 12},
-              {NULL, 0}};
+} months[] = {{"januar", 1},    {"februar", 2},   {"marts", 3},  {"april", 4},     {"maj", 5},
+              {"juni", 6},      {"juli", 7},      {"august", 8}, {"september", 9}, {"oktober", 10},
+              {"november", 11}, {"december", 12}, {"jan", 1},    {"feb", 2},       {"mar", 3},
+              {"apr", 4},       {"jun", 6},       {"jul", 7},    {"aug", 8},       {"sept", 9},
+              {"sep", 9},       {"okt", 10},      {"nov", 11},   {"dec", 12},      {NULL, 0}};
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
 static int is_alpha(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               (unsigned char)c >= 0x80;
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
 }
 
 /* Reads 1..max digits at s[*i]; returns the value or -1. */
@@ -41,15 +38,12 @@ static void skip_sp(const char *s, size_t len, size_t *i) {
 }
 
 static int valid(int y, int m, int d) {
-        static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                    31, 31, 30, 31, 30, 31};
-        return y >= 1900 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 &&
-               d <= mdays[m - 1];
+        static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        return y >= 1900 && y <= 2199 && m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1];
 }
 
 /* Tries to read a date starting at s[start]. Returns 0 and the end. */
-static int date_at(const char *s, size_t len, size_t start, int *y, int *m,
-                   int *d, size_t *end) {
+static int date_at(const char *s, size_t len, size_t start, int *y, int *m, int *d, size_t *end) {
         size_t i = start;
         int a = digits(s, len, &i, 1, 4);
 
@@ -60,8 +54,7 @@ static int date_at(const char *s, size_t len, size_t start, int *y, int *m,
                 if (i >= len || s[i] != '-')
                         return -1;
                 i++;
-                if ((mo = digits(s, len, &i, 1, 2)) < 0 || i >= len ||
-                    s[i] != '-')
+                if ((mo = digits(s, len, &i, 1, 2)) < 0 || i >= len || s[i] != '-')
                         return -1;
                 i++;
                 if ((da = digits(s, len, &i, 1, 2)) < 0 || !valid(a, mo, da))
@@ -71,8 +64,8 @@ static int date_at(const char *s, size_t len, size_t start, int *y, int *m,
         }
         if (i - start > 2)
                 return -1;
-        if (i < len && (s[i] == '-' || s[i] == '/' || s[i] == '.') &&
-            i + 1 < len && is_digit(s[i + 1])) {
+        if (i < len && (s[i] == '-' || s[i] == '/' || s[i] == '.') && i + 1 < len &&
+            is_digit(s[i + 1])) {
                 char sep = s[i];
                 size_t j = i + 1;
                 int mo = digits(s, len, &j, 1, 2), yr;
@@ -124,13 +117,11 @@ named:
         }
 }
 
-int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b,
-                 size_t *e) {
+int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b, size_t *e) {
         for (size_t i = 0; i < len; i++) {
                 size_t end;
-                if (!is_digit(s[i]) || (i > 0 && (is_digit(s[i - 1]) ||
-                                                  s[i - 1] == '.' ||
-                                                  s[i - 1] == '-')))
+                if (!is_digit(s[i]) ||
+                    (i > 0 && (is_digit(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-')))
                         continue;
                 if (date_at(s, len, i, y, m, d, &end) == 0) {
                         if (b)
@@ -143,15 +134,13 @@ int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b,
         return -1;
 }
 
-int mm_time_find(const char *s, size_t len, int need_kl, int *h, int *mi,
-                 size_t *b, size_t *e) {
+int mm_time_find(const char *s, size_t len, int need_kl, int *h, int *mi, size_t *b, size_t *e) {
         for (size_t i = 0; i < len; i++) {
                 size_t j = i;
                 int kl = 0, hh, mm = 0;
 
                 if ((s[i] == 'k' || s[i] == 'K') && i + 1 < len &&
-                    (s[i + 1] == 'l' || s[i + 1] == 'L') &&
-                    (i == 0 || !is_alpha(s[i - 1])) &&
+                    (s[i + 1] == 'l' || s[i + 1] == 'L') && (i == 0 || !is_alpha(s[i - 1])) &&
                     (i + 2 >= len || !is_alpha(s[i + 2]))) {
                         j = i + 2;
                         if (j < len && s[j] == '.')
@@ -159,23 +148,21 @@ int mm_time_find(const char *s, size_t len, int need_kl, int *h, int *mi,
                         skip_sp(s, len, &j);
                         kl = 1;
                 } else if (need_kl || !is_digit(s[i]) ||
-                           (i > 0 && (is_digit(s[i - 1]) || s[i - 1] == '.' ||
-                                      s[i - 1] == ':'))) {
+                           (i > 0 && (is_digit(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == ':'))) {
                         continue;
                 }
                 size_t hs = j;
                 hh = digits(s, len, &j, 1, 2);
                 if (hh < 0 || hh > 24)
                         continue;
-                if (j + 2 < len + 0 && (s[j] == ':' || s[j] == '.') &&
-                    is_digit(s[j + 1])) {
+                if (j + 2 < len + 0 && (s[j] == ':' || s[j] == '.') && is_digit(s[j + 1])) {
                         size_t k = j + 1;
                         mm = digits(s, len, &k, 2, 2);
                         if (mm < 0 || mm > 59)
                                 continue;
                         /* "04.12.2012" is a date, not a time. */
-                        if (s[j] == '.' && k < len && s[k] == '.' &&
-                            k + 1 < len && is_digit(s[k + 1]))
+                        if (s[j] == '.' && k < len && s[k] == '.' && k + 1 < len &&
+                            is_digit(s[k + 1]))
                                 continue;
                         j = k;
                 } else if (!kl) {

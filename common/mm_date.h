@@ -12,14 +12,12 @@
 /* Finds the first date in s[0..len). Returns 0 and fills *y, *m, *d and the
  * byte span [*b, *e) of the match, or -1 when there is none. `b` and `e`
  * may be NULL. */
-int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b,
-                 size_t *e);
+int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b, size_t *e);
 
 /* Finds the first clock time in s[0..len). With `need_kl` only a time after
  * "kl." counts (as in "Mødet sluttede kl. 20.35"); otherwise a bare "16:00"
  * or "17.00" counts too. Returns 0 and fills *h, *mi and the span, or -1.
  * `b` and `e` may be NULL. */
-int mm_time_find(const char *s, size_t len, int need_kl, int *h, int *mi,
-                 size_t *b, size_t *e);
+int mm_time_find(const char *s, size_t len, int need_kl, int *h, int *mi, size_t *b, size_t *e);
 
 #endif /* MM_DATE_H */

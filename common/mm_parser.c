@@ -29,9 +29,9 @@ enum field {
         F_NONE
 };
 
-static const char *const field_names[] = {
-    "date",   "time",      "location", "participants",
-    "absent", "committee", "remarks",  "end_time", NULL};
+static const char *const field_names[] = {"date",         "time",     "location",
+                                          "participants", "absent",   "committee",
+                                          "remarks",      "end_time", NULL};
 
 typedef struct secdef_s {
         char *fold;
@@ -56,8 +56,8 @@ typedef struct rxlist_s {
 struct mm_parser_s {
         size_t max_bytes;
         mm_classify_t *cls;
-        mm_table_t *t_sections, *t_history, *t_absence, *t_labels, *t_noise,
-            *t_closed, *t_case, *t_case_labels, *t_committees;
+        mm_table_t *t_sections, *t_history, *t_absence, *t_labels, *t_noise, *t_closed, *t_case,
+                *t_case_labels, *t_committees;
         secdef_t *secs;
         size_t nsecs;
         unsigned char sec_len_ok[128]; /* a heading of this byte length exists */
@@ -66,8 +66,9 @@ struct mm_parser_s {
         char **case_labels;
         size_t ncase_labels;
         rxlist_t history, absence, closed, caseno, committees;
-        mm_rx_t *noise; /* all noise.tsv patterns as one alternation */
+        mm_rx_t *noise;    /* all noise.tsv patterns as one alternation */
         int *closed_scope; /* 0 title, 1 region, 2 region_end */
+        int decision_sec;  /* index of the "Beslutning" heading */
         mm_rx_t *item_num, *item_punkt, *header_absence;
 };
 
@@ -107,8 +108,7 @@ static char *xstrndup(const char *s, size_t n) {
 }
 
 static int is_trail_punct(char c) {
-        return c == ':' || c == ',' || c == '.' || c == ';' || c == ' ' ||
-               c == '\t';
+        return c == ':' || c == ',' || c == '.' || c == ';' || c == ' ' || c == '\t';
 }
 
 /* Dynamic string. */
@@ -142,8 +142,10 @@ static void ds_reset(dstr_t *d) {
 /* ------------------------------------------------------------------ */
 /* Construction                                                         */
 
-static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol,
-                       int flags, char *errstr, size_t errstr_size) {
+static int match_section(const mm_parser_t *p, const char *s, size_t n);
+
+static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol, int flags, char *errstr,
+                       size_t errstr_size) {
         l->n = mm_table_rows(t);
         l->rx = calloc(l->n + 1, sizeof(*l->rx));
         l->tag = calloc(l->n + 1, sizeof(*l->tag));
@@ -152,8 +154,7 @@ static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol,
                 return -1;
         }
         for (size_t i = 0; i < l->n; i++) {
-                l->rx[i] = mm_rx_new(mm_table_get(t, i, col), flags, errstr,
-                                     errstr_size);
+                l->rx[i] = mm_rx_new(mm_table_get(t, i, col), flags, errstr, errstr_size);
                 if (!l->rx[i])
                         return -1;
                 l->tag[i] = tagcol >= 0 ? mm_table_get(t, i, tagcol) : "";
@@ -210,6 +211,7 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                 if (n < sizeof(p->sec_len_ok))
                         p->sec_len_ok[n] = 1;
         }
+        p->decision_sec = match_section(p, "Beslutning", 10);
         p->nlabels = mm_table_rows(p->t_labels);
         p->labels = calloc(p->nlabels + 1, sizeof(*p->labels));
         if (!p->labels)
@@ -223,8 +225,8 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                         if (!strcmp(field_names[k], f))
                                 break;
                 if (!field_names[k]) {
-                        snprintf(errstr, errstr_size,
-                                 "header_labels table: unknown field \"%s\"", f);
+                        snprintf(errstr, errstr_size, "header_labels table: unknown field \"%s\"",
+                                 f);
                         goto fail;
                 }
                 if (!(p->labels[i].fold = xstrndup(buf, n)))
@@ -257,41 +259,38 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                 if (!p->noise)
                         goto fail;
         }
-        if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr,
-                        errstr_size) ||
-            load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr,
-                        errstr_size) ||
-            load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr,
-                        errstr_size) ||
+        if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
+            load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
+            load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||
-            load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr,
-                        errstr_size))
+            load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr, errstr_size))
                 goto fail;
         p->closed_scope = calloc(p->closed.n + 1, sizeof(int));
         if (!p->closed_scope)
                 goto oom;
         for (size_t i = 0; i < p->closed.n; i++) {
                 const char *sc = p->closed.tag[i];
-                p->closed_scope[i] = !strcmp(sc, "title") ? 0 : !strcmp(sc, "region") ? 1
-                                     : !strcmp(sc, "region_end")                      ? 2
-                                                                                      : -1;
+                p->closed_scope[i] = !strcmp(sc, "title")        ? 0
+                                     : !strcmp(sc, "region")     ? 1
+                                     : !strcmp(sc, "region_end") ? 2
+                                                                 : -1;
                 if (p->closed_scope[i] < 0) {
                         snprintf(errstr, errstr_size, "closed table: unknown scope \"%s\"", sc);
                         goto fail;
                 }
         }
-        p->item_num = mm_rx_new("^(\\d{1,4})\\s*[.)]?\\s+(?![a-zæøå])(\\S.*)$", 0,
-                                errstr, errstr_size);
-        p->item_punkt = mm_rx_new(
-            "^(?:punkt|pkt\\.?|dagsordenspunkt|dagsordenpunkt|sag\\s+nr\\.?)\\s*"
-            "(\\d{1,4})\\s*(?:[:.)-]|\xe2\x80\x93)?\\s*(.*)$",
-            MM_RX_CASELESS, errstr, errstr_size);
-        p->header_absence = mm_rx_new(
-            "^(?<names>.+?)\\s+deltog\\s+(?<mode>kun\\s+ved|kun\\s+i|ved|i|under|"
-            "til\\s+og\\s+med|fra\\s+og\\s+med|fra|ikke\\s+i|ikke\\s+ved)\\s+"
-            "(?:behandlingen\\s+af\\s+)?(?:punkt(?:erne)?|pkt\\.?|sag(?:erne)?|"
-            "dagsordenspunkt(?:erne)?)\\s*(?<nums>\\d[\\d ,.og-]*)",
-            MM_RX_CASELESS, errstr, errstr_size);
+        p->item_num =
+                mm_rx_new("^(\\d{1,4})\\s*[.)]?\\s+(?![a-zæøå])(\\S.*)$", 0, errstr, errstr_size);
+        p->item_punkt =
+                mm_rx_new("^(?:punkt|pkt\\.?|dagsordenspunkt|dagsordenpunkt|sag\\s+nr\\.?)\\s*"
+                          "(\\d{1,4})\\s*(?:[:.)-]|\xe2\x80\x93)?\\s*(.*)$",
+                          MM_RX_CASELESS, errstr, errstr_size);
+        p->header_absence =
+                mm_rx_new("^(?<names>.+?)\\s+deltog\\s+(?<mode>kun\\s+ved|kun\\s+i|ved|i|under|"
+                          "til\\s+og\\s+med|fra\\s+og\\s+med|fra|ikke\\s+i|ikke\\s+ved)\\s+"
+                          "(?:behandlingen\\s+af\\s+)?(?:punkt(?:erne)?|pkt\\.?|sag(?:erne)?|"
+                          "dagsordenspunkt(?:erne)?)\\s*(?<nums>\\d[\\d ,.og-]*)",
+                          MM_RX_CASELESS, errstr, errstr_size);
         if (!p->item_num || !p->item_punkt || !p->header_absence)
                 goto fail;
         return p;
@@ -351,11 +350,12 @@ typedef struct linfo_s {
         int is_case;   /* the line is a journal number */
         size_t cb, ce; /* its span in the line */
         const char *ckind;
-        int cand;      /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
+        int cand; /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
         int num;
         size_t tb; /* title offset in the line */
         int toc;
-        int consumed; /* a journal number that belongs to the next item */
+        int consumed;   /* a journal number that belongs to the next item */
+        int hy, hm, hd; /* date named in a history heading, or 0 */
 } linfo_t;
 
 typedef struct item_s {
@@ -390,7 +390,9 @@ typedef struct ctx_s {
         int nhabs;
 } ctx_t;
 
-static const mm_line_t *LN(const ctx_t *c, size_t i) { return &c->L[i]; }
+static const mm_line_t *LN(const ctx_t *c, size_t i) {
+        return &c->L[i];
+}
 
 /* ------------------------------------------------------------------ */
 /* Line analysis                                                        */
@@ -411,8 +413,8 @@ static int match_section(const mm_parser_t *p, const char *s, size_t n) {
 }
 
 /* Is s[0..n) a journal number, possibly after a label? */
-static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b,
-                      size_t *e, const char **kind) {
+static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t *e,
+                      const char **kind) {
         const mm_parser_t *p = c->p;
         char buf[64];
         size_t off = 0, l;
@@ -428,8 +430,8 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b,
                 size_t ll = strlen(p->case_labels[i]);
                 if (ll <= l && !memcmp(buf, p->case_labels[i], ll)) {
                         off = ll;
-                        while (off < n && (s[off] == ' ' || s[off] == ':' ||
-                                           s[off] == '\t' || s[off] == '.'))
+                        while (off < n &&
+                               (s[off] == ' ' || s[off] == ':' || s[off] == '\t' || s[off] == '.'))
                                 off++;
                         labelled = 1;
                         break;
@@ -457,8 +459,8 @@ static int is_history(const ctx_t *c, const mm_line_t *l) {
         if (l->len > 220)
                 return 0;
         fold(l->s, l->len < 12 ? l->len : 12, buf, sizeof(buf));
-        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold ||
-              !strncmp(buf, "beslutning", 10) || !strncmp(buf, "tidligere", 9)))
+        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || !strncmp(buf, "beslutning", 10) ||
+              !strncmp(buf, "tidligere", 9)))
                 return 0;
         for (size_t r = 0; r < c->p->history.n; r++)
                 if (mm_rx_exec(c->p->history.rx[r], c->m, l->s, l->len, 0))
@@ -501,8 +503,7 @@ static void analyse_lines(ctx_t *c) {
                         size_t k = 0;
                         while (k < l->len && isdigit((unsigned char)l->s[k]))
                                 k++;
-                        if (k <= 4 && (k == l->len ||
-                                       (k + 1 == l->len && l->s[k] == '.'))) {
+                        if (k <= 4 && (k == l->len || (k + 1 == l->len && l->s[k] == '.'))) {
                                 li->cand = 2;
                                 li->num = atoi(l->s);
                         } else if (mm_rx_exec(p->item_num, c->m, l->s, l->len, 0) &&
@@ -511,10 +512,9 @@ static void analyse_lines(ctx_t *c) {
                                 li->num = atoi(l->s);
                                 li->tb = b;
                         }
-                } else if ((l->s[0] == 'P' || l->s[0] == 'p' || l->s[0] == 'S' ||
-                            l->s[0] == 's' || l->s[0] == 'D' || l->s[0] == 'd') &&
-                           !li->toc &&
-                           mm_rx_exec(p->item_punkt, c->m, l->s, l->len, 0)) {
+                } else if ((l->s[0] == 'P' || l->s[0] == 'p' || l->s[0] == 'S' || l->s[0] == 's' ||
+                            l->s[0] == 'D' || l->s[0] == 'd') &&
+                           !li->toc && mm_rx_exec(p->item_punkt, c->m, l->s, l->len, 0)) {
                         size_t b, e;
                         mm_rx_group(c->m, 1, &b, &e);
                         li->cand = 3;
@@ -526,6 +526,8 @@ static void analyse_lines(ctx_t *c) {
                         continue;
                 if (is_history(c, l)) {
                         li->hist = 1;
+                        if (mm_date_find(l->s, l->len, &li->hy, &li->hm, &li->hd, NULL, NULL))
+                                li->hy = 0;
                         continue;
                 }
                 if (l->len < 120) {
@@ -543,10 +545,81 @@ static void analyse_lines(ctx_t *c) {
                                         }
                                 }
                         }
+                        /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
+                        if (li->sec < 0 && p->decision_sec >= 0 && l->len < 100 &&
+                            l->s[l->len - 1] != '.') {
+                                char fb[24];
+                                fold(l->s, l->len < 20 ? l->len : 20, fb, sizeof(fb));
+                                if (!strncmp(fb, "beslutning i ", 13) ||
+                                    !strncmp(fb, "beslutning den ", 15) ||
+                                    !strncmp(fb, "beslutning på ", 15))
+                                        li->sec = p->decision_sec;
+                        }
                         if (li->sec < 0 && (l->heading || l->bold))
                                 li->unknown = 1;
                 }
         }
+}
+
+/* ------------------------------------------------------------------ */
+/* Repeated page headers                                                */
+
+typedef struct pline_s {
+        char key[160];
+        size_t line;
+} pline_t;
+
+static int cmp_pline(const void *a, const void *b) {
+        const pline_t *x = a, *y = b;
+        int r = strcmp(x->key, y->key);
+        return r ? r : (x->line < y->line ? -1 : x->line > y->line);
+}
+
+/* A PDF export repeats the page header ("Økonomiudvalget 12-03-2024",
+ * "Referat ... Side 3") on every page. A dated line that comes back three
+ * times or more, compared without its digits, is such a header: every
+ * copy but the first is dropped, so it cannot land in an item's text. */
+static void drop_page_headers(ctx_t *c) {
+        pline_t *pl = NULL;
+        size_t n = 0, cap = 0;
+        for (size_t i = 0; i < c->n; i++) {
+                const mm_line_t *l = LN(c, i);
+                const linfo_t *li = &c->li[i];
+                int y, m, d;
+                if (l->blank || l->len < 8 || l->len >= 150 || li->sec >= 0 || li->hist || li->cand)
+                        continue;
+                /* Every date form has a '-' or a '.'; most lines have no date. */
+                if ((!memchr(l->s, '-', l->len) && !memchr(l->s, '.', l->len)) ||
+                    mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        pline_t *np = realloc(pl, cap * sizeof(*pl));
+                        if (!np)
+                                break;
+                        pl = np;
+                }
+                size_t k = 0;
+                for (size_t q = 0; q < l->len && k + 1 < sizeof(pl[n].key); q++)
+                        if (!isdigit((unsigned char)l->s[q]))
+                                pl[n].key[k++] = l->s[q];
+                pl[n].key[k] = '\0';
+                pl[n].line = i;
+                n++;
+        }
+        if (n >= 3) {
+                qsort(pl, n, sizeof(*pl), cmp_pline);
+                for (size_t a = 0; a < n;) {
+                        size_t b = a + 1;
+                        while (b < n && !strcmp(pl[a].key, pl[b].key))
+                                b++;
+                        if (b - a >= 3)
+                                for (size_t q = a + 1; q < b; q++)
+                                        c->li[pl[q].line].consumed = 1;
+                        a = b;
+                }
+        }
+        free(pl);
 }
 
 /* ------------------------------------------------------------------ */
@@ -564,8 +637,7 @@ static size_t next_nonblank(const ctx_t *c, size_t i) {
 
 /* Decides whether candidate line i heads an agenda item; fills the title
  * span. */
-static int accept_item(ctx_t *c, size_t i, size_t *title_line,
-                       size_t *title_end) {
+static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end) {
         const linfo_t *li = &c->li[i];
         size_t t = i, j, seen = 0;
 
@@ -583,17 +655,15 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line,
          * below it, followed by a blank line or a heading. */
         for (int k = 0; k < 2; k++) {
                 size_t x = *title_end + 1;
-                if (x >= c->n || LN(c, x)->blank || c->li[x].cand ||
-                    c->li[x].is_case || is_heading_line(&c->li[x]) ||
-                    LN(c, x)->len > 80 || LN(c, x)->s[LN(c, x)->len - 1] == '.')
+                if (x >= c->n || LN(c, x)->blank || c->li[x].cand || c->li[x].is_case ||
+                    is_heading_line(&c->li[x]) || LN(c, x)->len > 80 ||
+                    LN(c, x)->s[LN(c, x)->len - 1] == '.')
                         break;
-                if (x + 1 < c->n && !LN(c, x + 1)->blank &&
-                    !is_heading_line(&c->li[x + 1]) && !c->li[x + 1].is_case)
+                if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(&c->li[x + 1]) &&
+                    !c->li[x + 1].is_case)
                         break;
                 *title_end = x;
         }
-        if (li->cand == 3 && (LN(c, t)->len > li->tb || t != i))
-                return 1;
         /* A known section heading within the next three lines. */
         for (j = *title_end + 1; j < c->n && seen < 3; j++) {
                 const linfo_t *x = &c->li[j];
@@ -612,8 +682,7 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line,
         return 0;
 }
 
-static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend,
-                      size_t tb) {
+static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend, size_t tb) {
         dstr_t d = {0};
         for (size_t k = tline; k <= tend; k++) {
                 const mm_line_t *l = LN(c, k);
@@ -685,8 +754,7 @@ static void find_items(ctx_t *c) {
         /* A repeated number: keep the occurrence with the larger body. */
         for (size_t a = 0; a < c->nitems; a++)
                 for (size_t b = a + 1; b < c->nitems; b++)
-                        if (c->items[a].number == c->items[b].number &&
-                            c->items[a].number >= 0) {
+                        if (c->items[a].number == c->items[b].number && c->items[a].number >= 0) {
                                 size_t la = c->items[a].end - c->items[a].start;
                                 size_t lb = c->items[b].end - c->items[b].start;
                                 item_t *drop = la >= lb ? &c->items[b] : &c->items[a];
@@ -698,9 +766,8 @@ static void find_items(ctx_t *c) {
                         if (c->items[k].number < 0) {
                                 free(c->items[k].title);
                                 if (w > 0)
-                                        c->items[w - 1].end = k + 1 < c->nitems
-                                                                  ? c->items[k + 1].head
-                                                                  : c->n;
+                                        c->items[w - 1].end =
+                                                k + 1 < c->nitems ? c->items[k + 1].head : c->n;
                                 continue;
                         }
                         c->items[w++] = c->items[k];
@@ -773,7 +840,15 @@ static int levenshtein(const char *a, size_t la, const char *b, size_t lb) {
 
 /* Checks that s looks like a person's name: 2-6 words, capitalised. */
 static int plausible_name(const char *s, size_t n) {
-        static const char *const particles[] = {"af", "de", "la", "le", "van",
+        static const char *const none[] = {"ingen",        "intet",         "alle",
+                                           "ingen afbud",  "alle mødt",     "alle til stede",
+                                           "ingen fravær", "ikke relevant", NULL};
+        char fb[64];
+        fold(s, n < 60 ? n : 60, fb, sizeof(fb));
+        for (int k = 0; none[k]; k++)
+                if (!strcmp(fb, none[k]))
+                        return 0;
+        static const char *const particles[] = {"af",  "de",  "la",  "le", "van",
                                                 "von", "der", "den", "du", NULL};
         int words = 0;
         if (n < 3 || n > 60)
@@ -804,8 +879,7 @@ static int plausible_name(const char *s, size_t n) {
 }
 
 /* Splits "A, B og C (V)" into names; calls add() for each. */
-static void split_names(ctx_t *c, const char *s, size_t n, json_t *out,
-                        int canonical) {
+static void split_names(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
         dstr_t d = {0};
         /* Drop parenthesised party letters and roles. */
         for (size_t i = 0; i < n; i++) {
@@ -827,13 +901,21 @@ static void split_names(ctx_t *c, const char *s, size_t n, json_t *out,
                 memmove(q + 1, q + w, strlen(q + w) + 1);
         }
         char *save = NULL;
-        for (char *tok = strtok_r(d.p, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save)) {
+        for (char *tok = strtok_r(d.p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 size_t tl = strlen(tok);
                 while (tl && (is_trail_punct(tok[tl - 1])))
                         tok[--tl] = '\0';
                 while (*tok == ' ')
                         tok++, tl--;
+                /* "Anne Hansen - formand": the role is no part of the name */
+                {
+                        char *dash = strstr(tok, " - ");
+                        char *ndash = strstr(tok, " \xe2\x80\x93 ");
+                        if (ndash && (!dash || ndash < dash))
+                                dash = ndash;
+                        if (dash)
+                                *dash = '\0';
+                }
                 /* collapse inner double spaces */
                 char *w = tok;
                 for (char *r = tok; *r; r++)
@@ -850,7 +932,8 @@ static void split_names(ctx_t *c, const char *s, size_t n, json_t *out,
                         size_t la = fold(tok, tl, fa, sizeof(fa));
                         int best = 3;
                         for (size_t k = 0; k < json_array_size(c->participants); k++) {
-                                const char *pn = json_string_value(json_array_get(c->participants, k));
+                                const char *pn =
+                                        json_string_value(json_array_get(c->participants, k));
                                 size_t lb = fold(pn, strlen(pn), fb, sizeof(fb));
                                 int dist = levenshtein(fa, la, fb, lb);
                                 if (dist < best) {
@@ -871,9 +954,17 @@ static void split_names(ctx_t *c, const char *s, size_t n, json_t *out,
 
 /* If the line is an absence cue, appends the names to out and returns 1. */
 static int absence_line(ctx_t *c, const mm_line_t *l, json_t *out) {
-        static const char *const cues[] = {"rav\xc3\xa6r", "stede", "fbud", "orfald",
-                                           "eltog", "eltager", "orhindret", "orlod",
-                                           "m\xc3\xb8" "dt", NULL};
+        static const char *const cues[] = {"rav\xc3\xa6r",
+                                           "stede",
+                                           "fbud",
+                                           "orfald",
+                                           "eltog",
+                                           "eltager",
+                                           "orhindret",
+                                           "orlod",
+                                           "m\xc3\xb8"
+                                           "dt",
+                                           NULL};
         int any = 0;
         if (l->len > 300)
                 return 0;
@@ -1035,8 +1126,8 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                         j++;
                                         continue;
                                 }
-                                if (match_label(c, x, &vo2) != F_NONE ||
-                                    c->li[j].sec >= 0 || c->li[j].toc)
+                                if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 ||
+                                    c->li[j].toc)
                                         break;
                                 int cont = looks_like_name_list(x) ||
                                            (d2.len && d2.p[d2.len - 1] == ',');
@@ -1074,7 +1165,8 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                 const char *ws = sp;
                                 while (ws > l->s && ws[-1] != ' ' && ws[-1] != '\t')
                                         ws--;
-                                const char *off = mm_classify_kommune(p->cls, ws, (size_t)(sp - ws));
+                                const char *off =
+                                        mm_classify_kommune(p->cls, ws, (size_t)(sp - ws));
                                 if (off)
                                         municipality = json_string_nocheck(off);
                         }
@@ -1091,8 +1183,7 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                 }
                         }
                 }
-                if (!have_date && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL) &&
-                    i < 40) {
+                if (!have_date && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL) && i < 40) {
                         json_object_set_new(doc, "meeting_date", fmt_date(y, mo, d));
                         have_date = 1;
                         if (!have_time && !mm_time_find(l->s, l->len, 1, &h, &mi, NULL, NULL)) {
@@ -1122,14 +1213,15 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
 
         /* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00" */
         json_object_set_new(doc, "end_time", json_null());
-        static const char *const cues[] = {"sluttede",     "sluttidspunkt", "mødet hævet",
-                                           "mødet slut",   "mødet afsluttet", "mødet ophørte",
-                                           "mødet afsluttedes", NULL};
+        static const char *const cues[] = {
+                "sluttede",        "sluttidspunkt", "mødet hævet",       "mødet slut",
+                "mødet afsluttet", "mødet ophørte", "mødet afsluttedes", NULL};
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 char buf[512];
                 if (l->blank || l->len >= sizeof(buf) ||
-                    !(mm_str_find(l->s, l->len, "slut", 4) || mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
+                    !(mm_str_find(l->s, l->len, "slut", 4) ||
+                      mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
                       mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
                         continue;
                 size_t fl = fold(l->s, l->len, buf, sizeof(buf));
@@ -1231,8 +1323,8 @@ typedef struct sec_s {
         size_t offset;
 } sec_t;
 
-static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
-                       json_t **bilag_secs, size_t *nbilag) {
+static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,
+                       size_t *nbilag) {
         const mm_parser_t *p = c->p;
         json_t *o = json_object(), *sections = json_array(), *absent = json_array(),
                *attach = json_array(), *amounts = json_array(), *laws = json_array(),
@@ -1250,38 +1342,33 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                         it->closed = 1;
         }
 
-#define FLUSH_SECTION()                                                        \
-        do {                                                                   \
-                if (cur.head != (size_t)-1 || cur.text.len) {                  \
-                        json_t *s = json_object();                             \
-                        if (cur.head != (size_t)-1) {                          \
-                                const mm_line_t *hl = LN(c, cur.head);         \
-                                size_t hn = c->li[cur.head].inl                \
-                                                ? c->li[cur.head].inl          \
-                                                : hl->len;                     \
-                                while (hn && is_trail_punct(hl->s[hn - 1]))    \
-                                        hn--;                                  \
-                                json_object_set_new(s, "heading",              \
-                                                    json_stringn_nocheck(hl->s, hn));  \
-                        } else                                                 \
-                                json_object_set_new(s, "heading", json_null()); \
-                        json_object_set_new(s, "kind", json_string_nocheck(cur.kind)); \
-                        json_object_set_new(s, "history",                      \
-                                            json_boolean(cur.hist));           \
-                        json_object_set_new(                                   \
-                            s, "text",                                         \
-                            json_stringn_nocheck(cur.text.p ? cur.text.p : "",         \
-                                         cur.text.len));                       \
-                        json_object_set_new(s, "offset",                       \
-                                            json_integer((json_int_t)cur.offset)); \
-                        json_array_append_new(sections, s);                    \
-                }                                                              \
-                if (cur.attach) {                                              \
-                        bilag_secs[(*nbilag)++] = cur.attach;                  \
-                        cur.attach = NULL;                                     \
-                }                                                              \
-                free(cur.text.p);                                              \
-                memset(&cur.text, 0, sizeof(cur.text));                        \
+#define FLUSH_SECTION()                                                                            \
+        do {                                                                                       \
+                if (cur.head != (size_t)-1 || cur.text.len) {                                      \
+                        json_t *s = json_object();                                                 \
+                        if (cur.head != (size_t)-1) {                                              \
+                                const mm_line_t *hl = LN(c, cur.head);                             \
+                                size_t hn = c->li[cur.head].inl ? c->li[cur.head].inl : hl->len;   \
+                                while (hn && is_trail_punct(hl->s[hn - 1]))                        \
+                                        hn--;                                                      \
+                                json_object_set_new(s, "heading",                                  \
+                                                    json_stringn_nocheck(hl->s, hn));              \
+                        } else                                                                     \
+                                json_object_set_new(s, "heading", json_null());                    \
+                        json_object_set_new(s, "kind", json_string_nocheck(cur.kind));             \
+                        json_object_set_new(s, "history", json_boolean(cur.hist));                 \
+                        json_object_set_new(                                                       \
+                                s, "text",                                                         \
+                                json_stringn_nocheck(cur.text.p ? cur.text.p : "", cur.text.len)); \
+                        json_object_set_new(s, "offset", json_integer((json_int_t)cur.offset));    \
+                        json_array_append_new(sections, s);                                        \
+                }                                                                                  \
+                if (cur.attach) {                                                                  \
+                        bilag_secs[(*nbilag)++] = cur.attach;                                      \
+                        cur.attach = NULL;                                                         \
+                }                                                                                  \
+                free(cur.text.p);                                                                  \
+                memset(&cur.text, 0, sizeof(cur.text));                                            \
         } while (0)
 
         cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
@@ -1346,7 +1433,9 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                                 k++;
                         if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ') {
                                 if (numbered && part.len) {
-                                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
+                                        json_array_append_new(
+                                                parts, json_string_nocheck(mm_classify_outcome(
+                                                               p->cls, c->m, part.p, part.len)));
                                 }
                                 ds_reset(&part);
                                 if (!numbered)
@@ -1360,7 +1449,8 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                         ds_add(&part, ln, strlen(ln));
                 }
                 if (part.len)
-                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(p->cls, c->m, part.p, part.len)));
+                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(
+                                                             p->cls, c->m, part.p, part.len)));
                 free(part.p);
                 free(dup);
                 int best = -1;
@@ -1384,11 +1474,21 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                         if (ha->nums[k] == it->number)
                                 listed = 1;
                 switch (ha->mode) {
-                case 0: absent_here = 1; break;
-                case 1: absent_here = !listed; break;
-                case 2: absent_here = ha->nnums && it->number > ha->nums[0]; break;
-                case 3: absent_here = ha->nnums && it->number < ha->nums[0]; break;
-                case 4: absent_here = listed; break;
+                case 0:
+                        absent_here = 1;
+                        break;
+                case 1:
+                        absent_here = !listed;
+                        break;
+                case 2:
+                        absent_here = ha->nnums && it->number > ha->nums[0];
+                        break;
+                case 3:
+                        absent_here = ha->nnums && it->number < ha->nums[0];
+                        break;
+                case 4:
+                        absent_here = listed;
+                        break;
                 }
                 if (!absent_here)
                         continue;
@@ -1403,8 +1503,10 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
         json_object_set_new(o, "number", json_integer(it->number));
         json_object_set_new(o, "order", json_integer((json_int_t)order));
         json_object_set_new(o, "title", json_string_nocheck(it->title));
-        json_object_set_new(o, "case_number", it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
-        json_object_set_new(o, "case_number_kind", it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
+        json_object_set_new(o, "case_number",
+                            it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
+        json_object_set_new(o, "case_number_kind",
+                            it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
         {
                 json_t *k = it->case_no[0] ? mm_classify_kle(p->cls, it->case_no) : NULL;
                 json_object_set_new(o, "kle", k ? k : json_null());
@@ -1412,7 +1514,9 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
         json_object_set_new(o, "closed", json_boolean(it->closed));
         json_object_set_new(o, "outcome", json_string_nocheck(outcome));
         json_object_set_new(o, "outcome_parts", parts);
-        json_object_set_new(o, "decision", decision.len ? json_stringn_nocheck(decision.p, decision.len) : json_null());
+        json_object_set_new(o, "decision",
+                            decision.len ? json_stringn_nocheck(decision.p, decision.len)
+                                         : json_null());
         json_object_set_new(o, "absent", absent);
         json_object_set_new(o, "attachments", attach);
         json_object_set_new(o, "sections", sections);
@@ -1422,7 +1526,8 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
                 size_t off = LN(c, it->head)->src_off;
                 size_t endoff = it->end < c->n ? LN(c, it->end)->src_off : src_len;
                 json_object_set_new(o, "offset", json_integer((json_int_t)off));
-                json_object_set_new(o, "length", json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
+                json_object_set_new(o, "length",
+                                    json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
         }
         json_object_set_new(o, "has_decision", json_boolean(have_decision && decision.len));
         free(decision.p);
@@ -1431,8 +1536,8 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items,
 
 /* Attachment sections whose entries mostly repeat other items' lists are
  * the document-wide list at the end: they belong to no item. */
-static void assign_attachments(json_t *items, json_t **secs, size_t *owner,
-                               size_t nsecs, json_t *warnings) {
+static void assign_attachments(json_t *items, json_t **secs, size_t *owner, size_t nsecs,
+                               json_t *warnings) {
         char a[256], b[256];
         for (size_t s = 0; s < nsecs; s++) {
                 size_t n = json_array_size(secs[s]), hits = 0;
@@ -1445,10 +1550,12 @@ static void assign_attachments(json_t *items, json_t **secs, size_t *owner,
                                 if (owner[t] == owner[s])
                                         continue;
                                 for (size_t q = 0; q < json_array_size(secs[t]); q++) {
-                                        skeleton(json_string_value(json_array_get(secs[t], q)), b, sizeof(b));
+                                        skeleton(json_string_value(json_array_get(secs[t], q)), b,
+                                                 sizeof(b));
                                         if (a[0] && !strcmp(a, b)) {
                                                 hit = 1;
-                                                if (owners == 0 || (owners == 1 && owner[t] != first_owner)) {
+                                                if (owners == 0 ||
+                                                    (owners == 1 && owner[t] != first_owner)) {
                                                         if (!owners)
                                                                 first_owner = owner[t];
                                                         owners++;
@@ -1463,7 +1570,9 @@ static void assign_attachments(json_t *items, json_t **secs, size_t *owner,
                  * is the document-wide list. */
                 if (n >= 2 && owners >= 2 && hits * 2 >= n) {
                         if (warnings)
-                                json_array_append_new(warnings, json_string("document-wide attachment list not assigned to an item"));
+                                json_array_append_new(warnings,
+                                                      json_string("document-wide attachment list "
+                                                                  "not assigned to an item"));
                         continue;
                 }
                 json_t *dst = json_object_get(json_array_get(items, owner[s]), "attachments");
@@ -1486,7 +1595,7 @@ static void assign_attachments(json_t *items, json_t **secs, size_t *owner,
 /* Entry point                                                          */
 
 static void set_err(mm_parse_error_t *err, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 #include <stdarg.h>
 static void set_err(mm_parse_error_t *err, const char *code, const char *fmt, ...) {
         va_list ap;
@@ -1503,8 +1612,7 @@ static int check_binary(const char *buf, size_t len, mm_parse_error_t *err) {
                 unsigned char ch = (unsigned char)buf[i];
                 if (ch == 0)
                         nul++;
-                else if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' &&
-                          ch != '\f') ||
+                else if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f') ||
                          ch == 0x7f)
                         ctrl++;
         }
@@ -1519,8 +1627,7 @@ static int check_binary(const char *buf, size_t len, mm_parse_error_t *err) {
         return 0;
 }
 
-json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
-                        mm_parse_error_t *err) {
+json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err) {
         ctx_t c = {0};
         char errstr[256];
         json_t *out = NULL, *doc, *items;
@@ -1564,6 +1671,7 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                 goto done;
         }
         analyse_lines(&c);
+        drop_page_headers(&c);
         find_items(&c);
 
         doc = json_object();
@@ -1574,6 +1682,19 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         if (c.li[i].consumed)
                                 hend = i;
                 parse_header(&c, doc, hend);
+        }
+        {
+                /* "Beslutning i Byrådet den 26. marts 2024" in the minutes of
+                 * that meeting is this meeting's decision, not history. */
+                int y, mo, d;
+                const char *md = json_string_value(json_object_get(doc, "meeting_date"));
+                if (md && sscanf(md, "%d-%d-%d", &y, &mo, &d) == 3 && p->decision_sec >= 0)
+                        for (size_t i = 0; i < c.n; i++)
+                                if (c.li[i].hist && c.li[i].hy == y && c.li[i].hm == mo &&
+                                    c.li[i].hd == d) {
+                                        c.li[i].hist = 0;
+                                        c.li[i].sec = p->decision_sec;
+                                }
         }
         int header_found = json_is_string(json_object_get(doc, "meeting_date")) ||
                            json_is_string(json_object_get(doc, "committee"));
@@ -1599,7 +1720,8 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                                         continue;
                                 for (size_t r = 0; r < p->closed.n; r++) {
                                         if (p->closed_scope[r] &&
-                                            mm_rx_exec(p->closed.rx[r], c.m, c.L[i].s, c.L[i].len, 0))
+                                            mm_rx_exec(p->closed.rx[r], c.m, c.L[i].s, c.L[i].len,
+                                                       0))
                                                 in_closed = p->closed_scope[r] == 1;
                                 }
                         }
@@ -1628,9 +1750,12 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         if (json_is_string(json_object_get(it, "case_number")))
                                 with_case++;
                 }
-                json_object_set_new(doc, "kind", json_string_nocheck(decided ? "minutes" : "agenda"));
+                json_object_set_new(doc, "kind",
+                                    json_string_nocheck(decided ? "minutes" : "agenda"));
                 if (mm_text_was_cp1252(c.text))
-                        json_array_append_new(c.warnings, json_string("input is not UTF-8: decoded as Windows-1252"));
+                        json_array_append_new(
+                                c.warnings,
+                                json_string("input is not UTF-8: decoded as Windows-1252"));
                 if (mm_text_repairs(c.text)) {
                         char w[96];
                         snprintf(w, sizeof(w), "repaired %zu spaces before combining marks",
@@ -1643,7 +1768,9 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         json_array_append_new(c.warnings, json_string("no meeting date found"));
                 for (size_t k = 1; k < c.nitems; k++)
                         if (c.items[k].number < c.items[k - 1].number) {
-                                json_array_append_new(c.warnings, json_string("item numbers are not in ascending order"));
+                                json_array_append_new(
+                                        c.warnings,
+                                        json_string("item numbers are not in ascending order"));
                                 break;
                         }
                 double conf = 0;
@@ -1656,7 +1783,8 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
                         conf += 0.1 * (double)with_case / (double)ni;
                         conf += 0.1 * (decided ? (double)decided / (double)ni : 1.0);
                 }
-                json_object_set_new(doc, "confidence", json_real((double)(long)(conf * 1000) / 1000.0));
+                json_object_set_new(doc, "confidence",
+                                    json_real((double)(long)(conf * 1000) / 1000.0));
                 json_object_set_new(doc, "warnings", c.warnings);
                 c.warnings = NULL;
                 size_t sl;

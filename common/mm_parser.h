@@ -53,7 +53,6 @@ void mm_parser_destroy(mm_parser_t *p);
  * Windows-1252). Returns a new reference that the caller must json_decref,
  * or NULL with `err` filled when the input is not minutes/an agenda.
  * `err` must not be NULL. */
-json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len,
-                        mm_parse_error_t *err);
+json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err);
 
 #endif /* MM_PARSER_H */

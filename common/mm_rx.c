@@ -14,8 +14,7 @@ struct mm_rx_match_s {
         int rc;
 };
 
-mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr,
-                   size_t errstr_size) {
+mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr, size_t errstr_size) {
         uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK;
         int err;
         PCRE2_SIZE erroff;
@@ -30,13 +29,13 @@ mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        rx->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                 opts, &err, &erroff, NULL);
+        rx->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &err, &erroff,
+                                 NULL);
         if (!rx->code) {
                 PCRE2_UCHAR msg[160];
                 pcre2_get_error_message(err, msg, sizeof(msg));
-                snprintf(errstr, errstr_size, "pattern \"%s\" at %zu: %s",
-                         pattern, (size_t)erroff, (char *)msg);
+                snprintf(errstr, errstr_size, "pattern \"%s\" at %zu: %s", pattern, (size_t)erroff,
+                         (char *)msg);
                 free(rx);
                 return NULL;
         }
@@ -71,11 +70,9 @@ void mm_rx_match_destroy(mm_rx_match_t *m) {
         free(m);
 }
 
-int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len,
-               size_t start) {
+int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len, size_t start) {
         /* Input is validated UTF-8 before it reaches any pattern. */
-        m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start,
-                            PCRE2_NO_UTF_CHECK, m->md, NULL);
+        m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK, m->md, NULL);
         return m->rc > 0;
 }
 
@@ -92,8 +89,7 @@ int mm_rx_group(const mm_rx_match_t *m, int n, size_t *b, size_t *e) {
         return 0;
 }
 
-int mm_rx_named(const mm_rx_t *rx, const mm_rx_match_t *m, const char *name,
-                size_t *b, size_t *e) {
+int mm_rx_named(const mm_rx_t *rx, const mm_rx_match_t *m, const char *name, size_t *b, size_t *e) {
         int n = pcre2_substring_number_from_name(rx->code, (PCRE2_SPTR)name);
         if (n < 0)
                 return -1;

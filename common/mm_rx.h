@@ -16,8 +16,7 @@ typedef struct mm_rx_match_s mm_rx_match_t;
 
 /* Compiles `pattern` (UTF-8, UCP). Returns NULL and fills errstr on a
  * pattern error. */
-mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr,
-                   size_t errstr_size);
+mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr, size_t errstr_size);
 
 /* Frees a pattern. `rx` may be NULL. */
 void mm_rx_destroy(mm_rx_t *rx);
@@ -30,15 +29,13 @@ void mm_rx_match_destroy(mm_rx_match_t *m);
 
 /* Searches s[start..len). Returns 1 on a match (capture offsets are then
  * available through mm_rx_group*), 0 when there is none. */
-int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len,
-               size_t start);
+int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len, size_t start);
 
 /* Byte span of capture group `n` (0 = whole match) of the last successful
  * exec. Returns 0 and sets *b,*e, or -1 if the group did not take part. */
 int mm_rx_group(const mm_rx_match_t *m, int n, size_t *b, size_t *e);
 
 /* Same for a named group of `rx`. */
-int mm_rx_named(const mm_rx_t *rx, const mm_rx_match_t *m, const char *name,
-                size_t *b, size_t *e);
+int mm_rx_named(const mm_rx_t *rx, const mm_rx_match_t *m, const char *name, size_t *b, size_t *e);
 
 #endif /* MM_RX_H */

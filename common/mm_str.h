@@ -10,8 +10,7 @@
 
 /* Finds needle[0..nl) in hay[0..hl). Returns a pointer into hay or NULL.
  * nl must be at least 1. */
-static inline const char *mm_str_find(const char *hay, size_t hl,
-                                      const char *needle, size_t nl) {
+static inline const char *mm_str_find(const char *hay, size_t hl, const char *needle, size_t nl) {
         const char *p = hay, *end = hay + hl;
         if (nl > hl)
                 return NULL;

@@ -20,8 +20,7 @@ struct mm_table_s {
         char *(*rows)[MM_TABLE_MAX_COLS];
 };
 
-mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr,
-                          size_t errstr_size) {
+mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr, size_t errstr_size) {
         const struct mm_data_file *f;
         mm_table_t *t;
         size_t cap = 0;
@@ -31,8 +30,7 @@ mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr,
                 if (!strcmp(f->name, name))
                         break;
         if (!f->name) {
-                snprintf(errstr, errstr_size, "data table \"%s\" not found",
-                         name);
+                snprintf(errstr, errstr_size, "data table \"%s\" not found", name);
                 return NULL;
         }
         t = calloc(1, sizeof(*t));
@@ -44,8 +42,7 @@ mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr,
         memcpy(t->buf, f->data, f->len);
         t->buf[f->len] = '\0';
 
-        for (line = strtok_r(t->buf, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save)) {
+        for (line = strtok_r(t->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 int ncol = 0;
                 char *p = line;
                 size_t l = strlen(line);
@@ -94,11 +91,12 @@ void mm_table_destroy(mm_table_t *t) {
         free(t);
 }
 
-size_t mm_table_rows(const mm_table_t *t) { return t->nrows; }
+size_t mm_table_rows(const mm_table_t *t) {
+        return t->nrows;
+}
 
 const char *mm_table_get(const mm_table_t *t, size_t row, int col) {
-        if (row >= t->nrows || col < 0 || col >= MM_TABLE_MAX_COLS ||
-            !t->rows[row][col])
+        if (row >= t->nrows || col < 0 || col >= MM_TABLE_MAX_COLS || !t->rows[row][col])
                 return "";
         return t->rows[row][col];
 }

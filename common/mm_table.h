@@ -14,8 +14,7 @@ typedef struct mm_table_s mm_table_t;
 /* Loads the embedded table `name` (file name without .tsv). Every row must
  * have at least `min_cols` columns. Returns NULL and fills errstr when the
  * table is missing or malformed. */
-mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr,
-                          size_t errstr_size);
+mm_table_t *mm_table_load(const char *name, int min_cols, char *errstr, size_t errstr_size);
 
 /* Frees a table. `t` may be NULL. */
 void mm_table_destroy(mm_table_t *t);

@@ -54,14 +54,15 @@ static int sbuf_add(sbuf_t *b, const char *s, size_t n) {
         return 0;
 }
 
-static int sbuf_addc(sbuf_t *b, char c) { return sbuf_add(b, &c, 1); }
+static int sbuf_addc(sbuf_t *b, char c) {
+        return sbuf_add(b, &c, 1);
+}
 
 /* Windows-1252 0x80-0x9F; 0 marks bytes that are undefined there. */
 static const uint16_t cp1252_hi[32] = {
-    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
-    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+        0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 int mm_text_utf8_valid(const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *)s, *e = p + len;
@@ -111,20 +112,16 @@ static int decode_cp1252(const char *buf, size_t len, sbuf_t *out) {
 static const struct {
         const char *name;
         int32_t cp;
-} entities[] = {
-    {"amp", '&'},     {"lt", '<'},         {"gt", '>'},
-    {"quot", '"'},    {"apos", '\''},      {"nbsp", 0xA0},
-    {"aelig", 0xE6},  {"AElig", 0xC6},     {"oslash", 0xF8},
-    {"Oslash", 0xD8}, {"aring", 0xE5},     {"Aring", 0xC5},
-    {"eacute", 0xE9}, {"Eacute", 0xC9},    {"auml", 0xE4},
-    {"ouml", 0xF6},   {"uuml", 0xFC},      {"Auml", 0xC4},
-    {"Ouml", 0xD6},   {"Uuml", 0xDC},      {"ndash", 0x2013},
-    {"mdash", 0x2014}, {"hellip", 0x2026}, {"laquo", 0xAB},
-    {"raquo", 0xBB},  {"lsquo", 0x2018},   {"rsquo", 0x2019},
-    {"ldquo", 0x201C}, {"rdquo", 0x201D},  {"bull", 0x2022},
-    {"sect", 0xA7},   {"para", 0xB6},      {"shy", 0xAD},
-    {"euro", 0x20AC}, {"copy", 0xA9},      {"deg", 0xB0},
-    {"frac12", 0xBD}, {"times", 0xD7},     {NULL, 0}};
+} entities[] = {{"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},
+                {"apos", '\''},    {"nbsp", 0xA0},    {"aelig", 0xE6},    {"AElig", 0xC6},
+                {"oslash", 0xF8},  {"Oslash", 0xD8},  {"aring", 0xE5},    {"Aring", 0xC5},
+                {"eacute", 0xE9},  {"Eacute", 0xC9},  {"auml", 0xE4},     {"ouml", 0xF6},
+                {"uuml", 0xFC},    {"Auml", 0xC4},    {"Ouml", 0xD6},     {"Uuml", 0xDC},
+                {"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026}, {"laquo", 0xAB},
+                {"raquo", 0xBB},   {"lsquo", 0x2018}, {"rsquo", 0x2019},  {"ldquo", 0x201C},
+                {"rdquo", 0x201D}, {"bull", 0x2022},  {"sect", 0xA7},     {"para", 0xB6},
+                {"shy", 0xAD},     {"euro", 0x20AC},  {"copy", 0xA9},     {"deg", 0xB0},
+                {"frac12", 0xBD},  {"times", 0xD7},   {NULL, 0}};
 
 /* Decodes an entity at s (pointing at '&'). Returns its length or 0. */
 static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
@@ -143,8 +140,7 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
                 const char *d = q;
                 while (q < e && q - d < 8 &&
                        ((*q >= '0' && *q <= '9') ||
-                        (hex && ((*q >= 'a' && *q <= 'f') ||
-                                 (*q >= 'A' && *q <= 'F'))))) {
+                        (hex && ((*q >= 'a' && *q <= 'f') || (*q >= 'A' && *q <= 'F'))))) {
                         int dv = *q <= '9' ? *q - '0' : (*q | 32) - 'a' + 10;
                         v = v * (hex ? 16 : 10) + dv;
                         q++;
@@ -156,8 +152,7 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
                 return (size_t)(q + 1 - s);
         }
         while (q < e && n < sizeof(name) - 1 &&
-               ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-                (*q >= '0' && *q <= '9')))
+               ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
                 name[n++] = *q++;
         name[n] = '\0';
         if (!n || q >= e || *q != ';')
@@ -172,13 +167,13 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
 
 /* Bytes that may start markup in do_line. */
 static const unsigned char special[256] = {
-    ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
+        ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
 
 static int is_block_tag(const char *name, size_t n) {
-        static const char *const block[] = {
-            "p",  "br", "div", "li", "tr",    "h1",    "h2",    "h3",
-            "h4", "h5", "h6",  "ul", "ol",    "table", "section", "article",
-            "hr", "dt", "dd",  "blockquote", "pre", NULL};
+        static const char *const block[] = {"p",  "br",         "div",     "li",      "tr", "h1",
+                                            "h2", "h3",         "h4",      "h5",      "h6", "ul",
+                                            "ol", "table",      "section", "article", "hr", "dt",
+                                            "dd", "blockquote", "pre",     NULL};
         for (int i = 0; block[i]; i++)
                 if (strlen(block[i]) == n && !strncasecmp(block[i], name, n))
                         return 1;
@@ -186,8 +181,7 @@ static int is_block_tag(const char *name, size_t n) {
 }
 
 /* Appends the finished line in `b` to the text. */
-static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading,
-                      int bold, int bullet) {
+static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int bold, int bullet) {
         if (t->oom)
                 return;
         if (t->nlines == t->lcap) {
@@ -226,9 +220,8 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading,
 }
 
 static int is_space_cp(int32_t cp) {
-        return cp == ' ' || cp == '\t' || cp == 0xA0 ||
-               (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F ||
-               cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+        return cp == ' ' || cp == '\t' || cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200B) ||
+               cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
 }
 
 /* Whether NFC could change a line holding this code point. */
@@ -236,18 +229,15 @@ static int needs_nfc(int32_t cp) {
         if (cp < 0x300)
                 return 0;
         const utf8proc_property_t *pr = utf8proc_get_property(cp);
-        return pr->combining_class != 0 || pr->comp_exclusion ||
-               (cp >= 0x1100 && cp <= 0x11FF) ||
-               (cp >= 0x2126 && cp <= 0x212B) ||
-               pr->category == UTF8PROC_CATEGORY_MN ||
+        return pr->combining_class != 0 || pr->comp_exclusion || (cp >= 0x1100 && cp <= 0x11FF) ||
+               (cp >= 0x2126 && cp <= 0x212B) || pr->category == UTF8PROC_CATEGORY_MN ||
                pr->category == UTF8PROC_CATEGORY_MC;
 }
 
 /* Finishes one output line: bullets, noise, combining repair, NFC, white
  * space, then emits it. `raw` holds the stripped text. */
-static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
-                        int heading, int bold, mm_rx_t *const *noise,
-                        size_t nnoise, mm_rx_match_t *m) {
+static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
+                        int bold, mm_rx_t *const *noise, size_t nnoise, mm_rx_match_t *m) {
         int bullet = 0, nfc = 0;
         const unsigned char *p, *e;
 
@@ -268,7 +258,7 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
                 /* ASCII fast path: printable bytes other than white space. */
                 if (*p > 0x20 && *p < 0x7F) {
                         const unsigned char *q = p + 1;
-                        while (q < e && *q > 0x20 && *q < 0x7F)
+                        while (q<e && * q> 0x20 && *q < 0x7F)
                                 q++;
                         if (pending && tmp->len > 0)
                                 tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
@@ -296,8 +286,7 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
                         p += n;
                         continue;
                 }
-                if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) ||
-                    cp == 0xAD) {
+                if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xAD) {
                         p += n;
                         continue;
                 }
@@ -309,8 +298,7 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
                 }
                 if (cp >= 0x300) {
                         const utf8proc_property_t *pr = utf8proc_get_property(cp);
-                        if (pending && pr->category == UTF8PROC_CATEGORY_MN &&
-                            tmp->len > 0) {
+                        if (pending && pr->category == UTF8PROC_CATEGORY_MN && tmp->len > 0) {
                                 pending = 0;
                                 t->repairs++;
                         }
@@ -339,18 +327,24 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
 
         /* List bullets at the start. */
         for (;;) {
-                static const char *const bullets[] = {
-                    "- ", "* ", "\xe2\x80\xa2", "\xc2\xb7", "\xe2\x96\xaa",
-                    "\xe2\x97\xa6", "\xe2\x80\x93 ", "\xef\x82\xa7", "+ ",
-                    "> ", NULL};
+                static const char *const bullets[] = {"- ",
+                                                      "* ",
+                                                      "\xe2\x80\xa2",
+                                                      "\xc2\xb7",
+                                                      "\xe2\x96\xaa",
+                                                      "\xe2\x97\xa6",
+                                                      "\xe2\x80\x93 ",
+                                                      "\xef\x82\xa7",
+                                                      "+ ",
+                                                      "> ",
+                                                      NULL};
                 int hit = 0;
                 for (int i = 0; bullets[i]; i++) {
                         size_t bl = strlen(bullets[i]);
                         if (tmp->len >= bl && !memcmp(tmp->p, bullets[i], bl)) {
                                 memmove(tmp->p, tmp->p + bl, tmp->len - bl + 1);
                                 tmp->len -= bl;
-                                while (tmp->len && (tmp->p[0] == ' ' ||
-                                                    tmp->p[0] == '\t')) {
+                                while (tmp->len && (tmp->p[0] == ' ' || tmp->p[0] == '\t')) {
                                         memmove(tmp->p, tmp->p + 1, tmp->len);
                                         tmp->len--;
                                 }
@@ -369,15 +363,14 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off,
         /* Web noise. */
         for (size_t i = 0; i < nnoise && tmp->len; i++) {
                 size_t b, en;
-                if (mm_rx_exec(noise[i], m, tmp->p, tmp->len, 0) &&
-                    !mm_rx_group(m, 0, &b, &en) && en > b) {
+                if (mm_rx_exec(noise[i], m, tmp->p, tmp->len, 0) && !mm_rx_group(m, 0, &b, &en) &&
+                    en > b) {
                         memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
                         tmp->len -= en - b;
                 }
         }
         /* Trim. */
-        while (tmp->len && (tmp->p[tmp->len - 1] == ' ' ||
-                            tmp->p[tmp->len - 1] == '\t'))
+        while (tmp->len && (tmp->p[tmp->len - 1] == ' ' || tmp->p[tmp->len - 1] == '\t'))
                 tmp->p[--tmp->len] = '\0';
         size_t lead = 0;
         while (lead < tmp->len && (tmp->p[lead] == ' ' || tmp->p[lead] == '\t'))
@@ -400,9 +393,8 @@ static int ends_with(const char *p, const char *e, const char *lit) {
 }
 
 /* Normalises one source line [p, e) starting at source offset `off`. */
-static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
-                    sbuf_t *raw, sbuf_t *tmp, mm_rx_t *const *noise,
-                    size_t nnoise, mm_rx_match_t *m) {
+static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf_t *raw,
+                    sbuf_t *tmp, mm_rx_t *const *noise, size_t nnoise, mm_rx_match_t *m) {
         const char *s = p;
         int heading = 0, bold = 0;
         size_t seg_off = off;
@@ -425,13 +417,10 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
                 const char *te = e;
                 while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
                         te--;
-                if ((starts_with(p, te, "**") && ends_with(p, te, "**") &&
-                     te - p > 4) ||
-                    (starts_with(p, te, "__") && ends_with(p, te, "__") &&
-                     te - p > 4) ||
+                if ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
+                    (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
                     (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
-                    (starts_with(p, te, "<strong>") &&
-                     ends_with(p, te, "</strong>")))
+                    (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>")))
                         bold = 1;
         }
 
@@ -453,8 +442,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
                                         q++;
                                 }
                                 if ((gt - q) > 3 &&
-                                    (starts_with(q, gt, "http") ||
-                                     starts_with(q, gt, "mailto:") ||
+                                    (starts_with(q, gt, "http") || starts_with(q, gt, "mailto:") ||
                                      starts_with(q, gt, "www."))) {
                                         /* autolink: keep the address */
                                         sbuf_add(raw, q, (size_t)(gt - q));
@@ -462,22 +450,17 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
                                         continue;
                                 }
                                 if (q < gt && ((*q >= 'a' && *q <= 'z') ||
-                                               (*q >= 'A' && *q <= 'Z') ||
-                                               (*q == '!' && !close))) {
+                                               (*q >= 'A' && *q <= 'Z') || (*q == '!' && !close))) {
                                         const char *ne = q;
-                                        while (ne < gt &&
-                                               ((*ne >= 'a' && *ne <= 'z') ||
-                                                (*ne >= 'A' && *ne <= 'Z') ||
-                                                (*ne >= '0' && *ne <= '9')))
+                                        while (ne < gt && ((*ne >= 'a' && *ne <= 'z') ||
+                                                           (*ne >= 'A' && *ne <= 'Z') ||
+                                                           (*ne >= '0' && *ne <= '9')))
                                                 ne++;
-                                        if (ne == gt || *ne == ' ' ||
-                                            *ne == '/' || *ne == '\t' ||
+                                        if (ne == gt || *ne == ' ' || *ne == '/' || *ne == '\t' ||
                                             *q == '!') {
-                                                if (is_block_tag(
-                                                        q, (size_t)(ne - q))) {
-                                                        finish_line(t, raw, tmp, seg_off,
-                                                                    heading, bold, noise,
-                                                                    nnoise, m);
+                                                if (is_block_tag(q, (size_t)(ne - q))) {
+                                                        finish_line(t, raw, tmp, seg_off, heading,
+                                                                    bold, noise, nnoise, m);
                                                         raw->len = 0;
                                                         raw->p[0] = '\0';
                                                         heading = bold = 0;
@@ -511,8 +494,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
                                         continue;
                                 }
                         }
-                } else if (c == '\\' && p + 1 < e &&
-                           strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
+                } else if (c == '\\' && p + 1 < e && strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
                         sbuf_addc(raw, p[1]);
                         p += 2;
                         continue;
@@ -530,9 +512,8 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off,
         finish_line(t, raw, tmp, seg_off, heading, bold, noise, nnoise, m);
 }
 
-mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise,
-                       size_t nnoise, mm_rx_match_t *m, char *errstr,
-                       size_t errstr_size) {
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, size_t nnoise,
+                       mm_rx_match_t *m, char *errstr, size_t errstr_size) {
         mm_text_t *t = calloc(1, sizeof(*t));
         sbuf_t raw = {0}, tmp = {0};
 
@@ -567,8 +548,7 @@ mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise,
                         const char *q = p;
                         while (q < e && *q != '\n' && *q != '\r' && *q != '\f')
                                 q++;
-                        do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp,
-                                noise, nnoise, m);
+                        do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp, noise, nnoise, m);
                         if (q < e && *q == '\r' && q + 1 < e && q[1] == '\n')
                                 q++;
                         p = q + 1;
@@ -612,7 +592,9 @@ void mm_text_destroy(mm_text_t *t) {
         free(t);
 }
 
-size_t mm_text_nlines(const mm_text_t *t) { return t->nlines; }
+size_t mm_text_nlines(const mm_text_t *t) {
+        return t->nlines;
+}
 
 const mm_line_t *mm_text_line(const mm_text_t *t, size_t i) {
         return i < t->nlines ? &t->lines[i] : NULL;
@@ -624,6 +606,10 @@ const char *mm_text_source(const mm_text_t *t, size_t *len) {
         return t->src;
 }
 
-int mm_text_was_cp1252(const mm_text_t *t) { return t->cp1252; }
+int mm_text_was_cp1252(const mm_text_t *t) {
+        return t->cp1252;
+}
 
-size_t mm_text_repairs(const mm_text_t *t) { return t->repairs; }
+size_t mm_text_repairs(const mm_text_t *t) {
+        return t->repairs;
+}

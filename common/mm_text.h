@@ -36,9 +36,8 @@ typedef struct mm_line_s {
  * `nnoise` patterns whose matches are cut from every line (may be NULL when
  * nnoise is 0); `m` is match state for them (may be NULL when nnoise is 0).
  * Returns NULL and fills errstr only when memory runs out. */
-mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise,
-                       size_t nnoise, mm_rx_match_t *m, char *errstr,
-                       size_t errstr_size);
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, size_t nnoise,
+                       mm_rx_match_t *m, char *errstr, size_t errstr_size);
 
 /* Frees the text. `t` may be NULL. */
 void mm_text_destroy(mm_text_t *t);

@@ -158,7 +158,8 @@ static void test_cp1252(void **state) {
         char errstr[256];
         (void)state;
         /* "Mødested" in Windows-1252 */
-        const char in[] = "M\xf8" "dested \x96 \x80";
+        const char in[] = "M\xf8"
+                          "dested \x96 \x80";
         mm_text_t *t = mm_text_new(in, sizeof(in) - 1, NULL, 0, NULL, errstr, sizeof(errstr));
         assert_non_null(t);
         assert_true(mm_text_was_cp1252(t));
@@ -226,14 +227,16 @@ static void test_classify(void **state) {
         json_t *k = mm_classify_kle(cls, "27.48.04-S49-3-16");
         assert_non_null(k);
         assert_string_equal(json_string_value(json_object_get(k, "main_group")), "27");
-        assert_string_equal(json_string_value(json_object_get(k, "main_group_name")), "Social service");
+        assert_string_equal(json_string_value(json_object_get(k, "main_group_name")),
+                            "Social service");
         json_decref(k);
         assert_null(mm_classify_kle(cls, "23-012084"));
         assert_string_equal(mm_classify_kommune(cls, "Københavns", strlen("Københavns")),
                             "Københavns Kommune");
         assert_string_equal(mm_classify_kommune(cls, "randers.dk", 10), "Randers Kommune");
         const char *body = "Hedensted Kommune og Holstebro Kommune; se hedensted.dk";
-        assert_string_equal(mm_classify_infer_kommune(cls, body, strlen(body)), "Hedensted Kommune");
+        assert_string_equal(mm_classify_infer_kommune(cls, body, strlen(body)),
+                            "Hedensted Kommune");
         assert_true(mm_classify_outcome_rank("rejected") > mm_classify_outcome_rank("approved"));
         mm_classify_destroy(cls);
         mm_rx_match_destroy(match);
@@ -254,7 +257,8 @@ static void item_row(char **c, int n, int ln) {
         for (size_t i = 0; i < json_array_size(items); i++) {
                 char v[16];
                 snprintf(v, sizeof(v), "%s%lld", i ? "," : "",
-                         (long long)json_integer_value(json_object_get(json_array_get(items, i), "number")));
+                         (long long)json_integer_value(
+                                 json_object_get(json_array_get(items, i), "number")));
                 strncat(got, v, sizeof(got) - strlen(got) - 1);
         }
         json_decref(d);
@@ -291,7 +295,8 @@ static int subset(json_t *want, json_t *got, char *path, size_t cap) {
                         for (size_t i = 0; i < json_array_size(want); i++) {
                                 int found = 0;
                                 for (size_t j = 0; j < json_array_size(got); j++)
-                                        found |= json_equal(json_array_get(want, i), json_array_get(got, j));
+                                        found |= json_equal(json_array_get(want, i),
+                                                            json_array_get(got, j));
                                 if (!found)
                                         return 0;
                         }
@@ -357,13 +362,13 @@ static void test_reject(void **state) {
                 size_t len;
                 const char *code;
         } cases[] = {
-            {"", 0, "empty"},
-            {"   \n\t\n  ", 8, "empty"},
-            {"abc\0def", 7, "binary"},
-            {"\x01\x02\x03\x04\x05\x06 some text", 16, "binary"},
-            {"It was the best of times, it was the worst of times, it was the age "
-             "of wisdom, it was the age of foolishness.\n",
-             (size_t)-1, "not_minutes"},
+                {"", 0, "empty"},
+                {"   \n\t\n  ", 8, "empty"},
+                {"abc\0def", 7, "binary"},
+                {"\x01\x02\x03\x04\x05\x06 some text", 16, "binary"},
+                {"It was the best of times, it was the worst of times, it was the age "
+                 "of wisdom, it was the age of foolishness.\n",
+                 (size_t)-1, "not_minutes"},
         };
         mm_parse_error_t err;
         (void)state;
@@ -389,10 +394,10 @@ static void test_reject(void **state) {
 int main(int argc, char **argv) {
         char errstr[256];
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_dates),     cmocka_unit_test(test_times),
-            cmocka_unit_test(test_normalise), cmocka_unit_test(test_cp1252),
-            cmocka_unit_test(test_classify),  cmocka_unit_test(test_items),
-            cmocka_unit_test(test_docs),      cmocka_unit_test(test_reject),
+                cmocka_unit_test(test_dates),     cmocka_unit_test(test_times),
+                cmocka_unit_test(test_normalise), cmocka_unit_test(test_cp1252),
+                cmocka_unit_test(test_classify),  cmocka_unit_test(test_items),
+                cmocka_unit_test(test_docs),      cmocka_unit_test(test_reject),
         };
         if (argc != 2) {
                 fprintf(stderr, "usage: test_parser FIXTURE_DIR\n");
