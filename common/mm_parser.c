@@ -66,7 +66,9 @@ struct mm_parser_s {
         char **case_labels;
         size_t ncase_labels;
         rxlist_t history, absence, closed, caseno, committees;
-        mm_rx_t *noise;    /* all noise.tsv patterns as one alternation */
+        mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
+        int noise_drop[4];
+        size_t nnoise;
         int *closed_scope; /* 0 title, 1 region, 2 region_end */
         int decision_sec;  /* index of the "Beslutning" heading */
         mm_rx_t *item_num, *item_punkt, *header_absence;
@@ -189,7 +191,7 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
             !(p->t_history = mm_table_load("history", 1, errstr, errstr_size)) ||
             !(p->t_absence = mm_table_load("absence", 1, errstr, errstr_size)) ||
             !(p->t_labels = mm_table_load("header_labels", 2, errstr, errstr_size)) ||
-            !(p->t_noise = mm_table_load("noise", 1, errstr, errstr_size)) ||
+            !(p->t_noise = mm_table_load("noise", 2, errstr, errstr_size)) ||
             !(p->t_closed = mm_table_load("closed", 2, errstr, errstr_size)) ||
             !(p->t_case = mm_table_load("case_numbers", 2, errstr, errstr_size)) ||
             !(p->t_case_labels = mm_table_load("case_labels", 1, errstr, errstr_size)) ||
@@ -246,18 +248,38 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                         goto oom;
         }
         {
-                /* One pass per line instead of one per pattern. */
-                dstr_t alt = {0};
+                /* One pass per line and kind instead of one per pattern.
+                 * Patterns anchored at the line start are kept apart from
+                 * floating ones: mixed in one alternation, they would stop
+                 * PCRE2 from skipping ahead to a possible first character. */
+                dstr_t alt[4] = {{0}, {0}, {0}, {0}};
                 for (size_t i = 0; i < mm_table_rows(p->t_noise); i++) {
-                        ds_add(&alt, i ? "|(?:" : "(?:", i ? 4 : 3);
                         const char *pat = mm_table_get(p->t_noise, i, 0);
-                        ds_add(&alt, pat, strlen(pat));
-                        ds_add(&alt, ")", 1);
+                        const char *scope = mm_table_get(p->t_noise, i, 1);
+                        int line = !strcmp(scope, "line");
+                        if (!line && strcmp(scope, "cut")) {
+                                snprintf(errstr, errstr_size, "noise table: unknown scope \"%s\"",
+                                         scope);
+                                goto fail;
+                        }
+                        dstr_t *a = &alt[2 * line + (pat[0] == '^')];
+                        ds_add(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
+                        ds_add(a, pat, strlen(pat));
+                        ds_add(a, ")", 1);
                 }
-                p->noise = mm_rx_new(alt.p ? alt.p : "(*FAIL)", 0, errstr, errstr_size);
-                free(alt.p);
-                if (!p->noise)
-                        goto fail;
+                for (int k = 0; k < 4; k++) {
+                        if (!alt[k].p)
+                                continue;
+                        p->noise_drop[p->nnoise] = k >= 2;
+                        p->noise[p->nnoise] = mm_rx_new(alt[k].p, 0, errstr, errstr_size);
+                        if (!p->noise[p->nnoise++]) {
+                                for (int q = 0; q < 4; q++)
+                                        free(alt[q].p);
+                                goto fail;
+                        }
+                }
+                for (int q = 0; q < 4; q++)
+                        free(alt[q].p);
         }
         if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
@@ -317,7 +339,8 @@ void mm_parser_destroy(mm_parser_t *p) {
         free(p->labels);
         free(p->case_labels);
         free(p->closed_scope);
-        mm_rx_destroy(p->noise);
+        for (size_t i = 0; i < p->nnoise; i++)
+                mm_rx_destroy(p->noise[i]);
         free_rxlist(&p->history);
         free_rxlist(&p->absence);
         free_rxlist(&p->closed);
@@ -1650,7 +1673,8 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_pa
                 set_err(err, "internal", "out of memory");
                 return NULL;
         }
-        c.text = mm_text_new(buf, len, &p->noise, 1, c.m, errstr, sizeof(errstr));
+        c.text = mm_text_new(buf, len, p->noise, p->noise_drop, p->nnoise, c.m, errstr,
+                             sizeof(errstr));
         if (!c.text) {
                 set_err(err, "internal", "%s", errstr);
                 goto done;

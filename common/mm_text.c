@@ -165,6 +165,14 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
         return 0;
 }
 
+/* The caller's noise patterns. */
+typedef struct noise_s {
+        mm_rx_t *const *rx;
+        const int *drop_line;
+        size_t n;
+        mm_rx_match_t *m;
+} noise_t;
+
 /* Bytes that may start markup in do_line. */
 static const unsigned char special[256] = {
         ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
@@ -237,7 +245,7 @@ static int needs_nfc(int32_t cp) {
 /* Finishes one output line: bullets, noise, combining repair, NFC, white
  * space, then emits it. `raw` holds the stripped text. */
 static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
-                        int bold, mm_rx_t *const *noise, size_t nnoise, mm_rx_match_t *m) {
+                        int bold, const noise_t *nz) {
         int bullet = 0, nfc = 0;
         const unsigned char *p, *e;
 
@@ -361,12 +369,17 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
         }
 
         /* Web noise. */
-        for (size_t i = 0; i < nnoise && tmp->len; i++) {
+        for (size_t i = 0; i < nz->n && tmp->len; i++) {
                 size_t b, en;
-                if (mm_rx_exec(noise[i], m, tmp->p, tmp->len, 0) && !mm_rx_group(m, 0, &b, &en) &&
-                    en > b) {
-                        memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
-                        tmp->len -= en - b;
+                if (mm_rx_exec(nz->rx[i], nz->m, tmp->p, tmp->len, 0) &&
+                    !mm_rx_group(nz->m, 0, &b, &en)) {
+                        if (nz->drop_line && nz->drop_line[i]) {
+                                tmp->len = 0;
+                                tmp->p[0] = '\0';
+                        } else if (en > b) {
+                                memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
+                                tmp->len -= en - b;
+                        }
                 }
         }
         /* Trim. */
@@ -394,7 +407,7 @@ static int ends_with(const char *p, const char *e, const char *lit) {
 
 /* Normalises one source line [p, e) starting at source offset `off`. */
 static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf_t *raw,
-                    sbuf_t *tmp, mm_rx_t *const *noise, size_t nnoise, mm_rx_match_t *m) {
+                    sbuf_t *tmp, const noise_t *nz) {
         const char *s = p;
         int heading = 0, bold = 0;
         size_t seg_off = off;
@@ -460,7 +473,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                                             *q == '!') {
                                                 if (is_block_tag(q, (size_t)(ne - q))) {
                                                         finish_line(t, raw, tmp, seg_off, heading,
-                                                                    bold, noise, nnoise, m);
+                                                                    bold, nz);
                                                         raw->len = 0;
                                                         raw->p[0] = '\0';
                                                         heading = bold = 0;
@@ -509,11 +522,12 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                         p = q;
                 }
         }
-        finish_line(t, raw, tmp, seg_off, heading, bold, noise, nnoise, m);
+        finish_line(t, raw, tmp, seg_off, heading, bold, nz);
 }
 
-mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, size_t nnoise,
-                       mm_rx_match_t *m, char *errstr, size_t errstr_size) {
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
+                       size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size) {
+        const noise_t nzv = {noise, drop_line, nnoise, m}, *nz = &nzv;
         mm_text_t *t = calloc(1, sizeof(*t));
         sbuf_t raw = {0}, tmp = {0};
 
@@ -548,7 +562,7 @@ mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, size_
                         const char *q = p;
                         while (q < e && *q != '\n' && *q != '\r' && *q != '\f')
                                 q++;
-                        do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp, noise, nnoise, m);
+                        do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp, nz);
                         if (q < e && *q == '\r' && q + 1 < e && q[1] == '\n')
                                 q++;
                         p = q + 1;

@@ -33,11 +33,12 @@ typedef struct mm_line_s {
 } mm_line_t;
 
 /* Decodes and normalises `len` bytes at `buf`. `noise` is an array of
- * `nnoise` patterns whose matches are cut from every line (may be NULL when
- * nnoise is 0); `m` is match state for them (may be NULL when nnoise is 0).
+ * `nnoise` patterns: a match of noise[i] is cut from the line, or, when
+ * drop_line[i] is non-zero, the whole line is emptied. Both arrays may be
+ * NULL when nnoise is 0, and so may `m`, the match state for them.
  * Returns NULL and fills errstr only when memory runs out. */
-mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, size_t nnoise,
-                       mm_rx_match_t *m, char *errstr, size_t errstr_size);
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
+                       size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size);
 
 /* Frees the text. `t` may be NULL. */
 void mm_text_destroy(mm_text_t *t);
