@@ -478,11 +478,12 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t
 }
 
 static int is_history(const ctx_t *c, const mm_line_t *l) {
-        char buf[16];
+        char buf[48];
         if (l->len > 220)
                 return 0;
-        fold(l->s, l->len < 12 ? l->len : 12, buf, sizeof(buf));
-        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || !strncmp(buf, "beslutning", 10) ||
+        fold(l->s, l->len < 40 ? l->len : 40, buf, sizeof(buf));
+        /* Only heading-like lines, or lines that speak of a decision. */
+        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || strstr(buf, "beslutning") ||
               !strncmp(buf, "tidligere", 9)))
                 return 0;
         for (size_t r = 0; r < c->p->history.n; r++)
@@ -571,9 +572,12 @@ static void analyse_lines(ctx_t *c) {
                         /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
                         if (li->sec < 0 && p->decision_sec >= 0 && l->len < 100 &&
                             l->s[l->len - 1] != '.') {
-                                char fb[24];
-                                fold(l->s, l->len < 20 ? l->len : 20, fb, sizeof(fb));
-                                if (!strncmp(fb, "beslutning i ", 13) ||
+                                char fb[64];
+                                fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
+                                const char *sp = strchr(fb, ' ');
+                                int genitive = sp && sp > fb && sp[-1] == 's' &&
+                                               !strncmp(sp + 1, "beslutning", 10);
+                                if (genitive || !strncmp(fb, "beslutning i ", 13) ||
                                     !strncmp(fb, "beslutning den ", 15) ||
                                     !strncmp(fb, "beslutning på ", 15))
                                         li->sec = p->decision_sec;
@@ -1140,20 +1144,31 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                 case F_ABSENT: {
                         dstr_t d2 = {0};
                         size_t j = i + 1, last = i;
+                        int per_line = 0; /* a list of one name a line */
                         ds_add(&d2, v, vl);
                         /* A list broken over several lines. */
                         while (j < hend && j - last <= 3) {
                                 size_t vo2;
                                 const mm_line_t *x = LN(c, j);
                                 if (x->blank) {
+                                        /* a one-name-a-line list ends at a blank line */
+                                        if (per_line)
+                                                break;
                                         j++;
                                         continue;
                                 }
                                 if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 ||
                                     c->li[j].toc)
                                         break;
+                                /* After an empty label: one name a line. */
                                 int cont = looks_like_name_list(x) ||
-                                           (d2.len && d2.p[d2.len - 1] == ',');
+                                           (d2.len && d2.p[d2.len - 1] == ',') ||
+                                           (vl == 0 && plausible_name(x->s, x->len) &&
+                                            memchr(x->s, ' ', x->len));
+                                if (vl == 0 && !looks_like_name_list(x) && cont)
+                                        per_line = 1;
+                                if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
+                                        ds_add(&d2, ",", 1);
                                 /* "... deltog til og med\n\npunkt 104." */
                                 if (f == F_ABSENT)
                                         cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
@@ -1168,8 +1183,18 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                         if (d2.p) {
                                 if (f == F_PARTICIPANTS && !json_array_size(c->participants))
                                         split_names(c, d2.p, d2.len, c->participants, 0);
-                                else if (f == F_ABSENT)
-                                        header_absence(c, d2.p, d2.len);
+                                else if (f == F_ABSENT) {
+                                        /* One statement a sentence: "A deltog til og med
+                                         * punkt 2. B deltog ved punkterne 1 og 3." */
+                                        size_t st = 0;
+                                        for (size_t q = 0; q + 2 < d2.len; q++)
+                                                if (d2.p[q] == '.' && d2.p[q + 1] == ' ' &&
+                                                    isupper((unsigned char)d2.p[q + 2])) {
+                                                        header_absence(c, d2.p + st, q + 1 - st);
+                                                        st = q + 2;
+                                                }
+                                        header_absence(c, d2.p + st, d2.len - st);
+                                }
                         }
                         free(d2.p);
                         i = last;

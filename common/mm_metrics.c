@@ -1,0 +1,528 @@
+/* mm_metrics: Prometheus metrics and health endpoints (see mm_metrics.h). */
+#include "mm_metrics.h"
+
+#include "mm_lag.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#ifndef MM_VERSION
+#define MM_VERSION "unknown"
+#endif
+
+#define MAX_CODES 64
+#define CODE_LEN  48
+
+static const double parse_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                       0.25,  0.5,    1,     2.5,  5,     10};
+static const double db_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+#define N_PARSE_BUCKETS (sizeof(parse_buckets) / sizeof(parse_buckets[0]))
+#define N_DB_BUCKETS    (sizeof(db_buckets) / sizeof(db_buckets[0]))
+#define MAX_BUCKETS     16
+
+/* Codes that exist from the start, so rate() works before the first one. */
+static const char *const initial_codes[] = {"empty", "too_large", "binary", "not_minutes"};
+
+typedef struct histogram_s {
+        const double *bounds;
+        size_t nbounds;
+        uint64_t counts[MAX_BUCKETS]; /* non-cumulative, one per bound */
+        uint64_t count;
+        double sum;
+} histogram_t;
+
+typedef struct dead_letter_s {
+        char code[CODE_LEN];
+        uint64_t count;
+} dead_letter_t;
+
+struct mm_metrics_s {
+        pthread_mutex_t lock;
+        char version[64];
+        double start_time;
+        struct MHD_Daemon *daemon;
+        int port;
+
+        uint64_t consumed;
+        uint64_t written;
+        uint64_t db_retries;
+        double db_paused;
+        uint64_t rebalances;
+        uint64_t stats_errors;
+        int assigned;
+        int db_ok;
+
+        dead_letter_t codes[MAX_CODES];
+        size_t ncodes;
+        uint64_t other_codes;
+
+        histogram_t parse;
+        histogram_t db_batch;
+
+        mm_lag_stats_partition_t *parts; /* from the last statistics document */
+        size_t nparts;
+};
+
+/* --- growable output buffer --------------------------------------------- */
+
+typedef struct buf_s {
+        char *data;
+        size_t len, cap;
+        int failed;
+} buf_t;
+
+static void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void buf_printf(buf_t *b, const char *fmt, ...) {
+        va_list ap;
+        int need;
+
+        if (b->failed)
+                return;
+        for (;;) {
+                size_t avail = b->cap - b->len;
+                va_start(ap, fmt);
+                need = vsnprintf(b->data ? b->data + b->len : NULL, avail, fmt, ap);
+                va_end(ap);
+                if (need < 0) {
+                        b->failed = 1;
+                        return;
+                }
+                if ((size_t)need < avail) {
+                        b->len += (size_t)need;
+                        return;
+                }
+                {
+                        size_t ncap = b->cap ? b->cap * 2 : 4096;
+                        char *nd;
+                        while (ncap - b->len <= (size_t)need)
+                                ncap *= 2;
+                        nd = realloc(b->data, ncap);
+                        if (nd == NULL) {
+                                b->failed = 1;
+                                return;
+                        }
+                        b->data = nd;
+                        b->cap = ncap;
+                }
+        }
+}
+
+/* Appends `s` escaped as a Prometheus label value. */
+static void buf_label(buf_t *b, const char *s) {
+        for (; *s; s++) {
+                if (*s == '\\')
+                        buf_printf(b, "\\\\");
+                else if (*s == '"')
+                        buf_printf(b, "\\\"");
+                else if (*s == '\n')
+                        buf_printf(b, "\\n");
+                else
+                        buf_printf(b, "%c", *s);
+        }
+}
+
+/* --- registry ------------------------------------------------------------ */
+
+mm_metrics_t *mm_metrics_new(const char *version, char *errstr, size_t errstr_size) {
+        mm_metrics_t *m = calloc(1, sizeof(*m));
+        struct timespec ts;
+        size_t i;
+
+        if (m == NULL) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (pthread_mutex_init(&m->lock, NULL) != 0) {
+                snprintf(errstr, errstr_size, "pthread_mutex_init failed");
+                free(m);
+                return NULL;
+        }
+        snprintf(m->version, sizeof(m->version), "%s", version ? version : MM_VERSION);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        m->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        m->port = -1;
+        m->parse.bounds = parse_buckets;
+        m->parse.nbounds = N_PARSE_BUCKETS;
+        m->db_batch.bounds = db_buckets;
+        m->db_batch.nbounds = N_DB_BUCKETS;
+        for (i = 0; i < sizeof(initial_codes) / sizeof(initial_codes[0]); i++)
+                snprintf(m->codes[m->ncodes++].code, CODE_LEN, "%s", initial_codes[i]);
+        return m;
+}
+
+void mm_metrics_destroy(mm_metrics_t *m) {
+        if (m == NULL)
+                return;
+        if (m->daemon != NULL)
+                MHD_stop_daemon(m->daemon);
+        free(m->parts);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+}
+
+int mm_metrics_port(const mm_metrics_t *m) {
+        return m ? m->port : -1;
+}
+
+#define LOCKED(m, stmt)                                                                            \
+        do {                                                                                       \
+                if ((m) == NULL)                                                                   \
+                        return;                                                                    \
+                pthread_mutex_lock(&(m)->lock);                                                    \
+                stmt;                                                                              \
+                pthread_mutex_unlock(&(m)->lock);                                                  \
+        } while (0)
+
+void mm_metrics_add_consumed(mm_metrics_t *m, uint64_t n) {
+        LOCKED(m, m->consumed += n);
+}
+
+void mm_metrics_add_written(mm_metrics_t *m, uint64_t n) {
+        LOCKED(m, m->written += n);
+}
+
+void mm_metrics_add_db_retry(mm_metrics_t *m) {
+        LOCKED(m, m->db_retries++);
+}
+
+void mm_metrics_add_db_paused(mm_metrics_t *m, double seconds) {
+        if (!(seconds > 0))
+                return;
+        LOCKED(m, m->db_paused += seconds);
+}
+
+void mm_metrics_add_rebalance(mm_metrics_t *m) {
+        LOCKED(m, m->rebalances++);
+}
+
+void mm_metrics_set_assigned(mm_metrics_t *m, int partitions) {
+        LOCKED(m, m->assigned = partitions < 0 ? 0 : partitions);
+}
+
+void mm_metrics_set_db_ok(mm_metrics_t *m, int ok) {
+        LOCKED(m, m->db_ok = ok != 0);
+}
+
+int mm_metrics_is_ready(mm_metrics_t *m) {
+        int r;
+
+        if (m == NULL)
+                return 0;
+        pthread_mutex_lock(&m->lock);
+        r = m->assigned > 0 && m->db_ok;
+        pthread_mutex_unlock(&m->lock);
+        return r;
+}
+
+void mm_metrics_add_dead_letter(mm_metrics_t *m, const char *code) {
+        char clean[CODE_LEN];
+        size_t i, j = 0;
+
+        if (m == NULL)
+                return;
+        if (code == NULL || *code == '\0')
+                code = "unknown";
+        for (i = 0; code[i] != '\0' && j + 1 < sizeof(clean); i++) {
+                char c = code[i];
+                if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
+                        clean[j++] = c;
+                else if (c >= 'A' && c <= 'Z')
+                        clean[j++] = (char)(c - 'A' + 'a');
+        }
+        clean[j] = '\0';
+        if (j == 0)
+                snprintf(clean, sizeof(clean), "unknown");
+
+        pthread_mutex_lock(&m->lock);
+        for (i = 0; i < m->ncodes; i++) {
+                if (strcmp(m->codes[i].code, clean) == 0) {
+                        m->codes[i].count++;
+                        pthread_mutex_unlock(&m->lock);
+                        return;
+                }
+        }
+        if (m->ncodes < MAX_CODES) {
+                snprintf(m->codes[m->ncodes].code, CODE_LEN, "%s", clean);
+                m->codes[m->ncodes].count = 1;
+                m->ncodes++;
+        } else {
+                m->other_codes++;
+        }
+        pthread_mutex_unlock(&m->lock);
+}
+
+static void histogram_observe(histogram_t *h, double v) {
+        size_t i;
+
+        if (v != v || v < 0)
+                v = 0; /* NaN or a clock step backwards */
+        for (i = 0; i < h->nbounds; i++) {
+                if (v <= h->bounds[i]) {
+                        h->counts[i]++;
+                        break;
+                }
+        }
+        h->count++;
+        h->sum += v;
+}
+
+void mm_metrics_observe_parse(mm_metrics_t *m, double seconds) {
+        LOCKED(m, histogram_observe(&m->parse, seconds));
+}
+
+void mm_metrics_observe_db_batch(mm_metrics_t *m, double seconds) {
+        LOCKED(m, histogram_observe(&m->db_batch, seconds));
+}
+
+int mm_metrics_update_stats(mm_metrics_t *m, const char *json, size_t json_len, char *errstr,
+                            size_t errstr_size) {
+        mm_lag_stats_partition_t *parts = NULL;
+        size_t n = 0;
+
+        if (m == NULL)
+                return 0;
+        if (mm_lag_stats_parse(json, json_len, &parts, &n, errstr, errstr_size) != 0) {
+                pthread_mutex_lock(&m->lock);
+                m->stats_errors++;
+                pthread_mutex_unlock(&m->lock);
+                return -1;
+        }
+        pthread_mutex_lock(&m->lock);
+        free(m->parts);
+        m->parts = parts;
+        parts = NULL; /* ownership passed to m */
+        m->nparts = n;
+        pthread_mutex_unlock(&m->lock);
+        return 0;
+}
+
+/* --- rendering ------------------------------------------------------------ */
+
+static void family(buf_t *b, const char *name, const char *type, const char *help) {
+        buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_histogram(buf_t *b, const char *name, const char *help, const histogram_t *h) {
+        uint64_t cum = 0;
+        size_t i;
+
+        family(b, name, "histogram", help);
+        for (i = 0; i < h->nbounds; i++) {
+                cum += h->counts[i];
+                buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
+                           (unsigned long long)cum);
+        }
+        buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+        buf_printf(b, "%s_sum %.9g\n", name, h->sum);
+        buf_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
+static void render_partition_gauge(buf_t *b, const mm_metrics_t *m, const char *name,
+                                   const char *help, int which) {
+        size_t i;
+
+        family(b, name, "gauge", help);
+        for (i = 0; i < m->nparts; i++) {
+                const mm_lag_stats_partition_t *p = &m->parts[i];
+                int64_t v = which == 0 ? p->lag : which == 1 ? p->hi_offset : p->committed_offset;
+                if (v < 0)
+                        continue;
+                buf_printf(b, "%s{topic=\"", name);
+                buf_label(b, p->topic);
+                buf_printf(b, "\",partition=\"%d\"} %lld\n", (int)p->partition, (long long)v);
+        }
+}
+
+char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
+        buf_t b = {NULL, 0, 0, 0};
+        size_t i;
+
+        pthread_mutex_lock(&m->lock);
+        family(&b, "mm_worker_build_info", "gauge", "Build information of the worker.");
+        buf_printf(&b, "mm_worker_build_info{version=\"");
+        buf_label(&b, m->version);
+        buf_printf(&b, "\"} 1\n");
+        family(&b, "mm_worker_start_time_seconds", "gauge",
+               "Start time of the worker since the unix epoch in seconds.");
+        buf_printf(&b, "mm_worker_start_time_seconds %.3f\n", m->start_time);
+
+        family(&b, "mm_messages_consumed_total", "counter", "Messages consumed from Kafka.");
+        buf_printf(&b, "mm_messages_consumed_total %llu\n", (unsigned long long)m->consumed);
+        family(&b, "mm_documents_written_total", "counter", "Documents written to PostgreSQL.");
+        buf_printf(&b, "mm_documents_written_total %llu\n", (unsigned long long)m->written);
+
+        family(&b, "mm_dead_letters_total", "counter",
+               "Messages sent to the dead-letter topic, by error code.");
+        for (i = 0; i < m->ncodes; i++)
+                buf_printf(&b, "mm_dead_letters_total{code=\"%s\"} %llu\n", m->codes[i].code,
+                           (unsigned long long)m->codes[i].count);
+        if (m->other_codes > 0)
+                buf_printf(&b, "mm_dead_letters_total{code=\"other\"} %llu\n",
+                           (unsigned long long)m->other_codes);
+
+        render_histogram(&b, "mm_parse_seconds", "Time to parse one document.", &m->parse);
+        render_histogram(&b, "mm_db_batch_seconds",
+                         "Time to write one batch to PostgreSQL, commit included.", &m->db_batch);
+
+        family(&b, "mm_db_retries_total", "counter", "Database operations retried.");
+        buf_printf(&b, "mm_db_retries_total %llu\n", (unsigned long long)m->db_retries);
+        family(&b, "mm_db_paused_seconds_total", "counter",
+               "Time consumption was paused because of a database fault.");
+        buf_printf(&b, "mm_db_paused_seconds_total %.6f\n", m->db_paused);
+        family(&b, "mm_db_up", "gauge", "1 if the last database round trip succeeded.");
+        buf_printf(&b, "mm_db_up %d\n", m->db_ok);
+
+        family(&b, "mm_rebalances_total", "counter", "Consumer group rebalances seen.");
+        buf_printf(&b, "mm_rebalances_total %llu\n", (unsigned long long)m->rebalances);
+        family(&b, "mm_assigned_partitions", "gauge", "Partitions assigned to this worker.");
+        buf_printf(&b, "mm_assigned_partitions %d\n", m->assigned);
+        family(&b, "mm_ready", "gauge",
+               "1 when partitions are assigned and the database is reachable.");
+        buf_printf(&b, "mm_ready %d\n", m->assigned > 0 && m->db_ok);
+
+        render_partition_gauge(&b, m, "mm_consumer_lag",
+                               "High watermark minus the stored (or committed) offset.", 0);
+        render_partition_gauge(&b, m, "mm_partition_high_watermark",
+                               "High watermark of an assigned partition.", 1);
+        render_partition_gauge(&b, m, "mm_partition_committed_offset",
+                               "Committed offset of an assigned partition.", 2);
+        family(&b, "mm_stats_errors_total", "counter",
+               "librdkafka statistics documents that could not be parsed.");
+        buf_printf(&b, "mm_stats_errors_total %llu\n", (unsigned long long)m->stats_errors);
+        pthread_mutex_unlock(&m->lock);
+
+        if (b.failed || b.data == NULL) {
+                free(b.data);
+                return NULL;
+        }
+        if (len != NULL)
+                *len = b.len;
+        return b.data;
+}
+
+/* --- HTTP ----------------------------------------------------------------- */
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int status, char *body,
+                                 size_t len, const char *ctype) {
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        /* MHD frees body with free() */
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (resp == NULL) {
+                free(body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        ret = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned int status,
+                                   const char *msg) {
+        char *body = strdup(msg);
+
+        if (body == NULL)
+                return MHD_NO;
+        return send_text(conn, status, body, strlen(body), "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req_cls) {
+        mm_metrics_t *m = cls;
+        static int first_call_marker;
+
+        (void)version;
+        (void)upload_data;
+        (void)upload_data_size;
+        if (*req_cls == NULL) {
+                /* First call for this request: headers only; answer on the next. */
+                *req_cls = &first_call_marker;
+                return MHD_YES;
+        }
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+                return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+        if (strcmp(url, "/metrics") == 0) {
+                size_t len = 0;
+                char *body = mm_metrics_render(m, &len);
+                if (body == NULL)
+                        return send_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+                return send_text(conn, MHD_HTTP_OK, body, len,
+                                 "text/plain; version=0.0.4; charset=utf-8");
+        }
+        if (strcmp(url, "/healthz") == 0)
+                return send_static(conn, MHD_HTTP_OK, "ok\n");
+        if (strcmp(url, "/readyz") == 0) {
+                int assigned, db_ok;
+                pthread_mutex_lock(&m->lock);
+                assigned = m->assigned;
+                db_ok = m->db_ok;
+                pthread_mutex_unlock(&m->lock);
+                if (assigned > 0 && db_ok)
+                        return send_static(conn, MHD_HTTP_OK, "ready\n");
+                if (!db_ok && assigned <= 0)
+                        return send_static(
+                                conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                "not ready: no partitions assigned, database not reachable\n");
+                if (!db_ok)
+                        return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                           "not ready: database not reachable\n");
+                return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                   "not ready: no partitions assigned\n");
+        }
+        return send_static(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+int mm_metrics_start(mm_metrics_t *m, const char *bind_addr, int port, char *errstr,
+                     size_t errstr_size) {
+        struct sockaddr_in sa;
+        const union MHD_DaemonInfo *info;
+        struct MHD_Daemon *d;
+
+        if (m->daemon != NULL) {
+                snprintf(errstr, errstr_size, "metrics server already started");
+                return -1;
+        }
+        if (port < 0 || port > 65535) {
+                snprintf(errstr, errstr_size, "invalid metrics port %d", port);
+                return -1;
+        }
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_ANY);
+        if (bind_addr != NULL && inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
+                snprintf(errstr, errstr_size, "invalid metrics bind address \"%s\" (IPv4 literal)",
+                         bind_addr);
+                return -1;
+        }
+        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
+                             NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+        if (d == NULL) {
+                snprintf(errstr, errstr_size, "cannot serve metrics on %s:%d (port in use?)",
+                         bind_addr ? bind_addr : "0.0.0.0", port);
+                return -1;
+        }
+        info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        if (info == NULL || info->port == 0) {
+                snprintf(errstr, errstr_size, "cannot determine the metrics port");
+                MHD_stop_daemon(d);
+                return -1;
+        }
+        m->daemon = d;
+        m->port = (int)info->port;
+        return 0;
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Integration test of a running worker's health and metrics endpoints
+# (tests/services/services.sh: real Kafka + PostgreSQL). ctest:
+# metrics_integration, label integration.
+#
+#   tests/ops/metrics-it.sh BINDIR [RUNDIR]
+#
+# BINDIR holds minutes-worker, minutes-submit and minutes-lag. Submits the
+# seed corpus plus one text that is not minutes, then checks /healthz,
+# /readyz, the counters, the per-partition lag gauges, `promtool check
+# metrics` on the live output, and minutes-lag agreeing that the lag is 0.
+# Prints "metrics-it: N passed, M failed"; exit 0 only if M == 0.
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SERVICES="$HERE/../services/services.sh"
+SEEDS="${MM_SEEDS_DIR:-/work/shared/corpus/seeds}"
+DEADLINE="${MM_METRICS_IT_TIMEOUT:-120}"
+
+if [[ $# -lt 1 ]]; then
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+fi
+BIN="$1"
+if [[ $# -ge 2 ]]; then
+    RUNDIR="$2"
+    KEEP=1
+else
+    RUNDIR="$(mktemp -d /tmp/mm-metricsit.XXXXXX)"
+    KEEP=0
+fi
+PASS=0
+FAIL=0
+WORKER_PID=""
+
+cleanup() {
+    if [[ -n "$WORKER_PID" ]] && kill -0 "$WORKER_PID" 2>/dev/null; then
+        kill -TERM "$WORKER_PID" 2>/dev/null
+        wait "$WORKER_PID" 2>/dev/null
+    fi
+    "$SERVICES" stop "$RUNDIR" || echo "metrics-it: services stop reported an error" >&2
+    if [[ $KEEP == 0 ]]; then rm -rf "$RUNDIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+finish() {
+    echo "metrics-it: $PASS passed, $FAIL failed"
+    [[ $FAIL == 0 ]]
+    exit
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# http PATH: prints "STATUS" on line 1 and the body after it
+http() {
+    curl -s -o "$RUNDIR/body" -w '%{http_code}\n' "http://127.0.0.1:$PORT$1"
+    cat "$RUNDIR/body" 2>/dev/null
+}
+
+# metric VALUE of an exact series line prefix, e.g. metric 'mm_ready'
+metric() {
+    curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'
+}
+
+# wait_for NAME SHELL-CONDITION: polls the condition until it holds or the
+# deadline passes (the deadline bounds the wait; it decides nothing).
+wait_for() {
+    local name="$1" cond="$2" end=$((SECONDS + DEADLINE))
+    while ((SECONDS < end)); do
+        if eval "$cond"; then
+            ok "$name"
+            return 0
+        fi
+        if [[ -n "$WORKER_PID" ]] && ! kill -0 "$WORKER_PID" 2>/dev/null; then
+            bad "$name (worker exited)"
+            tail -20 "$RUNDIR/worker.log" | sed 's/^/    /'
+            return 1
+        fi
+        sleep 0.5
+    done
+    bad "$name (not within ${DEADLINE}s)"
+    return 1
+}
+
+for tool in curl promtool python3; do
+    command -v "$tool" >/dev/null 2>&1 || { bad "$tool not installed"; finish; }
+done
+mapfile -t seeds < <(find "$SEEDS" -maxdepth 1 -type f -name '*.txt' | sort)
+if [[ ${#seeds[@]} -lt 1 ]]; then
+    bad "no seed documents in $SEEDS"
+    finish
+fi
+
+if ! "$SERVICES" start "$RUNDIR"; then
+    bad "services start"
+    finish
+fi
+# shellcheck disable=SC1091
+source "$RUNDIR/env"
+export KAFKA_BOOTSTRAP
+B="$KAFKA_BOOTSTRAP"
+TOPIC=minutes.raw
+GROUP=metrics-it
+
+if "$HERE/../services/kafka-topics.sh" --create "$TOPIC" 3 >/dev/null &&
+    "$HERE/../services/kafka-topics.sh" --create "$TOPIC.dlq" 1 >/dev/null; then
+    ok "create topics"
+else
+    bad "create topics"
+    finish
+fi
+if "$BIN/minutes-worker" --migrate --pg "$MM_PG_OWNER_URL" >"$RUNDIR/migrate.log" 2>&1; then
+    ok "migrate"
+else
+    bad "migrate"
+    sed 's/^/    /' "$RUNDIR/migrate.log"
+    finish
+fi
+
+PORT="$(free_port)"
+"$BIN/minutes-worker" -b "$B" -g "$GROUP" -t "$TOPIC" --dlq-topic "$TOPIC.dlq" \
+    --pg "$MM_PG_WORKER_URL" --metrics-port "$PORT" --metrics-bind 127.0.0.1 \
+    -X statistics.interval.ms=1000 >"$RUNDIR/worker.log" 2>&1 &
+WORKER_PID=$!
+
+wait_for "/healthz answers 200" '[[ "$(http /healthz | head -1)" == 200 ]]' || finish
+if [[ "$(http /healthz | sed -n 2p)" == ok ]]; then ok "/healthz body"; else bad "/healthz body"; fi
+wait_for "/readyz answers 200 once partitions are assigned" '[[ "$(http /readyz | head -1)" == 200 ]]'
+if [[ "$(metric mm_assigned_partitions)" == 3 ]]; then ok "mm_assigned_partitions 3"; else bad "mm_assigned_partitions is '$(metric mm_assigned_partitions)'"; fi
+if [[ "$(metric mm_ready)" == 1 && "$(metric mm_db_up)" == 1 ]]; then ok "mm_ready 1, mm_db_up 1"; else bad "mm_ready/mm_db_up"; fi
+if [[ "$(http /nope | head -1)" == 404 ]]; then ok "unknown path 404"; else bad "unknown path"; fi
+
+printf 'Dette er ikke et referat, bare en indkøbsliste: mælk, brød.\n' >"$RUNDIR/not-minutes.txt"
+n=$((${#seeds[@]} + 1))
+if "$BIN/minutes-submit" -b "$B" -t "$TOPIC" "${seeds[@]}" >"$RUNDIR/submit.log" 2>&1 &&
+    "$BIN/minutes-submit" -b "$B" -t "$TOPIC" -m "Testby Kommune" "$RUNDIR/not-minutes.txt" >>"$RUNDIR/submit.log" 2>&1; then
+    ok "submit $n documents"
+else
+    bad "submit"
+    sed 's/^/    /' "$RUNDIR/submit.log"
+fi
+
+wait_for "mm_messages_consumed_total reaches $n" '[[ "$(metric mm_messages_consumed_total)" == "$n" ]]'
+dead() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '$1 ~ /^mm_dead_letters_total\{/ {s += $2} END {print s + 0}'; }
+wait_for "the text that is not minutes is dead-lettered" '[[ "$(dead)" -ge 1 ]]'
+wait_for "mm_documents_written_total >= 1" '[[ "$(metric mm_documents_written_total)" -ge 1 ]]'
+wait_for "mm_db_batch_seconds_count >= 1" '[[ "$(metric mm_db_batch_seconds_count)" -ge 1 ]]'
+if [[ "$(metric mm_parse_seconds_count)" -ge "${#seeds[@]}" ]]; then ok "mm_parse_seconds_count"; else bad "mm_parse_seconds_count '$(metric mm_parse_seconds_count)'"; fi
+
+lag0() {
+    local out
+    out="$(curl -s "http://127.0.0.1:$PORT/metrics" | grep "^mm_consumer_lag{topic=\"$TOPIC\"")"
+    [[ "$(grep -c . <<<"$out")" == 3 ]] && ! grep -qv ' 0$' <<<"$out"
+}
+wait_for "mm_consumer_lag: 3 partitions, all 0" lag0 ||
+    curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^mm_(consumer_lag|partition_)' | sed 's/^/    /'
+wait_for "minutes-lag: group lag 0 (--max-lag 0)" \
+    '"$BIN/minutes-lag" -b "$B" -g "$GROUP" -t "$TOPIC" --max-lag 0 >"$RUNDIR/lag.out" 2>&1'
+
+curl -s "http://127.0.0.1:$PORT/metrics" >"$RUNDIR/metrics.txt"
+if promtool check metrics <"$RUNDIR/metrics.txt" >"$RUNDIR/promtool.out" 2>&1; then
+    ok "promtool check metrics on the live output"
+else
+    bad "promtool check metrics"
+    sed 's/^/    /' "$RUNDIR/promtool.out"
+fi
+if grep -q '^mm_worker_build_info{version="[^"]\+"} 1$' "$RUNDIR/metrics.txt"; then ok "build info"; else bad "build info"; fi
+
+kill -TERM "$WORKER_PID"
+if wait "$WORKER_PID"; then ok "worker exits 0 on SIGTERM"; else bad "worker exit status on SIGTERM"; fi
+WORKER_PID=""
+finish
