@@ -411,6 +411,7 @@ typedef struct ctx_s {
                 int nnums;
         } habs[16];
         int nhabs;
+        int referat; /* the header calls the document minutes ("Referat") */
 } ctx_t;
 
 static const mm_line_t *LN(const ctx_t *c, size_t i) {
@@ -664,7 +665,7 @@ static size_t next_nonblank(const ctx_t *c, size_t i) {
 
 /* Decides whether candidate line i heads an agenda item; fills the title
  * span. */
-static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end) {
+static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end, int loose) {
         const linfo_t *li = &c->li[i];
         size_t t = i, j, seen = 0;
 
@@ -691,6 +692,8 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end
                         break;
                 *title_end = x;
         }
+        if (loose)
+                return LN(c, t)->len < 150;
         /* A known section heading within the next three lines. */
         for (j = *title_end + 1; j < c->n && seen < 3; j++) {
                 const linfo_t *x = &c->li[j];
@@ -728,6 +731,63 @@ static int cmp_int(const void *a, const void *b) {
         return *(const int *)a - *(const int *)b;
 }
 
+/* Minutes without section headings ("1. Godkendelse af dagsorden\n
+ * Godkendt."): take the longest run of candidates numbered n, n+1, n+2, ...
+ * in document order, if it has two items or more. */
+static void find_items_loose(ctx_t *c, size_t *cap) {
+        size_t nc = 0, *line = malloc(c->n * sizeof(size_t)), *tls = malloc(c->n * sizeof(size_t)),
+               *tes = malloc(c->n * sizeof(size_t));
+        int *chain = malloc(c->n * sizeof(int)), *prev = malloc(c->n * sizeof(int));
+        if (!line || !tls || !tes || !chain || !prev)
+                goto out;
+        for (size_t i = 0; i < c->n; i++) {
+                size_t tl, te;
+                if (c->li[i].cand && accept_item(c, i, &tl, &te, 1)) {
+                        line[nc] = i;
+                        tls[nc] = tl;
+                        tes[nc] = te;
+                        chain[nc] = 1;
+                        prev[nc] = -1;
+                        for (size_t j = nc; j-- > 0;)
+                                if (c->li[line[j]].num + 1 == c->li[i].num && tes[j] < i) {
+                                        chain[nc] = chain[j] + 1;
+                                        prev[nc] = (int)j;
+                                        break;
+                                }
+                        nc++;
+                        i = te;
+                }
+        }
+        int best = -1;
+        for (size_t k = 0; k < nc; k++)
+                if (best < 0 || chain[k] > chain[best])
+                        best = (int)k;
+        if (best < 0 || chain[best] < 2)
+                goto out;
+        if ((size_t)chain[best] > *cap) {
+                item_t *n = realloc(c->items, (size_t)chain[best] * sizeof(*n));
+                if (!n)
+                        goto out;
+                c->items = n;
+                *cap = (size_t)chain[best];
+        }
+        c->nitems = (size_t)chain[best];
+        for (int k = best, w = chain[best] - 1; k >= 0; k = prev[k], w--) {
+                item_t *it = &c->items[w];
+                memset(it, 0, sizeof(*it));
+                it->head = line[k];
+                it->title_end = tes[k];
+                it->number = c->li[line[k]].num;
+                set_title(c, it, tls[k], tes[k], tls[k] == line[k] ? c->li[line[k]].tb : 0);
+        }
+out:
+        free(line);
+        free(tls);
+        free(tes);
+        free(chain);
+        free(prev);
+}
+
 static void find_items(ctx_t *c) {
         size_t cap = 16;
         c->items = calloc(cap, sizeof(*c->items));
@@ -735,7 +795,7 @@ static void find_items(ctx_t *c) {
                 return;
         for (size_t i = 0; i < c->n; i++) {
                 size_t tl, te;
-                if (!c->li[i].cand || !accept_item(c, i, &tl, &te))
+                if (!c->li[i].cand || !accept_item(c, i, &tl, &te, 0))
                         continue;
                 if (c->nitems == cap) {
                         item_t *n = realloc(c->items, 2 * cap * sizeof(*n));
@@ -752,6 +812,8 @@ static void find_items(ctx_t *c) {
                 set_title(c, it, tl, te, tl == i ? c->li[i].tb : 0);
                 i = te;
         }
+        if (!c->nitems)
+                find_items_loose(c, &cap);
         /* Numbers far from the rest are list entries in the case text. */
         if (c->nitems >= 3) {
                 int *nums = malloc(c->nitems * sizeof(int));
@@ -1108,6 +1170,11 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                 int y, mo, d, h, mi;
                 if (l->blank || c->li[i].toc)
                         continue;
+                if (!c->referat && l->len < 120) {
+                        char fb[128];
+                        fold(l->s, l->len, fb, sizeof(fb));
+                        c->referat = strstr(fb, "referat") != NULL;
+                }
                 int f = match_label(c, l, &voff);
                 const char *v = l->s + voff;
                 size_t vl = l->len - voff;
@@ -1420,6 +1487,15 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
         } while (0)
 
         cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
+        /* In minutes whose items have no headings at all, an item's text is
+         * what the meeting decided. */
+        if (c->referat) {
+                int headed = 0;
+                for (size_t i = it->start; i < it->end && !headed; i++)
+                        headed = c->li[i].sec >= 0 || c->li[i].hist;
+                if (!headed)
+                        cur.kind = "decision";
+        }
         for (size_t i = it->start; i < it->end; i++) {
                 const mm_line_t *l = LN(c, i);
                 const linfo_t *li = &c->li[i];
