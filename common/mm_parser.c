@@ -467,8 +467,10 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t
                 size_t mb, me;
                 if (!labelled && r > 1)
                         break; /* bare numbers only in the distinctive forms */
+                /* After a label, more may follow ("Sagsnr.: 23/12345 Dok.nr.: 9"). */
                 if (mm_rx_exec(p->caseno.rx[r], c->m, s, n, off) &&
-                    !mm_rx_group(c->m, 0, &mb, &me) && mb == off && me == n) {
+                    !mm_rx_group(c->m, 0, &mb, &me) && mb == off &&
+                    (me == n || (labelled && (s[me] == ' ' || s[me] == ',')))) {
                         *b = mb;
                         *e = me;
                         *kind = p->caseno.tag[r];
@@ -727,6 +729,36 @@ static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend, size_t tb
         it->title = d.p ? d.p : xstrndup("", 0);
 }
 
+/* "Dialogmøde med Seniorrådet (00.15.00-P35-1-20)": a journal number in a
+ * distinctive form at the end of the title line belongs to the item. */
+static void title_case_number(ctx_t *c, item_t *it) {
+        size_t n = strlen(it->title), b, e, k;
+        char *t = it->title;
+        if (n < 10)
+                return;
+        k = n;
+        if (t[k - 1] == ')')
+                k--;
+        size_t start = k;
+        while (start > 0 && t[start - 1] != ' ' && t[start - 1] != '(')
+                start--;
+        for (size_t r = 0; r < c->p->caseno.n && r < 2; r++) {
+                if (mm_rx_exec(c->p->caseno.rx[r], c->m, t, k, start) &&
+                    !mm_rx_group(c->m, 0, &b, &e) && b == start && e == k &&
+                    e - b < sizeof(it->case_no)) {
+                        memcpy(it->case_no, t + b, e - b);
+                        it->case_no[e - b] = '\0';
+                        it->case_kind = c->p->caseno.tag[r];
+                        /* drop the number, its brackets and a separating dash */
+                        while (start > 0 &&
+                               (t[start - 1] == '(' || t[start - 1] == ' ' || t[start - 1] == '-'))
+                                start--;
+                        t[start] = '\0';
+                        return;
+                }
+        }
+}
+
 static int cmp_int(const void *a, const void *b) {
         return *(const int *)a - *(const int *)b;
 }
@@ -887,6 +919,8 @@ static void find_items(ctx_t *c) {
                                 seen++;
                         }
                 }
+                /* always taken off the title; a journal-number line wins */
+                title_case_number(c, it);
                 if (found != (size_t)-1) {
                         const linfo_t *x = &c->li[found];
                         size_t n = x->ce - x->cb;
@@ -1423,6 +1457,16 @@ static json_t *clean_attachment(const char *s, size_t n) {
                         s += k;
                         n -= k;
                 }
+        }
+        /* "Strategi.pdf (123 KB)" */
+        if (n > 6 && s[n - 1] == ')') {
+                size_t k = n - 1;
+                while (k > 0 && s[k] != '(')
+                        k--;
+                if (k > 0 && s[k - 1] == ' ' && n - k < 16 &&
+                    (mm_str_find(s + k, n - k, "KB", 2) || mm_str_find(s + k, n - k, "MB", 2) ||
+                     mm_str_find(s + k, n - k, "kB", 2)))
+                        n = k - 1;
         }
         if (n > 1 && s[n - 1] == '.' && s[n - 2] != '.')
                 n--;
