@@ -1368,7 +1368,8 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 char buf[512];
-                if (l->blank || l->len >= sizeof(buf) ||
+                /* "Mødet sluttede kl. 20.35" stands on a short line. */
+                if (l->blank || l->len >= 100 ||
                     !(mm_str_find(l->s, l->len, "slut", 4) ||
                       mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
                       mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
@@ -1706,30 +1707,42 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
  * the document-wide list at the end: they belong to no item. */
 static void assign_attachments(json_t *items, json_t **secs, size_t *owner, size_t nsecs,
                                json_t *warnings) {
-        char a[256], b[256];
+        char a[256];
+        /* Skeletons of every entry, computed once. */
+        char ***sk = calloc(nsecs ? nsecs : 1, sizeof(*sk));
+        if (!sk)
+                return;
+        for (size_t s = 0; s < nsecs; s++) {
+                size_t n = json_array_size(secs[s]);
+                sk[s] = calloc(n ? n : 1, sizeof(char *));
+                for (size_t k = 0; sk[s] && k < n; k++) {
+                        skeleton(json_string_value(json_array_get(secs[s], k)), a, sizeof(a));
+                        sk[s][k] = strdup(a);
+                }
+        }
         for (size_t s = 0; s < nsecs; s++) {
                 size_t n = json_array_size(secs[s]), hits = 0;
                 size_t first_owner = (size_t)-1;
                 int owners = 0;
+                if (!sk[s])
+                        continue;
                 for (size_t k = 0; k < n; k++) {
-                        skeleton(json_string_value(json_array_get(secs[s], k)), a, sizeof(a));
+                        const char *ka = sk[s][k];
                         int hit = 0;
-                        for (size_t t = 0; t < nsecs && !hit; t++) {
-                                if (owner[t] == owner[s])
+                        for (size_t t = 0; t < nsecs && !hit && ka && ka[0]; t++) {
+                                if (owner[t] == owner[s] || !sk[t])
                                         continue;
                                 for (size_t q = 0; q < json_array_size(secs[t]); q++) {
-                                        skeleton(json_string_value(json_array_get(secs[t], q)), b,
-                                                 sizeof(b));
-                                        if (a[0] && !strcmp(a, b)) {
-                                                hit = 1;
-                                                if (owners == 0 ||
-                                                    (owners == 1 && owner[t] != first_owner)) {
-                                                        if (!owners)
-                                                                first_owner = owner[t];
-                                                        owners++;
-                                                }
-                                                break;
+                                        if (!sk[t][q] || strcmp(ka, sk[t][q]))
+                                                continue;
+                                        hit = 1;
+                                        if (owners == 0 ||
+                                            (owners == 1 && owner[t] != first_owner)) {
+                                                if (!owners)
+                                                        first_owner = owner[t];
+                                                owners++;
                                         }
+                                        break;
                                 }
                         }
                         hits += (size_t)hit;
@@ -1745,18 +1758,26 @@ static void assign_attachments(json_t *items, json_t **secs, size_t *owner, size
                 }
                 json_t *dst = json_object_get(json_array_get(items, owner[s]), "attachments");
                 for (size_t k = 0; k < n; k++) {
-                        json_t *v = json_array_get(secs[s], k);
                         int dup = 0;
-                        skeleton(json_string_value(v), a, sizeof(a));
-                        for (size_t q = 0; q < json_array_size(dst); q++) {
-                                skeleton(json_string_value(json_array_get(dst, q)), b, sizeof(b));
-                                if (!strcmp(a, b))
-                                        dup = 1;
-                        }
+                        /* an entry already listed for the item (same skeleton) */
+                        for (size_t t = 0; t < s && !dup; t++)
+                                if (owner[t] == owner[s] && sk[t])
+                                        for (size_t q = 0; q < json_array_size(secs[t]) && !dup;
+                                             q++)
+                                                dup = sk[t][q] && sk[s][k] &&
+                                                      !strcmp(sk[t][q], sk[s][k]);
+                        for (size_t q = 0; q < k && !dup; q++)
+                                dup = sk[s][q] && sk[s][k] && !strcmp(sk[s][q], sk[s][k]);
                         if (!dup)
-                                json_array_append(dst, v);
+                                json_array_append(dst, json_array_get(secs[s], k));
                 }
         }
+        for (size_t s = 0; s < nsecs; s++) {
+                for (size_t k = 0; sk[s] && k < json_array_size(secs[s]); k++)
+                        free(sk[s][k]);
+                free(sk[s]);
+        }
+        free(sk);
 }
 
 /* ------------------------------------------------------------------ */
