@@ -17,6 +17,10 @@
 #include "mm_table.h"
 #include "mm_text.h"
 
+/* Attachment sections kept per document (one per item, plus the
+ * document-wide list); more are ignored. */
+#define MM_MAX_BILAG 512
+
 enum field {
         F_DATE,
         F_TIME,
@@ -1483,6 +1487,38 @@ typedef struct sec_s {
         size_t offset;
 } sec_t;
 
+/* Appends the finished section `cur` to `sections` and hands an
+ * attachment list over to `bilag_secs` (ownership passes to the caller's
+ * array; cur->attach is set to NULL). Resets cur's text. */
+static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag_secs,
+                          size_t *nbilag) {
+        if (cur->head != (size_t)-1 || cur->text.len) {
+                json_t *s = json_object();
+                if (cur->head != (size_t)-1) {
+                        const mm_line_t *hl = LN(c, cur->head);
+                        size_t hn = c->li[cur->head].inl ? c->li[cur->head].inl : hl->len;
+                        while (hn && is_trail_punct(hl->s[hn - 1]))
+                                hn--;
+                        json_object_set_new(s, "heading", json_stringn_nocheck(hl->s, hn));
+                } else {
+                        json_object_set_new(s, "heading", json_null());
+                }
+                json_object_set_new(s, "kind", json_string_nocheck(cur->kind));
+                json_object_set_new(s, "history", json_boolean(cur->hist));
+                json_object_set_new(
+                        s, "text",
+                        json_stringn_nocheck(cur->text.p ? cur->text.p : "", cur->text.len));
+                json_object_set_new(s, "offset", json_integer((json_int_t)cur->offset));
+                json_array_append_new(sections, s);
+        }
+        if (cur->attach) {
+                bilag_secs[(*nbilag)++] = cur->attach;
+                cur->attach = NULL; /* owned by bilag_secs now */
+        }
+        free(cur->text.p);
+        memset(&cur->text, 0, sizeof(cur->text));
+}
+
 static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,
                        size_t *nbilag) {
         const mm_parser_t *p = c->p;
@@ -1502,35 +1538,6 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
                         it->closed = 1;
         }
 
-#define FLUSH_SECTION()                                                                            \
-        do {                                                                                       \
-                if (cur.head != (size_t)-1 || cur.text.len) {                                      \
-                        json_t *s = json_object();                                                 \
-                        if (cur.head != (size_t)-1) {                                              \
-                                const mm_line_t *hl = LN(c, cur.head);                             \
-                                size_t hn = c->li[cur.head].inl ? c->li[cur.head].inl : hl->len;   \
-                                while (hn && is_trail_punct(hl->s[hn - 1]))                        \
-                                        hn--;                                                      \
-                                json_object_set_new(s, "heading",                                  \
-                                                    json_stringn_nocheck(hl->s, hn));              \
-                        } else                                                                     \
-                                json_object_set_new(s, "heading", json_null());                    \
-                        json_object_set_new(s, "kind", json_string_nocheck(cur.kind));             \
-                        json_object_set_new(s, "history", json_boolean(cur.hist));                 \
-                        json_object_set_new(                                                       \
-                                s, "text",                                                         \
-                                json_stringn_nocheck(cur.text.p ? cur.text.p : "", cur.text.len)); \
-                        json_object_set_new(s, "offset", json_integer((json_int_t)cur.offset));    \
-                        json_array_append_new(sections, s);                                        \
-                }                                                                                  \
-                if (cur.attach) {                                                                  \
-                        bilag_secs[(*nbilag)++] = cur.attach;                                      \
-                        cur.attach = NULL;                                                         \
-                }                                                                                  \
-                free(cur.text.p);                                                                  \
-                memset(&cur.text, 0, sizeof(cur.text));                                            \
-        } while (0)
-
         cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
         /* In minutes whose items have no headings at all, an item's text is
          * what the meeting decided. */
@@ -1547,12 +1554,13 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
                 if (l->blank || li->consumed)
                         continue;
                 if (li->sec >= 0 || li->hist || li->unknown) {
-                        FLUSH_SECTION();
+                        flush_section(c, &cur, sections, bilag_secs, nbilag);
                         cur.head = i;
                         cur.kind = section_kind(c, li);
                         cur.hist = li->hist;
                         cur.offset = l->src_off;
-                        if (!strcmp(cur.kind, "attachments") && !cur.hist && *nbilag < 64) {
+                        if (!strcmp(cur.kind, "attachments") && !cur.hist &&
+                            *nbilag < MM_MAX_BILAG) {
                                 cur.attach = json_array();
                         }
                         if (!li->inl)
@@ -1587,8 +1595,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
                 if (is_dec)
                         have_decision = 1;
         }
-        FLUSH_SECTION();
-#undef FLUSH_SECTION
+        flush_section(c, &cur, sections, bilag_secs, nbilag);
 
         /* Outcome, one label per numbered part of the decision. */
         const char *outcome = "none";
@@ -1897,8 +1904,8 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_pa
         }
 
         {
-                json_t *bilag[64];
-                size_t owner[64], nb = 0;
+                json_t *bilag[MM_MAX_BILAG];
+                size_t owner[MM_MAX_BILAG], nb = 0;
                 int in_closed = 0;
                 for (size_t k = 0; k < c.nitems; k++) {
                         size_t before = nb;
