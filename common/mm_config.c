@@ -52,8 +52,7 @@ void mm_config_destroy(mm_config_t *cfg) {
 
 static long find_option(const mm_config_t *cfg, const char *name, size_t len) {
         for (size_t i = 0; i < cfg->n; i++) {
-                if (strlen(cfg->table[i].name) == len &&
-                    !strncmp(cfg->table[i].name, name, len))
+                if (strlen(cfg->table[i].name) == len && !strncmp(cfg->table[i].name, name, len))
                         return (long)i;
         }
         return -1;
@@ -92,14 +91,11 @@ static int parse_int(const char *v, int is_size, long long *out) {
                 if (!is_size)
                         return -1;
                 long long mul = 0;
-                if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") ||
-                    !strcasecmp(end, "kib"))
+                if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib"))
                         mul = 1024LL;
-                else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") ||
-                         !strcasecmp(end, "mib"))
+                else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib"))
                         mul = 1024LL * 1024;
-                else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") ||
-                         !strcasecmp(end, "gib"))
+                else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib"))
                         mul = 1024LL * 1024 * 1024;
                 else
                         return -1;
@@ -112,23 +108,21 @@ static int parse_int(const char *v, int is_size, long long *out) {
 }
 
 /* Validates and stores a value for option i. `origin` names the source. */
-static int set_value(mm_config_t *cfg, size_t i, const char *v, const char *origin,
-                     char *errstr, size_t errstr_size) {
+static int set_value(mm_config_t *cfg, size_t i, const char *v, const char *origin, char *errstr,
+                     size_t errstr_size) {
         const mm_config_option_t *o = &cfg->table[i];
         long long x;
         int b;
         if ((o->type == MM_CONFIG_INT || o->type == MM_CONFIG_SIZE) &&
             parse_int(v, o->type == MM_CONFIG_SIZE, &x) != 0) {
-                snprintf(errstr, errstr_size, "%s: option %s needs %s, got \"%s\"",
-                         origin, o->name,
+                snprintf(errstr, errstr_size, "%s: option %s needs %s, got \"%s\"", origin, o->name,
                          o->type == MM_CONFIG_SIZE ? "a size (e.g. 16MiB)" : "an integer",
                          o->secret ? "****" : v);
                 return -1;
         }
         if (o->type == MM_CONFIG_BOOL && parse_bool(v, &b) != 0) {
-                snprintf(errstr, errstr_size,
-                         "%s: option %s needs true or false, got \"%s\"", origin,
-                         o->name, v);
+                snprintf(errstr, errstr_size, "%s: option %s needs true or false, got \"%s\"",
+                         origin, o->name, v);
                 return -1;
         }
         char *dup = strdup(v);
@@ -145,8 +139,7 @@ static int add_kafka(mm_config_t *cfg, const char *kv, const char *origin, char 
                      size_t errstr_size) {
         const char *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-                snprintf(errstr, errstr_size,
-                         "%s: -X needs key=value, got \"%s\"", origin, kv);
+                snprintf(errstr, errstr_size, "%s: -X needs key=value, got \"%s\"", origin, kv);
                 return -1;
         }
         if (cfg->kcount == cfg->kcap) {
@@ -184,12 +177,10 @@ static char *trim(char *s) {
         return s;
 }
 
-static int load_file(mm_config_t *cfg, const char *path, char *errstr,
-                     size_t errstr_size) {
+static int load_file(mm_config_t *cfg, const char *path, char *errstr, size_t errstr_size) {
         FILE *fp = fopen(path, "r");
         if (!fp) {
-                snprintf(errstr, errstr_size, "config file %s: %s", path,
-                         strerror(errno));
+                snprintf(errstr, errstr_size, "config file %s: %s", path, strerror(errno));
                 return -1;
         }
         char line[4096];
@@ -217,8 +208,7 @@ static int load_file(mm_config_t *cfg, const char *path, char *errstr,
                 }
                 long i = find_option(cfg, key, strlen(key));
                 if (i < 0 || !strcmp(key, "config")) {
-                        snprintf(errstr, errstr_size, "%s: unknown key \"%s\"", origin,
-                                 key);
+                        snprintf(errstr, errstr_size, "%s: unknown key \"%s\"", origin, key);
                         rc = -1;
                         break;
                 }
@@ -228,13 +218,11 @@ static int load_file(mm_config_t *cfg, const char *path, char *errstr,
         return rc;
 }
 
-int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
-                   size_t errstr_size) {
+int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size) {
         /* 1. defaults */
         for (size_t i = 0; i < cfg->n; i++) {
                 if (cfg->table[i].def &&
-                    set_value(cfg, i, cfg->table[i].def, "default", errstr,
-                              errstr_size) != 0)
+                    set_value(cfg, i, cfg->table[i].def, "default", errstr, errstr_size) != 0)
                         return -1;
         }
         free(cfg->args);
@@ -260,16 +248,15 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
         if (cfile) {
                 if (load_file(cfg, cfile, errstr, errstr_size) != 0)
                         return -1;
-                if (ci >= 0 && set_value(cfg, (size_t)ci, cfile, "config", errstr,
-                                         errstr_size) != 0)
+                if (ci >= 0 &&
+                    set_value(cfg, (size_t)ci, cfile, "config", errstr, errstr_size) != 0)
                         return -1;
         }
         /* 3. environment */
         for (size_t i = 0; i < cfg->n; i++) {
                 const char *env = cfg->table[i].env;
                 const char *v = env ? getenv(env) : NULL;
-                if (v && *v && (long)i != ci &&
-                    set_value(cfg, i, v, env, errstr, errstr_size) != 0)
+                if (v && *v && (long)i != ci && set_value(cfg, i, v, env, errstr, errstr_size) != 0)
                         return -1;
         }
         /* 4. command line */
@@ -292,8 +279,7 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
                         const char *kv = arg[2] ? arg + 2 : NULL;
                         if (!kv) {
                                 if (a + 1 >= argc) {
-                                        snprintf(errstr, errstr_size,
-                                                 "-X needs key=value");
+                                        snprintf(errstr, errstr_size, "-X needs key=value");
                                         return -1;
                                 }
                                 kv = argv[++a];
@@ -310,8 +296,7 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
                         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
                         i = find_option(cfg, name, nlen);
                         if (i < 0) {
-                                snprintf(errstr, errstr_size,
-                                         "unknown option --%.*s (see --help)",
+                                snprintf(errstr, errstr_size, "unknown option --%.*s (see --help)",
                                          (int)nlen, name);
                                 return -1;
                         }
@@ -320,8 +305,8 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
                 } else {
                         i = find_short(cfg, arg[1]);
                         if (i < 0) {
-                                snprintf(errstr, errstr_size,
-                                         "unknown option %s (see --help)", arg);
+                                snprintf(errstr, errstr_size, "unknown option %s (see --help)",
+                                         arg);
                                 return -1;
                         }
                         if (arg[2])
@@ -333,16 +318,14 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
                         } else if (a + 1 < argc) {
                                 val = argv[++a];
                         } else {
-                                snprintf(errstr, errstr_size,
-                                         "option --%s needs a value",
+                                snprintf(errstr, errstr_size, "option --%s needs a value",
                                          cfg->table[i].name);
                                 return -1;
                         }
                 }
                 if (!strcmp(cfg->table[i].name, "config"))
                         continue; /* already loaded */
-                if (set_value(cfg, (size_t)i, val, "command line", errstr,
-                              errstr_size) != 0)
+                if (set_value(cfg, (size_t)i, val, "command line", errstr, errstr_size) != 0)
                         return -1;
         }
         return 0;
@@ -354,10 +337,14 @@ int mm_config_help_requested(const mm_config_t *cfg) {
 
 static const char *type_name(mm_config_type_t t) {
         switch (t) {
-        case MM_CONFIG_INT: return "INT";
-        case MM_CONFIG_SIZE: return "SIZE";
-        case MM_CONFIG_BOOL: return "";
-        default: return "STR";
+        case MM_CONFIG_INT:
+                return "INT";
+        case MM_CONFIG_SIZE:
+                return "SIZE";
+        case MM_CONFIG_BOOL:
+                return "";
+        default:
+                return "STR";
         }
 }
 
@@ -369,11 +356,10 @@ void mm_config_print_help(const mm_config_t *cfg, FILE *fp, const char *usage) {
                 const mm_config_option_t *o = &cfg->table[i];
                 char flags[128];
                 if (o->short_name)
-                        snprintf(flags, sizeof(flags), "-%c, --%s %s", o->short_name,
-                                 o->name, type_name(o->type));
-                else
-                        snprintf(flags, sizeof(flags), "    --%s %s", o->name,
+                        snprintf(flags, sizeof(flags), "-%c, --%s %s", o->short_name, o->name,
                                  type_name(o->type));
+                else
+                        snprintf(flags, sizeof(flags), "    --%s %s", o->name, type_name(o->type));
                 fprintf(fp, "  %-34s %s\n", flags, o->help);
                 fprintf(fp, "  %-34s env %s, default %s\n", "", o->env ? o->env : "-",
                         o->def ? o->def : "(unset)");
@@ -434,9 +420,9 @@ const char *mm_config_arg(const mm_config_t *cfg, size_t i) {
 }
 
 int mm_config_is_secret_key(const char *key) {
-        static const char *const words[] = {"password", "secret", "sasl.oauthbearer.config",
-                                            "ssl.key.pem", "ssl_key", "private", "token",
-                                            "sasl.jaas", NULL};
+        static const char *const words[] = {"password",    "secret",    "sasl.oauthbearer.config",
+                                            "ssl.key.pem", "ssl_key",   "private",
+                                            "token",       "sasl.jaas", NULL};
         if (!key)
                 return 0;
         char low[256];
@@ -503,8 +489,7 @@ void mm_config_mask_secret(const char *in, char *out, size_t out_size) {
         /* key=value conninfo: mask the value of password= */
         const char *p = in;
         while (*p && o + 1 < out_size) {
-                if ((p == in || isspace((unsigned char)p[-1])) &&
-                    !strncasecmp(p, "password", 8)) {
+                if ((p == in || isspace((unsigned char)p[-1])) && !strncasecmp(p, "password", 8)) {
                         const char *q = p + 8;
                         while (*q == ' ')
                                 q++;
@@ -550,8 +535,7 @@ void mm_config_log(const mm_config_t *cfg) {
                 mm_log_kv(MM_LOG_DEBUG, NULL, 0, 0, kv, "config");
         }
         for (size_t i = 0; i < cfg->kcount; i++) {
-                const char *v = mm_config_is_secret_key(cfg->kkeys[i]) ? "****"
-                                                                       : cfg->kvals[i];
+                const char *v = mm_config_is_secret_key(cfg->kkeys[i]) ? "****" : cfg->kvals[i];
                 const char *kv[] = {"kafka_property", cfg->kkeys[i], "value", v, NULL};
                 mm_log_kv(MM_LOG_DEBUG, NULL, 0, 0, kv, "config");
         }

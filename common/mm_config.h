@@ -29,12 +29,12 @@ typedef enum mm_config_type_e {
 /* One row of an option table. A table is a static array owned by the
  * program; it must outlive the mm_config_t made from it. */
 typedef struct mm_config_option_s {
-        const char *name;       /* long name and config-file key */
-        char short_name;        /* single-letter flag, or 0 */
+        const char *name; /* long name and config-file key */
+        char short_name;  /* single-letter flag, or 0 */
         mm_config_type_t type;
-        const char *def;        /* default as text, or NULL for unset */
-        const char *env;        /* environment variable, or NULL */
-        int secret;             /* 1: value is masked when logged */
+        const char *def; /* default as text, or NULL for unset */
+        const char *env; /* environment variable, or NULL */
+        int secret;      /* 1: value is masked when logged */
         const char *help;
 } mm_config_option_t;
 
@@ -52,8 +52,7 @@ void mm_config_destroy(mm_config_t *cfg);
  * or `--help` sets the help flag (see mm_config_help_requested) and
  * returns 0. Returns -1 and fills errstr on an unknown option or key, a
  * missing value or a bad value. */
-int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr,
-                   size_t errstr_size);
+int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size);
 
 /* 1 if --help/-h was given. */
 int mm_config_help_requested(const mm_config_t *cfg);

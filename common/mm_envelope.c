@@ -142,13 +142,12 @@ static int is_structured(const char *ct) {
                (ct[28] == '\0' || ct[28] == ';' || isspace((unsigned char)ct[28]));
 }
 
-static int read_structured(mm_envelope_t *env, const void *value, size_t len,
-                           char *errstr, size_t errstr_size) {
+static int read_structured(mm_envelope_t *env, const void *value, size_t len, char *errstr,
+                           size_t errstr_size) {
         json_error_t jerr;
         json_t *ev = json_loadb(value ? value : "", len, JSON_REJECT_DUPLICATES, &jerr);
         if (!ev || !json_is_object(ev)) {
-                snprintf(errstr, errstr_size,
-                         "structured CloudEvent is not a JSON object: %s",
+                snprintf(errstr, errstr_size, "structured CloudEvent is not a JSON object: %s",
                          ev ? "not an object" : jerr.text);
                 json_decref(ev);
                 return -1;
@@ -201,9 +200,8 @@ oom:
         return -1;
 }
 
-mm_envelope_t *mm_envelope_new(const void *value, size_t len,
-                               const mm_envelope_header_t *hdrs, size_t nhdrs,
-                               char *errstr, size_t errstr_size) {
+mm_envelope_t *mm_envelope_new(const void *value, size_t len, const mm_envelope_header_t *hdrs,
+                               size_t nhdrs, char *errstr, size_t errstr_size) {
         mm_envelope_t *env = calloc(1, sizeof(*env));
         if (!env) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -236,8 +234,7 @@ mm_envelope_t *mm_envelope_new(const void *value, size_t len,
                         mm_envelope_destroy(env);
                         return NULL;
                 }
-        } else if (env->field[F_CE_ID] || env->field[F_CE_SPECVERSION] ||
-                   env->field[F_CE_TYPE]) {
+        } else if (env->field[F_CE_ID] || env->field[F_CE_SPECVERSION] || env->field[F_CE_TYPE]) {
                 env->mode = MM_ENVELOPE_BINARY;
         } else {
                 env->mode = MM_ENVELOPE_PLAIN;
@@ -304,8 +301,7 @@ static void sha_block(uint32_t h[8], const unsigned char *p) {
                 uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
                 w[i] = w[i - 16] + s0 + w[i - 7] + s1;
         }
-        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6],
-                 hh = h[7];
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
         for (int i = 0; i < 64; i++) {
                 uint32_t S1 = ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25);
                 uint32_t ch = (e & f) ^ (~e & g);

@@ -41,9 +41,8 @@ typedef struct mm_envelope_header_s {
  * borrowed: it must outlive the envelope. Returns NULL with errstr filled
  * if a structured-mode event is not valid JSON or has no usable data, or
  * on allocation failure. */
-mm_envelope_t *mm_envelope_new(const void *value, size_t len,
-                               const mm_envelope_header_t *hdrs, size_t nhdrs,
-                               char *errstr, size_t errstr_size);
+mm_envelope_t *mm_envelope_new(const void *value, size_t len, const mm_envelope_header_t *hdrs,
+                               size_t nhdrs, char *errstr, size_t errstr_size);
 
 /* Frees `env`; NULL is allowed. */
 void mm_envelope_destroy(mm_envelope_t *env);

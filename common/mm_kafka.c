@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int mm_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
-                      char *errstr, size_t errstr_size) {
+int mm_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                      size_t errstr_size) {
         char err[512];
         if (rd_kafka_conf_set(conf, key, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
                 snprintf(errstr, errstr_size, "librdkafka property %s=%s: %s", key,
@@ -20,20 +20,19 @@ int mm_kafka_conf_apply(rd_kafka_conf_t *conf, const mm_config_t *cfg, char *err
                         size_t errstr_size) {
         for (size_t i = 0; i < mm_config_kafka_count(cfg); i++) {
                 if (mm_kafka_conf_set(conf, mm_config_kafka_key(cfg, i),
-                                      mm_config_kafka_value(cfg, i), errstr,
-                                      errstr_size) != 0)
+                                      mm_config_kafka_value(cfg, i), errstr, errstr_size) != 0)
                         return -1;
         }
         return 0;
 }
 
 void mm_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-        mm_log_level_t l = level <= 3 ? MM_LOG_ERROR
+        mm_log_level_t l = level <= 3   ? MM_LOG_ERROR
                            : level <= 5 ? MM_LOG_WARN
                            : level == 6 ? MM_LOG_INFO
                                         : MM_LOG_DEBUG;
         const char *kv[] = {"component", "librdkafka", "client", rk ? rd_kafka_name(rk) : NULL,
-                            "facility", fac, NULL};
+                            "facility",  fac,          NULL};
         mm_log_kv(l, NULL, 0, 0, kv, "%s", buf);
 }
 
@@ -46,7 +45,7 @@ size_t mm_kafka_headers(rd_kafka_message_t *msg, mm_envelope_header_t *out, size
         const void *val;
         size_t len;
         for (size_t i = 0; n < max && rd_kafka_header_get_all(hdrs, i, &name, &val, &len) ==
-                                          RD_KAFKA_RESP_ERR_NO_ERROR;
+                                              RD_KAFKA_RESP_ERR_NO_ERROR;
              i++) {
                 out[n].name = name;
                 out[n].value = val;

@@ -15,8 +15,8 @@
 
 /* Sets one property. On failure returns -1 and fills errstr with the key,
  * the (masked if secret) value and librdkafka's reason. */
-int mm_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
-                      char *errstr, size_t errstr_size);
+int mm_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                      size_t errstr_size);
 
 /* Applies every -X key=value of `cfg` to `conf` (both borrowed).
  * Returns 0, or -1 with errstr filled at the first failure. */

@@ -59,11 +59,21 @@ static void line_put_json(line_t *l, const char *s) {
         line_putc(l, '"');
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
                 switch (*p) {
-                case '"': line_puts(l, "\\\""); break;
-                case '\\': line_puts(l, "\\\\"); break;
-                case '\n': line_puts(l, "\\n"); break;
-                case '\r': line_puts(l, "\\r"); break;
-                case '\t': line_puts(l, "\\t"); break;
+                case '"':
+                        line_puts(l, "\\\"");
+                        break;
+                case '\\':
+                        line_puts(l, "\\\\");
+                        break;
+                case '\n':
+                        line_puts(l, "\\n");
+                        break;
+                case '\r':
+                        line_puts(l, "\\r");
+                        break;
+                case '\t':
+                        line_puts(l, "\\t");
+                        break;
                 default:
                         if (*p < 0x20) {
                                 line_puts(l, "\\u00");
@@ -77,9 +87,8 @@ static void line_put_json(line_t *l, const char *s) {
         line_putc(l, '"');
 }
 
-static void log_emit(mm_log_level_t level, const char *topic, int32_t partition,
-                     int64_t offset, const char *const *kv, const char *fmt,
-                     va_list ap) {
+static void log_emit(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
+                     const char *const *kv, const char *fmt, va_list ap) {
         if (level < log_min_level)
                 return;
         line_t *l = malloc(sizeof(*l));
@@ -91,9 +100,9 @@ static void log_emit(mm_log_level_t level, const char *topic, int32_t partition,
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);
         char tbuf[64];
-        snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+        snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 ts.tv_nsec / 1000000L);
         line_puts(l, "{\"ts\":");
         line_put_json(l, tbuf);
         line_puts(l, ",\"level\":");
@@ -159,16 +168,16 @@ void mm_log(mm_log_level_t level, const char *fmt, ...) {
         va_end(ap);
 }
 
-void mm_log_msg(mm_log_level_t level, const char *topic, int32_t partition,
-                int64_t offset, const char *fmt, ...) {
+void mm_log_msg(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
+                const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         log_emit(level, topic, partition, offset, NULL, fmt, ap);
         va_end(ap);
 }
 
-void mm_log_kv(mm_log_level_t level, const char *topic, int32_t partition,
-               int64_t offset, const char *const *kv, const char *fmt, ...) {
+void mm_log_kv(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
+               const char *const *kv, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         log_emit(level, topic, partition, offset, kv, fmt, ap);

@@ -14,8 +14,8 @@
 
 typedef enum mm_log_level_e {
         MM_LOG_DEBUG = 0,
-        MM_LOG_INFO  = 1,
-        MM_LOG_WARN  = 2,
+        MM_LOG_INFO = 1,
+        MM_LOG_WARN = 2,
         MM_LOG_ERROR = 3
 } mm_log_level_t;
 
@@ -31,20 +31,17 @@ void mm_log_set_level(mm_log_level_t level);
 void mm_log_set_prog(const char *prog);
 
 /* Logs a printf-style message. */
-void mm_log(mm_log_level_t level, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+void mm_log(mm_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Logs a message about one Kafka message: adds topic, partition, offset.
  * `topic` may be NULL (the three fields are then left out). */
-void mm_log_msg(mm_log_level_t level, const char *topic, int32_t partition,
-                int64_t offset, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+void mm_log_msg(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Logs a message with extra string fields: `kv` is a NULL-terminated list
  * of alternating keys and values (values may be NULL: logged as null).
  * `topic` may be NULL as in mm_log_msg. */
-void mm_log_kv(mm_log_level_t level, const char *topic, int32_t partition,
-               int64_t offset, const char *const *kv, const char *fmt, ...)
-        __attribute__((format(printf, 6, 7)));
+void mm_log_kv(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
+               const char *const *kv, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif /* MM_LOG_H */

@@ -112,9 +112,8 @@ static int exec_simple(PGconn *conn, const char *sql, char *errstr, size_t errst
 }
 
 /* SHA-256 is not needed for checksums of migrations: md5 in SQL is enough. */
-int mm_store_migrate(mm_store_t *st, const char *const *names,
-                     const char *const *texts, size_t n, char *errstr,
-                     size_t errstr_size) {
+int mm_store_migrate(mm_store_t *st, const char *const *names, const char *const *texts, size_t n,
+                     char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)
                 return -1;
         PGconn *c = st->conn;
@@ -122,8 +121,7 @@ int mm_store_migrate(mm_store_t *st, const char *const *names,
         if (exec_simple(c, "BEGIN", errstr, errstr_size) != 0)
                 return -1;
         /* One lock id for all minutes-ingest migrations. */
-        if (exec_simple(c, "SELECT pg_advisory_xact_lock(7236510001)", errstr,
-                        errstr_size) != 0)
+        if (exec_simple(c, "SELECT pg_advisory_xact_lock(7236510001)", errstr, errstr_size) != 0)
                 goto fail;
         if (exec_simple(c,
                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -160,8 +158,7 @@ int mm_store_migrate(mm_store_t *st, const char *const *names,
                  * one exception to the $n-parameter rule. The text is embedded
                  * at build time, never user input. */
                 r = PQexec(c, texts[i]);
-                if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-                    PQresultStatus(r) != PGRES_TUPLES_OK) {
+                if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
                         snprintf(errstr, errstr_size, "migration %s: %s", names[i],
                                  PQresultErrorMessage(r));
                         PQclear(r);
@@ -191,9 +188,8 @@ fail : {
         return -1;
 }
 
-int mm_store_load_offset(mm_store_t *st, const char *group, const char *topic,
-                         int32_t partition, int64_t *next_offset, char *errstr,
-                         size_t errstr_size) {
+int mm_store_load_offset(mm_store_t *st, const char *group, const char *topic, int32_t partition,
+                         int64_t *next_offset, char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)
                 return -1;
         char pbuf[16];
@@ -246,8 +242,8 @@ int mm_store_batch_add_doc(mm_store_batch_t *b, json_t *doc) {
         return json_array_append_new(b->docs, doc) == 0 ? 0 : -1;
 }
 
-int mm_store_batch_add_offset(mm_store_batch_t *b, const char *topic,
-                              int32_t partition, int64_t offset) {
+int mm_store_batch_add_offset(mm_store_batch_t *b, const char *topic, int32_t partition,
+                              int64_t offset) {
         for (size_t i = 0; i < b->nparts; i++) {
                 batch_part_t *p = &b->parts[i];
                 if (p->partition == partition && !strcmp(p->topic, topic)) {
@@ -286,8 +282,7 @@ size_t mm_store_batch_partition_count(const mm_store_batch_t *b) {
 }
 
 void mm_store_batch_partition(const mm_store_batch_t *b, size_t i, const char **topic,
-                              int32_t *partition, int64_t *first_offset,
-                              int64_t *next_offset) {
+                              int32_t *partition, int64_t *first_offset, int64_t *next_offset) {
         const batch_part_t *p = &b->parts[i];
         *topic = p->topic;
         *partition = p->partition;
@@ -295,8 +290,7 @@ void mm_store_batch_partition(const mm_store_batch_t *b, size_t i, const char **
         *next_offset = p->next_offset;
 }
 
-void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic,
-                                   int32_t partition) {
+void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic, int32_t partition) {
         for (size_t i = 0; i < b->nparts; i++) {
                 if (b->parts[i].partition == partition && !strcmp(b->parts[i].topic, topic)) {
                         free(b->parts[i].topic);
@@ -323,17 +317,15 @@ static int classify(PGconn *conn, const PGresult *r) {
                 return MM_STORE_ERR_TRANSIENT;
         if (!strcmp(state, "MM001"))
                 return MM_STORE_ERR_FENCED;
-        if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) ||
-            !strncmp(state, "53", 2) || !strncmp(state, "40", 2) ||
-            !strncmp(state, "58", 2) || !strcmp(state, "55P03"))
+        if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
+            !strncmp(state, "40", 2) || !strncmp(state, "58", 2) || !strcmp(state, "55P03"))
                 return MM_STORE_ERR_TRANSIENT;
         return MM_STORE_ERR_DATA;
 }
 
 /* Runs mm_ingest_batch on the given JSON texts. */
-static int ingest(mm_store_t *st, const char *group, const char *docs_text,
-                  const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
-                  size_t errstr_size) {
+static int ingest(mm_store_t *st, const char *group, const char *docs_text, const char *offs_text,
+                  size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
         const char *params[3] = {group, docs_text, offs_text};
         PGresult *r = PQexecParams(st->conn,
                                    "SELECT idx, document_id, status"
@@ -365,8 +357,8 @@ json_t *mm_store_batch_doc(const mm_store_batch_t *b, size_t i) {
         return json_array_get(b->docs, i);
 }
 
-int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batch_t *b,
-                          size_t i, char *errstr, size_t errstr_size) {
+int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batch_t *b, size_t i,
+                          char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)
                 return MM_STORE_ERR_TRANSIENT;
         json_t *one = json_array();
@@ -387,8 +379,7 @@ int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batc
 }
 
 int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch_t *b,
-                         size_t *inserted, size_t *duplicates, char *errstr,
-                         size_t errstr_size) {
+                         size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
         if (inserted)
                 *inserted = 0;
         if (duplicates)
@@ -402,10 +393,10 @@ int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch
         }
         for (size_t i = 0; i < b->nparts; i++) {
                 const batch_part_t *p = &b->parts[i];
-                json_t *o = json_pack("{s:s, s:i, s:I, s:I}", "topic", p->topic,
-                                      "partition", (int)p->partition, "first_offset",
-                                      (json_int_t)p->first_offset, "next_offset",
-                                      (json_int_t)p->next_offset);
+                json_t *o =
+                        json_pack("{s:s, s:i, s:I, s:I}", "topic", p->topic, "partition",
+                                  (int)p->partition, "first_offset", (json_int_t)p->first_offset,
+                                  "next_offset", (json_int_t)p->next_offset);
                 if (!o || json_array_append_new(offs, o) != 0) {
                         json_decref(offs);
                         snprintf(errstr, errstr_size, "out of memory");
@@ -421,8 +412,7 @@ int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch
                 snprintf(errstr, errstr_size, "out of memory");
                 return MM_STORE_ERR_TRANSIENT;
         }
-        int rc = ingest(st, group, docs_text, offs_text, inserted, duplicates, errstr,
-                        errstr_size);
+        int rc = ingest(st, group, docs_text, offs_text, inserted, duplicates, errstr, errstr_size);
         free(docs_text);
         free(offs_text);
         return rc;

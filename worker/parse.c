@@ -87,7 +87,10 @@ int main(int argc, char **argv) {
                         errno = 0;
                         max = strtoull(optarg, &end, 10);
                         if (errno || *end || !max) {
-                                fprintf(stderr, "minutes-parse: --max-bytes wants a positive number, got \"%s\"\n", optarg);
+                                fprintf(stderr,
+                                        "minutes-parse: --max-bytes wants a positive number, got "
+                                        "\"%s\"\n",
+                                        optarg);
                                 return 2;
                         }
                         break;
@@ -129,7 +132,8 @@ int main(int argc, char **argv) {
                 json_decref(e);
                 return 3;
         }
-        if (json_dumpf(doc, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) || fputc('\n', stdout) == EOF) {
+        if (json_dumpf(doc, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) ||
+            fputc('\n', stdout) == EOF) {
                 json_decref(doc);
                 return 1;
         }

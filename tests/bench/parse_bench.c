@@ -69,7 +69,8 @@ int main(int argc, char **argv) {
                         mm_parse_error_t err;
                         json_t *d = mm_parser_parse(p, bufs[i], lens[i], &err);
                         if (!d) {
-                                fprintf(stderr, "%s: %s: %s\n", argv[first + i], err.code, err.reason);
+                                fprintf(stderr, "%s: %s: %s\n", argv[first + i], err.code,
+                                        err.reason);
                                 return 1;
                         }
                         json_decref(d);
@@ -81,8 +82,10 @@ int main(int argc, char **argv) {
                 if (round && (el = now() - t0) >= seconds)
                         break;
         }
-        printf("parse_bench: %d files, %zu bytes per round, %ld documents in %.2f s\n", nf, total, docs, el);
-        printf("throughput: %.1f MB/s, %.0f documents/s (single thread)\n", bytes / el / 1e6, (double)docs / el);
+        printf("parse_bench: %d files, %zu bytes per round, %ld documents in %.2f s\n", nf, total,
+               docs, el);
+        printf("throughput: %.1f MB/s, %.0f documents/s (single thread)\n", bytes / el / 1e6,
+               (double)docs / el);
         mm_parser_destroy(p);
         for (int i = 0; i < nf; i++)
                 free(bufs[i]);

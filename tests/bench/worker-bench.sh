@@ -37,7 +37,7 @@ WPID=""
 cleanup() {
     [[ -n "$WPID" ]] && kill -KILL "$WPID" 2>/dev/null || true
     [[ $OWN_SERVICES == 1 ]] && bash "$SRC/tests/services/services.sh" stop "$MM_SERVICES_RUNDIR" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    [[ -n "${MM_BENCH_KEEP:-}" ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -66,7 +66,7 @@ t1="$(now)"
 
 t2="$(now)"
 "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
-    --pg "${MM_PG_WORKER_URL%/*}/$DB" --batch-size "$BATCH" --log-level warn 2>"$WORK/worker.log" &
+    --pg "${MM_PG_WORKER_URL%/*}/$DB" --batch-size "$BATCH" --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>"$WORK/worker.log" &
 WPID=$!
 count() { psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM documents" 2>/dev/null || echo 0; }
 deadline=$((SECONDS + 900))

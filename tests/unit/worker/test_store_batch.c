@@ -1,0 +1,91 @@
+/* Unit tests of the mm_store batch bookkeeping (no database needed). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mm_store.h"
+
+static json_t *doc(const char *topic, int partition, int offset) {
+        return json_pack("{s:s, s:i, s:i}", "topic", topic, "partition", partition, "offset",
+                         offset);
+}
+
+static void test_offsets(void **state) {
+        (void)state;
+        mm_store_batch_t *b = mm_store_batch_new();
+        assert_non_null(b);
+        assert_int_equal(mm_store_batch_add_offset(b, "raw", 0, 10), 0);
+        assert_int_equal(mm_store_batch_add_offset(b, "raw", 0, 12), 0);
+        assert_int_equal(mm_store_batch_add_offset(b, "raw", 1, 5), 0);
+        assert_int_equal(mm_store_batch_add_offset(b, "raw", 0, 11), 0);
+        assert_int_equal(mm_store_batch_partition_count(b), 2);
+        const char *t;
+        int32_t p;
+        int64_t first, next;
+        mm_store_batch_partition(b, 0, &t, &p, &first, &next);
+        assert_string_equal(t, "raw");
+        assert_int_equal(p, 0);
+        assert_int_equal(first, 10);
+        assert_int_equal(next, 13);
+        mm_store_batch_partition(b, 1, &t, &p, &first, &next);
+        assert_int_equal(p, 1);
+        assert_int_equal(first, 5);
+        assert_int_equal(next, 6);
+        mm_store_batch_clear(b);
+        assert_int_equal(mm_store_batch_partition_count(b), 0);
+        mm_store_batch_destroy(b);
+}
+
+static void test_drop_partition(void **state) {
+        (void)state;
+        mm_store_batch_t *b = mm_store_batch_new();
+        for (int i = 0; i < 6; i++) {
+                assert_int_equal(mm_store_batch_add_offset(b, "raw", i % 2, i), 0);
+                assert_int_equal(mm_store_batch_add_doc(b, doc("raw", i % 2, i)), 0);
+        }
+        assert_int_equal(mm_store_batch_doc_count(b), 6);
+        mm_store_batch_drop_partition(b, "raw", 1);
+        assert_int_equal(mm_store_batch_doc_count(b), 3);
+        assert_int_equal(mm_store_batch_partition_count(b), 1);
+        for (size_t i = 0; i < 3; i++)
+                assert_int_equal(
+                        json_integer_value(json_object_get(mm_store_batch_doc(b, i), "partition")),
+                        0);
+        mm_store_batch_drop_partition(b, "other", 0); /* no-op */
+        assert_int_equal(mm_store_batch_doc_count(b), 3);
+        assert_null(mm_store_batch_doc(b, 3));
+        mm_store_batch_destroy(b);
+        mm_store_batch_destroy(NULL);
+}
+
+static void test_unreachable_db(void **state) {
+        (void)state;
+        char err[512] = "";
+        /* port 1 on localhost: nothing listens; fails fast, transient */
+        mm_store_t *st =
+                mm_store_new("host=127.0.0.1 port=1 connect_timeout=2 dbname=x", err, sizeof(err));
+        assert_non_null(st);
+        assert_int_equal(mm_store_connect(st, err, sizeof(err)), -1);
+        assert_true(strlen(err) > 0);
+        assert_int_equal(mm_store_connected(st), 0);
+        mm_store_batch_t *b = mm_store_batch_new();
+        assert_int_equal(mm_store_write_batch(st, "g", b, NULL, NULL, err, sizeof(err)),
+                         MM_STORE_ERR_TRANSIENT);
+        int64_t off = 0;
+        assert_int_equal(mm_store_load_offset(st, "g", "t", 0, &off, err, sizeof(err)), -1);
+        mm_store_batch_destroy(b);
+        mm_store_destroy(st);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_offsets),
+                cmocka_unit_test(test_drop_partition),
+                cmocka_unit_test(test_unreachable_db),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

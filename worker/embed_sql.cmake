@@ -1,0 +1,23 @@
+# Turns every schemas/NNN_*.sql into C strings, in file-name order:
+#   mm_sql_names[], mm_sql_texts[], mm_sql_count
+# so that `minutes-worker --migrate` needs no schema path at run time.
+file(GLOB files ${DIR}/[0-9]*.sql)
+list(SORT files)
+set(out "/* Generated from the schemas directory by worker/embed_sql.cmake. */\n#include <stddef.h>\n")
+set(names "")
+set(texts "")
+set(count 0)
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND out "static const char sql_${count}[] = {${bytes}0};\n")
+  string(APPEND names "  \"${name}\",\n")
+  string(APPEND texts "  sql_${count},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND out "const char *const mm_sql_names[] = {\n${names}  NULL};\n")
+string(APPEND out "const char *const mm_sql_texts[] = {\n${texts}  NULL};\n")
+string(APPEND out "const size_t mm_sql_count = ${count};\n")
+file(WRITE ${OUT}.tmp "${out}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

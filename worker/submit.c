@@ -1,0 +1,326 @@
+/*
+ * minutes-submit: publishes files (text, markdown, HTML, PDF) or the files
+ * of directories to the raw topic as CloudEvents binary-mode messages keyed
+ * by municipality, waits for every delivery report and exits non-zero if
+ * any message failed.
+ *
+ *   minutes-submit -b BROKERS [-t TOPIC] [--municipality NAME] FILE|DIR...
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "mm_config.h"
+#include "mm_envelope.h"
+#include "mm_extract.h"
+#include "mm_kafka.h"
+#include "mm_log.h"
+#include "mm_parser.h"
+
+static const mm_config_option_t options[] = {
+        {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
+         "config file of key=value lines (kafka.KEY=VALUE for librdkafka)"},
+        {"brokers", 'b', MM_CONFIG_STRING, "localhost:9092", "MM_BROKERS", 0,
+         "Kafka bootstrap servers"},
+        {"topic", 't', MM_CONFIG_STRING, "minutes.raw", "MM_TOPIC", 0, "raw document topic"},
+        {"municipality", 'm', MM_CONFIG_STRING, NULL, "MM_MUNICIPALITY", 0,
+         "municipality (key and header); default: inferred by the parser, else \"unknown\""},
+        {"source", 's', MM_CONFIG_STRING, "minutes-submit", "MM_SOURCE", 0,
+         "CloudEvents source attribute (ce_source)"},
+        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "64MiB", "MM_MAX_DOC_BYTES", 0,
+         "refuse to read files larger than this"},
+        {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
+};
+
+typedef struct submit_s {
+        rd_kafka_t *rk;
+        mm_parser_t *parser;
+        const char *topic, *municipality, *source;
+        size_t max_bytes;
+        size_t sent, delivered, failed;
+} submit_t;
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        (void)rk;
+        submit_t *s = opaque;
+        char *path = m->_private;
+        if (m->err) {
+                s->failed++;
+                mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path ? path : "?",
+                       rd_kafka_err2str(m->err));
+        } else {
+                s->delivered++;
+                mm_log_msg(MM_LOG_DEBUG, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                           "delivered %s", path ? path : "?");
+        }
+        free(path);
+}
+
+static const char *content_type_for(const char *path) {
+        const char *dot = strrchr(path, '.');
+        const char *slash = strrchr(path, '/');
+        if (!dot || (slash && dot < slash))
+                return "application/octet-stream";
+        dot++;
+        if (!strcasecmp(dot, "txt"))
+                return "text/plain; charset=utf-8";
+        if (!strcasecmp(dot, "md") || !strcasecmp(dot, "markdown"))
+                return "text/markdown; charset=utf-8";
+        if (!strcasecmp(dot, "html") || !strcasecmp(dot, "htm"))
+                return "text/html";
+        if (!strcasecmp(dot, "pdf"))
+                return "application/pdf";
+        return "application/octet-stream";
+}
+
+static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errsz) {
+        FILE *fp = fopen(path, "rb");
+        if (!fp) {
+                snprintf(err, errsz, "%s: %s", path, strerror(errno));
+                return NULL;
+        }
+        struct stat st;
+        if (fstat(fileno(fp), &st) != 0 || (size_t)st.st_size > max) {
+                snprintf(err, errsz, "%s: larger than %zu bytes", path, max);
+                fclose(fp);
+                return NULL;
+        }
+        char *buf = malloc((size_t)st.st_size + 1);
+        if (!buf) {
+                fclose(fp);
+                snprintf(err, errsz, "out of memory");
+                return NULL;
+        }
+        size_t n = fread(buf, 1, (size_t)st.st_size, fp);
+        fclose(fp);
+        buf[n] = '\0';
+        *len = n;
+        return buf;
+}
+
+/* The parser's municipality for a document, or NULL (caller frees). */
+static char *infer_municipality(submit_t *s, const char *buf, size_t len, const char *ct) {
+        char *text = NULL;
+        size_t tlen = 0;
+        char code[MM_EXTRACT_CODE_SIZE], err[256];
+        if (mm_extract_text(buf, len, ct, NULL, &text, &tlen, code, sizeof(code), err,
+                            sizeof(err)) != 0)
+                return NULL;
+        mm_parse_error_t perr;
+        json_t *j = mm_parser_parse(s->parser, text, tlen, &perr);
+        free(text);
+        if (!j)
+                return NULL;
+        const char *m =
+                json_string_value(json_object_get(json_object_get(j, "document"), "municipality"));
+        char *out = m && *m ? strdup(m) : NULL;
+        json_decref(j);
+        return out;
+}
+
+static int submit_file(submit_t *s, const char *path) {
+        char err[512];
+        size_t len = 0;
+        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
+        if (!buf) {
+                mm_log(MM_LOG_ERROR, "%s", err);
+                s->failed++;
+                return -1;
+        }
+        const char *ct = content_type_for(path);
+        char *inferred = NULL;
+        const char *muni = s->municipality;
+        if (!muni) {
+                inferred = infer_municipality(s, buf, len, ct);
+                muni = inferred ? inferred : "unknown";
+        }
+        char sha[65], now[40], abs[PATH_MAX + 8], url[PATH_MAX + 16];
+        mm_envelope_sha256_hex(buf, len, sha);
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (!realpath(path, abs))
+                snprintf(abs, sizeof(abs), "%s", path);
+        snprintf(url, sizeof(url), "file://%s", abs);
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+
+        rd_kafka_headers_t *h = rd_kafka_headers_new(10);
+        rd_kafka_header_add(h, "ce_specversion", -1, "1.0", -1);
+        rd_kafka_header_add(h, "ce_id", -1, sha, -1);
+        rd_kafka_header_add(h, "ce_source", -1, s->source, -1);
+        rd_kafka_header_add(h, "ce_type", -1, "dk.minutes.document.raw", -1);
+        rd_kafka_header_add(h, "ce_time", -1, now, -1);
+        rd_kafka_header_add(h, "content-type", -1, ct, -1);
+        rd_kafka_header_add(h, "municipality", -1, muni, -1);
+        rd_kafka_header_add(h, "source-url", -1, url, -1);
+        rd_kafka_header_add(h, "document-id", -1, base, -1);
+        char *opaque = strdup(path);
+        rd_kafka_resp_err_t e;
+        for (;;) {
+                e = rd_kafka_producev(
+                        s->rk, RD_KAFKA_V_TOPIC(s->topic), RD_KAFKA_V_KEY(muni, strlen(muni)),
+                        RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(s->rk, 100);
+        }
+        if (e) {
+                mm_log(MM_LOG_ERROR, "cannot produce %s: %s", path, rd_kafka_err2str(e));
+                rd_kafka_headers_destroy(h);
+                free(buf);
+                free(opaque);
+                free(inferred);
+                s->failed++;
+                return -1;
+        }
+        buf = NULL;    /* ownership passed to librdkafka (F_FREE) */
+        opaque = NULL; /* freed by dr_msg_cb */
+        s->sent++;
+        mm_log(MM_LOG_DEBUG, "queued %s (%zu bytes, %s, key %s)", path, len, ct, muni);
+        free(inferred);
+        rd_kafka_poll(s->rk, 0);
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Submits a file, or every regular file below a directory (sorted). */
+static void submit_path(submit_t *s, const char *path) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+                mm_log(MM_LOG_ERROR, "%s: %s", path, strerror(errno));
+                s->failed++;
+                return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                submit_file(s, path);
+                return;
+        }
+        DIR *d = opendir(path);
+        if (!d) {
+                mm_log(MM_LOG_ERROR, "%s: %s", path, strerror(errno));
+                s->failed++;
+                return;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        char **nn = realloc(names, cap * sizeof(char *));
+                        if (!nn)
+                                break;
+                        names = nn;
+                }
+                size_t plen = strlen(path) + strlen(de->d_name) + 2;
+                names[n] = malloc(plen);
+                if (!names[n])
+                        break;
+                snprintf(names[n], plen, "%s/%s", path, de->d_name);
+                n++;
+        }
+        closedir(d);
+        if (n)
+                qsort(names, n, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < n; i++) {
+                submit_path(s, names[i]);
+                free(names[i]);
+        }
+        free(names);
+}
+
+int main(int argc, char **argv) {
+        char err[1024];
+        mm_log_set_prog("minutes-submit");
+        mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
+        if (!cfg || mm_config_load(cfg, argc, argv, err, sizeof(err)) != 0) {
+                fprintf(stderr, "minutes-submit: %s\n", cfg ? err : "out of memory");
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_config_help_requested(cfg)) {
+                mm_config_print_help(cfg, stdout,
+                                     "Usage: minutes-submit [OPTIONS] FILE|DIR...\n\n"
+                                     "Publishes documents to the raw topic as CloudEvents "
+                                     "(binary mode), keyed by municipality.");
+                mm_config_destroy(cfg);
+                return 0;
+        }
+        if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
+                fprintf(stderr, "minutes-submit: unknown log-level\n");
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_config_arg_count(cfg) == 0) {
+                fprintf(stderr, "minutes-submit: no FILE or DIR given (see --help)\n");
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        submit_t s;
+        memset(&s, 0, sizeof(s));
+        s.topic = mm_config_get_str(cfg, "topic");
+        s.municipality = mm_config_get_str(cfg, "municipality");
+        s.source = mm_config_get_str(cfg, "source");
+        s.max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        mm_extract_global_init();
+        s.parser = mm_parser_new(s.max_bytes, err, sizeof(err));
+        if (!s.parser) {
+                mm_log(MM_LOG_ERROR, "parser: %s", err);
+                mm_config_destroy(cfg);
+                return 1;
+        }
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (mm_kafka_conf_set(conf, "bootstrap.servers", mm_config_get_str(cfg, "brokers"), err,
+                              sizeof(err)) ||
+            mm_kafka_conf_set(conf, "client.id", "minutes-submit", err, sizeof(err)) ||
+            mm_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
+            mm_kafka_conf_set(conf, "message.max.bytes", "104857600", err, sizeof(err)) ||
+            mm_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err)) ||
+            mm_kafka_conf_apply(conf, cfg, err, sizeof(err))) {
+                fprintf(stderr, "minutes-submit: %s\n", err);
+                rd_kafka_conf_destroy(conf);
+                mm_parser_destroy(s.parser);
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        rd_kafka_conf_set_opaque(conf, &s);
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
+        s.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+        if (!s.rk) {
+                fprintf(stderr, "minutes-submit: %s\n", err);
+                rd_kafka_conf_destroy(conf);
+                mm_parser_destroy(s.parser);
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        conf = NULL; /* owned by s.rk */
+        for (size_t i = 0; i < mm_config_arg_count(cfg); i++)
+                submit_path(&s, mm_config_arg(cfg, i));
+        /* Wait for every delivery report (message.timeout.ms bounds it). */
+        while (rd_kafka_outq_len(s.rk) > 0)
+                rd_kafka_flush(s.rk, 1000);
+        rd_kafka_destroy(s.rk);
+        mm_parser_destroy(s.parser);
+        int rc = s.failed > 0 || s.delivered != s.sent ? 1 : 0;
+        printf("submitted %zu, delivered %zu, failed %zu\n", s.sent, s.delivered, s.failed);
+        mm_log(rc ? MM_LOG_ERROR : MM_LOG_INFO, "submitted %zu, delivered %zu, failed %zu", s.sent,
+               s.delivered, s.failed);
+        mm_config_destroy(cfg);
+        return rc;
+}

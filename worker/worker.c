@@ -1,0 +1,1098 @@
+/*
+ * minutes-worker: a stateless member of a Kafka consumer group. Consumes raw
+ * documents, extracts and parses them with common/, and writes the records
+ * together with the consumed offsets to PostgreSQL in one transaction per
+ * batch (exactly-once effect). Documents that cannot be extracted or parsed
+ * go to the dead-letter topic with error headers.
+ *
+ * The consumer loop follows librdkafka's examples/consumer.c.
+ */
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mm_config.h"
+#include "mm_envelope.h"
+#include "mm_extract.h"
+#include "mm_kafka.h"
+#include "mm_log.h"
+#include "mm_metrics.h"
+#include "mm_parser.h"
+#include "mm_store.h"
+#include "mm_text.h"
+
+#ifndef MM_VERSION
+#define MM_VERSION "0.0.0"
+#endif
+
+/* Embedded migrations (worker/embed_sql.cmake). */
+extern const char *const mm_sql_names[];
+extern const char *const mm_sql_texts[];
+extern const size_t mm_sql_count;
+
+static const mm_config_option_t options[] = {
+        {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
+         "config file of key=value lines (keys as below; kafka.KEY=VALUE for librdkafka)"},
+        {"brokers", 'b', MM_CONFIG_STRING, "localhost:9092", "MM_BROKERS", 0,
+         "Kafka bootstrap servers"},
+        {"group", 'g', MM_CONFIG_STRING, "minutes-ingest", "MM_GROUP", 0, "consumer group id"},
+        {"topic", 't', MM_CONFIG_STRING, "minutes.raw", "MM_TOPIC", 0, "raw document topic"},
+        {"dlq-topic", 0, MM_CONFIG_STRING, "minutes.raw.dlq", "MM_DLQ_TOPIC", 0,
+         "dead-letter topic"},
+        {"pg", 0, MM_CONFIG_STRING, NULL, "MM_PG_URL", 1,
+         "PostgreSQL URL or conninfo (unset: libpq PG* environment variables)"},
+        {"batch-size", 0, MM_CONFIG_INT, "500", "MM_BATCH_SIZE", 0,
+         "max messages per database transaction"},
+        {"batch-ms", 0, MM_CONFIG_INT, "200", "MM_BATCH_MS", 0,
+         "max time a batch collects messages (ms)"},
+        {"shutdown-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_SHUTDOWN_TIMEOUT_MS", 0,
+         "on SIGTERM/SIGINT: finish, commit and close within this time (ms)"},
+        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_MAX_DOC_BYTES", 0,
+         "larger documents are dead-lettered (too_large)"},
+        {"retry-max-ms", 0, MM_CONFIG_INT, "5000", "MM_RETRY_MAX_MS", 0,
+         "cap of the exponential backoff while PostgreSQL or the DLQ is unavailable (ms)"},
+        {"metrics-port", 0, MM_CONFIG_INT, "0", "MM_METRICS_PORT", 0,
+         "Prometheus /metrics port (0 = off)"},
+        {"metrics-bind", 0, MM_CONFIG_STRING, "127.0.0.1", "MM_METRICS_BIND", 0,
+         "address the metrics server binds to"},
+        {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
+        {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
+         "apply the embedded schema migrations (as the owner role) and exit"},
+};
+
+static volatile sig_atomic_t run = 1;
+/* Seconds after the first signal at which the process is ended even if the
+ * graceful stop is not done (shutdown-timeout-ms + 2 s). */
+static volatile unsigned hard_deadline_s = 12;
+
+/* First SIGTERM/SIGINT: stop gracefully. Second: exit at once. */
+static void on_signal(int sig) {
+        (void)sig;
+        if (!run)
+                _exit(1);
+        run = 0;
+        alarm(hard_deadline_s); /* async-signal-safe */
+}
+
+/* The hard deadline of a graceful shutdown ran out. */
+static void on_alarm(int sig) {
+        (void)sig;
+        static const char m[] = "{\"level\":\"error\",\"msg\":\"shutdown deadline exceeded\"}\n";
+        ssize_t w = write(STDERR_FILENO, m, sizeof(m) - 1);
+        (void)w;
+        _exit(1);
+}
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A message dead-lettered in the current batch. */
+struct worker_s;
+static int stop_deadline_passed(struct worker_s *w);
+
+typedef struct dlq_entry_s {
+        rd_kafka_message_t *msg; /* owned: the original message */
+        char code[64];
+        char reason[512];
+        const char *stage; /* "extract" | "parse" | "store" */
+        char timestamp[40];
+        uint64_t id;   /* identifies the entry in delivery reports */
+        int delivered; /* 1 once the DLQ delivery report said OK */
+        int failed;    /* 1 if the last delivery report said error */
+} dlq_entry_t;
+
+/* A message PostgreSQL refused (found by writing documents one by one).
+ * The batch is re-read from Kafka; on the second pass the message is
+ * dead-lettered with stage "store" (or only skipped if its DLQ copy is
+ * already acknowledged). */
+typedef struct poison_s {
+        char topic[256];
+        int32_t partition;
+        int64_t offset;
+        char reason[512];
+} poison_t;
+
+typedef struct worker_s {
+        const char *group, *topic, *dlq_topic;
+        size_t batch_size;
+        int64_t batch_ms, shutdown_ms, retry_max_ms;
+        size_t max_doc_bytes;
+
+        rd_kafka_t *consumer, *producer;
+        mm_store_t *store;
+        mm_parser_t *parser;
+        mm_metrics_t *metrics; /* may be NULL */
+
+        mm_store_batch_t *batch;
+        size_t batch_msgs;
+        int64_t batch_started;
+        dlq_entry_t *dlq;
+        size_t ndlq, capdlq;
+        uint64_t next_dlq_id;
+
+        poison_t *poison;
+        size_t npoison, cappoison;
+
+        int paused;         /* all assigned partitions paused (DB down) */
+        int in_flush;       /* flush_batch is running (rebalance guard) */
+        int64_t stop_at;    /* graceful shutdown deadline, 0 while running */
+        volatile int fatal; /* fatal librdkafka error seen */
+} worker_t;
+
+/* 1 once a stop was requested and the graceful-stop deadline has passed.
+ * The deadline starts with the first signal, wherever the worker is. */
+static int stop_deadline_passed(worker_t *w) {
+        if (run)
+                return 0;
+        if (!w->stop_at) {
+                w->stop_at = now_ms() + w->shutdown_ms;
+                mm_log(MM_LOG_INFO, "stop requested: finishing within %lld ms",
+                       (long long)w->shutdown_ms);
+        }
+        return now_ms() >= w->stop_at;
+}
+
+/* ---------- callbacks ---------- */
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+        worker_t *w = opaque;
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                char fatal[512];
+                rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+                mm_log(MM_LOG_ERROR, "fatal librdkafka error in %s: %s: %s", rd_kafka_name(rk),
+                       rd_kafka_err2name(orig), fatal);
+                w->fatal = 1;
+                run = 0;
+                return;
+        }
+        /* Transient: librdkafka retries by itself. */
+        mm_log(MM_LOG_WARN, "librdkafka error in %s: %s: %s", rd_kafka_name(rk),
+               rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque) {
+        (void)rk;
+        worker_t *w = opaque;
+        char err[256];
+        if (mm_metrics_update_stats(w->metrics, json, json_len, err, sizeof(err)) != 0)
+                mm_log(MM_LOG_DEBUG, "stats: %s", err);
+        return 0;
+}
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        (void)rk;
+        worker_t *w = opaque;
+        /* The message opaque is the entry's id, not a pointer: entries move
+         * (realloc, revoked partitions) and may be gone by the report. */
+        uint64_t id = (uint64_t)(uintptr_t)m->_private;
+        dlq_entry_t *e = NULL;
+        for (size_t i = 0; i < w->ndlq; i++)
+                if (w->dlq[i].id == id)
+                        e = &w->dlq[i];
+        if (!e)
+                return;
+        if (m->err) {
+                e->failed = 1;
+                mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(e->msg->rkt), e->msg->partition,
+                           e->msg->offset, "dead-letter delivery failed: %s",
+                           rd_kafka_err2str(m->err));
+        } else {
+                e->delivered = 1;
+                e->failed = 0;
+        }
+}
+
+/* ---------- helpers ---------- */
+
+static void iso_now(char *buf, size_t size) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        char day[32];
+        strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%03dZ", day, (int)(ts.tv_nsec / 1000000L) % 1000);
+}
+
+/* Sleeps up to `ms` while serving the consumer (rebalances, errors).
+ * Messages that arrive meanwhile (only possible for unpaused partitions)
+ * are handed to `on_msg`. Returns early when a stop is requested. */
+static void process_message(worker_t *w, rd_kafka_message_t *msg);
+
+static void serve_for(worker_t *w, int64_t ms) {
+        int64_t end = now_ms() + ms;
+        while (!w->fatal) {
+                int64_t left = end - now_ms();
+                if (left <= 0)
+                        break;
+                rd_kafka_message_t *m =
+                        rd_kafka_consumer_poll(w->consumer, (int)(left < 100 ? left : 100));
+                if (m) {
+                        if (m->err)
+                                rd_kafka_message_destroy(m);
+                        else
+                                process_message(w, m); /* ownership passes */
+                }
+                rd_kafka_poll(w->producer, 0);
+                if (stop_deadline_passed(w))
+                        break;
+        }
+}
+
+static void pause_all(worker_t *w) {
+        rd_kafka_topic_partition_list_t *a = NULL;
+        if (rd_kafka_assignment(w->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+                if (a->cnt > 0)
+                        rd_kafka_pause_partitions(w->consumer, a);
+                rd_kafka_topic_partition_list_destroy(a);
+        }
+        w->paused = 1;
+        mm_log(MM_LOG_WARN, "paused all partitions until PostgreSQL is back");
+}
+
+static void resume_all(worker_t *w) {
+        rd_kafka_topic_partition_list_t *a = NULL;
+        if (rd_kafka_assignment(w->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+                if (a->cnt > 0)
+                        rd_kafka_resume_partitions(w->consumer, a);
+                rd_kafka_topic_partition_list_destroy(a);
+        }
+        w->paused = 0;
+        mm_log(MM_LOG_INFO, "resumed all partitions");
+}
+
+/* Loads the offset of one partition from PostgreSQL, retrying with backoff
+ * while the database is unavailable. Returns -1 (and *off unchanged) only
+ * when the worker is stopping. */
+static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, int64_t *off) {
+        int64_t backoff = 100;
+        char err[512];
+        for (;;) {
+                if (mm_store_load_offset(w->store, w->group, topic, partition, off, err,
+                                         sizeof(err)) == 0) {
+                        mm_metrics_set_db_ok(w->metrics, 1);
+                        return 0;
+                }
+                mm_metrics_set_db_ok(w->metrics, 0);
+                mm_metrics_add_db_retry(w->metrics);
+                mm_log_msg(MM_LOG_WARN, topic, partition, -1,
+                           "cannot read stored offset, retrying in %lld ms: %s", (long long)backoff,
+                           err);
+                if (!run || w->fatal)
+                        return -1;
+                usleep((useconds_t)backoff * 1000);
+                backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+        }
+}
+
+static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t partition) {
+        mm_store_batch_drop_partition(w->batch, topic, partition);
+        size_t j = 0;
+        for (size_t i = 0; i < w->ndlq; i++) {
+                dlq_entry_t *e = &w->dlq[i];
+                if (e->msg->partition == partition &&
+                    !strcmp(rd_kafka_topic_name(e->msg->rkt), topic)) {
+                        rd_kafka_message_destroy(e->msg);
+                        continue;
+                }
+                w->dlq[j++] = *e;
+        }
+        w->ndlq = j;
+        if (mm_store_batch_partition_count(w->batch) == 0 && w->ndlq == 0)
+                w->batch_msgs = 0;
+}
+
+static int flush_batch(worker_t *w, int max_attempts);
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+        worker_t *w = opaque;
+        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t ret_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        mm_metrics_add_rebalance(w->metrics);
+
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                /* Seek to the offsets stored in PostgreSQL, the source of truth. */
+                int unknown = 0;
+                for (int i = 0; i < parts->cnt; i++) {
+                        rd_kafka_topic_partition_t *p = &parts->elems[i];
+                        int64_t off = -1;
+                        if (load_offset_retry(w, p->topic, p->partition, &off) != 0) {
+                                /* stopping before the offset could be read: assign,
+                                 * but never consume (paused below) */
+                                p->offset = RD_KAFKA_OFFSET_INVALID;
+                                unknown = 1;
+                                continue;
+                        }
+                        p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+                        mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off,
+                                   "assigned; starting at %s",
+                                   off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
+                }
+                if (cooperative)
+                        error = rd_kafka_incremental_assign(rk, parts);
+                else
+                        ret_err = rd_kafka_assign(rk, parts);
+                /* Let lag tools see PostgreSQL's offsets even if no message
+                 * follows: store them; auto-commit sends them to Kafka. */
+                if (!error && !ret_err) {
+                        rd_kafka_topic_partition_list_t *st =
+                                rd_kafka_topic_partition_list_new(parts->cnt);
+                        for (int i = 0; i < parts->cnt; i++)
+                                if (parts->elems[i].offset >= 0)
+                                        rd_kafka_topic_partition_list_add(st, parts->elems[i].topic,
+                                                                          parts->elems[i].partition)
+                                                ->offset = parts->elems[i].offset;
+                        if (st->cnt > 0) {
+                                rd_kafka_resp_err_t se = rd_kafka_offsets_store(rk, st);
+                                if (se)
+                                        mm_log(MM_LOG_DEBUG, "storing assigned offsets: %s",
+                                               rd_kafka_err2str(se));
+                        }
+                        rd_kafka_topic_partition_list_destroy(st);
+                }
+                /* librdkafka keeps a partition's pause flag across a revoke and
+                 * a later re-assignment: set it explicitly either way. */
+                if (parts->cnt > 0) {
+                        if (w->paused || unknown)
+                                rd_kafka_pause_partitions(rk, parts);
+                        else
+                                rd_kafka_resume_partitions(rk, parts);
+                }
+        } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+                /* Commit what we have for these partitions; if that is not
+                 * possible now, drop their part of the batch (the next owner
+                 * re-reads from the offset stored in PostgreSQL). */
+                if (!w->in_flush && w->batch_msgs > 0)
+                        flush_batch(w, 1);
+                for (int i = 0; i < parts->cnt; i++) {
+                        drop_partition_from_batch(w, parts->elems[i].topic,
+                                                  parts->elems[i].partition);
+                        mm_log_msg(MM_LOG_INFO, parts->elems[i].topic, parts->elems[i].partition,
+                                   -1, "revoked");
+                }
+                if (cooperative)
+                        error = rd_kafka_incremental_unassign(rk, parts);
+                else
+                        ret_err = rd_kafka_assign(rk, NULL);
+        } else {
+                mm_log(MM_LOG_ERROR, "rebalance failed: %s", rd_kafka_err2str(err));
+                rd_kafka_assign(rk, NULL);
+        }
+        if (error) {
+                mm_log(MM_LOG_ERROR, "incremental assign/unassign failed: %s",
+                       rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else if (ret_err) {
+                mm_log(MM_LOG_ERROR, "assign failed: %s", rd_kafka_err2str(ret_err));
+        }
+        rd_kafka_topic_partition_list_t *a = NULL;
+        if (rd_kafka_assignment(rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+                mm_metrics_set_assigned(w->metrics, a->cnt);
+                rd_kafka_topic_partition_list_destroy(a);
+        }
+}
+
+/* ---------- per message ---------- */
+
+static void add_dlq(worker_t *w, rd_kafka_message_t *msg, const char *stage, const char *code,
+                    const char *reason) {
+        if (w->ndlq == w->capdlq) {
+                size_t cap = w->capdlq ? w->capdlq * 2 : 16;
+                dlq_entry_t *n = realloc(w->dlq, cap * sizeof(*n));
+                if (!n) {
+                        mm_log(MM_LOG_ERROR, "out of memory");
+                        abort();
+                }
+                w->dlq = n;
+                w->capdlq = cap;
+        }
+        dlq_entry_t *e = &w->dlq[w->ndlq++];
+        memset(e, 0, sizeof(*e));
+        e->msg = msg;
+        e->id = ++w->next_dlq_id;
+        e->stage = stage;
+        snprintf(e->code, sizeof(e->code), "%s", code);
+        snprintf(e->reason, sizeof(e->reason), "%s", reason);
+        iso_now(e->timestamp, sizeof(e->timestamp));
+        mm_metrics_add_dead_letter(w->metrics, code);
+        const char *kv[] = {"stage", stage, "code", code, NULL};
+        mm_log_kv(MM_LOG_WARN, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset, kv,
+                  "dead-lettered: %s", reason);
+}
+
+static json_t *json_str_or_null(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+/* Handles one consumed message. Ownership of `msg` passes here: it is
+ * either kept for the dead-letter topic or destroyed. */
+static void process_message(worker_t *w, rd_kafka_message_t *msg) {
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        char err[512];
+        if (mm_store_batch_add_offset(w->batch, topic, msg->partition, msg->offset) != 0) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
+        if (w->batch_msgs++ == 0)
+                w->batch_started = now_ms();
+        mm_metrics_add_consumed(w->metrics, 1);
+
+        for (size_t i = 0; i < w->npoison; i++) {
+                poison_t *p = &w->poison[i];
+                if (p->partition == msg->partition && p->offset == msg->offset &&
+                    !strcmp(p->topic, topic)) {
+                        add_dlq(w, msg, "store", "db_rejected", p->reason);
+                        w->poison[i] = w->poison[--w->npoison];
+                        return;
+                }
+        }
+
+        mm_envelope_header_t hdrs[64];
+        size_t nh = mm_kafka_headers(msg, hdrs, 64);
+        mm_envelope_t *env = mm_envelope_new(msg->payload, msg->len, hdrs, nh, err, sizeof(err));
+        if (!env) {
+                add_dlq(w, msg, "extract", "envelope_invalid", err);
+                return;
+        }
+        size_t dlen = 0;
+        const char *data = mm_envelope_data(env, &dlen);
+        if (dlen > w->max_doc_bytes) {
+                snprintf(err, sizeof(err), "document of %zu bytes is over the limit of %zu bytes",
+                         dlen, w->max_doc_bytes);
+                mm_envelope_destroy(env);
+                add_dlq(w, msg, "extract", "too_large", err);
+                return;
+        }
+        char sha[65];
+        mm_envelope_sha256_hex(data, dlen, sha);
+
+        /* Extraction: PDF / HTML to text; plain text passes unchanged. */
+        char *text = NULL;
+        size_t tlen = 0;
+        char code[MM_EXTRACT_CODE_SIZE];
+        mm_extract_type_t type = MM_EXTRACT_UNKNOWN;
+        if (mm_extract_text(data, dlen, mm_envelope_content_type(env), &type, &text, &tlen, code,
+                            sizeof(code), err, sizeof(err)) != 0) {
+                mm_envelope_destroy(env);
+                add_dlq(w, msg, "extract", code, err);
+                return;
+        }
+
+        /* Parsing. */
+        mm_parse_error_t perr;
+        memset(&perr, 0, sizeof(perr));
+        int64_t t0 = now_ms();
+        json_t *parsed = mm_parser_parse(w->parser, text, tlen, &perr);
+        mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
+        if (!parsed) {
+                free(text);
+                mm_envelope_destroy(env);
+                add_dlq(w, msg, "parse", perr.code[0] ? perr.code : "parse_error",
+                        perr.reason[0] ? perr.reason : "the parser rejected the document");
+                return;
+        }
+
+        /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */
+        json_t *raw = NULL;
+        if (mm_text_utf8_valid(text, tlen)) {
+                raw = json_stringn_nocheck(text, tlen);
+        } else {
+                mm_text_t *t = mm_text_new(text, tlen, NULL, NULL, 0, NULL, err, sizeof(err));
+                if (t) {
+                        size_t slen = 0;
+                        const char *src = mm_text_source(t, &slen);
+                        raw = json_stringn(src, slen);
+                        mm_text_destroy(t);
+                }
+        }
+        free(text);
+        text = NULL;
+        if (!raw) {
+                json_decref(parsed);
+                mm_envelope_destroy(env);
+                add_dlq(w, msg, "extract", "encoding", "text cannot be decoded to UTF-8");
+                return;
+        }
+
+        /* Envelope metadata wins over what the parser inferred. */
+        json_t *pdoc = json_object_get(parsed, "document");
+        if (json_is_object(pdoc) && mm_envelope_municipality(env)) {
+                json_object_set_new(pdoc, "municipality",
+                                    json_string(mm_envelope_municipality(env)));
+                json_object_set_new(pdoc, "municipality_source", json_string("envelope"));
+        }
+
+        json_t *doc = json_object();
+        const char *ct = mm_envelope_content_type(env);
+        json_object_set_new(doc, "sha256", json_string(sha));
+        json_object_set_new(doc, "content_type", json_string(ct ? ct : mm_extract_type_name(type)));
+        json_object_set_new(doc, "source_url", json_str_or_null(mm_envelope_source_url(env)));
+        json_object_set_new(doc, "external_id", json_str_or_null(mm_envelope_document_id(env)));
+        json_object_set_new(doc, "ce_id", json_str_or_null(mm_envelope_ce_id(env)));
+        json_object_set_new(doc, "ce_source", json_str_or_null(mm_envelope_ce_source(env)));
+        json_object_set_new(doc, "ce_type", json_str_or_null(mm_envelope_ce_type(env)));
+        json_object_set_new(doc, "ce_time", json_str_or_null(mm_envelope_ce_time(env)));
+        json_object_set_new(doc, "topic", json_string(topic));
+        json_object_set_new(doc, "partition", json_integer(msg->partition));
+        json_object_set_new(doc, "offset", json_integer(msg->offset));
+        json_object_set_new(doc, "byte_length", json_integer((json_int_t)dlen));
+        json_object_set_new(doc, "raw_text", raw);
+        raw = NULL; /* ownership passed to doc */
+        json_object_set_new(doc, "parse", parsed);
+        parsed = NULL; /* ownership passed to doc */
+        mm_envelope_destroy(env);
+        if (mm_store_batch_add_doc(w->batch, doc) != 0) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
+        doc = NULL; /* ownership passed to the batch */
+        mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset, "parsed");
+        rd_kafka_message_destroy(msg);
+}
+
+/* ---------- batch flush ---------- */
+
+/* Produces every DLQ entry not yet delivered and waits for the reports.
+ * Returns 0 when all are delivered. */
+static int produce_dlq(worker_t *w) {
+        for (size_t i = 0; i < w->ndlq; i++) {
+                dlq_entry_t *e = &w->dlq[i];
+                if (e->delivered)
+                        continue;
+                e->failed = 0;
+                rd_kafka_message_t *m = e->msg;
+                rd_kafka_headers_t *orig = NULL, *h;
+                if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+                        h = rd_kafka_headers_copy(orig);
+                else
+                        h = rd_kafka_headers_new(10);
+                char part[16], off[32];
+                snprintf(part, sizeof(part), "%d", (int)m->partition);
+                snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+                rd_kafka_header_add(h, "minutes.error.code", -1, e->code, -1);
+                rd_kafka_header_add(h, "minutes.error.reason", -1, e->reason, -1);
+                rd_kafka_header_add(h, "minutes.error.stage", -1, e->stage, -1);
+                rd_kafka_header_add(h, "minutes.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+                rd_kafka_header_add(h, "minutes.source.partition", -1, part, -1);
+                rd_kafka_header_add(h, "minutes.source.offset", -1, off, -1);
+                rd_kafka_header_add(h, "minutes.worker.version", -1, MM_VERSION, -1);
+                rd_kafka_header_add(h, "minutes.error.timestamp", -1, e->timestamp, -1);
+                rd_kafka_resp_err_t perr;
+                for (;;) {
+                        perr = rd_kafka_producev(
+                                w->producer, RD_KAFKA_V_TOPIC(w->dlq_topic),
+                                RD_KAFKA_V_KEY(m->key, m->key_len),
+                                RD_KAFKA_V_VALUE(m->payload, m->len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)e->id), RD_KAFKA_V_END);
+                        if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                break;
+                        rd_kafka_poll(w->producer, 100);
+                }
+                if (perr) {
+                        rd_kafka_headers_destroy(h);
+                        e->failed = 1;
+                        mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(m->rkt), m->partition,
+                                   m->offset, "dead-letter produce failed: %s",
+                                   rd_kafka_err2str(perr));
+                }
+                /* on success the headers belong to the producer */
+        }
+        /* Wait for every delivery report of this batch. */
+        for (;;) {
+                size_t pending = 0, failed = 0;
+                for (size_t i = 0; i < w->ndlq; i++) {
+                        if (w->dlq[i].failed)
+                                failed++;
+                        else if (!w->dlq[i].delivered)
+                                pending++;
+                }
+                if (!pending)
+                        return failed ? -1 : 0;
+                rd_kafka_flush(w->producer, 1000);
+                if (w->fatal || stop_deadline_passed(w))
+                        return -1;
+        }
+}
+
+/* Mirrors the offsets just committed to PostgreSQL into Kafka, for lag
+ * tools: they are stored (rd_kafka_offsets_store) and committed now; a
+ * commit that fails (e.g. during a rebalance) is repeated by librdkafka's
+ * auto-commit of stored offsets, which never runs ahead of PostgreSQL. */
+static void commit_kafka(worker_t *w, int async) {
+        size_t n = mm_store_batch_partition_count(w->batch);
+        if (!n)
+                return;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+        for (size_t i = 0; i < n; i++) {
+                const char *t;
+                int32_t p;
+                int64_t first, next;
+                mm_store_batch_partition(w->batch, i, &t, &p, &first, &next);
+                rd_kafka_topic_partition_list_add(l, t, p)->offset = next;
+        }
+        /* Partitions no longer assigned fail with _STATE: nothing to do. */
+        rd_kafka_offsets_store(w->consumer, l);
+        rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, async);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                mm_log(MM_LOG_WARN, "Kafka offset commit failed (PostgreSQL holds the truth): %s",
+                       rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* After a fence: seek the batch's partitions to the offsets in PostgreSQL. */
+static void reseek_batch_partitions(worker_t *w) {
+        size_t n = mm_store_batch_partition_count(w->batch);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+        for (size_t i = 0; i < n; i++) {
+                const char *t;
+                int32_t p;
+                int64_t first, next, off = -1;
+                mm_store_batch_partition(w->batch, i, &t, &p, &first, &next);
+                if (load_offset_retry(w, t, p, &off) != 0)
+                        continue;
+                rd_kafka_topic_partition_list_add(l, t, p)->offset =
+                        off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+        }
+        if (l->cnt > 0) {
+                rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
+                if (e) {
+                        mm_log(MM_LOG_WARN, "seek failed: %s", rd_kafka_error_string(e));
+                        rd_kafka_error_destroy(e);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void clear_batch(worker_t *w) {
+        for (size_t i = 0; i < w->ndlq; i++)
+                rd_kafka_message_destroy(w->dlq[i].msg);
+        w->ndlq = 0;
+        mm_store_batch_clear(w->batch);
+        w->batch_msgs = 0;
+}
+
+/* PostgreSQL refused the batch for its data. Writes the documents one by
+ * one (without offsets) to find the refused ones, remembers those as
+ * poison, dead-letters the batch's DLQ copies, and re-reads the batch's
+ * partitions from the offsets stored in PostgreSQL: on the second pass the
+ * good documents are duplicates (nothing new is written), the poison is
+ * dead-lettered, and the offsets advance in one transaction as usual.
+ * Returns 0 when done, -1 on a transient failure (retry the batch). */
+static int isolate_rejected(worker_t *w) {
+        char err[1024];
+        size_t n = mm_store_batch_doc_count(w->batch);
+        for (size_t i = 0; i < n; i++) {
+                int rc = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
+                if (rc == MM_STORE_OK)
+                        continue;
+                if (rc != MM_STORE_ERR_DATA)
+                        return -1;
+                json_t *d = mm_store_batch_doc(w->batch, i);
+                if (w->npoison == w->cappoison) {
+                        size_t cap = w->cappoison ? w->cappoison * 2 : 8;
+                        poison_t *np = realloc(w->poison, cap * sizeof(*np));
+                        if (!np)
+                                return -1;
+                        w->poison = np;
+                        w->cappoison = cap;
+                }
+                poison_t *p = &w->poison[w->npoison++];
+                snprintf(p->topic, sizeof(p->topic), "%s",
+                         json_string_value(json_object_get(d, "topic")));
+                p->partition = (int32_t)json_integer_value(json_object_get(d, "partition"));
+                p->offset = json_integer_value(json_object_get(d, "offset"));
+                snprintf(p->reason, sizeof(p->reason), "PostgreSQL refused the document: %.400s",
+                         err);
+                mm_log_msg(MM_LOG_WARN, p->topic, p->partition, p->offset, "%s", p->reason);
+        }
+        /* DLQ copies of this batch are acknowledged; on the re-read they are
+         * dead-lettered again (at-least-once on the DLQ, as documented). */
+        reseek_batch_partitions(w);
+        clear_batch(w);
+        return 0;
+}
+
+/* Writes the current batch: dead letters first (acknowledged), then the
+ * records and offsets in one PostgreSQL transaction, then an async Kafka
+ * commit. On a transient failure the partitions are paused and the write
+ * is retried with exponential backoff (at most `max_attempts` times; 0 =
+ * until it works or the shutdown deadline passes). Returns 0 when the
+ * batch is written (or was fenced and dropped), -1 if it is still pending. */
+static int flush_batch(worker_t *w, int max_attempts) {
+        if (w->batch_msgs == 0)
+                return 0;
+        w->in_flush = 1;
+        int64_t backoff = 100;
+        int attempts = 0, rc = -1;
+        int64_t paused_since = 0;
+        char err[1024];
+        for (;;) {
+                if (w->fatal)
+                        break;
+                attempts++;
+                int step = produce_dlq(w);
+                if (step == 0) {
+                        size_t ins = 0, dup = 0;
+                        int64_t t0 = now_ms();
+                        step = mm_store_write_batch(w->store, w->group, w->batch, &ins, &dup, err,
+                                                    sizeof(err));
+                        if (step == MM_STORE_OK) {
+                                mm_metrics_observe_db_batch(w->metrics,
+                                                            (double)(now_ms() - t0) / 1000.0);
+                                mm_metrics_set_db_ok(w->metrics, 1);
+                                mm_metrics_add_written(w->metrics, ins);
+                                mm_log(MM_LOG_INFO,
+                                       "batch committed: %zu messages, %zu documents inserted, "
+                                       "%zu duplicates, %zu dead-lettered, %lld ms",
+                                       w->batch_msgs, ins, dup, w->ndlq,
+                                       (long long)(now_ms() - t0));
+                                commit_kafka(w, run ? 1 : 0);
+                                clear_batch(w);
+                                rc = 0;
+                                break;
+                        }
+                        if (step == MM_STORE_ERR_FENCED) {
+                                mm_log(MM_LOG_WARN,
+                                       "batch fenced (another consumer already wrote these "
+                                       "offsets): dropping it and re-seeking: %s",
+                                       err);
+                                reseek_batch_partitions(w);
+                                clear_batch(w);
+                                rc = 0;
+                                break;
+                        }
+                        if (step == MM_STORE_ERR_DATA) {
+                                mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
+                                if (isolate_rejected(w) == 0) {
+                                        rc = 0;
+                                        break;
+                                }
+                        } else {
+                                mm_metrics_set_db_ok(w->metrics, 0);
+                                mm_log(MM_LOG_WARN, "PostgreSQL unavailable: %s", err);
+                        }
+                } else {
+                        mm_log(MM_LOG_WARN, "dead-letter topic not acknowledged yet");
+                }
+                mm_metrics_add_db_retry(w->metrics);
+                if (max_attempts && attempts >= max_attempts)
+                        break;
+                if (stop_deadline_passed(w))
+                        break;
+                if (!w->paused) {
+                        pause_all(w);
+                        paused_since = now_ms();
+                }
+                mm_log(MM_LOG_INFO, "retrying batch in %lld ms", (long long)backoff);
+                serve_for(w, backoff);
+                backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+        }
+        if (w->paused && rc == 0) {
+                resume_all(w);
+                if (paused_since)
+                        mm_metrics_add_db_paused(w->metrics,
+                                                 (double)(now_ms() - paused_since) / 1000.0);
+        }
+        w->in_flush = 0;
+        return rc;
+}
+
+/* ---------- set-up ---------- */
+
+static rd_kafka_t *make_consumer(worker_t *w, const mm_config_t *cfg, char *err, size_t errsz) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char cid[128], host[64] = "host";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(cid, sizeof(cid), "minutes-worker-%s-%d", host, (int)getpid());
+        if (mm_kafka_conf_set(conf, "bootstrap.servers", mm_config_get_str(cfg, "brokers"), err,
+                              errsz) ||
+            mm_kafka_conf_set(conf, "group.id", w->group, err, errsz) ||
+            mm_kafka_conf_set(conf, "client.id", cid, err, errsz) ||
+            mm_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err,
+                              errsz) ||
+            /* auto-commit only commits offsets we stored after a PostgreSQL
+             * commit (see commit_kafka): it retries failed commits */
+            mm_kafka_conf_set(conf, "enable.auto.commit", "true", err, errsz) ||
+            mm_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", err, errsz) ||
+            mm_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, errsz) ||
+            mm_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errsz) ||
+            (w->metrics &&
+             mm_kafka_conf_set(conf, "statistics.interval.ms", "10000", err, errsz)) ||
+            mm_kafka_conf_apply(conf, cfg, err, errsz)) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        rd_kafka_conf_set_opaque(conf, w);
+        rd_kafka_conf_set_error_cb(conf, error_cb);
+        rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
+        if (w->metrics)
+                rd_kafka_conf_set_stats_cb(conf, stats_cb);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errsz);
+        if (!rk) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        conf = NULL; /* owned by rk now */
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+static rd_kafka_t *make_producer(worker_t *w, const mm_config_t *cfg, char *err, size_t errsz) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (mm_kafka_conf_set(conf, "bootstrap.servers", mm_config_get_str(cfg, "brokers"), err,
+                              errsz) ||
+            mm_kafka_conf_set(conf, "client.id", "minutes-worker-dlq", err, errsz) ||
+            mm_kafka_conf_set(conf, "enable.idempotence", "true", err, errsz) ||
+            mm_kafka_conf_set(conf, "message.max.bytes", "104857600", err, errsz) ||
+            mm_kafka_conf_set(conf, "linger.ms", "5", err, errsz)) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        /* -X applies to the producer too, but consumer-only keys would only
+         * produce warnings there: pass the ones the producer understands. */
+        for (size_t i = 0; i < mm_config_kafka_count(cfg); i++) {
+                const char *k = mm_config_kafka_key(cfg, i);
+                if (!strncmp(k, "group.", 6) || !strncmp(k, "session.", 8) ||
+                    !strncmp(k, "heartbeat.", 10) || !strncmp(k, "auto.", 5) ||
+                    !strncmp(k, "enable.auto", 11) || !strncmp(k, "partition.assignment", 20) ||
+                    !strncmp(k, "max.poll", 8) || !strncmp(k, "fetch.", 6) ||
+                    !strncmp(k, "queued.", 7) || !strcmp(k, "isolation.level") ||
+                    !strcmp(k, "enable.partition.eof") || !strcmp(k, "check.crcs"))
+                        continue;
+                if (mm_kafka_conf_set(conf, k, mm_config_kafka_value(cfg, i), err, errsz)) {
+                        rd_kafka_conf_destroy(conf);
+                        return NULL;
+                }
+        }
+        rd_kafka_conf_set_opaque(conf, w);
+        rd_kafka_conf_set_error_cb(conf, error_cb);
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errsz);
+        if (!rk) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        return rk;
+}
+
+static int do_migrate(mm_store_t *store) {
+        char err[1024];
+        if (mm_store_connect(store, err, sizeof(err)) != 0) {
+                mm_log(MM_LOG_ERROR, "cannot connect to PostgreSQL: %s", err);
+                return 1;
+        }
+        int n = mm_store_migrate(store, mm_sql_names, mm_sql_texts, mm_sql_count, err, sizeof(err));
+        if (n < 0) {
+                mm_log(MM_LOG_ERROR, "migration failed: %s", err);
+                return 1;
+        }
+        mm_log(MM_LOG_INFO, "migrations: %d applied, %zu known", n, mm_sql_count);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        char err[1024];
+        int exit_code = 0;
+        mm_log_set_prog("minutes-worker");
+        mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
+        if (!cfg || mm_config_load(cfg, argc, argv, err, sizeof(err)) != 0) {
+                fprintf(stderr, "minutes-worker: %s\n", cfg ? err : "out of memory");
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_config_help_requested(cfg)) {
+                mm_config_print_help(cfg, stdout,
+                                     "Usage: minutes-worker [OPTIONS]\n"
+                                     "       minutes-worker --migrate --pg OWNER_URL\n\n"
+                                     "Consumes raw documents from Kafka, writes meetings to "
+                                     "PostgreSQL, dead-letters what cannot be parsed.");
+                mm_config_destroy(cfg);
+                return 0;
+        }
+        if (mm_config_arg_count(cfg) > 0) {
+                fprintf(stderr, "minutes-worker: unexpected argument \"%s\" (see --help)\n",
+                        mm_config_arg(cfg, 0));
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
+                fprintf(stderr, "minutes-worker: unknown log-level \"%s\"\n",
+                        mm_config_get_str(cfg, "log-level"));
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        mm_config_log(cfg);
+
+        worker_t *w = calloc(1, sizeof(*w));
+        if (!w)
+                return 1;
+        w->group = mm_config_get_str(cfg, "group");
+        w->topic = mm_config_get_str(cfg, "topic");
+        w->dlq_topic = mm_config_get_str(cfg, "dlq-topic");
+        w->batch_size = (size_t)(mm_config_get_int(cfg, "batch-size") > 0
+                                         ? mm_config_get_int(cfg, "batch-size")
+                                         : 1);
+        w->batch_ms = mm_config_get_int(cfg, "batch-ms");
+        w->shutdown_ms = mm_config_get_int(cfg, "shutdown-timeout-ms");
+        w->retry_max_ms = mm_config_get_int(cfg, "retry-max-ms") > 100
+                                  ? mm_config_get_int(cfg, "retry-max-ms")
+                                  : 100;
+        w->max_doc_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+
+        const char *pg = mm_config_get_str(cfg, "pg");
+        char masked[1024];
+        mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
+        w->store = mm_store_new(pg, err, sizeof(err));
+        if (!w->store) {
+                mm_log(MM_LOG_ERROR, "%s", err);
+                return 1;
+        }
+        if (mm_config_get_bool(cfg, "migrate")) {
+                mm_log(MM_LOG_INFO, "migrating %s", masked);
+                exit_code = do_migrate(w->store);
+                mm_store_destroy(w->store);
+                free(w);
+                mm_config_destroy(cfg);
+                return exit_code;
+        }
+
+        mm_extract_global_init();
+        w->parser = mm_parser_new(w->max_doc_bytes, err, sizeof(err));
+        if (!w->parser) {
+                mm_log(MM_LOG_ERROR, "parser: %s", err);
+                return 1;
+        }
+        w->batch = mm_store_batch_new();
+        long long mport = mm_config_get_int(cfg, "metrics-port");
+        if (mport > 0) {
+                w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
+                if (!w->metrics ||
+                    mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport,
+                                     err, sizeof(err)) != 0) {
+                        mm_log(MM_LOG_ERROR, "metrics: %s", err);
+                        return 1;
+                }
+                mm_log(MM_LOG_INFO, "metrics on port %d", mm_metrics_port(w->metrics));
+        }
+
+        hard_deadline_s = (unsigned)((w->shutdown_ms + 999) / 1000 + 2);
+        signal(SIGALRM, on_alarm);
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+
+        w->producer = make_producer(w, cfg, err, sizeof(err));
+        if (!w->producer) {
+                mm_log(MM_LOG_ERROR, "producer: %s", err);
+                return 2;
+        }
+        w->consumer = make_consumer(w, cfg, err, sizeof(err));
+        if (!w->consumer) {
+                mm_log(MM_LOG_ERROR, "consumer: %s", err);
+                return 2;
+        }
+
+        /* Kafka clients first (a bad -X stops start-up at once), then PostgreSQL
+         * before joining the group (retry: it may be starting). */
+        {
+                int64_t backoff = 100;
+                while (run && mm_store_connect(w->store, err, sizeof(err)) != 0) {
+                        mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
+                               masked, (long long)backoff, err);
+                        usleep((useconds_t)backoff * 1000);
+                        backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+                }
+                if (!run) {
+                        mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");
+                        return 0;
+                }
+                mm_metrics_set_db_ok(w->metrics, 1);
+        }
+
+        rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(subs, w->topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, subs);
+        rd_kafka_topic_partition_list_destroy(subs);
+        if (kerr) {
+                mm_log(MM_LOG_ERROR, "subscribe to %s failed: %s", w->topic,
+                       rd_kafka_err2str(kerr));
+                return 1;
+        }
+        mm_log(MM_LOG_INFO, "started: group %s, topic %s, dlq %s, PostgreSQL %s", w->group,
+               w->topic, w->dlq_topic, masked);
+
+        while (run) {
+                int timeout = 100;
+                if (w->batch_msgs > 0) {
+                        int64_t left = w->batch_started + w->batch_ms - now_ms();
+                        timeout = left <= 0 ? 0 : (left < 100 ? (int)left : 100);
+                }
+                rd_kafka_message_t *msg = rd_kafka_consumer_poll(w->consumer, timeout);
+                if (msg) {
+                        if (msg->err) {
+                                if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        mm_log(MM_LOG_WARN, "consumer: %s",
+                                               rd_kafka_message_errstr(msg));
+                                rd_kafka_message_destroy(msg);
+                        } else {
+                                process_message(w, msg); /* ownership passes */
+                        }
+                }
+                rd_kafka_poll(w->producer, 0);
+                if (w->batch_msgs > 0 &&
+                    (w->batch_msgs >= w->batch_size || now_ms() - w->batch_started >= w->batch_ms))
+                        flush_batch(w, 0);
+        }
+
+        /* Graceful stop: finish the batch, commit, close within the deadline. */
+        stop_deadline_passed(w); /* starts the deadline if not yet running */
+        if (!w->fatal) {
+                mm_log(MM_LOG_INFO, "stopping: finishing the current batch (%zu messages)",
+                       w->batch_msgs);
+                if (flush_batch(w, 0) != 0)
+                        mm_log(MM_LOG_WARN,
+                               "batch not written before the deadline; it will be re-read");
+        }
+        /* Dead-letter copies still in flight belong to batch entries that are
+         * about to be freed: purge them and serve their delivery reports now
+         * (their offsets were not committed, so they will be re-read). */
+        rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(w->producer, 1000);
+        kerr = rd_kafka_consumer_close(w->consumer);
+        if (kerr) {
+                mm_log(MM_LOG_ERROR, "consumer close failed: %s", rd_kafka_err2str(kerr));
+                exit_code = 1;
+        } else {
+                mm_log(MM_LOG_INFO, "consumer closed");
+        }
+        clear_batch(w);
+        int64_t left = w->stop_at - now_ms();
+        rd_kafka_flush(w->producer, (int)(left > 0 ? left : 0));
+        rd_kafka_destroy(w->consumer);
+        rd_kafka_destroy(w->producer);
+        if (w->fatal)
+                exit_code = 1;
+        mm_store_batch_destroy(w->batch);
+        free(w->dlq);
+        free(w->poison);
+        mm_store_destroy(w->store);
+        mm_parser_destroy(w->parser);
+        mm_metrics_destroy(w->metrics);
+        mm_config_destroy(cfg);
+        free(w);
+        mm_log(exit_code ? MM_LOG_ERROR : MM_LOG_INFO, "exiting with %d", exit_code);
+        return exit_code;
+}
