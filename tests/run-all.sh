@@ -45,7 +45,8 @@ format_check() {
 }
 
 fuzz() {
-    CC=clang build "$root/build-fuzz" -DMM_FUZZ=ON --target parse_fuzz || return 1
+    CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMM_FUZZ=ON >/dev/null &&
+        cmake --build "$root/build-fuzz" -j"$jobs" --target parse_fuzz || return 1
     local corpus
     corpus=$(mktemp -d)
     cp tests/fixtures/seeds/*.txt tests/fixtures/parser/docs/*.txt "$corpus/"

@@ -1,15 +1,16 @@
 /*
- * minutes-worker: a stateless member of a Kafka consumer group. Consumes raw
- * documents, extracts and parses them with common/, and writes the records
- * together with the consumed offsets to PostgreSQL in one transaction per
- * batch (exactly-once effect). Documents that cannot be extracted or parsed
- * go to the dead-letter topic with error headers.
+ * mm_worker: the consumer side of minutes-worker. A stateless member of a
+ * Kafka consumer group: consumes raw documents, extracts and parses them,
+ * and writes the records together with the consumed offsets to PostgreSQL
+ * in one transaction per batch (exactly-once effect). Documents that cannot
+ * be extracted or parsed go to the dead-letter topic with error headers.
  *
  * The consumer loop follows librdkafka's examples/consumer.c.
  */
+#include "mm_worker.h"
+
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mm_config.h"
 #include "mm_envelope.h"
 #include "mm_extract.h"
 #include "mm_kafka.h"
@@ -31,64 +31,6 @@
 #define MM_VERSION "0.0.0"
 #endif
 
-/* Embedded migrations (worker/embed_sql.cmake). */
-extern const char *const mm_sql_names[];
-extern const char *const mm_sql_texts[];
-extern const size_t mm_sql_count;
-
-static const mm_config_option_t options[] = {
-        {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
-         "config file of key=value lines (keys as below; kafka.KEY=VALUE for librdkafka)"},
-        {"brokers", 'b', MM_CONFIG_STRING, "localhost:9092", "MM_BROKERS", 0,
-         "Kafka bootstrap servers"},
-        {"group", 'g', MM_CONFIG_STRING, "minutes-ingest", "MM_GROUP", 0, "consumer group id"},
-        {"topic", 't', MM_CONFIG_STRING, "minutes.raw", "MM_TOPIC", 0, "raw document topic"},
-        {"dlq-topic", 0, MM_CONFIG_STRING, "minutes.raw.dlq", "MM_DLQ_TOPIC", 0,
-         "dead-letter topic"},
-        {"pg", 0, MM_CONFIG_STRING, NULL, "MM_PG_URL", 1,
-         "PostgreSQL URL or conninfo (unset: libpq PG* environment variables)"},
-        {"batch-size", 0, MM_CONFIG_INT, "500", "MM_BATCH_SIZE", 0,
-         "max messages per database transaction"},
-        {"batch-ms", 0, MM_CONFIG_INT, "200", "MM_BATCH_MS", 0,
-         "max time a batch collects messages (ms)"},
-        {"shutdown-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_SHUTDOWN_TIMEOUT_MS", 0,
-         "on SIGTERM/SIGINT: finish, commit and close within this time (ms)"},
-        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_MAX_DOC_BYTES", 0,
-         "larger documents are dead-lettered (too_large)"},
-        {"retry-max-ms", 0, MM_CONFIG_INT, "5000", "MM_RETRY_MAX_MS", 0,
-         "cap of the exponential backoff while PostgreSQL or the DLQ is unavailable (ms)"},
-        {"metrics-port", 0, MM_CONFIG_INT, "0", "MM_METRICS_PORT", 0,
-         "Prometheus /metrics port (0 = off)"},
-        {"metrics-bind", 0, MM_CONFIG_STRING, "127.0.0.1", "MM_METRICS_BIND", 0,
-         "address the metrics server binds to"},
-        {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
-        {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
-         "apply the embedded schema migrations (as the owner role) and exit"},
-};
-
-static volatile sig_atomic_t run = 1;
-/* Seconds after the first signal at which the process is ended even if the
- * graceful stop is not done (shutdown-timeout-ms + 2 s). */
-static volatile unsigned hard_deadline_s = 12;
-
-/* First SIGTERM/SIGINT: stop gracefully. Second: exit at once. */
-static void on_signal(int sig) {
-        (void)sig;
-        if (!run)
-                _exit(1);
-        run = 0;
-        alarm(hard_deadline_s); /* async-signal-safe */
-}
-
-/* The hard deadline of a graceful shutdown ran out. */
-static void on_alarm(int sig) {
-        (void)sig;
-        static const char m[] = "{\"level\":\"error\",\"msg\":\"shutdown deadline exceeded\"}\n";
-        ssize_t w = write(STDERR_FILENO, m, sizeof(m) - 1);
-        (void)w;
-        _exit(1);
-}
-
 static int64_t now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -96,8 +38,8 @@ static int64_t now_ms(void) {
 }
 
 /* A message dead-lettered in the current batch. */
-struct worker_s;
-static int stop_deadline_passed(struct worker_s *w);
+struct mm_worker_s;
+static int stop_deadline_passed(struct mm_worker_s *w);
 
 typedef struct dlq_entry_s {
         rd_kafka_message_t *msg; /* owned: the original message */
@@ -121,7 +63,10 @@ typedef struct poison_s {
         char reason[512];
 } poison_t;
 
-typedef struct worker_s {
+typedef struct mm_worker_s {
+        char masked_pg[1024];             /* the PostgreSQL URL with secrets masked, for logs */
+        int closed;                       /* the consumer was closed by mm_worker_run */
+        const volatile sig_atomic_t *run; /* cleared by the caller to stop */
         const char *group, *topic, *dlq_topic;
         size_t batch_size;
         int64_t batch_ms, shutdown_ms, retry_max_ms;
@@ -151,7 +96,7 @@ typedef struct worker_s {
 /* 1 once a stop was requested and the graceful-stop deadline has passed.
  * The deadline starts with the first signal, wherever the worker is. */
 static int stop_deadline_passed(worker_t *w) {
-        if (run)
+        if (*w->run && !w->fatal)
                 return 0;
         if (!w->stop_at) {
                 w->stop_at = now_ms() + w->shutdown_ms;
@@ -170,8 +115,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
                 rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
                 mm_log(MM_LOG_ERROR, "fatal librdkafka error in %s: %s: %s", rd_kafka_name(rk),
                        rd_kafka_err2name(orig), fatal);
-                w->fatal = 1;
-                run = 0;
+                w->fatal = 1; /* ends mm_worker_run's loop */
                 return;
         }
         /* Transient: librdkafka retries by itself. */
@@ -287,7 +231,7 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
                 mm_log_msg(MM_LOG_WARN, topic, partition, -1,
                            "cannot read stored offset, retrying in %lld ms: %s", (long long)backoff,
                            err);
-                if (!run || w->fatal)
+                if (!*w->run || w->fatal)
                         return -1;
                 usleep((useconds_t)backoff * 1000);
                 backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
@@ -758,7 +702,7 @@ static int flush_batch(worker_t *w, int max_attempts) {
                                        "%zu duplicates, %zu dead-lettered, %lld ms",
                                        w->batch_msgs, ins, dup, w->ndlq,
                                        (long long)(now_ms() - t0));
-                                commit_kafka(w, run ? 1 : 0);
+                                commit_kafka(w, *w->run ? 1 : 0);
                                 clear_batch(w);
                                 rc = 0;
                                 break;
@@ -889,57 +833,15 @@ static rd_kafka_t *make_producer(worker_t *w, const mm_config_t *cfg, char *err,
         return rk;
 }
 
-static int do_migrate(mm_store_t *store) {
+mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *run, char *errstr,
+                           size_t errstr_size) {
         char err[1024];
-        if (mm_store_connect(store, err, sizeof(err)) != 0) {
-                mm_log(MM_LOG_ERROR, "cannot connect to PostgreSQL: %s", err);
-                return 1;
-        }
-        int n = mm_store_migrate(store, mm_sql_names, mm_sql_texts, mm_sql_count, err, sizeof(err));
-        if (n < 0) {
-                mm_log(MM_LOG_ERROR, "migration failed: %s", err);
-                return 1;
-        }
-        mm_log(MM_LOG_INFO, "migrations: %d applied, %zu known", n, mm_sql_count);
-        return 0;
-}
-
-int main(int argc, char **argv) {
-        char err[1024];
-        int exit_code = 0;
-        mm_log_set_prog("minutes-worker");
-        mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
-        if (!cfg || mm_config_load(cfg, argc, argv, err, sizeof(err)) != 0) {
-                fprintf(stderr, "minutes-worker: %s\n", cfg ? err : "out of memory");
-                mm_config_destroy(cfg);
-                return 2;
-        }
-        if (mm_config_help_requested(cfg)) {
-                mm_config_print_help(cfg, stdout,
-                                     "Usage: minutes-worker [OPTIONS]\n"
-                                     "       minutes-worker --migrate --pg OWNER_URL\n\n"
-                                     "Consumes raw documents from Kafka, writes meetings to "
-                                     "PostgreSQL, dead-letters what cannot be parsed.");
-                mm_config_destroy(cfg);
-                return 0;
-        }
-        if (mm_config_arg_count(cfg) > 0) {
-                fprintf(stderr, "minutes-worker: unexpected argument \"%s\" (see --help)\n",
-                        mm_config_arg(cfg, 0));
-                mm_config_destroy(cfg);
-                return 2;
-        }
-        if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
-                fprintf(stderr, "minutes-worker: unknown log-level \"%s\"\n",
-                        mm_config_get_str(cfg, "log-level"));
-                mm_config_destroy(cfg);
-                return 2;
-        }
-        mm_config_log(cfg);
-
         worker_t *w = calloc(1, sizeof(*w));
-        if (!w)
-                return 1;
+        if (!w) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        w->run = run;
         w->group = mm_config_get_str(cfg, "group");
         w->topic = mm_config_get_str(cfg, "topic");
         w->dlq_topic = mm_config_get_str(cfg, "dlq-topic");
@@ -956,25 +858,17 @@ int main(int argc, char **argv) {
         const char *pg = mm_config_get_str(cfg, "pg");
         char masked[1024];
         mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
+        snprintf(w->masked_pg, sizeof(w->masked_pg), "%s", masked);
         w->store = mm_store_new(pg, err, sizeof(err));
         if (!w->store) {
-                mm_log(MM_LOG_ERROR, "%s", err);
-                return 1;
+                snprintf(errstr, errstr_size, "%s", err);
+                goto fail;
         }
-        if (mm_config_get_bool(cfg, "migrate")) {
-                mm_log(MM_LOG_INFO, "migrating %s", masked);
-                exit_code = do_migrate(w->store);
-                mm_store_destroy(w->store);
-                free(w);
-                mm_config_destroy(cfg);
-                return exit_code;
-        }
-
         mm_extract_global_init();
         w->parser = mm_parser_new(w->max_doc_bytes, err, sizeof(err));
         if (!w->parser) {
-                mm_log(MM_LOG_ERROR, "parser: %s", err);
-                return 1;
+                snprintf(errstr, errstr_size, "parser: %s", err);
+                goto fail;
         }
         w->batch = mm_store_batch_new();
         long long mport = mm_config_get_int(cfg, "metrics-port");
@@ -983,48 +877,55 @@ int main(int argc, char **argv) {
                 if (!w->metrics ||
                     mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport,
                                      err, sizeof(err)) != 0) {
-                        mm_log(MM_LOG_ERROR, "metrics: %s", err);
-                        return 1;
+                        snprintf(errstr, errstr_size, "metrics: %s", err);
+                        goto fail;
                 }
                 mm_log(MM_LOG_INFO, "metrics on port %d", mm_metrics_port(w->metrics));
         }
 
-        hard_deadline_s = (unsigned)((w->shutdown_ms + 999) / 1000 + 2);
-        signal(SIGALRM, on_alarm);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-
         w->producer = make_producer(w, cfg, err, sizeof(err));
         if (!w->producer) {
-                mm_log(MM_LOG_ERROR, "producer: %s", err);
-                return 2;
+                snprintf(errstr, errstr_size, "producer: %s", err);
+                goto fail;
         }
         w->consumer = make_consumer(w, cfg, err, sizeof(err));
         if (!w->consumer) {
-                mm_log(MM_LOG_ERROR, "consumer: %s", err);
-                return 2;
+                snprintf(errstr, errstr_size, "consumer: %s", err);
+                goto fail;
         }
+
+        return w;
+fail:
+        mm_worker_destroy(w);
+        return NULL;
+}
+
+int mm_worker_run(mm_worker_t *w) {
+        char err[1024];
+        const char *masked = w->masked_pg;
+        int exit_code = 0;
+        rd_kafka_resp_err_t kerr;
 
         /* Kafka clients first (a bad -X stops start-up at once), then PostgreSQL
          * before joining the group (retry: it may be starting). */
         {
                 int64_t backoff = 100;
-                while (run && mm_store_connect(w->store, err, sizeof(err)) != 0) {
+                while (*w->run && !w->fatal && mm_store_connect(w->store, err, sizeof(err)) != 0) {
                         mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
                                masked, (long long)backoff, err);
                         usleep((useconds_t)backoff * 1000);
                         backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
                 }
-                if (!run) {
+                if (!*w->run || w->fatal) {
                         mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");
-                        return 0;
+                        return w->fatal ? 1 : 0;
                 }
                 mm_metrics_set_db_ok(w->metrics, 1);
         }
 
         rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(subs, w->topic, RD_KAFKA_PARTITION_UA);
-        rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, subs);
+        kerr = rd_kafka_subscribe(w->consumer, subs);
         rd_kafka_topic_partition_list_destroy(subs);
         if (kerr) {
                 mm_log(MM_LOG_ERROR, "subscribe to %s failed: %s", w->topic,
@@ -1034,7 +935,7 @@ int main(int argc, char **argv) {
         mm_log(MM_LOG_INFO, "started: group %s, topic %s, dlq %s, PostgreSQL %s", w->group,
                w->topic, w->dlq_topic, masked);
 
-        while (run) {
+        while (*w->run && !w->fatal) {
                 int timeout = 100;
                 if (w->batch_msgs > 0) {
                         int64_t left = w->batch_started + w->batch_ms - now_ms();
@@ -1081,18 +982,28 @@ int main(int argc, char **argv) {
         clear_batch(w);
         int64_t left = w->stop_at - now_ms();
         rd_kafka_flush(w->producer, (int)(left > 0 ? left : 0));
-        rd_kafka_destroy(w->consumer);
-        rd_kafka_destroy(w->producer);
+        w->closed = 1;
         if (w->fatal)
                 exit_code = 1;
+        return exit_code;
+}
+
+void mm_worker_destroy(mm_worker_t *w) {
+        if (!w)
+                return;
+        if (w->consumer && !w->closed)
+                rd_kafka_consumer_close(w->consumer);
+        if (w->batch)
+                clear_batch(w);
+        if (w->consumer)
+                rd_kafka_destroy(w->consumer);
+        if (w->producer)
+                rd_kafka_destroy(w->producer);
         mm_store_batch_destroy(w->batch);
         free(w->dlq);
         free(w->poison);
         mm_store_destroy(w->store);
         mm_parser_destroy(w->parser);
         mm_metrics_destroy(w->metrics);
-        mm_config_destroy(cfg);
         free(w);
-        mm_log(exit_code ? MM_LOG_ERROR : MM_LOG_INFO, "exiting with %d", exit_code);
-        return exit_code;
 }

@@ -1,0 +1,166 @@
+/*
+ * minutes-worker: wires the modules together. The options table, the
+ * signal handlers and --migrate live here; the consumer loop is mm_worker
+ * (common/mm_worker.c), which follows librdkafka's examples/consumer.c.
+ *
+ *   minutes-worker --migrate --pg OWNER_URL
+ *   minutes-worker -b BROKERS --pg WORKER_URL [-X key=value ...]
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mm_config.h"
+#include "mm_log.h"
+#include "mm_store.h"
+#include "mm_worker.h"
+
+/* Embedded migrations (worker/embed_sql.cmake). */
+extern const char *const mm_sql_names[];
+extern const char *const mm_sql_texts[];
+extern const size_t mm_sql_count;
+
+static const mm_config_option_t options[] = {
+        {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
+         "config file of key=value lines (keys as below; kafka.KEY=VALUE for librdkafka)"},
+        {"brokers", 'b', MM_CONFIG_STRING, "localhost:9092", "MM_BROKERS", 0,
+         "Kafka bootstrap servers"},
+        {"group", 'g', MM_CONFIG_STRING, "minutes-ingest", "MM_GROUP", 0, "consumer group id"},
+        {"topic", 't', MM_CONFIG_STRING, "minutes.raw", "MM_TOPIC", 0, "raw document topic"},
+        {"dlq-topic", 0, MM_CONFIG_STRING, "minutes.raw.dlq", "MM_DLQ_TOPIC", 0,
+         "dead-letter topic"},
+        {"pg", 0, MM_CONFIG_STRING, NULL, "MM_PG_URL", 1,
+         "PostgreSQL URL or conninfo (unset: libpq PG* environment variables)"},
+        {"batch-size", 0, MM_CONFIG_INT, "500", "MM_BATCH_SIZE", 0,
+         "max messages per database transaction"},
+        {"batch-ms", 0, MM_CONFIG_INT, "200", "MM_BATCH_MS", 0,
+         "max time a batch collects messages (ms)"},
+        {"shutdown-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_SHUTDOWN_TIMEOUT_MS", 0,
+         "on SIGTERM/SIGINT: finish, commit and close within this time (ms)"},
+        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_MAX_DOC_BYTES", 0,
+         "larger documents are dead-lettered (too_large)"},
+        {"retry-max-ms", 0, MM_CONFIG_INT, "5000", "MM_RETRY_MAX_MS", 0,
+         "cap of the exponential backoff while PostgreSQL or the DLQ is unavailable (ms)"},
+        {"metrics-port", 0, MM_CONFIG_INT, "0", "MM_METRICS_PORT", 0,
+         "Prometheus /metrics port (0 = off)"},
+        {"metrics-bind", 0, MM_CONFIG_STRING, "127.0.0.1", "MM_METRICS_BIND", 0,
+         "address the metrics server binds to"},
+        {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
+        {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
+         "apply the embedded schema migrations (as the owner role) and exit"},
+};
+
+static volatile sig_atomic_t run = 1;
+
+/* First SIGTERM/SIGINT asks for a graceful stop; a second one exits at
+ * once. */
+static void on_signal(int sig) {
+        (void)sig;
+        if (!run)
+                _exit(1);
+        run = 0;
+}
+
+/* The hard deadline of a graceful stop: shutdown-timeout-ms plus 2 s after
+ * the first signal, the process ends even if the stop is not done. A thread
+ * rather than alarm() in the handler, so the handler only sets the flag. */
+static void *watchdog(void *arg) {
+        unsigned ms = *(unsigned *)arg;
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        struct timespec grace = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000 * 1000};
+        while (run)
+                nanosleep(&tick, NULL);
+        nanosleep(&grace, NULL);
+        mm_log(MM_LOG_ERROR, "shutdown deadline exceeded");
+        _exit(1);
+        return NULL;
+}
+
+static int do_migrate(mm_store_t *store) {
+        char err[1024];
+        if (mm_store_connect(store, err, sizeof(err)) != 0) {
+                mm_log(MM_LOG_ERROR, "cannot connect to PostgreSQL: %s", err);
+                return 1;
+        }
+        int n = mm_store_migrate(store, mm_sql_names, mm_sql_texts, mm_sql_count, err, sizeof(err));
+        if (n < 0) {
+                mm_log(MM_LOG_ERROR, "migration failed: %s", err);
+                return 1;
+        }
+        mm_log(MM_LOG_INFO, "migrations: %d applied, %zu known", n, mm_sql_count);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        char err[1024];
+        mm_log_set_prog("minutes-worker");
+        mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
+        if (!cfg || mm_config_load(cfg, argc, argv, err, sizeof(err)) != 0) {
+                fprintf(stderr, "minutes-worker: %s\n", cfg ? err : "out of memory");
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_config_help_requested(cfg)) {
+                mm_config_print_help(cfg, stdout,
+                                     "Usage: minutes-worker [OPTIONS]\n"
+                                     "       minutes-worker --migrate --pg OWNER_URL\n\n"
+                                     "Consumes raw documents from Kafka, writes meetings to "
+                                     "PostgreSQL, dead-letters what cannot be parsed.");
+                mm_config_destroy(cfg);
+                return 0;
+        }
+        if (mm_config_arg_count(cfg) > 0) {
+                fprintf(stderr, "minutes-worker: unexpected argument \"%s\" (see --help)\n",
+                        mm_config_arg(cfg, 0));
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
+                fprintf(stderr, "minutes-worker: unknown log-level \"%s\"\n",
+                        mm_config_get_str(cfg, "log-level"));
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        mm_config_log(cfg);
+
+        if (mm_config_get_bool(cfg, "migrate")) {
+                char masked[1024];
+                const char *pg = mm_config_get_str(cfg, "pg");
+                mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
+                mm_store_t *store = mm_store_new(pg, err, sizeof(err));
+                if (!store) {
+                        mm_log(MM_LOG_ERROR, "%s", err);
+                        mm_config_destroy(cfg);
+                        return 1;
+                }
+                mm_log(MM_LOG_INFO, "migrating %s", masked);
+                int rc = do_migrate(store);
+                mm_store_destroy(store);
+                mm_config_destroy(cfg);
+                return rc;
+        }
+
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        static unsigned hard_ms;
+        hard_ms = (unsigned)mm_config_get_int(cfg, "shutdown-timeout-ms") + 2000;
+        pthread_t wd;
+        if (pthread_create(&wd, NULL, watchdog, &hard_ms) == 0)
+                pthread_detach(wd);
+
+        mm_worker_t *w = mm_worker_new(cfg, &run, err, sizeof(err));
+        if (!w) {
+                mm_log(MM_LOG_ERROR, "%s", err);
+                mm_config_destroy(cfg);
+                return 2;
+        }
+        int exit_code = mm_worker_run(w);
+        mm_worker_destroy(w);
+        mm_config_destroy(cfg);
+        mm_log(exit_code ? MM_LOG_ERROR : MM_LOG_INFO, "exiting with %d", exit_code);
+        return exit_code;
+}
