@@ -295,9 +295,18 @@ const char *mm_classify_kommune(const mm_classify_t *c, const char *name, size_t
                 for (size_t r = 0; r < mm_table_rows(c->t_kommuner); r++) {
                         const char *k = mm_table_get(c->t_kommuner, r, 0);
                         const char *d = mm_table_get(c->t_kommuner, r, 2);
+                        const char *a = mm_table_get(c->t_kommuner, r, 3);
                         if ((strlen(k) == l && !strncasecmp(k, name, l)) ||
                             (strlen(d) == l && !strncasecmp(d, name, l)))
                                 return mm_table_get(c->t_kommuner, r, 1);
+                        /* older spellings: "Århus", "Ålborg" */
+                        for (const char *q = a; *q;) {
+                                const char *comma = strchr(q, ',');
+                                size_t al = comma ? (size_t)(comma - q) : strlen(q);
+                                if (al == l && !strncmp(q, name, l))
+                                        return mm_table_get(c->t_kommuner, r, 1);
+                                q += al + (comma ? 1 : 0);
+                        }
                 }
         }
         return NULL;

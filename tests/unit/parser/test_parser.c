@@ -238,6 +238,8 @@ static void test_classify(void **state) {
         assert_string_equal(mm_classify_kommune(cls, "Københavns", strlen("Københavns")),
                             "Københavns Kommune");
         assert_string_equal(mm_classify_kommune(cls, "randers.dk", 10), "Randers Kommune");
+        assert_string_equal(mm_classify_kommune(cls, "Århus", strlen("Århus")), "Aarhus Kommune");
+        assert_null(mm_classify_kommune(cls, "Atlantis", 8));
         const char *body = "Hedensted Kommune og Holstebro Kommune; se hedensted.dk";
         assert_string_equal(mm_classify_infer_kommune(cls, body, strlen(body)),
                             "Hedensted Kommune");
