@@ -5,15 +5,21 @@
 #
 #   tests/ops/metrics-it.sh BINDIR [RUNDIR]
 #
-# BINDIR holds minutes-worker, minutes-submit and minutes-lag. Submits the
-# seed corpus plus one text that is not minutes, then checks /healthz,
-# /readyz, the counters, the per-partition lag gauges, `promtool check
-# metrics` on the live output, and minutes-lag agreeing that the lag is 0.
+# BINDIR holds minutes-worker, minutes-submit and minutes-lag. While no
+# worker runs, submits 300 distinct meetings (variants of the seeds, spread
+# over 3 partitions) plus one text that is not minutes: minutes-lag must
+# show lag on every partition and --max-lag 0 must exit 1. Then starts a
+# worker and checks /healthz, /readyz, that mm_consumer_lag first rises
+# above 0 and then returns to 0 on every partition, that the document,
+# message and dead-letter counters match what was sent exactly,
+# `promtool check metrics` on the live output, and minutes-lag --max-lag 0
+# exiting 0.
 # Prints "metrics-it: N passed, M failed"; exit 0 only if M == 0.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SERVICES="$HERE/../services/services.sh"
-SEEDS="${MM_SEEDS_DIR:-/work/shared/corpus/seeds}"
+SEEDS="${MM_SEEDS_DIR:-$HERE/../fixtures/seeds}"
+VARIANTS="${MM_METRICS_IT_DOCS:-300}"
 DEADLINE="${MM_METRICS_IT_TIMEOUT:-120}"
 
 if [[ $# -lt 1 ]]; then
@@ -121,44 +127,79 @@ else
     finish
 fi
 
+# Phase 1: a backlog while no worker runs.
+if python3 "$HERE/../integration/gen_variants.py" "$SEEDS" "$RUNDIR/docs" "$VARIANTS" >"$RUNDIR/dirs.tsv"; then
+    ok "generate $VARIANTS distinct meetings"
+else
+    bad "generate documents"
+    finish
+fi
+printf 'Dette er ikke et referat, bare en indkøbsliste: mælk, brød.\n' >"$RUNDIR/not-minutes.txt"
+n=$((VARIANTS + 1))
+submit_ok=1
+while IFS=$'\t' read -r slug muni _; do
+    "$BIN/minutes-submit" -b "$B" -t "$TOPIC" -m "$muni" -X partitioner=random \
+        "$RUNDIR/docs/$slug" >>"$RUNDIR/submit.log" 2>&1 || submit_ok=0
+done <"$RUNDIR/dirs.tsv"
+"$BIN/minutes-submit" -b "$B" -t "$TOPIC" -m "Testby Kommune" "$RUNDIR/not-minutes.txt" >>"$RUNDIR/submit.log" 2>&1 || submit_ok=0
+if [[ $submit_ok == 1 ]]; then ok "submit $n documents with no worker running"; else bad "submit"; sed 's/^/    /' "$RUNDIR/submit.log"; fi
+
+"$BIN/minutes-lag" -b "$B" -g "$GROUP" -t "$TOPIC" --json >"$RUNDIR/lag-before.json" 2>"$RUNDIR/lag-before.err"
+if python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+parts = r["partitions"]
+sys.exit(0 if len(parts) == 3 and all(p["lag"] and p["lag"] > 0 for p in parts)
+         and r["total_lag"] == int(sys.argv[2]) else 1)' "$RUNDIR/lag-before.json" "$n"; then
+    ok "minutes-lag: lag > 0 on all 3 partitions, total $n, while no worker runs"
+else
+    bad "minutes-lag before the worker"
+    sed 's/^/    /' "$RUNDIR/lag-before.json" "$RUNDIR/lag-before.err"
+fi
+"$BIN/minutes-lag" -b "$B" -g "$GROUP" -t "$TOPIC" --max-lag 0 >/dev/null 2>&1
+rc=$?
+if [[ $rc == 1 ]]; then ok "minutes-lag --max-lag 0 exits 1 with a backlog"; else bad "minutes-lag --max-lag 0 exited $rc with a backlog"; fi
+
+# Phase 2: a worker catches up.
 PORT="$(free_port)"
 "$BIN/minutes-worker" -b "$B" -g "$GROUP" -t "$TOPIC" --dlq-topic "$TOPIC.dlq" \
     --pg "$MM_PG_WORKER_URL" --metrics-port "$PORT" --metrics-bind 127.0.0.1 \
-    -X statistics.interval.ms=1000 >"$RUNDIR/worker.log" 2>&1 &
+    -X statistics.interval.ms=500 >"$RUNDIR/worker.log" 2>&1 &
 WORKER_PID=$!
 
 wait_for "/healthz answers 200" '[[ "$(http /healthz | head -1)" == 200 ]]' || finish
 if [[ "$(http /healthz | sed -n 2p)" == ok ]]; then ok "/healthz body"; else bad "/healthz body"; fi
+
+# Lag as the worker reports it, summed over the topic's partitions.
+lag_sum() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v t="$TOPIC" 'index($1, "mm_consumer_lag{topic=\"" t "\"") == 1 {s += $2; n++} END {print (n ? s : -1)}'; }
+wait_for "mm_consumer_lag rises above 0 while the backlog is worked off" '[[ "$(lag_sum)" -gt 0 ]]'
 wait_for "/readyz answers 200 once partitions are assigned" '[[ "$(http /readyz | head -1)" == 200 ]]'
 if [[ "$(metric mm_assigned_partitions)" == 3 ]]; then ok "mm_assigned_partitions 3"; else bad "mm_assigned_partitions is '$(metric mm_assigned_partitions)'"; fi
 if [[ "$(metric mm_ready)" == 1 && "$(metric mm_db_up)" == 1 ]]; then ok "mm_ready 1, mm_db_up 1"; else bad "mm_ready/mm_db_up"; fi
 if [[ "$(http /nope | head -1)" == 404 ]]; then ok "unknown path 404"; else bad "unknown path"; fi
 
-printf 'Dette er ikke et referat, bare en indkøbsliste: mælk, brød.\n' >"$RUNDIR/not-minutes.txt"
-n=$((${#seeds[@]} + 1))
-if "$BIN/minutes-submit" -b "$B" -t "$TOPIC" "${seeds[@]}" >"$RUNDIR/submit.log" 2>&1 &&
-    "$BIN/minutes-submit" -b "$B" -t "$TOPIC" -m "Testby Kommune" "$RUNDIR/not-minutes.txt" >>"$RUNDIR/submit.log" 2>&1; then
-    ok "submit $n documents"
-else
-    bad "submit"
-    sed 's/^/    /' "$RUNDIR/submit.log"
-fi
-
-wait_for "mm_messages_consumed_total reaches $n" '[[ "$(metric mm_messages_consumed_total)" == "$n" ]]'
 dead() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '$1 ~ /^mm_dead_letters_total\{/ {s += $2} END {print s + 0}'; }
-wait_for "the text that is not minutes is dead-lettered" '[[ "$(dead)" -ge 1 ]]'
-wait_for "mm_documents_written_total >= 1" '[[ "$(metric mm_documents_written_total)" -ge 1 ]]'
+wait_for "mm_messages_consumed_total reaches $n" '[[ "$(metric mm_messages_consumed_total)" == "$n" ]]'
+wait_for "mm_documents_written_total is exactly $VARIANTS" '[[ "$(metric mm_documents_written_total)" == "$VARIANTS" ]]'
+if [[ "$(dead)" == 1 && "$(metric 'mm_dead_letters_total{code="not_minutes"}')" == 1 ]]; then
+    ok "exactly one dead letter, code not_minutes"
+else
+    bad "dead letters: $(dead)"
+    curl -s "http://127.0.0.1:$PORT/metrics" | grep '^mm_dead_letters_total' | sed 's/^/    /'
+fi
 wait_for "mm_db_batch_seconds_count >= 1" '[[ "$(metric mm_db_batch_seconds_count)" -ge 1 ]]'
-if [[ "$(metric mm_parse_seconds_count)" -ge "${#seeds[@]}" ]]; then ok "mm_parse_seconds_count"; else bad "mm_parse_seconds_count '$(metric mm_parse_seconds_count)'"; fi
+if [[ "$(metric mm_parse_seconds_count)" == "$n" ]]; then ok "mm_parse_seconds_count $n"; else bad "mm_parse_seconds_count '$(metric mm_parse_seconds_count)'"; fi
+docs="$(psql "$MM_PG_OWNER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)"
+if [[ "$docs" == "$VARIANTS" ]]; then ok "PostgreSQL holds $VARIANTS documents"; else bad "PostgreSQL holds '$docs' documents"; fi
 
 lag0() {
     local out
     out="$(curl -s "http://127.0.0.1:$PORT/metrics" | grep "^mm_consumer_lag{topic=\"$TOPIC\"")"
     [[ "$(grep -c . <<<"$out")" == 3 ]] && ! grep -qv ' 0$' <<<"$out"
 }
-wait_for "mm_consumer_lag: 3 partitions, all 0" lag0 ||
+wait_for "mm_consumer_lag returns to 0 on all 3 partitions" lag0 ||
     curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^mm_(consumer_lag|partition_)' | sed 's/^/    /'
-wait_for "minutes-lag: group lag 0 (--max-lag 0)" \
+wait_for "minutes-lag: group lag 0 (--max-lag 0 exits 0)" \
     '"$BIN/minutes-lag" -b "$B" -g "$GROUP" -t "$TOPIC" --max-lag 0 >"$RUNDIR/lag.out" 2>&1'
 
 curl -s "http://127.0.0.1:$PORT/metrics" >"$RUNDIR/metrics.txt"
