@@ -428,6 +428,10 @@ static const mm_line_t *LN(const ctx_t *c, size_t i) {
 static int match_section(const mm_parser_t *p, const char *s, size_t n) {
         char buf[200];
         size_t l;
+        /* A heading starts with a capital and does not end a sentence: a
+         * wrapped paragraph can leave "bilag." alone on a line. */
+        if (!n || !(isupper((unsigned char)s[0]) || (unsigned char)s[0] >= 0x80) || s[n - 1] == '.')
+                return -1;
         while (n && is_trail_punct(s[n - 1]))
                 n--;
         /* Folding keeps byte lengths, so the length filters first. */
@@ -687,7 +691,7 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end
         *title_end = t;
         /* A title broken over at most two more lines: a short line right
          * below it, followed by a blank line or a heading. */
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 2 && !LN(c, *title_end)->cut; k++) {
                 size_t x = *title_end + 1;
                 if (x >= c->n || LN(c, x)->blank || c->li[x].cand || c->li[x].is_case ||
                     is_heading_line(&c->li[x]) || LN(c, x)->len > 80 ||
@@ -1265,6 +1269,15 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                 if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 ||
                                     c->li[j].toc)
                                         break;
+                                /* "…, Hanne\nGrangaard": the last name goes on. */
+                                if (vl && f == F_PARTICIPANTS && d2.len &&
+                                    d2.p[d2.len - 1] != ',' && !looks_like_name_list(x) &&
+                                    plausible_name(x->s, x->len) && x->len < 40) {
+                                        ds_add(&d2, " ", 1);
+                                        ds_add(&d2, x->s, x->len);
+                                        last = j++;
+                                        continue;
+                                }
                                 /* After an empty label: one name a line. */
                                 int cont = looks_like_name_list(x) ||
                                            (d2.len && d2.p[d2.len - 1] == ',') ||
@@ -1527,7 +1540,7 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
                *parts = json_array();
         sec_t cur = {.head = (size_t)-1, .kind = "body"};
         dstr_t decision = {0};
-        int have_decision = 0;
+        int have_decision = 0, prev_path = 0;
         size_t src_len;
         (void)mm_text_source(c->text, &src_len);
 
@@ -1588,8 +1601,14 @@ static void build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t
                                 ds_add(&decision, "\n", 1);
                         ds_add(&decision, s, n);
                 }
-                if (cur.attach && !is_path(s, n) && strncmp(s, "http", 4))
-                        json_array_append_new(cur.attach, clean_attachment(s, n));
+                if (cur.attach) {
+                        /* A path, and the rest of a path wrapped onto the
+                         * next line, are no attachment names. */
+                        int path = is_path(s, n) || (prev_path && !memchr(s, ' ', n));
+                        if (!path && strncmp(s, "http", 4))
+                                json_array_append_new(cur.attach, clean_attachment(s, n));
+                        prev_path = path;
+                }
                 mm_classify_amounts(p->cls, c->m, s, n, amounts);
                 mm_classify_laws(p->cls, c->m, s, n, laws);
                 if (is_dec)

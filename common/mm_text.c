@@ -9,7 +9,7 @@
 
 typedef struct line_rec_s {
         size_t off, len, src_off;
-        int heading, bold, bullet;
+        int heading, bold, bullet, cut;
 } line_rec_t;
 
 struct mm_text_s {
@@ -189,7 +189,8 @@ static int is_block_tag(const char *name, size_t n) {
 }
 
 /* Appends the finished line in `b` to the text. */
-static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int bold, int bullet) {
+static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int bold, int bullet,
+                      int cut) {
         if (t->oom)
                 return;
         if (t->nlines == t->lcap) {
@@ -221,6 +222,7 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int 
         r->heading = heading;
         r->bold = bold;
         r->bullet = bullet;
+        r->cut = cut;
         if (b->len)
                 memcpy(t->arena + t->alen, b->p, b->len);
         t->arena[t->alen + b->len] = '\0';
@@ -246,7 +248,7 @@ static int needs_nfc(int32_t cp) {
  * space, then emits it. `raw` holds the stripped text. */
 static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
                         int bold, const noise_t *nz) {
-        int bullet = 0, nfc = 0;
+        int bullet = 0, nfc = 0, cut = 0;
         const unsigned char *p, *e;
 
         tmp->len = 0;
@@ -377,6 +379,8 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
                                 tmp->len = 0;
                                 tmp->p[0] = '\0';
                         } else if (en > b) {
+                                if (en == tmp->len)
+                                        cut = 1;
                                 memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
                                 tmp->len -= en - b;
                         }
@@ -392,7 +396,7 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
                 memmove(tmp->p, tmp->p + lead, tmp->len - lead + 1);
                 tmp->len -= lead;
         }
-        emit_line(t, tmp, src_off, heading, bold, bullet);
+        emit_line(t, tmp, src_off, heading, bold, bullet, cut);
 }
 
 static int starts_with(const char *p, const char *e, const char *lit) {
@@ -585,6 +589,7 @@ mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const
                 l->heading = r->heading;
                 l->bold = r->bold;
                 l->bullet = r->bullet;
+                l->cut = r->cut;
                 l->blank = r->len == 0;
         }
         return t;

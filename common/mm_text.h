@@ -30,6 +30,7 @@ typedef struct mm_line_s {
         int bold;       /* the whole line was bold (** or <b>) */
         int bullet;     /* the line started with a list bullet */
         int blank;      /* nothing left after normalisation */
+        int cut;        /* noise was cut from the end of the line */
 } mm_line_t;
 
 /* Decodes and normalises `len` bytes at `buf`. `noise` is an array of

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# minutes-parse on PDF and HTML: the seeds rendered to PDF (cairo, by the
+# test helper mkfixtures) must still score >= 0.97 overall with no field
+# below 0.90 (shared/eval/score.py); the HTML renderings must parse; a scan
+# and a corrupt PDF must be refused with their own codes.
+set -u
+bin=$1
+mkfixtures=$2
+seeds=$3
+eval_dir=$4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+
+"$mkfixtures" "$work/fx" "$seeds"/*.txt >/dev/null || { echo "mkfixtures failed" >&2; exit 1; }
+mkdir -p "$work/pdf"
+for f in "$seeds"/*.txt; do
+    b=$(basename "$f" .txt)
+    # score.py reads NAME.txt; the bytes are the PDF, sniffed by minutes-parse
+    cp "$work/fx/$b.pdf" "$work/pdf/$b.txt"
+    "$bin" "$work/fx/$b.html" >"$work/out.json" 2>"$work/err" &&
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["items"] else 1)' "$work/out.json" &&
+        ok || bad "$b.html: $(cat "$work/err")"
+done
+out=$(python3 "$eval_dir/score.py" --json --corpus "$work/pdf" --parse "$bin {}")
+echo "$out" | tail -n 3
+echo "$out" | grep '^{' | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+low = {k: v for k, v in r["scores"].items() if v < 0.90}
+sys.exit(0 if r["overall"] >= 0.97 and not low and r["failed"] == 0 else 1)' && ok || bad "PDF renderings score below the bar"
+
+for case in "scan.pdf pdf_no_text" "corrupt.pdf pdf_corrupt"; do
+    set -- $case
+    "$bin" "$work/fx/$1" >/dev/null 2>"$work/err"
+    rc=$?
+    [ "$rc" -eq 3 ] && grep -q "\"code\":\"$2\"" "$work/err" && ok || bad "$1: exit $rc, $(cat "$work/err"), want 3 and $2"
+done
+"$bin" --content-type text/html "$seeds/000_5c7e3b43a1136e53.txt" >/dev/null 2>&1 && ok || bad "--content-type text/html on a text file"
+
+echo "formats: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
