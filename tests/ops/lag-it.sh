@@ -19,25 +19,9 @@ if [[ $# -lt 2 ]]; then
 fi
 LAG="$1"
 HELPER="$2"
-if [[ $# -ge 3 ]]; then
-    RUNDIR="$3"
-    KEEP=1
-else
-    RUNDIR="$(mktemp -d /tmp/mm-lagit.XXXXXX)"
-    KEEP=0
-fi
-PASS=0
-FAIL=0
-
-cleanup() {
-    "$SERVICES" stop "$RUNDIR" || echo "lag-it: services stop reported an error" >&2
-    if [[ $KEEP == 0 ]]; then rm -rf "$RUNDIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+# shellcheck source=tests/services/harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../services/harness.sh"
+harness_init lag-it "${3:-}"
 
 # expect_rc NAME WANT CMD...: pass if CMD exits with status WANT
 expect_rc() {
@@ -80,8 +64,7 @@ PY
 
 if ! "$SERVICES" start "$RUNDIR"; then
     bad "services start"
-    echo "lag-it: $PASS passed, $FAIL failed"
-    exit 1
+    finish
 fi
 # shellcheck disable=SC1091
 source "$RUNDIR/env"
@@ -173,5 +156,4 @@ expect_rc "caught up: --fail-on WARNING exits 0" 0 "$LAG" "${LAGARGS[@]}" --samp
 expect_rc "unknown topic exits 2" 2 "$LAG" -b "$B" -g "$GROUP" -t no.such.topic --timeout 5000
 expect_rc "bad --fail-on exits 2" 2 "$LAG" "${LAGARGS[@]}" --fail-on REWIND
 
-echo "lag-it: $PASS passed, $FAIL failed"
-[[ $FAIL == 0 ]]
+finish

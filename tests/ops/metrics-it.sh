@@ -27,35 +27,16 @@ if [[ $# -lt 1 ]]; then
     exit 2
 fi
 BIN="$1"
-if [[ $# -ge 2 ]]; then
-    RUNDIR="$2"
-    KEEP=1
-else
-    RUNDIR="$(mktemp -d /tmp/mm-metricsit.XXXXXX)"
-    KEEP=0
-fi
-PASS=0
-FAIL=0
 WORKER_PID=""
-
-cleanup() {
+# shellcheck source=tests/services/harness.sh
+source "$HERE/../services/harness.sh"
+harness_before_stop() {
     if [[ -n "$WORKER_PID" ]] && kill -0 "$WORKER_PID" 2>/dev/null; then
         kill -TERM "$WORKER_PID" 2>/dev/null
         wait "$WORKER_PID" 2>/dev/null
     fi
-    "$SERVICES" stop "$RUNDIR" || echo "metrics-it: services stop reported an error" >&2
-    if [[ $KEEP == 0 ]]; then rm -rf "$RUNDIR"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
-finish() {
-    echo "metrics-it: $PASS passed, $FAIL failed"
-    [[ $FAIL == 0 ]]
-    exit
-}
+harness_init metrics-it "${2:-}"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -8,25 +8,9 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 S="$HERE/services.sh"
 
-if [[ $# -ge 1 ]]; then
-    RUNDIR="$1"
-    KEEP=1
-else
-    RUNDIR="$(mktemp -d /tmp/mm-smoke.XXXXXX)"
-    KEEP=0
-fi
-PASS=0
-FAIL=0
-
-cleanup() {
-    "$S" stop "$RUNDIR" || echo "smoke: stop reported an error" >&2
-    if [[ $KEEP == 0 ]]; then rm -rf "$RUNDIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+# shellcheck source=tests/services/harness.sh
+source "$HERE/harness.sh"
+harness_init smoke "${1:-}"
 # check NAME CMD...: pass if CMD exits 0
 check() {
     local name="$1"
@@ -38,11 +22,6 @@ expect_eq() {
     if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1 (expected '$2', got '$3')"; fi
 }
 
-finish() {
-    echo "smoke: $PASS passed, $FAIL failed"
-    [[ $FAIL -eq 0 ]]
-    exit $?
-}
 
 t0=$(date +%s%N)
 if ! "$S" start "$RUNDIR" >/dev/null; then
