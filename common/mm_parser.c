@@ -1204,7 +1204,7 @@ static int looks_like_name_list(const mm_line_t *l) {
 static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
         const mm_parser_t *p = c->p;
         int have_date = 0, have_time = 0;
-        json_t *committee = NULL, *location = NULL, *municipality = NULL;
+        json_t *committee = NULL, *location = NULL, *municipality = NULL, *range_end = NULL;
 
         for (size_t i = 0; i < hend; i++) {
                 const mm_line_t *l = LN(c, i);
@@ -1231,16 +1231,30 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                                 have_time = 1;
                         }
                         continue;
-                case F_TIME:
-                        if (!have_time && !mm_time_find(v, vl, 0, &h, &mi, NULL, NULL)) {
+                case F_TIME: {
+                        size_t te;
+                        if (!have_time && !mm_time_find(v, vl, 0, &h, &mi, NULL, &te)) {
                                 json_object_set_new(doc, "start_time", fmt_time(h, mi));
                                 have_time = 1;
+                                /* "16:00 - 18:30": the range's end, unless the
+                                 * minutes say when the meeting really ended. */
+                                size_t k = te;
+                                while (k < vl && (v[k] == ' ' || v[k] == '-'))
+                                        k++;
+                                if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
+                                        k += 3;
+                                while (k < vl && v[k] == ' ')
+                                        k++;
+                                if (k > te && k < vl &&
+                                    !mm_time_find(v + k, vl - k, 0, &h, &mi, NULL, NULL))
+                                        range_end = fmt_time(h, mi);
                         }
                         if (!have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
                                 json_object_set_new(doc, "meeting_date", fmt_date(y, mo, d));
                                 have_date = 1;
                         }
                         continue;
+                }
                 case F_LOCATION:
                         if (!location && vl)
                                 location = json_stringn_nocheck(v, vl);
@@ -1378,7 +1392,8 @@ static void parse_header(ctx_t *c, json_t *doc, size_t hend) {
                 json_object_set_new(doc, "start_time", json_null());
 
         /* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00" */
-        json_object_set_new(doc, "end_time", json_null());
+        json_object_set_new(doc, "end_time", range_end ? range_end : json_null());
+        range_end = NULL; /* owned by doc now */
         static const char *const cues[] = {
                 "sluttede",        "sluttidspunkt", "mødet hævet",       "mødet slut",
                 "mødet afsluttet", "mødet ophørte", "mødet afsluttedes", NULL};
