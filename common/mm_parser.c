@@ -682,9 +682,12 @@ static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end
         if (LN(c, i)->bullet)
                 return 0;
         if (li->cand == 2) {
+                /* A number alone on a line may also be a PDF page number: the
+                 * next line must look like a title, not like running text. */
                 t = next_nonblank(c, i + 1);
                 if (t >= c->n || t - i > 3 || c->li[t].cand || c->li[t].is_case ||
-                    is_heading_line(&c->li[t]))
+                    is_heading_line(&c->li[t]) || LN(c, t)->len > 150 ||
+                    LN(c, t)->s[LN(c, t)->len - 1] == '.' || islower((unsigned char)LN(c, t)->s[0]))
                         return 0;
         }
         *title_line = t;
@@ -836,6 +839,10 @@ static void find_items(ctx_t *c) {
         for (size_t i = 0; i < c->n; i++) {
                 size_t tl, te;
                 if (!c->li[i].cand || !accept_item(c, i, &tl, &te, 0))
+                        continue;
+                /* ... and a page number rarely exceeds the item before it. */
+                if (c->li[i].cand == 2 && c->nitems &&
+                    c->li[i].num <= c->items[c->nitems - 1].number)
                         continue;
                 if (c->nitems == cap) {
                         item_t *n = realloc(c->items, 2 * cap * sizeof(*n));
