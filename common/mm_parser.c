@@ -5,6 +5,7 @@
  * _nocheck constructors skip a second validation. */
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,7 +393,6 @@ typedef struct item_s {
         char case_no[96];
         const char *case_kind;
         int closed;
-        int header_absent_all; /* bit set below via lists */
 } item_t;
 
 typedef struct ctx_s {
@@ -901,9 +901,6 @@ static void find_items(ctx_t *c) {
                 for (size_t k = 0; k < c->nitems; k++) {
                         if (c->items[k].number < 0) {
                                 free(c->items[k].title);
-                                if (w > 0)
-                                        c->items[w - 1].end =
-                                                k + 1 < c->nitems ? c->items[k + 1].head : c->n;
                                 continue;
                         }
                         c->items[w++] = c->items[k];
@@ -1833,7 +1830,6 @@ static void assign_attachments(json_t *items, json_t **secs, size_t *owner, size
 
 static void set_err(mm_parse_error_t *err, const char *code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-#include <stdarg.h>
 static void set_err(mm_parse_error_t *err, const char *code, const char *fmt, ...) {
         va_list ap;
         snprintf(err->code, sizeof(err->code), "%s", code);
