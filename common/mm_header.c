@@ -1,0 +1,314 @@
+#include "mm_header.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mm_classify.h"
+#include "mm_date.h"
+#include "mm_names.h"
+#include "mm_str.h"
+
+/* ------------------------------------------------------------------ */
+/* Header                                                               */
+
+static int match_label(const ctx_t *c, const mm_line_t *l, size_t *voff) {
+        char buf[64];
+        size_t n = mm_pass_fold(l->s, l->len < 40 ? l->len : 40, buf, sizeof(buf));
+        for (size_t i = 0; i < c->p->nlabels; i++) {
+                const labeldef_t *lb = &c->p->labels[i];
+                if (lb->len > n || memcmp(buf, lb->fold, lb->len))
+                        continue;
+                size_t k = lb->len;
+                if (k < l->len && l->s[k] != ':' && l->s[k] != ' ' && l->s[k] != '\t')
+                        continue;
+                while (k < l->len && (l->s[k] == ':' || l->s[k] == ' ' || l->s[k] == '\t'))
+                        k++;
+                *voff = k;
+                return lb->field;
+        }
+        return F_NONE;
+}
+
+static void header_absence(ctx_t *c, const char *s, size_t n) {
+        size_t nb, ne, mb, me, ub, ue;
+        if (!n)
+                return;
+        if (mm_rx_exec(c->p->header_absence, c->m, s, n, 0) &&
+            !mm_rx_named(c->p->header_absence, c->m, "names", &nb, &ne) &&
+            !mm_rx_named(c->p->header_absence, c->m, "mode", &mb, &me) &&
+            !mm_rx_named(c->p->header_absence, c->m, "nums", &ub, &ue)) {
+                json_t *names = json_array();
+                char mode[32];
+                mm_pass_fold(s + mb, me - mb, mode, sizeof(mode));
+                int md = 1;
+                if (strstr(mode, "til"))
+                        md = 2;
+                else if (!strncmp(mode, "fra", 3))
+                        md = 3;
+                else if (strstr(mode, "ikke"))
+                        md = 4;
+                mm_names_split(c, s + nb, ne - nb, names, 1);
+                for (size_t k = 0; k < json_array_size(names) && c->nhabs < 16; k++) {
+                        struct habs *h = &c->habs[c->nhabs++];
+                        h->name = strdup(json_string_value(json_array_get(names, k)));
+                        h->mode = md;
+                        h->nnums = 0;
+                        for (size_t q = ub; q < ue && h->nnums < 64;) {
+                                if (isdigit((unsigned char)s[q])) {
+                                        h->nums[h->nnums++] = atoi(s + q);
+                                        while (q < ue && isdigit((unsigned char)s[q]))
+                                                q++;
+                                } else
+                                        q++;
+                        }
+                }
+                json_decref(names);
+                return;
+        }
+        /* A plain list: absent from the whole meeting. */
+        json_t *names = json_array();
+        mm_names_split(c, s, n, names, 1);
+        for (size_t k = 0; k < json_array_size(names) && c->nhabs < 16; k++) {
+                struct habs *h = &c->habs[c->nhabs++];
+                h->name = strdup(json_string_value(json_array_get(names, k)));
+                h->mode = 0;
+                h->nnums = 0;
+        }
+        json_decref(names);
+}
+
+static int looks_like_name_list(const mm_line_t *l) {
+        if (l->len > 300 || l->heading)
+                return 0;
+        return memchr(l->s, ',', l->len) != NULL || strstr(l->s, " og ") != NULL;
+}
+
+void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
+        const mm_parser_t *p = c->p;
+        int have_date = 0, have_time = 0;
+        json_t *committee = NULL, *location = NULL, *municipality = NULL, *range_end = NULL;
+
+        for (size_t i = 0; i < hend; i++) {
+                const mm_line_t *l = LN(c, i);
+                size_t voff = 0;
+                int y, mo, d, h, mi;
+                if (l->blank || c->li[i].toc)
+                        continue;
+                if (!c->referat && l->len < 120) {
+                        char fb[128];
+                        mm_pass_fold(l->s, l->len, fb, sizeof(fb));
+                        c->referat = strstr(fb, "referat") != NULL;
+                }
+                int f = match_label(c, l, &voff);
+                const char *v = l->s + voff;
+                size_t vl = l->len - voff;
+                switch (f) {
+                case F_DATE:
+                        if (!have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
+                                json_object_set_new(doc, "meeting_date",
+                                                    mm_pass_fmt_date(y, mo, d));
+                                have_date = 1;
+                        }
+                        if (!have_time && !mm_time_find(v, vl, 1, &h, &mi, NULL, NULL)) {
+                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
+                                have_time = 1;
+                        }
+                        continue;
+                case F_TIME: {
+                        size_t te;
+                        if (!have_time && !mm_time_find(v, vl, 0, &h, &mi, NULL, &te)) {
+                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
+                                have_time = 1;
+                                /* "16:00 - 18:30": the range's end, unless the
+                                 * minutes say when the meeting really ended. */
+                                size_t k = te;
+                                while (k < vl && (v[k] == ' ' || v[k] == '-'))
+                                        k++;
+                                if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
+                                        k += 3;
+                                while (k < vl && v[k] == ' ')
+                                        k++;
+                                if (k > te && k < vl &&
+                                    !mm_time_find(v + k, vl - k, 0, &h, &mi, NULL, NULL))
+                                        range_end = mm_pass_fmt_time(h, mi);
+                        }
+                        if (!have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
+                                json_object_set_new(doc, "meeting_date",
+                                                    mm_pass_fmt_date(y, mo, d));
+                                have_date = 1;
+                        }
+                        continue;
+                }
+                case F_LOCATION:
+                        if (!location && vl)
+                                location = json_stringn_nocheck(v, vl);
+                        continue;
+                case F_COMMITTEE:
+                        if (!committee && vl)
+                                committee = json_stringn_nocheck(v, vl);
+                        continue;
+                case F_PARTICIPANTS:
+                case F_ABSENT: {
+                        dstr_t d2 = {0};
+                        size_t j = i + 1, last = i;
+                        int per_line = 0; /* a list of one name a line */
+                        mm_pass_ds_add(&d2, v, vl);
+                        /* A list broken over several lines. */
+                        while (j < hend && j - last <= 3) {
+                                size_t vo2;
+                                const mm_line_t *x = LN(c, j);
+                                if (x->blank) {
+                                        /* a one-name-a-line list ends at a blank line */
+                                        if (per_line)
+                                                break;
+                                        j++;
+                                        continue;
+                                }
+                                if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 ||
+                                    c->li[j].toc)
+                                        break;
+                                /* "…, Hanne\nGrangaard": the last name goes on. */
+                                if (vl && f == F_PARTICIPANTS && d2.len &&
+                                    d2.p[d2.len - 1] != ',' && !looks_like_name_list(x) &&
+                                    mm_names_plausible(x->s, x->len) && x->len < 40) {
+                                        mm_pass_ds_add(&d2, " ", 1);
+                                        mm_pass_ds_add(&d2, x->s, x->len);
+                                        last = j++;
+                                        continue;
+                                }
+                                /* After an empty label: one name a line. */
+                                int cont = looks_like_name_list(x) ||
+                                           (d2.len && d2.p[d2.len - 1] == ',') ||
+                                           (vl == 0 && mm_names_plausible(x->s, x->len) &&
+                                            memchr(x->s, ' ', x->len));
+                                if (vl == 0 && !looks_like_name_list(x) && cont)
+                                        per_line = 1;
+                                if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
+                                        mm_pass_ds_add(&d2, ",", 1);
+                                /* "... deltog til og med\n\npunkt 104." */
+                                if (f == F_ABSENT)
+                                        cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
+                                                        (islower((unsigned char)x->s[0]) ||
+                                                         isdigit((unsigned char)x->s[0])));
+                                if (!cont)
+                                        break;
+                                mm_pass_ds_add(&d2, " ", 1);
+                                mm_pass_ds_add(&d2, x->s, x->len);
+                                last = j++;
+                        }
+                        if (d2.p) {
+                                if (f == F_PARTICIPANTS && !json_array_size(c->participants))
+                                        mm_names_split(c, d2.p, d2.len, c->participants, 0);
+                                else if (f == F_ABSENT) {
+                                        /* One statement a sentence: "A deltog til og med
+                                         * punkt 2. B deltog ved punkterne 1 og 3." */
+                                        size_t st = 0;
+                                        for (size_t q = 0; q + 2 < d2.len; q++)
+                                                if (d2.p[q] == '.' && d2.p[q + 1] == ' ' &&
+                                                    isupper((unsigned char)d2.p[q + 2])) {
+                                                        header_absence(c, d2.p + st, q + 1 - st);
+                                                        st = q + 2;
+                                                }
+                                        header_absence(c, d2.p + st, d2.len - st);
+                                }
+                        }
+                        free(d2.p);
+                        i = last;
+                        continue;
+                }
+                default:
+                        break;
+                }
+                if (!municipality && l->len > 8 && l->len < 60) {
+                        const char *sp = NULL;
+                        if (l->len > 8 && !memcmp(l->s + l->len - 8, " Kommune", 8))
+                                sp = l->s + l->len - 8;
+                        else if (l->len > 16 && !memcmp(l->s + l->len - 16, " Regionskommune", 15))
+                                sp = l->s + l->len - 16;
+                        if (sp) {
+                                const char *ws = sp;
+                                while (ws > l->s && ws[-1] != ' ' && ws[-1] != '\t')
+                                        ws--;
+                                const char *off =
+                                        mm_classify_kommune(p->cls, ws, (size_t)(sp - ws));
+                                if (off)
+                                        municipality = json_string_nocheck(off);
+                        }
+                }
+                if (!committee && l->len < 160) {
+                        for (size_t r = 0; r < p->committees.n; r++) {
+                                size_t b, e;
+                                if (mm_rx_exec(p->committees.rx[r], c->m, l->s, l->len, 0) &&
+                                    !mm_rx_group(c->m, 0, &b, &e) && e > b) {
+                                        while (e > b && mm_pass_trail_punct(l->s[e - 1]))
+                                                e--;
+                                        committee = json_stringn_nocheck(l->s + b, e - b);
+                                        break;
+                                }
+                        }
+                }
+                if (!have_date && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL) && i < 40) {
+                        json_object_set_new(doc, "meeting_date", mm_pass_fmt_date(y, mo, d));
+                        have_date = 1;
+                        if (!have_time && !mm_time_find(l->s, l->len, 1, &h, &mi, NULL, NULL)) {
+                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
+                                have_time = 1;
+                        }
+                }
+        }
+        if (!municipality) {
+                size_t sl;
+                const char *src = mm_text_source(c->text, &sl);
+                const char *off = mm_classify_infer_kommune(p->cls, src, sl);
+                if (off) {
+                        municipality = json_string_nocheck(off);
+                        json_object_set_new(doc, "municipality_source", json_string("body"));
+                }
+        } else {
+                json_object_set_new(doc, "municipality_source", json_string("header"));
+        }
+        json_object_set_new(doc, "municipality", municipality ? municipality : json_null());
+        json_object_set_new(doc, "committee", committee ? committee : json_null());
+        json_object_set_new(doc, "location", location ? location : json_null());
+        if (!have_date)
+                json_object_set_new(doc, "meeting_date", json_null());
+        if (!have_time)
+                json_object_set_new(doc, "start_time", json_null());
+
+        /* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00" */
+        json_object_set_new(doc, "end_time", range_end ? range_end : json_null());
+        range_end = NULL; /* owned by doc now */
+        static const char *const cues[] = {
+                "sluttede",        "sluttidspunkt", "mødet hævet",       "mødet slut",
+                "mødet afsluttet", "mødet ophørte", "mødet afsluttedes", NULL};
+        for (size_t i = 0; i < c->n; i++) {
+                const mm_line_t *l = LN(c, i);
+                char buf[512];
+                /* "Mødet sluttede kl. 20.35" stands on a short line. */
+                if (l->blank || l->len >= 100 ||
+                    !(mm_str_find(l->s, l->len, "slut", 4) ||
+                      mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
+                      mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
+                        continue;
+                size_t fl = mm_pass_fold(l->s, l->len, buf, sizeof(buf));
+                for (int k = 0; cues[k]; k++) {
+                        const char *q = strstr(buf, cues[k]);
+                        int h, mi;
+                        if (!q)
+                                continue;
+                        size_t off = (size_t)(q - buf) + strlen(cues[k]);
+                        if (!mm_time_find(buf + off, fl - off, 0, &h, &mi, NULL, NULL)) {
+                                json_object_set_new(doc, "end_time", mm_pass_fmt_time(h, mi));
+                                /* "Mødet sluttede kl. 20.35" is no item's text. */
+                                if (l->len < 80)
+                                        c->li[i].consumed = 1;
+                                goto end_found;
+                        }
+                }
+        }
+end_found:
+        json_object_set_new(doc, "participants", json_incref(c->participants));
+}

@@ -1,0 +1,181 @@
+#include "mm_names.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mm_str.h"
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+
+static int levenshtein(const char *a, size_t la, const char *b, size_t lb) {
+        int row[128];
+        if (la >= 127 || lb >= 127)
+                return 99;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = (int)j;
+        for (size_t i = 1; i <= la; i++) {
+                int prev = row[0];
+                row[0] = (int)i;
+                for (size_t j = 1; j <= lb; j++) {
+                        int cur = row[j];
+                        int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                        int v = prev + cost;
+                        if (row[j] + 1 < v)
+                                v = row[j] + 1;
+                        if (row[j - 1] + 1 < v)
+                                v = row[j - 1] + 1;
+                        row[j] = v;
+                        prev = cur;
+                }
+        }
+        return row[lb];
+}
+
+/* Checks that s looks like a person's name: 2-6 words, capitalised. */
+int mm_names_plausible(const char *s, size_t n) {
+        static const char *const none[] = {"ingen",        "intet",         "alle",
+                                           "ingen afbud",  "alle mødt",     "alle til stede",
+                                           "ingen fravær", "ikke relevant", NULL};
+        char fb[64];
+        mm_pass_fold(s, n < 60 ? n : 60, fb, sizeof(fb));
+        for (int k = 0; none[k]; k++)
+                if (!strcmp(fb, none[k]))
+                        return 0;
+        static const char *const particles[] = {"af",  "de",  "la",  "le", "van",
+                                                "von", "der", "den", "du", NULL};
+        int words = 0;
+        if (n < 3 || n > 60)
+                return 0;
+        for (size_t i = 0; i < n;) {
+                size_t j = i;
+                while (j < n && s[j] != ' ')
+                        j++;
+                if (j > i) {
+                        unsigned char c0 = (unsigned char)s[i];
+                        words++;
+                        if (!(isupper(c0) || c0 == 0xC3)) {
+                                int ok = 0;
+                                for (int k = 0; particles[k] && words > 1; k++)
+                                        if (strlen(particles[k]) == j - i &&
+                                            !strncmp(particles[k], s + i, j - i))
+                                                ok = 1;
+                                if (!ok)
+                                        return 0;
+                        }
+                        for (size_t q = i; q < j; q++)
+                                if (isdigit((unsigned char)s[q]) || s[q] == ':')
+                                        return 0;
+                }
+                i = j + 1;
+        }
+        return words >= 1 && words <= 6;
+}
+
+/* Splits "A, B og C (V)" into names; calls add() for each. */
+void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
+        dstr_t d = {0};
+        /* Drop parenthesised party letters and roles. */
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '(') {
+                        const char *cl = memchr(s + i, ')', n - i);
+                        if (cl) {
+                                i = (size_t)(cl - s);
+                                continue;
+                        }
+                }
+                mm_pass_ds_add(&d, s[i] == '\t' || s[i] == ';' ? "," : &s[i], 1);
+        }
+        if (!d.p)
+                return;
+        /* " og " and " samt " separate names too. */
+        for (char *q; (q = strstr(d.p, " og ")) || (q = strstr(d.p, " samt "));) {
+                size_t w = q[1] == 'o' ? 4 : 6;
+                *q = ',';
+                memmove(q + 1, q + w, strlen(q + w) + 1);
+        }
+        char *save = NULL;
+        for (char *tok = strtok_r(d.p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                size_t tl = strlen(tok);
+                while (tl && (mm_pass_trail_punct(tok[tl - 1])))
+                        tok[--tl] = '\0';
+                while (*tok == ' ')
+                        tok++, tl--;
+                /* "Anne Hansen - formand": the role is no part of the name */
+                {
+                        char *dash = strstr(tok, " - ");
+                        char *ndash = strstr(tok, " \xe2\x80\x93 ");
+                        if (ndash && (!dash || ndash < dash))
+                                dash = ndash;
+                        if (dash)
+                                *dash = '\0';
+                }
+                /* collapse inner double spaces */
+                char *w = tok;
+                for (char *r = tok; *r; r++)
+                        if (!(*r == ' ' && w > tok && w[-1] == ' '))
+                                *w++ = *r;
+                *w = '\0';
+                tl = strlen(tok);
+                if (!mm_names_plausible(tok, tl))
+                        continue;
+                const char *name = tok;
+                if (canonical && c->participants) {
+                        /* Map a misspelt name onto the participant list. */
+                        char fa[128], fb[128];
+                        size_t la = mm_pass_fold(tok, tl, fa, sizeof(fa));
+                        int best = 3;
+                        for (size_t k = 0; k < json_array_size(c->participants); k++) {
+                                const char *pn =
+                                        json_string_value(json_array_get(c->participants, k));
+                                size_t lb = mm_pass_fold(pn, strlen(pn), fb, sizeof(fb));
+                                int dist = levenshtein(fa, la, fb, lb);
+                                if (dist < best) {
+                                        best = dist;
+                                        name = pn;
+                                }
+                        }
+                }
+                int dup = 0;
+                for (size_t k = 0; k < json_array_size(out); k++)
+                        if (!strcmp(json_string_value(json_array_get(out, k)), name))
+                                dup = 1;
+                if (!dup)
+                        json_array_append_new(out, json_string_nocheck(name));
+        }
+        free(d.p);
+}
+
+/* If the line is an absence cue, appends the names to out and returns 1. */
+int mm_names_absence_line(ctx_t *c, const mm_line_t *l, json_t *out) {
+        static const char *const cues[] = {"rav\xc3\xa6r",
+                                           "stede",
+                                           "fbud",
+                                           "orfald",
+                                           "eltog",
+                                           "eltager",
+                                           "orhindret",
+                                           "orlod",
+                                           "m\xc3\xb8"
+                                           "dt",
+                                           NULL};
+        int any = 0;
+        if (l->len > 300)
+                return 0;
+        for (int k = 0; cues[k] && !any; k++)
+                any = mm_str_find(l->s, l->len, cues[k], strlen(cues[k])) != NULL;
+        if (!any)
+                return 0;
+        for (size_t r = 0; r < c->p->absence.n; r++) {
+                size_t b, e;
+                if (mm_rx_exec(c->p->absence.rx[r], c->m, l->s, l->len, 0) &&
+                    !mm_rx_named(c->p->absence.rx[r], c->m, "names", &b, &e)) {
+                        mm_names_split(c, l->s + b, e - b, out, 1);
+                        return 1;
+                }
+        }
+        return 0;
+}

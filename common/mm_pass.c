@@ -1,0 +1,79 @@
+#include "mm_pass.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Small string helpers                                                 */
+
+/* Lower-cases ASCII and the Latin-1 capitals (Æ Ø Å É ...) of s[0..n) into
+ * out (NUL-terminated, at most cap-1 bytes). Returns the length. */
+size_t mm_pass_fold(const char *s, size_t n, char *out, size_t cap) {
+        size_t o = 0;
+        for (size_t i = 0; i < n && o + 1 < cap; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c >= 'A' && c <= 'Z')
+                        c = (unsigned char)(c + 32);
+                else if (c == 0xC3 && i + 1 < n && o + 2 < cap) {
+                        unsigned char d = (unsigned char)s[i + 1];
+                        if (d >= 0x80 && d <= 0x9E && d != 0x97)
+                                d = (unsigned char)(d + 0x20);
+                        out[o++] = (char)c;
+                        out[o++] = (char)d;
+                        i++;
+                        continue;
+                }
+                out[o++] = (char)c;
+        }
+        out[o] = '\0';
+        return o;
+}
+
+char *mm_pass_strndup(const char *s, size_t n) {
+        char *d = malloc(n + 1);
+        if (d) {
+                memcpy(d, s, n);
+                d[n] = '\0';
+        }
+        return d;
+}
+
+int mm_pass_trail_punct(char c) {
+        return c == ':' || c == ',' || c == '.' || c == ';' || c == ' ' || c == '\t';
+}
+
+void mm_pass_ds_add(dstr_t *d, const char *s, size_t n) {
+        if (d->len + n + 1 > d->cap) {
+                size_t nc = d->cap ? d->cap * 2 : 128;
+                while (nc < d->len + n + 1)
+                        nc *= 2;
+                char *np = realloc(d->p, nc);
+                if (!np)
+                        return; /* truncated output beats a crash */
+                d->p = np;
+                d->cap = nc;
+        }
+        memcpy(d->p + d->len, s, n);
+        d->len += n;
+        d->p[d->len] = '\0';
+}
+
+void mm_pass_ds_reset(dstr_t *d) {
+        d->len = 0;
+        if (d->p)
+                d->p[0] = '\0';
+}
+json_t *mm_pass_fmt_date(int y, int m, int d) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+        return json_string_nocheck(buf);
+}
+
+json_t *mm_pass_fmt_time(int h, int mi) {
+        char buf[8];
+        snprintf(buf, sizeof(buf), "%02d:%02d", h % 100, mi % 100);
+        return json_string_nocheck(buf);
+}

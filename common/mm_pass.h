@@ -1,0 +1,165 @@
+/*
+ * mm_pass: the state that the parse passes share (internal to the parser).
+ *
+ * mm_parser runs small passes over one document, each in its own module:
+ *   mm_text      decode and normalise into lines
+ *   mm_lines     what each line is (section heading, journal number, TOC
+ *                entry, item candidate) and which lines are page furniture
+ *   mm_sequence  candidate item headings with their evidence, and the most
+ *                consistent sequence of them (dynamic programming)
+ *   mm_header    the meeting header (date, time, place, committee, members)
+ *   mm_sections  each item's sections, decision, absences and attachments
+ * This header holds the parser's compiled tables (struct mm_parser_s), the
+ * per-parse context (ctx_t) and small string helpers.
+ */
+#ifndef MM_PASS_H
+#define MM_PASS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "mm_classify.h"
+#include "mm_parser.h"
+#include "mm_rx.h"
+#include "mm_table.h"
+#include "mm_text.h"
+
+#define MM_MAX_BILAG 512
+
+enum field {
+        F_DATE,
+        F_TIME,
+        F_LOCATION,
+        F_PARTICIPANTS,
+        F_ABSENT,
+        F_COMMITTEE,
+        F_REMARKS,
+        F_END_TIME,
+        F_NONE
+};
+
+/* Dynamic string. */
+typedef struct dstr_s {
+        char *p;
+        size_t len, cap;
+} dstr_t;
+
+typedef struct secdef_s {
+        char *fold;
+        size_t len;
+        const char *kind;
+        int opens; /* may be the first heading of an item */
+} secdef_t;
+
+typedef struct labeldef_s {
+        char *fold;
+        size_t len;
+        int field;
+} labeldef_t;
+
+/* A list of compiled patterns from one column of a table. */
+typedef struct rxlist_s {
+        mm_rx_t **rx;
+        const char **tag; /* first column when the table has two */
+        size_t n;
+} rxlist_t;
+
+struct mm_parser_s {
+        size_t max_bytes;
+        mm_classify_t *cls;
+        mm_table_t *t_sections, *t_history, *t_absence, *t_labels, *t_noise, *t_closed, *t_case,
+                *t_case_labels, *t_committees;
+        secdef_t *secs;
+        size_t nsecs;
+        unsigned char sec_len_ok[128]; /* a heading of this byte length exists */
+        labeldef_t *labels;
+        size_t nlabels;
+        char **case_labels;
+        size_t ncase_labels;
+        rxlist_t history, absence, closed, caseno, committees;
+        mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
+        int noise_drop[4];
+        size_t nnoise;
+        int *closed_scope; /* 0 title, 1 region, 2 region_end */
+        int decision_sec;  /* index of the "Beslutning" heading */
+        mm_rx_t *item_num, *item_punkt, *header_absence;
+};
+
+/* ------------------------------------------------------------------ */
+/* Per-parse state                                                      */
+
+typedef struct linfo_s {
+        int sec;       /* index into secs, or -1 */
+        int hist;      /* a heading quoting an earlier meeting */
+        int unknown;   /* a marked-up heading we do not know */
+        size_t inl;    /* "Heading: text": offset of text, else 0 */
+        int is_case;   /* the line is a journal number */
+        size_t cb, ce; /* its span in the line */
+        const char *ckind;
+        int cand; /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
+        int num;
+        size_t tb; /* title offset in the line */
+        int toc;
+        int consumed;   /* a journal number that belongs to the next item */
+        int hy, hm, hd; /* date named in a history heading, or 0 */
+} linfo_t;
+
+typedef struct item_s {
+        size_t head, title_end, start, end;
+        int number;
+        char *title;
+        char case_no[96];
+        const char *case_kind;
+        int closed;
+} item_t;
+
+typedef struct ctx_s {
+        const mm_parser_t *p;
+        mm_text_t *text;
+        const mm_line_t *L;
+        size_t n;
+        linfo_t *li;
+        item_t *items;
+        size_t nitems;
+        mm_rx_match_t *m;
+        json_t *warnings;
+        json_t *participants;
+        /* meeting-level absences: name and the item numbers they apply to */
+        struct habs {
+                char *name;
+                int mode; /* 0 all, 1 only listed (attended), 2 up to n,
+                             3 from n, 4 absent from listed */
+                int nums[64];
+                int nnums;
+        } habs[16];
+        int nhabs;
+        int referat; /* the header calls the document minutes ("Referat") */
+} ctx_t;
+
+static inline const mm_line_t *LN(const ctx_t *c, size_t i) {
+        return &c->L[i];
+}
+
+/* Lower-cases ASCII and the Latin-1 capitals (Æ Ø Å É ...) of s[0..n) into
+ * out (NUL-terminated, at most cap-1 bytes). Returns the length; folding
+ * keeps byte lengths. */
+size_t mm_pass_fold(const char *s, size_t n, char *out, size_t cap);
+
+/* A malloc'ed NUL-terminated copy of s[0..n), or NULL. */
+char *mm_pass_strndup(const char *s, size_t n);
+
+/* 1 for the punctuation and blanks that may trail a heading. */
+int mm_pass_trail_punct(char c);
+
+/* Appends s[0..n) to d (growing it); on allocation failure d is left
+ * unchanged: truncated output beats a crash. */
+void mm_pass_ds_add(dstr_t *d, const char *s, size_t n);
+
+/* Empties d, keeping its buffer. */
+void mm_pass_ds_reset(dstr_t *d);
+
+/* New JSON strings "YYYY-MM-DD" and "HH:MM". */
+json_t *mm_pass_fmt_date(int y, int m, int d);
+json_t *mm_pass_fmt_time(int h, int mi);
+
+#endif /* MM_PASS_H */

@@ -1,0 +1,406 @@
+#include "mm_sections.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mm_classify.h"
+#include "mm_names.h"
+#include "mm_str.h"
+
+/* ------------------------------------------------------------------ */
+/* Item bodies                                                          */
+
+static const char *section_kind(const ctx_t *c, const linfo_t *li) {
+        if (li->hist)
+                return "history";
+        if (li->sec >= 0)
+                return c->p->secs[li->sec].kind;
+        return "other";
+}
+
+/* Letters-only ASCII skeleton of an attachment name, for comparing lists
+ * whose exports dropped or mangled the Danish letters. */
+static size_t skeleton(const char *s, char *out, size_t cap) {
+        size_t o = 0;
+        for (; *s && o + 1 < cap; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (ch < 0x80 && isalnum(ch))
+                        out[o++] = (char)tolower(ch);
+        }
+        out[o] = '\0';
+        return o;
+}
+
+static int is_path(const char *s, size_t n) {
+        return mm_str_find(s, n, "../", 3) || mm_str_find(s, n, "..\\", 3) ||
+               (n > 2 && s[1] == ':' && s[2] == '\\') || s[0] == '/' ||
+               mm_str_find(s, n, "\\\\", 2) || !strncmp(s, "file:", 5);
+}
+
+static json_t *clean_attachment(const char *s, size_t n) {
+        /* "1. Name", "2) Name" */
+        {
+                size_t k = 0;
+                while (k < n && k < 3 && isdigit((unsigned char)s[k]))
+                        k++;
+                if (k && k + 1 < n && (s[k] == '.' || s[k] == ')') && s[k + 1] == ' ') {
+                        s += k + 2;
+                        n -= k + 2;
+                }
+        }
+        /* "Bilag 1. Name", "Bilag_Name" */
+        if (n > 6 && !strncasecmp(s, "bilag", 5)) {
+                size_t k = 5;
+                if (s[k] == '_')
+                        k++;
+                else {
+                        while (k < n && s[k] == ' ')
+                                k++;
+                        size_t d = k;
+                        while (k < n && isdigit((unsigned char)s[k]))
+                                k++;
+                        if (k == d)
+                                k = 0;
+                        else {
+                                while (k < n && (s[k] == '.' || s[k] == ':' || s[k] == ')' ||
+                                                 s[k] == '-' || s[k] == ' '))
+                                        k++;
+                        }
+                }
+                if (k && k < n) {
+                        s += k;
+                        n -= k;
+                }
+        }
+        /* "Strategi.pdf (123 KB)" */
+        if (n > 6 && s[n - 1] == ')') {
+                size_t k = n - 1;
+                while (k > 0 && s[k] != '(')
+                        k--;
+                if (k > 0 && s[k - 1] == ' ' && n - k < 16 &&
+                    (mm_str_find(s + k, n - k, "KB", 2) || mm_str_find(s + k, n - k, "MB", 2) ||
+                     mm_str_find(s + k, n - k, "kB", 2)))
+                        n = k - 1;
+        }
+        if (n > 1 && s[n - 1] == '.' && s[n - 2] != '.')
+                n--;
+        return json_stringn_nocheck(s, n);
+}
+
+typedef struct sec_s {
+        size_t head; /* heading line or (size_t)-1 for text before one */
+        const char *kind;
+        int hist;
+        dstr_t text;
+        json_t *attach; /* for attachment sections */
+        size_t offset;
+} sec_t;
+
+/* Appends the finished section `cur` to `sections` and hands an
+ * attachment list over to `bilag_secs` (ownership passes to the caller's
+ * array; cur->attach is set to NULL). Resets cur's text. */
+static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag_secs,
+                          size_t *nbilag) {
+        if (cur->head != (size_t)-1 || cur->text.len) {
+                json_t *s = json_object();
+                if (cur->head != (size_t)-1) {
+                        const mm_line_t *hl = LN(c, cur->head);
+                        size_t hn = c->li[cur->head].inl ? c->li[cur->head].inl : hl->len;
+                        while (hn && mm_pass_trail_punct(hl->s[hn - 1]))
+                                hn--;
+                        json_object_set_new(s, "heading", json_stringn_nocheck(hl->s, hn));
+                } else {
+                        json_object_set_new(s, "heading", json_null());
+                }
+                json_object_set_new(s, "kind", json_string_nocheck(cur->kind));
+                json_object_set_new(s, "history", json_boolean(cur->hist));
+                json_object_set_new(
+                        s, "text",
+                        json_stringn_nocheck(cur->text.p ? cur->text.p : "", cur->text.len));
+                json_object_set_new(s, "offset", json_integer((json_int_t)cur->offset));
+                json_array_append_new(sections, s);
+        }
+        if (cur->attach) {
+                bilag_secs[(*nbilag)++] = cur->attach;
+                cur->attach = NULL; /* owned by bilag_secs now */
+        }
+        free(cur->text.p);
+        memset(&cur->text, 0, sizeof(cur->text));
+}
+
+void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,
+                            size_t *nbilag) {
+        const mm_parser_t *p = c->p;
+        json_t *o = json_object(), *sections = json_array(), *absent = json_array(),
+               *attach = json_array(), *amounts = json_array(), *laws = json_array(),
+               *parts = json_array();
+        sec_t cur = {.head = (size_t)-1, .kind = "body"};
+        dstr_t decision = {0};
+        int have_decision = 0, prev_path = 0;
+        size_t src_len;
+        (void)mm_text_source(c->text, &src_len);
+
+        /* Closed: by title, or by a "Lukket dagsorden" heading before it. */
+        for (size_t r = 0; r < p->closed.n; r++) {
+                if (p->closed_scope[r] == 0 &&
+                    mm_rx_exec(p->closed.rx[r], c->m, it->title, strlen(it->title), 0))
+                        it->closed = 1;
+        }
+
+        cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
+        /* In minutes whose items have no headings at all, an item's text is
+         * what the meeting decided. */
+        if (c->referat) {
+                int headed = 0;
+                for (size_t i = it->start; i < it->end && !headed; i++)
+                        headed = c->li[i].sec >= 0 || c->li[i].hist;
+                if (!headed)
+                        cur.kind = "decision";
+        }
+        for (size_t i = it->start; i < it->end; i++) {
+                const mm_line_t *l = LN(c, i);
+                const linfo_t *li = &c->li[i];
+                if (l->blank || li->consumed)
+                        continue;
+                if (li->sec >= 0 || li->hist || li->unknown) {
+                        flush_section(c, &cur, sections, bilag_secs, nbilag);
+                        cur.head = i;
+                        cur.kind = section_kind(c, li);
+                        cur.hist = li->hist;
+                        cur.offset = l->src_off;
+                        if (!strcmp(cur.kind, "attachments") && !cur.hist &&
+                            *nbilag < MM_MAX_BILAG) {
+                                cur.attach = json_array();
+                        }
+                        if (!li->inl)
+                                continue;
+                }
+                const char *s = l->s + (li->inl && cur.head == i ? li->inl : 0);
+                size_t n = l->len - (size_t)(s - l->s);
+                mm_line_t view = *l;
+                view.s = s;
+                view.len = n;
+                if (cur.text.len)
+                        mm_pass_ds_add(&cur.text, "\n", 1);
+                mm_pass_ds_add(&cur.text, s, n);
+                if (cur.hist)
+                        continue;
+                int is_dec = !strcmp(cur.kind, "decision");
+                int is_body = !strcmp(cur.kind, "body");
+                if (is_dec || is_body) {
+                        if (mm_names_absence_line(c, &view, absent))
+                                continue;
+                }
+                if (is_dec && (!have_decision || decision.len) &&
+                    !mm_str_find(s, n, "suppleant", 9)) {
+                        if (decision.len)
+                                mm_pass_ds_add(&decision, "\n", 1);
+                        mm_pass_ds_add(&decision, s, n);
+                }
+                if (cur.attach) {
+                        /* A path, and the rest of a path wrapped onto the
+                         * next line, are no attachment names. */
+                        int path = is_path(s, n) || (prev_path && !memchr(s, ' ', n));
+                        if (!path && strncmp(s, "http", 4))
+                                json_array_append_new(cur.attach, clean_attachment(s, n));
+                        prev_path = path;
+                }
+                mm_classify_amounts(p->cls, c->m, s, n, amounts);
+                mm_classify_laws(p->cls, c->m, s, n, laws);
+                if (is_dec)
+                        have_decision = 1;
+        }
+        flush_section(c, &cur, sections, bilag_secs, nbilag);
+
+        /* Outcome, one label per numbered part of the decision. */
+        const char *outcome = "none";
+        if (decision.len) {
+                char *save = NULL, *dup = mm_pass_strndup(decision.p, decision.len);
+                dstr_t part = {0};
+                int numbered = 0;
+                for (char *ln = strtok_r(dup, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+                        size_t k = 0;
+                        while (isdigit((unsigned char)ln[k]) && k < 3)
+                                k++;
+                        if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ') {
+                                if (numbered && part.len) {
+                                        json_array_append_new(
+                                                parts, json_string_nocheck(mm_classify_outcome(
+                                                               p->cls, c->m, part.p, part.len)));
+                                }
+                                mm_pass_ds_reset(&part);
+                                if (!numbered)
+                                        mm_pass_ds_reset(&part);
+                                numbered = 1;
+                                mm_pass_ds_add(&part, ln + k + 2, strlen(ln + k + 2));
+                                continue;
+                        }
+                        if (part.len)
+                                mm_pass_ds_add(&part, " ", 1);
+                        mm_pass_ds_add(&part, ln, strlen(ln));
+                }
+                if (part.len)
+                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(
+                                                             p->cls, c->m, part.p, part.len)));
+                free(part.p);
+                free(dup);
+                int best = -1;
+                for (size_t k = 0; k < json_array_size(parts); k++) {
+                        const char *lab = json_string_value(json_array_get(parts, k));
+                        int r = mm_classify_outcome_rank(lab);
+                        if (r > best) {
+                                best = r;
+                                outcome = lab;
+                        }
+                }
+        }
+        if (!json_array_size(parts))
+                json_array_append_new(parts, json_string_nocheck(outcome));
+
+        /* Meeting-level absences that reach this item. */
+        for (int h = 0; h < c->nhabs; h++) {
+                const struct habs *ha = &c->habs[h];
+                int listed = 0, absent_here = 0;
+                for (int k = 0; k < ha->nnums; k++)
+                        if (ha->nums[k] == it->number)
+                                listed = 1;
+                switch (ha->mode) {
+                case 0:
+                        absent_here = 1;
+                        break;
+                case 1:
+                        absent_here = !listed;
+                        break;
+                case 2:
+                        absent_here = ha->nnums && it->number > ha->nums[0];
+                        break;
+                case 3:
+                        absent_here = ha->nnums && it->number < ha->nums[0];
+                        break;
+                case 4:
+                        absent_here = listed;
+                        break;
+                }
+                if (!absent_here)
+                        continue;
+                int dup = 0;
+                for (size_t k = 0; k < json_array_size(absent); k++)
+                        if (!strcmp(json_string_value(json_array_get(absent, k)), ha->name))
+                                dup = 1;
+                if (!dup)
+                        json_array_append_new(absent, json_string_nocheck(ha->name));
+        }
+
+        json_object_set_new(o, "number", json_integer(it->number));
+        json_object_set_new(o, "order", json_integer((json_int_t)order));
+        json_object_set_new(o, "title", json_string_nocheck(it->title));
+        json_object_set_new(o, "case_number",
+                            it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
+        json_object_set_new(o, "case_number_kind",
+                            it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
+        {
+                json_t *k = it->case_no[0] ? mm_classify_kle(p->cls, it->case_no) : NULL;
+                json_object_set_new(o, "kle", k ? k : json_null());
+        }
+        json_object_set_new(o, "closed", json_boolean(it->closed));
+        json_object_set_new(o, "outcome", json_string_nocheck(outcome));
+        json_object_set_new(o, "outcome_parts", parts);
+        json_object_set_new(o, "decision",
+                            decision.len ? json_stringn_nocheck(decision.p, decision.len)
+                                         : json_null());
+        json_object_set_new(o, "absent", absent);
+        json_object_set_new(o, "attachments", attach);
+        json_object_set_new(o, "sections", sections);
+        json_object_set_new(o, "amounts", amounts);
+        json_object_set_new(o, "laws", laws);
+        {
+                size_t off = LN(c, it->head)->src_off;
+                size_t endoff = it->end < c->n ? LN(c, it->end)->src_off : src_len;
+                json_object_set_new(o, "offset", json_integer((json_int_t)off));
+                json_object_set_new(o, "length",
+                                    json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
+        }
+        json_object_set_new(o, "has_decision", json_boolean(have_decision && decision.len));
+        free(decision.p);
+        json_array_append_new(items, o);
+}
+
+/* Attachment sections whose entries mostly repeat other items' lists are
+ * the document-wide list at the end: they belong to no item. */
+void mm_sections_assign_attachments(json_t *items, json_t **secs, size_t *owner, size_t nsecs,
+                                    json_t *warnings) {
+        char a[256];
+        /* Skeletons of every entry, computed once. */
+        char ***sk = calloc(nsecs ? nsecs : 1, sizeof(*sk));
+        if (!sk)
+                return;
+        for (size_t s = 0; s < nsecs; s++) {
+                size_t n = json_array_size(secs[s]);
+                sk[s] = calloc(n ? n : 1, sizeof(char *));
+                for (size_t k = 0; sk[s] && k < n; k++) {
+                        skeleton(json_string_value(json_array_get(secs[s], k)), a, sizeof(a));
+                        sk[s][k] = strdup(a);
+                }
+        }
+        for (size_t s = 0; s < nsecs; s++) {
+                size_t n = json_array_size(secs[s]), hits = 0;
+                size_t first_owner = (size_t)-1;
+                int owners = 0;
+                if (!sk[s])
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        const char *ka = sk[s][k];
+                        int hit = 0;
+                        for (size_t t = 0; t < nsecs && !hit && ka && ka[0]; t++) {
+                                if (owner[t] == owner[s] || !sk[t])
+                                        continue;
+                                for (size_t q = 0; q < json_array_size(secs[t]); q++) {
+                                        if (!sk[t][q] || strcmp(ka, sk[t][q]))
+                                                continue;
+                                        hit = 1;
+                                        if (owners == 0 ||
+                                            (owners == 1 && owner[t] != first_owner)) {
+                                                if (!owners)
+                                                        first_owner = owner[t];
+                                                owners++;
+                                        }
+                                        break;
+                                }
+                        }
+                        hits += (size_t)hit;
+                }
+                /* A list that repeats the lists of two or more other items
+                 * is the document-wide list. */
+                if (n >= 2 && owners >= 2 && hits * 2 >= n) {
+                        if (warnings)
+                                json_array_append_new(warnings,
+                                                      json_string("document-wide attachment list "
+                                                                  "not assigned to an item"));
+                        continue;
+                }
+                json_t *dst = json_object_get(json_array_get(items, owner[s]), "attachments");
+                for (size_t k = 0; k < n; k++) {
+                        int dup = 0;
+                        /* an entry already listed for the item (same skeleton) */
+                        for (size_t t = 0; t < s && !dup; t++)
+                                if (owner[t] == owner[s] && sk[t])
+                                        for (size_t q = 0; q < json_array_size(secs[t]) && !dup;
+                                             q++)
+                                                dup = sk[t][q] && sk[s][k] &&
+                                                      !strcmp(sk[t][q], sk[s][k]);
+                        for (size_t q = 0; q < k && !dup; q++)
+                                dup = sk[s][q] && sk[s][k] && !strcmp(sk[s][q], sk[s][k]);
+                        if (!dup)
+                                json_array_append(dst, json_array_get(secs[s], k));
+                }
+        }
+        for (size_t s = 0; s < nsecs; s++) {
+                for (size_t k = 0; sk[s] && k < json_array_size(secs[s]); k++)
+                        free(sk[s][k]);
+                free(sk[s]);
+        }
+        free(sk);
+}

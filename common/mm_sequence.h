@@ -1,0 +1,14 @@
+/*
+ * mm_sequence: agenda items. Collects candidate item headings with their
+ * evidence and chooses the most consistent sequence of them; then sets each
+ * item's title, region and journal number.
+ */
+#ifndef MM_SEQUENCE_H
+#define MM_SEQUENCE_H
+
+#include "mm_pass.h"
+
+/* Fills c->items and c->nitems from the analysed lines. */
+void mm_sequence_find_items(ctx_t *c);
+
+#endif /* MM_SEQUENCE_H */
