@@ -33,7 +33,6 @@ static const char *const field_names[] = {"date",         "time",     "location"
 /* ------------------------------------------------------------------ */
 /* Construction                                                         */
 
-
 static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol, int flags, char *errstr,
                        size_t errstr_size) {
         l->n = mm_table_rows(t);
