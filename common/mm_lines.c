@@ -30,15 +30,18 @@ int mm_lines_match_section(const mm_parser_t *p, const char *s, size_t n) {
         return -1;
 }
 
-/* Is s[0..n) a journal number, possibly after a label? */
-static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t *e,
-                      const char **kind) {
+/* Is s[0..n) a journal number, possibly after a label? Returns 1 with its
+ * span and form (index into caseno) when it is; 2 for a case label with no
+ * value ("Sagsnr.:"); 3 for a document number ("Dok.nr.: 2019-678901");
+ * else 0. With `bare`, a number without a label may be in any form. */
+static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t *b, size_t *e,
+                      size_t *kind) {
         const mm_parser_t *p = c->p;
         char buf[64];
         size_t off = 0, l;
-        int labelled = 0;
+        int labelled = 0, doc = 0;
 
-        if (n < 5 || n > 80)
+        if (n < 2 || n > 80)
                 return 0;
         /* Every form has a digit within its first 20 bytes after a label. */
         if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]))
@@ -52,14 +55,20 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t
                                (s[off] == ' ' || s[off] == ':' || s[off] == '\t' || s[off] == '.'))
                                 off++;
                         labelled = 1;
+                        doc = p->case_label_doc[i];
                         break;
                 }
         }
+        char last = s[n - 1];
         while (n > off && mm_pass_trail_punct(s[n - 1]))
                 n--;
+        if (labelled && off >= n)
+                return last == ':' || last == '.' ? 2 : 0;
+        if (n < 5)
+                return 0;
         for (size_t r = 0; r < p->caseno.n; r++) {
                 size_t mb, me;
-                if (!labelled && r > 1)
+                if (!labelled && !bare && r > 1)
                         break; /* bare numbers only in the distinctive forms */
                 /* After a label, more may follow ("Sagsnr.: 23/12345 Dok.nr.: 9"). */
                 if (mm_rx_exec(p->caseno.rx[r], c->m, s, n, off) &&
@@ -67,8 +76,8 @@ static int match_case(const ctx_t *c, const char *s, size_t n, size_t *b, size_t
                     (me == n || (labelled && (s[me] == ' ' || s[me] == ',')))) {
                         *b = mb;
                         *e = me;
-                        *kind = p->caseno.tag[r];
-                        return 1;
+                        *kind = r;
+                        return doc ? 3 : 1;
                 }
         }
         return 0;
@@ -105,8 +114,96 @@ static int is_toc_line(const mm_line_t *l) {
         return i >= 3 && s[i - 1] == '.' && s[i - 2] == '.' && s[i - 3] == '.';
 }
 
-void mm_lines_analyse(ctx_t *c) {
+/* "N. Title", "N" alone, "Punkt N: Title": an item candidate. */
+static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
+        size_t b, e;
+        if (li->toc || l->bullet)
+                return;
+        if (isdigit((unsigned char)l->s[0])) {
+                size_t k = 0;
+                while (k < l->len && isdigit((unsigned char)l->s[k]))
+                        k++;
+                if (k <= 4 && (k == l->len || (k + 1 == l->len && l->s[k] == '.'))) {
+                        li->cand = 2;
+                        li->num = atoi(l->s);
+                } else if (k <= 4 && mm_rx_exec(p->item_num, c->m, l->s, l->len, 0) &&
+                           !mm_rx_group(c->m, 2, &b, &e) && b < 64) {
+                        li->cand = 1;
+                        li->num = atoi(l->s);
+                        li->tb = (uint16_t)b;
+                }
+        } else if (strchr("PpSsDd", l->s[0]) && mm_rx_exec(p->item_punkt, c->m, l->s, l->len, 0)) {
+                mm_rx_group(c->m, 1, &b, &e);
+                li->cand = 3;
+                li->num = atoi(l->s + b);
+                mm_rx_group(c->m, 2, &b, &e);
+                li->tb = (uint16_t)(b < 64 ? b : 0);
+        }
+}
+
+/* A known section heading, alone or as "Heading: text". */
+static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
+        const mm_parser_t *p = c->p;
+        li->sec = (int16_t)mm_lines_match_section(p, l->s, l->len);
+        if (li->sec < 0) {
+                const char *colon = memchr(l->s, ':', l->len < 50 ? l->len : 50);
+                if (colon && colon > l->s) {
+                        int s = mm_lines_match_section(p, l->s, (size_t)(colon - l->s));
+                        if (s >= 0) {
+                                size_t k = (size_t)(colon - l->s) + 1;
+                                while (k < l->len && l->s[k] == ' ')
+                                        k++;
+                                li->sec = (int16_t)s;
+                                li->inl = (uint16_t)(k < l->len ? k : 0);
+                        }
+                }
+        }
+        /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
+        if (li->sec < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.') {
+                char fb[64];
+                mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
+                const char *sp = strchr(fb, ' ');
+                int genitive = sp && sp > fb && sp[-1] == 's' && !strncmp(sp + 1, "beslutning", 10);
+                if (genitive || !strncmp(fb, "beslutning i ", 13) ||
+                    !strncmp(fb, "beslutning den ", 15) || !strncmp(fb, "beslutning på ", 15))
+                        li->sec = (int16_t)p->decision_sec;
+        }
+        if (li->sec < 0 && (l->heading || l->bold))
+                li->unknown = 1;
+}
+
+/* Journal numbers. Returns 1 when the line is one (or a label, or a
+ * document number); `*pending` counts the lines in which a bare number may
+ * still be the value of a label printed alone above it. */
+static int line_case(ctx_t *c, const mm_line_t *l, linfo_t *li, int *pending) {
+        size_t cb = 0, ce = 0, kind = 0;
+        int r = match_case(c, l->s, l->len, *pending > 0, &cb, &ce, &kind);
+        if (*pending > 0)
+                (*pending)--;
+        if (!r)
+                return 0;
+        if (r == 2) {
+                li->case_label = 1;
+                li->consumed = 1;
+                *pending = 6;
+                return 1;
+        }
+        li->cb = (uint16_t)cb;
+        li->ce = (uint16_t)ce;
+        li->ckind = (uint8_t)kind;
+        if (r == 3) {
+                li->doc_no = 1;
+                li->consumed = 1;
+        } else {
+                li->is_case = 1;
+                *pending = 0;
+        }
+        return 1;
+}
+
+void mm_lines_analyse(ctx_t *c) {
+        int pending = 0;
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 linfo_t *li = &c->li[i];
@@ -114,135 +211,135 @@ void mm_lines_analyse(ctx_t *c) {
                 if (l->blank)
                         continue;
                 li->toc = is_toc_line(l);
-                if (match_case(c, l->s, l->len, &li->cb, &li->ce, &li->ckind)) {
-                        li->is_case = 1;
+                if (line_case(c, l, li, &pending))
                         continue;
-                }
-                /* item candidates */
-                if (isdigit((unsigned char)l->s[0]) && !li->toc) {
-                        size_t b, e;
-                        size_t k = 0;
-                        while (k < l->len && isdigit((unsigned char)l->s[k]))
-                                k++;
-                        if (k <= 4 && (k == l->len || (k + 1 == l->len && l->s[k] == '.'))) {
-                                li->cand = 2;
-                                li->num = atoi(l->s);
-                        } else if (mm_rx_exec(p->item_num, c->m, l->s, l->len, 0) &&
-                                   !mm_rx_group(c->m, 2, &b, &e)) {
-                                li->cand = 1;
-                                li->num = atoi(l->s);
-                                li->tb = b;
-                        }
-                } else if ((l->s[0] == 'P' || l->s[0] == 'p' || l->s[0] == 'S' || l->s[0] == 's' ||
-                            l->s[0] == 'D' || l->s[0] == 'd') &&
-                           !li->toc && mm_rx_exec(p->item_punkt, c->m, l->s, l->len, 0)) {
-                        size_t b, e;
-                        mm_rx_group(c->m, 1, &b, &e);
-                        li->cand = 3;
-                        li->num = atoi(l->s + b);
-                        mm_rx_group(c->m, 2, &b, &e);
-                        li->tb = b;
-                }
+                line_candidate(c, l, li);
                 if (li->cand)
                         continue;
                 if (is_history(c, l)) {
+                        int y, m, d;
                         li->hist = 1;
-                        if (mm_date_find(l->s, l->len, &li->hy, &li->hm, &li->hd, NULL, NULL))
-                                li->hy = 0;
+                        if (!mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL)) {
+                                li->hy = (uint16_t)y;
+                                li->hm = (uint8_t)m;
+                                li->hd = (uint8_t)d;
+                        }
                         continue;
                 }
-                if (l->len < 120) {
-                        li->sec = mm_lines_match_section(p, l->s, l->len);
-                        if (li->sec < 0) {
-                                const char *colon = memchr(l->s, ':', l->len < 50 ? l->len : 50);
-                                if (colon && colon > l->s) {
-                                        int s = mm_lines_match_section(p, l->s,
-                                                                       (size_t)(colon - l->s));
-                                        if (s >= 0) {
-                                                size_t k = (size_t)(colon - l->s) + 1;
-                                                while (k < l->len && l->s[k] == ' ')
-                                                        k++;
-                                                li->sec = s;
-                                                li->inl = k < l->len ? k : 0;
-                                        }
-                                }
-                        }
-                        /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
-                        if (li->sec < 0 && p->decision_sec >= 0 && l->len < 100 &&
-                            l->s[l->len - 1] != '.') {
-                                char fb[64];
-                                mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
-                                const char *sp = strchr(fb, ' ');
-                                int genitive = sp && sp > fb && sp[-1] == 's' &&
-                                               !strncmp(sp + 1, "beslutning", 10);
-                                if (genitive || !strncmp(fb, "beslutning i ", 13) ||
-                                    !strncmp(fb, "beslutning den ", 15) ||
-                                    !strncmp(fb, "beslutning på ", 15))
-                                        li->sec = p->decision_sec;
-                        }
-                        if (li->sec < 0 && (l->heading || l->bold))
-                                li->unknown = 1;
-                }
+                if (l->len < 120)
+                        line_section(c, l, li);
         }
 }
 
 /* ------------------------------------------------------------------ */
 /* Repeated page headers                                                */
 
-typedef struct pline_s {
-        char key[160];
-        size_t line;
-} pline_t;
-
-static int cmp_pline(const void *a, const void *b) {
-        const pline_t *x = a, *y = b;
-        int r = strcmp(x->key, y->key);
-        return r ? r : (x->line < y->line ? -1 : x->line > y->line);
+/* Hash of a line with its digits left out, so "Side 3" and "Side 4", or
+ * "Dato: 12.03.2019" on every page, compare equal. 0 means "not a
+ * furniture candidate". */
+static uint64_t furniture_key(const ctx_t *c, size_t i, int *digits) {
+        const mm_line_t *l = LN(c, i);
+        const linfo_t *li = &c->li[i];
+        uint64_t h = 1469598103934665603ull;
+        *digits = 0;
+        if (l->blank || l->len < 3 || l->len >= 150 || li->sec >= 0 || li->hist || li->cand ||
+            li->is_case)
+                return 0;
+        for (size_t q = 0; q < l->len; q++) {
+                if (isdigit((unsigned char)l->s[q])) {
+                        *digits = 1;
+                        continue;
+                }
+                h = (h ^ (unsigned char)l->s[q]) * 1099511628211ull;
+        }
+        return h ? h : 1;
 }
 
-/* A PDF export repeats the page header ("Økonomiudvalget 12-03-2024",
- * "Referat ... Side 3") on every page. A dated line that comes back three
- * times or more, compared without its digits, is such a header: every
- * copy but the first is dropped, so it cannot land in an item's text. */
+/* Open-addressing table of key -> count. */
+typedef struct fslot_s {
+        uint64_t key;
+        uint32_t count;
+        size_t first; /* line of the first copy */
+} fslot_t;
+
+static fslot_t *fslot(fslot_t *t, size_t mask, uint64_t key) {
+        size_t k = (size_t)(key ^ (key >> 29)) & mask;
+        while (t[k].key && t[k].key != key)
+                k = (k + 1) & mask;
+        t[k].key = key;
+        return &t[k];
+}
+
+/* Marks every copy but the first of each line of block [a, b) as consumed. */
+static void drop_block(ctx_t *c, fslot_t *t, size_t mask, size_t a, size_t b) {
+        for (size_t i = a; i < b; i++) {
+                int dg;
+                uint64_t key = furniture_key(c, i, &dg);
+                if (!key)
+                        continue;
+                if (fslot(t, mask, key)->first != i)
+                        c->li[i].consumed = 1;
+        }
+}
+
+static int dated(const mm_line_t *l) {
+        int y, m, d;
+        /* Every date form has a '-' or a '.'; most lines have no date. */
+        return (memchr(l->s, '-', l->len) || memchr(l->s, '.', l->len)) &&
+               !mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL);
+}
+
+static int block_dated(const ctx_t *c, size_t a, size_t b) {
+        for (size_t i = a; i < b; i++)
+                if (!LN(c, i)->blank && dated(LN(c, i)))
+                        return 1;
+        return 0;
+}
+
+/* A PDF export repeats a page header block (committee, "Referat", "Dato:
+ * 12.03.2019", "Side 3") on every page, anywhere in an item, even between
+ * an item's number and its title. A line that comes back three times or
+ * more, compared without its digits, is furniture when it stands in a block
+ * of such lines that holds a date (or of four such lines or more): a
+ * decision that repeats ("Godkendt.") stands alone. Every copy but the first is dropped. Linear: one hash table
+ * of the lines' keys. */
 void mm_lines_page_furniture(ctx_t *c) {
-        pline_t *pl = NULL;
-        size_t n = 0, cap = 0;
+        size_t cap = 64;
+        while (cap < 2 * c->n)
+                cap *= 2;
+        fslot_t *t = calloc(cap, sizeof(*t));
+        if (!t)
+                return;
+        size_t mask = cap - 1;
         for (size_t i = 0; i < c->n; i++) {
-                const mm_line_t *l = LN(c, i);
-                const linfo_t *li = &c->li[i];
-                int y, m, d;
-                if (l->blank || l->len < 8 || l->len >= 150 || li->sec >= 0 || li->hist || li->cand)
-                        continue;
-                /* Every date form has a '-' or a '.'; most lines have no date. */
-                if ((!memchr(l->s, '-', l->len) && !memchr(l->s, '.', l->len)) ||
-                    mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL))
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 16;
-                        pline_t *np = realloc(pl, cap * sizeof(*pl));
-                        if (!np)
-                                break;
-                        pl = np;
-                }
-                size_t k = 0;
-                for (size_t q = 0; q < l->len && k + 1 < sizeof(pl[n].key); q++)
-                        if (!isdigit((unsigned char)l->s[q]))
-                                pl[n].key[k++] = l->s[q];
-                pl[n].key[k] = '\0';
-                pl[n].line = i;
-                n++;
-        }
-        if (n >= 3) {
-                qsort(pl, n, sizeof(*pl), cmp_pline);
-                for (size_t a = 0; a < n;) {
-                        size_t b = a + 1;
-                        while (b < n && !strcmp(pl[a].key, pl[b].key))
-                                b++;
-                        if (b - a >= 3)
-                                for (size_t q = a + 1; q < b; q++)
-                                        c->li[pl[q].line].consumed = 1;
-                        a = b;
+                int dg;
+                uint64_t key = furniture_key(c, i, &dg);
+                if (key) {
+                        fslot_t *f = fslot(t, mask, key);
+                        if (!f->count++)
+                                f->first = i;
                 }
         }
-        free(pl);
+        size_t a = 0, nrep = 0, ndig = 0, last = 0;
+        for (size_t i = 0; i <= c->n; i++) {
+                int dg = 0, rep = 0;
+                if (i < c->n) {
+                        uint64_t key = furniture_key(c, i, &dg);
+                        if (!key && LN(c, i)->blank && (!nrep || i - last <= 2))
+                                continue;
+                        rep = key && fslot(t, mask, key)->count >= 3;
+                }
+                if (rep) {
+                        if (!nrep)
+                                a = i;
+                        nrep++;
+                        ndig += dg;
+                        last = i;
+                        continue;
+                }
+                if (nrep >= 4 || (ndig && block_dated(c, a, last + 1)))
+                        drop_block(c, t, mask, a, last + 1);
+                nrep = ndig = 0;
+        }
+        free(t);
 }

@@ -126,13 +126,15 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
         qsort(p->labels, p->nlabels, sizeof(*p->labels), cmp_label_len);
         p->ncase_labels = mm_table_rows(p->t_case_labels);
         p->case_labels = calloc(p->ncase_labels + 1, sizeof(char *));
-        if (!p->case_labels)
+        p->case_label_doc = calloc(p->ncase_labels + 1, 1);
+        if (!p->case_labels || !p->case_label_doc)
                 goto oom;
         for (size_t i = 0; i < p->ncase_labels; i++) {
                 const char *h = mm_table_get(p->t_case_labels, i, 0);
                 size_t n = mm_pass_fold(h, strlen(h), buf, sizeof(buf));
                 if (!(p->case_labels[i] = mm_pass_strndup(buf, n)))
                         goto oom;
+                p->case_label_doc[i] = !strcmp(mm_table_get(p->t_case_labels, i, 1), "doc");
         }
         {
                 /* One pass per line and kind instead of one per pattern.
@@ -225,6 +227,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         free(p->secs);
         free(p->labels);
         free(p->case_labels);
+        free(p->case_label_doc);
         free(p->closed_scope);
         for (size_t i = 0; i < p->nnoise; i++)
                 mm_rx_destroy(p->noise[i]);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mm_classify.h"
 #include "mm_parser.h"
@@ -75,6 +76,7 @@ struct mm_parser_s {
         labeldef_t *labels;
         size_t nlabels;
         char **case_labels;
+        unsigned char *case_label_doc; /* label of a document number, not a case */
         size_t ncase_labels;
         rxlist_t history, absence, closed, caseno, committees;
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
@@ -88,20 +90,28 @@ struct mm_parser_s {
 /* ------------------------------------------------------------------ */
 /* Per-parse state                                                      */
 
+/* What one line is. Kept compact (24 bytes): there is one per line, and
+ * inputs of millions of short lines must stay within a few times their
+ * size in memory. Offsets within a line are 16-bit: the lines they apply
+ * to (headings, journal numbers, item headings) are short. */
 typedef struct linfo_s {
-        int sec;       /* index into secs, or -1 */
-        int hist;      /* a heading quoting an earlier meeting */
-        int unknown;   /* a marked-up heading we do not know */
-        size_t inl;    /* "Heading: text": offset of text, else 0 */
-        int is_case;   /* the line is a journal number */
-        size_t cb, ce; /* its span in the line */
-        const char *ckind;
-        int cand; /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
-        int num;
-        size_t tb; /* title offset in the line */
-        int toc;
-        int consumed;   /* a journal number that belongs to the next item */
-        int hy, hm, hd; /* date named in a history heading, or 0 */
+        int16_t sec;             /* index into secs, or -1 */
+        uint16_t inl;            /* "Heading: text": offset of text, else 0 */
+        uint16_t cb, ce;         /* journal number: its span in the line */
+        uint16_t tb;             /* candidate: title offset in the line */
+        uint16_t hy;             /* year named in a history heading, or 0 */
+        int32_t num;             /* candidate: item number */
+        uint8_t hm, hd;          /* month and day of that date */
+        uint8_t ckind;           /* journal number: index of its form */
+        uint8_t cand;            /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
+        unsigned hist : 1;       /* a heading quoting an earlier meeting */
+        unsigned unknown : 1;    /* a marked-up heading we do not know */
+        unsigned is_case : 1;    /* the line is a journal number */
+        unsigned toc : 1;        /* a table-of-contents entry */
+        unsigned consumed : 1;   /* belongs to no item's text (page furniture,
+                                  a journal number taken by an item) */
+        unsigned case_label : 1; /* "Sagsnr.:" alone: the value comes later */
+        unsigned doc_no : 1;     /* "Dok.nr.: ...": a document number */
 } linfo_t;
 
 typedef struct item_s {
@@ -111,6 +121,7 @@ typedef struct item_s {
         char case_no[96];
         const char *case_kind;
         int closed;
+        unsigned ev; /* evidence of the heading (MM_EV_* of mm_candidates) */
 } item_t;
 
 typedef struct ctx_s {

@@ -1,75 +1,10 @@
 #include "mm_sequence.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* ------------------------------------------------------------------ */
-/* Items                                                                */
-
-static int is_heading_line(const linfo_t *li) {
-        return li->sec >= 0 || li->hist;
-}
-
-static size_t next_nonblank(const ctx_t *c, size_t i) {
-        while (i < c->n && LN(c, i)->blank)
-                i++;
-        return i;
-}
-
-/* Decides whether candidate line i heads an agenda item; fills the title
- * span. */
-static int accept_item(ctx_t *c, size_t i, size_t *title_line, size_t *title_end, int loose) {
-        const linfo_t *li = &c->li[i];
-        size_t t = i, j, seen = 0;
-
-        if (LN(c, i)->bullet)
-                return 0;
-        if (li->cand == 2) {
-                /* A number alone on a line may also be a PDF page number: the
-                 * next line must look like a title, not like running text. */
-                t = next_nonblank(c, i + 1);
-                if (t >= c->n || t - i > 3 || c->li[t].cand || c->li[t].is_case ||
-                    is_heading_line(&c->li[t]) || LN(c, t)->len > 150 ||
-                    LN(c, t)->s[LN(c, t)->len - 1] == '.' || islower((unsigned char)LN(c, t)->s[0]))
-                        return 0;
-        }
-        *title_line = t;
-        *title_end = t;
-        /* A title broken over at most two more lines: a short line right
-         * below it, followed by a blank line or a heading. */
-        for (int k = 0; k < 2 && !LN(c, *title_end)->cut; k++) {
-                size_t x = *title_end + 1;
-                if (x >= c->n || LN(c, x)->blank || c->li[x].cand || c->li[x].is_case ||
-                    is_heading_line(&c->li[x]) || LN(c, x)->len > 80 ||
-                    LN(c, x)->s[LN(c, x)->len - 1] == '.')
-                        break;
-                if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(&c->li[x + 1]) &&
-                    !c->li[x + 1].is_case)
-                        break;
-                *title_end = x;
-        }
-        if (loose)
-                return LN(c, t)->len < 150;
-        /* A known section heading within the next three lines. */
-        for (j = *title_end + 1; j < c->n && seen < 3; j++) {
-                const linfo_t *x = &c->li[j];
-                if (LN(c, j)->blank || x->is_case)
-                        continue;
-                /* "2. behandling ...\nKommunikation": a numbered line in the
-                 * case text runs into a heading that never opens an item. */
-                if (x->hist)
-                        return 1;
-                if (x->sec >= 0)
-                        return c->p->secs[x->sec].opens;
-                if (x->cand)
-                        return 0;
-                seen++;
-        }
-        return 0;
-}
+#include "mm_candidates.h"
 
 static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend, size_t tb) {
         dstr_t d = {0};
@@ -116,147 +51,104 @@ static void title_case_number(ctx_t *c, item_t *it) {
         }
 }
 
-static int cmp_int(const void *a, const void *b) {
-        return *(const int *)a - *(const int *)b;
+/* Prefix maximum over item numbers (a Fenwick tree): the best sequence
+ * value ending at any number <= n, in O(log N). */
+typedef struct best_s {
+        int val;
+        int idx; /* candidate index, -1 for none */
+} best_t;
+
+static void fen_update(best_t *f, int n, best_t b) {
+        for (int i = n + 1; i <= MM_CAND_MAX_NUM + 1; i += i & -i)
+                if (f[i].idx < 0 || b.val > f[i].val)
+                        f[i] = b;
 }
 
-/* Minutes without section headings ("1. Godkendelse af dagsorden\n
- * Godkendt."): take the longest run of candidates numbered n, n+1, n+2, ...
- * in document order, if it has two items or more. */
-static void find_items_loose(ctx_t *c, size_t *cap) {
-        size_t nc = 0, *line = malloc(c->n * sizeof(size_t)), *tls = malloc(c->n * sizeof(size_t)),
-               *tes = malloc(c->n * sizeof(size_t));
-        int *chain = malloc(c->n * sizeof(int)), *prev = malloc(c->n * sizeof(int));
-        if (!line || !tls || !tes || !chain || !prev)
-                goto out;
-        for (size_t i = 0; i < c->n; i++) {
-                size_t tl, te;
-                if (c->li[i].cand && accept_item(c, i, &tl, &te, 1)) {
-                        line[nc] = i;
-                        tls[nc] = tl;
-                        tes[nc] = te;
-                        chain[nc] = 1;
-                        prev[nc] = -1;
-                        for (size_t j = nc; j-- > 0;)
-                                if (c->li[line[j]].num + 1 == c->li[i].num && tes[j] < i) {
-                                        chain[nc] = chain[j] + 1;
-                                        prev[nc] = (int)j;
-                                        break;
-                                }
-                        nc++;
-                        i = te;
+static best_t fen_query(const best_t *f, int n) {
+        best_t b = {0, -1};
+        for (int i = n + 1; i > 0; i -= i & -i)
+                if (f[i].idx >= 0 && (b.idx < 0 || f[i].val > b.val))
+                        b = f[i];
+        return b;
+}
+
+/* Transition values: a sequence rewards numbers that run on by one, and
+ * a first item numbered 1. */
+#define SEQ_START_ONE 3
+#define SEQ_START     1
+#define SEQ_NEXT      3
+#define SEQ_GAP2      0
+#define SEQ_GAP3      (-1)
+#define SEQ_JUMP      (-3)
+
+/* Best predecessor of candidate k among the inserted ones. */
+static best_t best_before(const cand_t *k, const best_t *at, const best_t *fen) {
+        best_t b = {k->num == 1 ? SEQ_START_ONE : SEQ_START, -1};
+        static const int gain[3] = {SEQ_NEXT, SEQ_GAP2, SEQ_GAP3};
+        for (int d = 1; d <= 3; d++) {
+                if (k->num - d < 0 || at[k->num - d].idx < 0)
+                        continue;
+                if (at[k->num - d].val + gain[d - 1] > b.val) {
+                        b.val = at[k->num - d].val + gain[d - 1];
+                        b.idx = at[k->num - d].idx;
                 }
         }
+        if (k->num >= 4) {
+                best_t f = fen_query(fen, k->num - 4);
+                if (f.idx >= 0 && f.val + SEQ_JUMP > b.val) {
+                        b.val = f.val + SEQ_JUMP;
+                        b.idx = f.idx;
+                }
+        }
+        return b;
+}
+
+/* Chooses the sequence of candidates, in document order and with strictly
+ * increasing numbers, whose evidence plus transition values is largest.
+ * Dynamic programming over the candidates in O(n log N). Writes the chosen
+ * indexes to sel (in order) and returns how many. */
+static size_t choose_sequence(const cand_t *v, size_t n, size_t *sel) {
+        best_t *at = malloc((MM_CAND_MAX_NUM + 1) * sizeof(*at));
+        best_t *fen = malloc((MM_CAND_MAX_NUM + 2) * sizeof(*fen));
+        int *val = malloc((n ? n : 1) * sizeof(int)), *prev = malloc((n ? n : 1) * sizeof(int));
+        size_t cnt = 0, ins = 0;
         int best = -1;
-        for (size_t k = 0; k < nc; k++)
-                if (best < 0 || chain[k] > chain[best])
-                        best = (int)k;
-        if (best < 0 || chain[best] < 2)
+        if (!at || !fen || !val || !prev)
                 goto out;
-        if ((size_t)chain[best] > *cap) {
-                item_t *n = realloc(c->items, (size_t)chain[best] * sizeof(*n));
-                if (!n)
-                        goto out;
-                c->items = n;
-                *cap = (size_t)chain[best];
+        for (int i = 0; i <= MM_CAND_MAX_NUM; i++)
+                at[i] = (best_t){0, -1};
+        for (int i = 0; i <= MM_CAND_MAX_NUM + 1; i++)
+                fen[i] = (best_t){0, -1};
+        for (size_t k = 0; k < n; k++) {
+                /* A candidate is a predecessor once its title has ended. */
+                for (; ins < k && v[ins].title_end < v[k].line; ins++) {
+                        best_t b = {val[ins], (int)ins};
+                        if (at[v[ins].num].idx < 0 || b.val > at[v[ins].num].val)
+                                at[v[ins].num] = b;
+                        fen_update(fen, v[ins].num, b);
+                }
+                best_t b = best_before(&v[k], at, fen);
+                val[k] = v[k].score + b.val;
+                prev[k] = b.idx;
+                if (val[k] > 0 && (best < 0 || val[k] > val[best]))
+                        best = (int)k;
         }
-        c->nitems = (size_t)chain[best];
-        for (int k = best, w = chain[best] - 1; k >= 0; k = prev[k], w--) {
-                item_t *it = &c->items[w];
-                memset(it, 0, sizeof(*it));
-                it->head = line[k];
-                it->title_end = tes[k];
-                it->number = c->li[line[k]].num;
-                set_title(c, it, tls[k], tes[k], tls[k] == line[k] ? c->li[line[k]].tb : 0);
-        }
+        for (int k = best; k >= 0; k = prev[k])
+                cnt++;
+        size_t w = cnt;
+        for (int k = best; k >= 0; k = prev[k])
+                sel[--w] = (size_t)k;
 out:
-        free(line);
-        free(tls);
-        free(tes);
-        free(chain);
+        free(at);
+        free(fen);
+        free(val);
         free(prev);
+        return cnt;
 }
 
-void mm_sequence_find_items(ctx_t *c) {
-        size_t cap = 16;
-        c->items = calloc(cap, sizeof(*c->items));
-        if (!c->items)
-                return;
-        for (size_t i = 0; i < c->n; i++) {
-                size_t tl, te;
-                if (!c->li[i].cand || !accept_item(c, i, &tl, &te, 0))
-                        continue;
-                /* ... and a page number rarely exceeds the item before it. */
-                if (c->li[i].cand == 2 && c->nitems &&
-                    c->li[i].num <= c->items[c->nitems - 1].number)
-                        continue;
-                if (c->nitems == cap) {
-                        item_t *n = realloc(c->items, 2 * cap * sizeof(*n));
-                        if (!n)
-                                break;
-                        c->items = n;
-                        cap *= 2;
-                }
-                item_t *it = &c->items[c->nitems++];
-                memset(it, 0, sizeof(*it));
-                it->head = i;
-                it->title_end = te;
-                it->number = c->li[i].num;
-                set_title(c, it, tl, te, tl == i ? c->li[i].tb : 0);
-                i = te;
-        }
-        if (!c->nitems)
-                find_items_loose(c, &cap);
-        /* Numbers far from the rest are list entries in the case text. */
-        if (c->nitems >= 3) {
-                int *nums = malloc(c->nitems * sizeof(int));
-                if (nums) {
-                        for (size_t k = 0; k < c->nitems; k++)
-                                nums[k] = c->items[k].number;
-                        qsort(nums, c->nitems, sizeof(int), cmp_int);
-                        int med = nums[c->nitems / 2];
-                        int span = 50 + 2 * (int)c->nitems;
-                        size_t w = 0;
-                        for (size_t k = 0; k < c->nitems; k++) {
-                                if (abs(c->items[k].number - med) > span) {
-                                        free(c->items[k].title);
-                                        continue;
-                                }
-                                c->items[w++] = c->items[k];
-                        }
-                        c->nitems = w;
-                        free(nums);
-                }
-        }
-        /* Regions. */
-        for (size_t k = 0; k < c->nitems; k++) {
-                c->items[k].start = c->items[k].title_end + 1;
-                c->items[k].end = k + 1 < c->nitems ? c->items[k + 1].head : c->n;
-        }
-        /* A repeated number: keep the occurrence with the larger body. */
-        for (size_t a = 0; a < c->nitems; a++)
-                for (size_t b = a + 1; b < c->nitems; b++)
-                        if (c->items[a].number == c->items[b].number && c->items[a].number >= 0) {
-                                size_t la = c->items[a].end - c->items[a].start;
-                                size_t lb = c->items[b].end - c->items[b].start;
-                                item_t *drop = la >= lb ? &c->items[b] : &c->items[a];
-                                drop->number = -1;
-                        }
-        {
-                size_t w = 0;
-                for (size_t k = 0; k < c->nitems; k++) {
-                        if (c->items[k].number < 0) {
-                                free(c->items[k].title);
-                                continue;
-                        }
-                        c->items[w++] = c->items[k];
-                }
-                c->nitems = w;
-                for (size_t k = 0; k < c->nitems; k++)
-                        c->items[k].end = k + 1 < c->nitems ? c->items[k + 1].head : c->n;
-        }
-        /* Journal numbers: the line right before the heading, else one of
-         * the first lines after the title. */
+/* Journal numbers: the line right before the heading, else one of the
+ * first lines after the title. */
+static void case_numbers(ctx_t *c) {
         for (size_t k = 0; k < c->nitems; k++) {
                 item_t *it = &c->items[k];
                 size_t lo = k ? c->items[k - 1].title_end + 1 : 0;
@@ -268,7 +160,7 @@ void mm_sequence_find_items(ctx_t *c) {
                 if (found == (size_t)-1) {
                         size_t seen = 0;
                         for (j = it->start; j < it->end && seen < 4; j++) {
-                                if (LN(c, j)->blank)
+                                if (LN(c, j)->blank || (c->li[j].consumed && !c->li[j].is_case))
                                         continue;
                                 if (c->li[j].is_case) {
                                         found = j;
@@ -286,8 +178,75 @@ void mm_sequence_find_items(ctx_t *c) {
                                 n = sizeof(it->case_no) - 1;
                         memcpy(it->case_no, LN(c, found)->s + x->cb, n);
                         it->case_no[n] = '\0';
-                        it->case_kind = x->ckind;
+                        it->case_kind = c->p->caseno.tag[x->ckind];
                         c->li[found].consumed = 1;
                 }
         }
+}
+
+/* Candidates outside the chosen sequence that carry strong evidence of
+ * their own (an opening section and a journal number, markup or a TOC
+ * entry) are items printed out of order (a TOC listing 96, 101, 97, ...).
+ * They join the sequence in document order when their number is still
+ * free. sel has room for n entries; returns the new count. */
+static size_t add_strays(const cand_t *v, size_t n, size_t *sel, size_t ns) {
+        unsigned char *used = calloc(MM_CAND_MAX_NUM + 1, 1);
+        size_t *out = malloc(n * sizeof(*out)), w = 0, q = 0;
+        if (!used || !out || !ns) {
+                free(used);
+                free(out);
+                return ns;
+        }
+        for (size_t k = 0; k < ns; k++)
+                used[v[sel[k]].num] = 1;
+        for (size_t k = sel[0]; k < n; k++) {
+                if (q < ns && sel[q] == k) {
+                        out[w++] = sel[q++];
+                        continue;
+                }
+                if (used[v[k].num] || v[k].score < 5 || !(v[k].ev & MM_EV_SECTION) ||
+                    !(v[k].ev & (MM_EV_CASE | MM_EV_MARKUP | MM_EV_TOC)))
+                        continue;
+                used[v[k].num] = 1;
+                out[w++] = k;
+        }
+        memcpy(sel, out, w * sizeof(*sel));
+        free(used);
+        free(out);
+        return w;
+}
+
+void mm_sequence_find_items(ctx_t *c) {
+        cand_t *v = NULL;
+        size_t nc = 0;
+        if (mm_candidates_collect(c, &v, &nc) || !nc)
+                goto out;
+        if (getenv("MM_DEBUG_CAND"))
+                for (size_t k = 0; k < nc; k++)
+                        fprintf(stderr, "cand line %zu num %d score %d ev %u: %.60s\n", v[k].line,
+                                v[k].num, v[k].score, v[k].ev, LN(c, v[k].line)->s);
+        size_t *sel = malloc(nc * sizeof(*sel));
+        if (!sel)
+                goto out;
+        size_t ns = add_strays(v, nc, sel, choose_sequence(v, nc, sel));
+        c->items = ns ? calloc(ns, sizeof(*c->items)) : NULL;
+        for (size_t k = 0; c->items && k < ns; k++) {
+                const cand_t *x = &v[sel[k]];
+                item_t *it = &c->items[k];
+                it->head = x->line;
+                it->title_end = x->title_end;
+                it->number = x->num;
+                it->ev = x->ev;
+                set_title(c, it, x->title_line, x->title_end,
+                          x->title_line == x->line ? c->li[x->line].tb : 0);
+        }
+        c->nitems = c->items ? ns : 0;
+        free(sel);
+        for (size_t k = 0; k < c->nitems; k++) {
+                c->items[k].start = c->items[k].title_end + 1;
+                c->items[k].end = k + 1 < c->nitems ? c->items[k + 1].head : c->n;
+        }
+        case_numbers(c);
+out:
+        free(v);
 }
