@@ -86,208 +86,245 @@ static int looks_like_name_list(const mm_line_t *l) {
         return memchr(l->s, ',', l->len) != NULL || strstr(l->s, " og ") != NULL;
 }
 
-void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
-        const mm_parser_t *p = c->p;
-        int have_date = 0, have_time = 0;
-        json_t *committee = NULL, *location = NULL, *municipality = NULL, *range_end = NULL;
+/* The header fields found so far. */
+typedef struct hdr_s {
+        json_t *doc;
+        json_t *committee, *location, *municipality, *range_end; /* owned until set */
+        int have_date, have_time;
+        size_t date_line; /* the unlabelled date line, or (size_t)-1 */
+} hdr_t;
 
-        for (size_t i = 0; i < hend; i++) {
-                const mm_line_t *l = LN(c, i);
-                size_t voff = 0;
-                int y, mo, d, h, mi;
-                if (l->blank || c->li[i].toc)
-                        continue;
-                if (!c->referat && l->len < 120) {
-                        char fb[128];
-                        mm_pass_fold(l->s, l->len, fb, sizeof(fb));
-                        c->referat = strstr(fb, "referat") != NULL;
-                }
-                int f = match_label(c, l, &voff);
-                const char *v = l->s + voff;
-                size_t vl = l->len - voff;
-                switch (f) {
-                case F_DATE:
-                        if (!have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
-                                json_object_set_new(doc, "meeting_date",
-                                                    mm_pass_fmt_date(y, mo, d));
-                                have_date = 1;
-                        }
-                        if (!have_time && !mm_time_find(v, vl, 1, &h, &mi, NULL, NULL)) {
-                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
-                                have_time = 1;
-                        }
-                        continue;
-                case F_TIME: {
-                        size_t te;
-                        if (!have_time && !mm_time_find(v, vl, 0, &h, &mi, NULL, &te)) {
-                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
-                                have_time = 1;
-                                /* "16:00 - 18:30": the range's end, unless the
-                                 * minutes say when the meeting really ended. */
-                                size_t k = te;
-                                while (k < vl && (v[k] == ' ' || v[k] == '-'))
-                                        k++;
-                                if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
-                                        k += 3;
-                                while (k < vl && v[k] == ' ')
-                                        k++;
-                                if (k > te && k < vl &&
-                                    !mm_time_find(v + k, vl - k, 0, &h, &mi, NULL, NULL))
-                                        range_end = mm_pass_fmt_time(h, mi);
-                        }
-                        if (!have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
-                                json_object_set_new(doc, "meeting_date",
-                                                    mm_pass_fmt_date(y, mo, d));
-                                have_date = 1;
-                        }
-                        continue;
-                }
-                case F_LOCATION:
-                        if (!location && vl)
-                                location = json_stringn_nocheck(v, vl);
-                        continue;
-                case F_COMMITTEE:
-                        if (!committee && vl)
-                                committee = json_stringn_nocheck(v, vl);
-                        continue;
-                case F_PARTICIPANTS:
-                case F_ABSENT: {
-                        dstr_t d2 = {0};
-                        size_t j = i + 1, last = i;
-                        int per_line = 0; /* a list of one name a line */
-                        mm_pass_ds_add(&d2, v, vl);
-                        /* A list broken over several lines. */
-                        while (j < hend && j - last <= 3) {
-                                size_t vo2;
-                                const mm_line_t *x = LN(c, j);
-                                if (x->blank) {
-                                        /* a one-name-a-line list ends at a blank line */
-                                        if (per_line)
-                                                break;
-                                        j++;
-                                        continue;
-                                }
-                                if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 ||
-                                    c->li[j].toc)
-                                        break;
-                                /* "…, Hanne\nGrangaard": the last name goes on. */
-                                if (vl && f == F_PARTICIPANTS && d2.len &&
-                                    d2.p[d2.len - 1] != ',' && !looks_like_name_list(x) &&
-                                    mm_names_plausible(x->s, x->len) && x->len < 40) {
-                                        mm_pass_ds_add(&d2, " ", 1);
-                                        mm_pass_ds_add(&d2, x->s, x->len);
-                                        last = j++;
-                                        continue;
-                                }
-                                /* After an empty label: one name a line. */
-                                int cont = looks_like_name_list(x) ||
-                                           (d2.len && d2.p[d2.len - 1] == ',') ||
-                                           (vl == 0 && mm_names_plausible(x->s, x->len) &&
-                                            memchr(x->s, ' ', x->len));
-                                if (vl == 0 && !looks_like_name_list(x) && cont)
-                                        per_line = 1;
-                                if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
-                                        mm_pass_ds_add(&d2, ",", 1);
-                                /* "... deltog til og med\n\npunkt 104." */
-                                if (f == F_ABSENT)
-                                        cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
-                                                        (islower((unsigned char)x->s[0]) ||
-                                                         isdigit((unsigned char)x->s[0])));
-                                if (!cont)
-                                        break;
-                                mm_pass_ds_add(&d2, " ", 1);
-                                mm_pass_ds_add(&d2, x->s, x->len);
-                                last = j++;
-                        }
-                        if (d2.p) {
-                                if (f == F_PARTICIPANTS && !json_array_size(c->participants))
-                                        mm_names_split(c, d2.p, d2.len, c->participants, 0);
-                                else if (f == F_ABSENT) {
-                                        /* One statement a sentence: "A deltog til og med
-                                         * punkt 2. B deltog ved punkterne 1 og 3." */
-                                        size_t st = 0;
-                                        for (size_t q = 0; q + 2 < d2.len; q++)
-                                                if (d2.p[q] == '.' && d2.p[q + 1] == ' ' &&
-                                                    isupper((unsigned char)d2.p[q + 2])) {
-                                                        header_absence(c, d2.p + st, q + 1 - st);
-                                                        st = q + 2;
-                                                }
-                                        header_absence(c, d2.p + st, d2.len - st);
-                                }
-                        }
-                        free(d2.p);
-                        i = last;
+static void set_date(hdr_t *h, const char *v, size_t vl) {
+        int y, mo, d;
+        if (!h->have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
+                json_object_set_new(h->doc, "meeting_date", mm_pass_fmt_date(y, mo, d));
+                h->have_date = 1;
+        }
+}
+
+/* The start time; with range, "16:00 - 18:30" also gives the range's end
+ * (unless the minutes say when the meeting really ended). */
+static void set_time(hdr_t *h, const char *v, size_t vl, int need_kl, int range) {
+        int hh, mi;
+        size_t te;
+        if (h->have_time || mm_time_find(v, vl, need_kl, &hh, &mi, NULL, &te))
+                return;
+        json_object_set_new(h->doc, "start_time", mm_pass_fmt_time(hh, mi));
+        h->have_time = 1;
+        if (!range)
+                return;
+        size_t k = te;
+        while (k < vl && (v[k] == ' ' || v[k] == '-'))
+                k++;
+        if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
+                k += 3;
+        while (k < vl && v[k] == ' ')
+                k++;
+        if (k > te && k < vl && !h->range_end &&
+            !mm_time_find(v + k, vl - k, 0, &hh, &mi, NULL, NULL))
+                h->range_end = mm_pass_fmt_time(hh, mi);
+}
+
+/* A list of members after a participants or absence label, possibly
+ * broken over several lines or one name a line. Returns the last line of
+ * the list. */
+static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, size_t vl) {
+        dstr_t d2 = {0};
+        size_t j = i + 1, last = i;
+        int per_line = 0; /* a list of one name a line */
+        mm_pass_ds_add(&d2, v, vl);
+        /* A list broken over several lines. */
+        while (j < hend && j - last <= 3) {
+                size_t vo2;
+                const mm_line_t *x = LN(c, j);
+                if (x->blank) {
+                        /* a one-name-a-line list ends at a blank line */
+                        if (per_line)
+                                break;
+                        j++;
                         continue;
                 }
-                default:
+                if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 || c->li[j].toc)
                         break;
+                /* "…, Hanne\nGrangaard": the last name goes on. */
+                if (vl && f == F_PARTICIPANTS && d2.len && d2.p[d2.len - 1] != ',' &&
+                    !looks_like_name_list(x) && mm_names_plausible(x->s, x->len) && x->len < 40) {
+                        mm_pass_ds_add(&d2, " ", 1);
+                        mm_pass_ds_add(&d2, x->s, x->len);
+                        last = j++;
+                        continue;
                 }
-                if (!municipality && l->len > 8 && l->len < 60) {
-                        const char *sp = NULL;
-                        if (l->len > 8 && !memcmp(l->s + l->len - 8, " Kommune", 8))
-                                sp = l->s + l->len - 8;
-                        else if (l->len > 16 && !memcmp(l->s + l->len - 16, " Regionskommune", 15))
-                                sp = l->s + l->len - 16;
-                        if (sp) {
-                                const char *ws = sp;
-                                while (ws > l->s && ws[-1] != ' ' && ws[-1] != '\t')
-                                        ws--;
-                                const char *off =
-                                        mm_classify_kommune(p->cls, ws, (size_t)(sp - ws));
-                                if (off)
-                                        municipality = json_string_nocheck(off);
-                        }
-                }
-                if (!committee && l->len < 160) {
-                        for (size_t r = 0; r < p->committees.n; r++) {
-                                size_t b, e;
-                                if (mm_rx_exec(p->committees.rx[r], c->m, l->s, l->len, 0) &&
-                                    !mm_rx_group(c->m, 0, &b, &e) && e > b) {
-                                        while (e > b && mm_pass_trail_punct(l->s[e - 1]))
-                                                e--;
-                                        committee = json_stringn_nocheck(l->s + b, e - b);
-                                        break;
+                /* After an empty label: one name a line. */
+                int cont =
+                        looks_like_name_list(x) || (d2.len && d2.p[d2.len - 1] == ',') ||
+                        (vl == 0 && mm_names_plausible(x->s, x->len) && memchr(x->s, ' ', x->len));
+                if (vl == 0 && !looks_like_name_list(x) && cont)
+                        per_line = 1;
+                if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
+                        mm_pass_ds_add(&d2, ",", 1);
+                /* "... deltog til og med\n\npunkt 104." */
+                if (f == F_ABSENT)
+                        cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
+                                        (islower((unsigned char)x->s[0]) ||
+                                         isdigit((unsigned char)x->s[0])));
+                if (!cont)
+                        break;
+                mm_pass_ds_add(&d2, " ", 1);
+                mm_pass_ds_add(&d2, x->s, x->len);
+                last = j++;
+        }
+        if (d2.p) {
+                if (f == F_PARTICIPANTS && !json_array_size(c->participants))
+                        mm_names_split(c, d2.p, d2.len, c->participants, 0);
+                else if (f == F_ABSENT) {
+                        /* One statement a sentence: "A deltog til og med
+                         * punkt 2. B deltog ved punkterne 1 og 3." */
+                        size_t st = 0;
+                        for (size_t q = 0; q + 2 < d2.len; q++)
+                                if (d2.p[q] == '.' && d2.p[q + 1] == ' ' &&
+                                    isupper((unsigned char)d2.p[q + 2])) {
+                                        header_absence(c, d2.p + st, q + 1 - st);
+                                        st = q + 2;
                                 }
-                        }
-                }
-                if (!have_date && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL) && i < 40) {
-                        json_object_set_new(doc, "meeting_date", mm_pass_fmt_date(y, mo, d));
-                        have_date = 1;
-                        if (!have_time && !mm_time_find(l->s, l->len, 1, &h, &mi, NULL, NULL)) {
-                                json_object_set_new(doc, "start_time", mm_pass_fmt_time(h, mi));
-                                have_time = 1;
-                        }
+                        header_absence(c, d2.p + st, d2.len - st);
                 }
         }
-        if (!municipality) {
-                size_t sl;
-                const char *src = mm_text_source(c->text, &sl);
-                const char *off = mm_classify_infer_kommune(p->cls, src, sl);
-                if (off) {
-                        municipality = json_string_nocheck(off);
-                        json_object_set_new(doc, "municipality_source", json_string("body"));
-                }
-        } else {
-                json_object_set_new(doc, "municipality_source", json_string("header"));
-        }
-        json_object_set_new(doc, "municipality", municipality ? municipality : json_null());
-        json_object_set_new(doc, "committee", committee ? committee : json_null());
-        json_object_set_new(doc, "location", location ? location : json_null());
-        if (!have_date)
-                json_object_set_new(doc, "meeting_date", json_null());
-        if (!have_time)
-                json_object_set_new(doc, "start_time", json_null());
+        free(d2.p);
+        return last;
+}
 
-        /* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00" */
-        json_object_set_new(doc, "end_time", range_end ? range_end : json_null());
-        range_end = NULL; /* owned by doc now */
+/* "Hedensted Kommune" at the end of a short line. */
+static void find_municipality(ctx_t *c, hdr_t *h, const mm_line_t *l) {
+        const char *sp = NULL;
+        if (h->municipality || l->len <= 8 || l->len >= 60)
+                return;
+        if (!memcmp(l->s + l->len - 8, " Kommune", 8))
+                sp = l->s + l->len - 8;
+        else if (l->len > 16 && !memcmp(l->s + l->len - 16, " Regionskommune", 15))
+                sp = l->s + l->len - 16;
+        if (!sp)
+                return;
+        const char *ws = sp;
+        while (ws > l->s && ws[-1] != ' ' && ws[-1] != '\t')
+                ws--;
+        const char *off = mm_classify_kommune(c->p->cls, ws, (size_t)(sp - ws));
+        if (off)
+                h->municipality = json_string_nocheck(off);
+}
+
+static void find_committee(ctx_t *c, hdr_t *h, const mm_line_t *l) {
+        const mm_parser_t *p = c->p;
+        if (h->committee || l->len >= 160)
+                return;
+        for (size_t r = 0; r < p->committees.n; r++) {
+                size_t b, e;
+                if (mm_rx_exec(p->committees.rx[r], c->m, l->s, l->len, 0) &&
+                    !mm_rx_group(c->m, 0, &b, &e) && e > b) {
+                        while (e > b && mm_pass_trail_punct(l->s[e - 1]))
+                                e--;
+                        h->committee = json_stringn_nocheck(l->s + b, e - b);
+                        return;
+                }
+        }
+}
+
+/* A line that is only a clock time: "Kl. 10:30", "10.30". */
+static int time_alone(const mm_line_t *l) {
+        int hh, mi;
+        size_t b, e;
+        return l->len <= 16 && !mm_time_find(l->s, l->len, 0, &hh, &mi, &b, &e) &&
+               (l->len - e) <= 1 && (b == 0 || tolower((unsigned char)l->s[0]) == 'k');
+}
+
+/* A header without labels: the place is the line right below the date
+ * (or below a time alone on its line): "i Mødelokale 2, 1. sal på
+ * Rådhuset", or a bare room name that places.tsv recognises. */
+static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
+        size_t seen = 0;
+        for (size_t i = h->date_line + 1; i < hend && seen < 3; i++) {
+                const mm_line_t *l = LN(c, i);
+                size_t voff;
+                if (l->blank || c->li[i].consumed)
+                        continue;
+                seen++;
+                if (time_alone(l)) {
+                        set_time(h, l->s, l->len, 0, 1);
+                        continue;
+                }
+                if (l->len > 120 || match_label(c, l, &voff) != F_NONE || c->li[i].cand ||
+                    c->li[i].sec >= 0)
+                        return;
+                if ((l->s[0] == 'i' || l->s[0] == 'I') && l->s[1] == ' ') {
+                        h->location = json_stringn_nocheck(l->s + 2, l->len - 2);
+                        return;
+                }
+                for (size_t r = 0; r < c->p->places.n; r++)
+                        if (mm_rx_exec(c->p->places.rx[r], c->m, l->s, l->len, 0)) {
+                                h->location = json_stringn_nocheck(l->s, l->len);
+                                return;
+                        }
+                return;
+        }
+}
+
+/* One labelled header line. Returns the last line it used, or (size_t)-1
+ * when the line has no label. */
+static size_t labelled(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
+        const mm_line_t *l = LN(c, i);
+        size_t voff = 0;
+        int f = match_label(c, l, &voff);
+        const char *v = l->s + voff;
+        size_t vl = l->len - voff;
+        switch (f) {
+        case F_DATE:
+                set_date(h, v, vl);
+                set_time(h, v, vl, 1, 0);
+                return i;
+        case F_TIME:
+                set_time(h, v, vl, 0, 1);
+                set_date(h, v, vl);
+                return i;
+        case F_LOCATION:
+                /* "Mødelokale 1": the label is part of the place. */
+                if (voff && l->s[voff - 1] == ' ' && !memchr(l->s, ':', voff) &&
+                    mm_str_find(l->s, voff, "okale", 5))
+                        v = l->s, vl = l->len;
+                if (!h->location && vl)
+                        h->location = json_stringn_nocheck(v, vl);
+                return i;
+        case F_COMMITTEE:
+                if (!h->committee && vl)
+                        h->committee = json_stringn_nocheck(v, vl);
+                return i;
+        case F_PARTICIPANTS:
+        case F_ABSENT:
+                return members(c, f, i, hend, v, vl);
+        default:
+                return (size_t)-1;
+        }
+}
+
+static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
+        const mm_line_t *l = LN(c, i);
+        int y, mo, d;
+        find_municipality(c, h, l);
+        find_committee(c, h, l);
+        if (!h->have_date && i < 40 && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL)) {
+                set_date(h, l->s, l->len);
+                set_time(h, l->s, l->len, 1, 1);
+                h->date_line = i;
+        }
+}
+
+/* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00". */
+static void end_time(ctx_t *c, json_t *doc) {
         static const char *const cues[] = {
                 "sluttede",        "sluttidspunkt", "mødet hævet",       "mødet slut",
                 "mødet afsluttet", "mødet ophørte", "mødet afsluttedes", NULL};
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 char buf[512];
-                /* "Mødet sluttede kl. 20.35" stands on a short line. */
+                /* It stands on a short line. */
                 if (l->blank || l->len >= 100 ||
                     !(mm_str_find(l->s, l->len, "slut", 4) ||
                       mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
@@ -296,19 +333,64 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                 size_t fl = mm_pass_fold(l->s, l->len, buf, sizeof(buf));
                 for (int k = 0; cues[k]; k++) {
                         const char *q = strstr(buf, cues[k]);
-                        int h, mi;
+                        int hh, mi;
                         if (!q)
                                 continue;
                         size_t off = (size_t)(q - buf) + strlen(cues[k]);
-                        if (!mm_time_find(buf + off, fl - off, 0, &h, &mi, NULL, NULL)) {
-                                json_object_set_new(doc, "end_time", mm_pass_fmt_time(h, mi));
+                        if (!mm_time_find(buf + off, fl - off, 0, &hh, &mi, NULL, NULL)) {
+                                json_object_set_new(doc, "end_time", mm_pass_fmt_time(hh, mi));
                                 /* "Mødet sluttede kl. 20.35" is no item's text. */
                                 if (l->len < 80)
                                         c->li[i].consumed = 1;
-                                goto end_found;
+                                return;
                         }
                 }
         }
-end_found:
+}
+
+static void finish(ctx_t *c, hdr_t *h) {
+        json_t *doc = h->doc;
+        if (!h->municipality) {
+                size_t sl;
+                const char *src = mm_text_source(c->text, &sl);
+                const char *off = mm_classify_infer_kommune(c->p->cls, src, sl);
+                if (off) {
+                        h->municipality = json_string_nocheck(off);
+                        json_object_set_new(doc, "municipality_source", json_string("body"));
+                }
+        } else {
+                json_object_set_new(doc, "municipality_source", json_string("header"));
+        }
+        json_object_set_new(doc, "municipality", h->municipality ? h->municipality : json_null());
+        json_object_set_new(doc, "committee", h->committee ? h->committee : json_null());
+        json_object_set_new(doc, "location", h->location ? h->location : json_null());
+        if (!h->have_date)
+                json_object_set_new(doc, "meeting_date", json_null());
+        if (!h->have_time)
+                json_object_set_new(doc, "start_time", json_null());
+        json_object_set_new(doc, "end_time", h->range_end ? h->range_end : json_null());
+        end_time(c, doc);
         json_object_set_new(doc, "participants", json_incref(c->participants));
+}
+
+void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
+        hdr_t h = {.doc = doc, .date_line = (size_t)-1};
+        for (size_t i = 0; i < hend; i++) {
+                const mm_line_t *l = LN(c, i);
+                if (l->blank || c->li[i].toc)
+                        continue;
+                if (!c->referat && l->len < 120) {
+                        char fb[128];
+                        mm_pass_fold(l->s, l->len, fb, sizeof(fb));
+                        c->referat = strstr(fb, "referat") != NULL;
+                }
+                size_t last = labelled(c, &h, i, hend);
+                if (last != (size_t)-1)
+                        i = last;
+                else
+                        unlabelled(c, &h, i);
+        }
+        if (!h.location && h.date_line != (size_t)-1)
+                place_after_date(c, &h, hend);
+        finish(c, &h);
 }

@@ -82,7 +82,8 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
             !(p->t_closed = mm_table_load("closed", 2, errstr, errstr_size)) ||
             !(p->t_case = mm_table_load("case_numbers", 2, errstr, errstr_size)) ||
             !(p->t_case_labels = mm_table_load("case_labels", 1, errstr, errstr_size)) ||
-            !(p->t_committees = mm_table_load("committees", 1, errstr, errstr_size)))
+            !(p->t_committees = mm_table_load("committees", 1, errstr, errstr_size)) ||
+            !(p->t_places = mm_table_load("places", 1, errstr, errstr_size)))
                 goto fail;
 
         p->nsecs = mm_table_rows(p->t_sections);
@@ -174,7 +175,8 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||
-            load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr, errstr_size))
+            load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr, errstr_size) ||
+            load_rxlist(&p->places, p->t_places, 0, -1, MM_RX_CASELESS, errstr, errstr_size))
                 goto fail;
         p->closed_scope = calloc(p->closed.n + 1, sizeof(int));
         if (!p->closed_scope)
@@ -236,6 +238,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         free_rxlist(&p->closed);
         free_rxlist(&p->caseno);
         free_rxlist(&p->committees);
+        free_rxlist(&p->places);
         mm_rx_destroy(p->item_num);
         mm_rx_destroy(p->item_punkt);
         mm_rx_destroy(p->header_absence);
@@ -248,6 +251,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         mm_table_destroy(p->t_case);
         mm_table_destroy(p->t_case_labels);
         mm_table_destroy(p->t_committees);
+        mm_table_destroy(p->t_places);
         mm_classify_destroy(p->cls);
         free(p);
 }

@@ -69,7 +69,7 @@ struct mm_parser_s {
         size_t max_bytes;
         mm_classify_t *cls;
         mm_table_t *t_sections, *t_history, *t_absence, *t_labels, *t_noise, *t_closed, *t_case,
-                *t_case_labels, *t_committees;
+                *t_case_labels, *t_committees, *t_places;
         secdef_t *secs;
         size_t nsecs;
         unsigned char sec_len_ok[128]; /* a heading of this byte length exists */
@@ -78,7 +78,7 @@ struct mm_parser_s {
         char **case_labels;
         unsigned char *case_label_doc; /* label of a document number, not a case */
         size_t ncase_labels;
-        rxlist_t history, absence, closed, caseno, committees;
+        rxlist_t history, absence, closed, caseno, committees, places;
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
         int noise_drop[4];
         size_t nnoise;

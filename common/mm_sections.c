@@ -75,6 +75,27 @@ static json_t *clean_attachment(const char *s, size_t n) {
                         n -= k;
                 }
         }
+        /* "2019-123456 - Notat": a document number before the name */
+        {
+                size_t k = 0, d1, d2;
+                while (k < n && isdigit((unsigned char)s[k]))
+                        k++;
+                d1 = k;
+                if ((d1 == 2 || d1 == 4) && k < n && s[k] == '-') {
+                        k++;
+                        while (k < n && isdigit((unsigned char)s[k]))
+                                k++;
+                        d2 = k - d1 - 1;
+                        if (d2 >= 4 && d2 <= 8 && k + 3 < n && s[k] == ' ' &&
+                            (s[k + 1] == '-' || !strncmp(s + k + 1, "\xe2\x80\x93", 3))) {
+                                k += s[k + 1] == '-' ? 2 : 4;
+                                while (k < n && s[k] == ' ')
+                                        k++;
+                                s += k;
+                                n -= k;
+                        }
+                }
+        }
         /* "Strategi.pdf (123 KB)" */
         if (n > 6 && s[n - 1] == ')') {
                 size_t k = n - 1;
