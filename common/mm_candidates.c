@@ -51,7 +51,7 @@ static int find_title(const ctx_t *c, size_t i, size_t *tl) {
                 const mm_line_t *l = LN(c, t);
                 if (l->blank || c->li[t].consumed)
                         continue;
-                if (!title_like(c, t) || l->s[l->len - 1] == '.')
+                if (!title_like(c, t))
                         return 0;
                 *tl = t;
                 return 1;
@@ -123,8 +123,8 @@ static void score_candidate(const ctx_t *c, cand_t *k, const unsigned char *toc)
         s += (ev & MM_EV_SECTION ? 4 : 0) + (ev & MM_EV_CASE ? 3 : 0) +
              (ev & MM_EV_MARKUP ? 3 : 0) + (ev & MM_EV_TOC ? 2 : 0);
         /* A title like a sentence: "2. Sagen blev drøftet." */
-        if (li->cand != 2 && tl->len > 1 && tl->s[tl->len - 1] == '.' && tl->s[tl->len - 2] != '.')
-                s -= 2;
+        if (tl->len > 1 && tl->s[tl->len - 1] == '.' && tl->s[tl->len - 2] != '.')
+                s -= tl->len > 100 ? 4 : 2;
         k->score = s;
         k->ev = ev;
 }

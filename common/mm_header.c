@@ -251,8 +251,8 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
                         set_time(h, l->s, l->len, 0, 1);
                         continue;
                 }
-                if (l->len > 120 || match_label(c, l, &voff) != F_NONE || c->li[i].cand ||
-                    c->li[i].sec >= 0)
+                if (h->location || l->len > 120 || match_label(c, l, &voff) != F_NONE ||
+                    c->li[i].cand || c->li[i].sec >= 0)
                         return;
                 if ((l->s[0] == 'i' || l->s[0] == 'I') && l->s[1] == ' ') {
                         h->location = json_stringn_nocheck(l->s + 2, l->len - 2);
@@ -390,7 +390,7 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                 else
                         unlabelled(c, &h, i);
         }
-        if (!h.location && h.date_line != (size_t)-1)
+        if ((!h.location || !h.have_time) && h.date_line != (size_t)-1)
                 place_after_date(c, &h, hend);
         finish(c, &h);
 }

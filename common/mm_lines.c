@@ -120,6 +120,13 @@ static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         size_t b, e;
         if (li->toc || l->bullet)
                 return;
+        /* "2022. Dette er ...", "2025 - Godkendelse": a year that starts a
+         * wrapped line, not an item number. */
+        if (l->len >= 4 && (!strncmp(l->s, "19", 2) || !strncmp(l->s, "20", 2)) &&
+            isdigit((unsigned char)l->s[2]) && isdigit((unsigned char)l->s[3]) &&
+            (l->len == 4 || !isdigit((unsigned char)l->s[4])) && atoi(l->s) >= 1950 &&
+            atoi(l->s) < 2100)
+                return;
         if (isdigit((unsigned char)l->s[0])) {
                 size_t k = 0;
                 while (k < l->len && isdigit((unsigned char)l->s[k]))

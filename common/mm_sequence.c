@@ -146,41 +146,63 @@ out:
         return cnt;
 }
 
-/* Journal numbers: the line right before the heading, else one of the
- * first lines after the title. */
+/* A journal-number line right above item k's heading (blank lines
+ * apart), or (size_t)-1. */
+static size_t case_before(const ctx_t *c, size_t k) {
+        size_t lo = k ? c->items[k - 1].title_end + 1 : 0;
+        size_t j = c->items[k].head;
+        while (j > lo && (LN(c, j - 1)->blank || (c->li[j - 1].consumed && !c->li[j - 1].is_case)))
+                j--;
+        return j > lo && c->li[j - 1].is_case ? j - 1 : (size_t)-1;
+}
+
+/* A journal-number line among the first lines after item k's title. */
+static size_t case_after(const ctx_t *c, size_t k) {
+        const item_t *it = &c->items[k];
+        size_t seen = 0;
+        for (size_t j = it->start; j < it->end && seen < 4; j++) {
+                if (LN(c, j)->blank || (c->li[j].consumed && !c->li[j].is_case))
+                        continue;
+                if (c->li[j].is_case)
+                        return j;
+                seen++;
+        }
+        return (size_t)-1;
+}
+
+static void take_case(ctx_t *c, item_t *it, size_t line) {
+        const linfo_t *x = &c->li[line];
+        size_t n = (size_t)(x->ce - x->cb);
+        if (n >= sizeof(it->case_no))
+                n = sizeof(it->case_no) - 1;
+        memcpy(it->case_no, LN(c, line)->s + x->cb, n);
+        it->case_no[n] = '\0';
+        it->case_kind = c->p->caseno.tag[x->ckind];
+        c->li[line].consumed = 1;
+}
+
+/* Journal numbers. A layout prints them either right above the item
+ * heading or among the first lines below the title, the same way for every
+ * item: the side that more items agree on is tried first, so that a short
+ * item's number below its title is not given to the next item. */
 static void case_numbers(ctx_t *c) {
+        size_t before = 0, after = 0;
+        for (size_t k = 0; k < c->nitems; k++) {
+                before += case_before(c, k) != (size_t)-1;
+                after += case_after(c, k) != (size_t)-1;
+        }
         for (size_t k = 0; k < c->nitems; k++) {
                 item_t *it = &c->items[k];
-                size_t lo = k ? c->items[k - 1].title_end + 1 : 0;
-                size_t j = it->head, found = (size_t)-1;
-                while (j > lo && LN(c, j - 1)->blank)
-                        j--;
-                if (j > lo && c->li[j - 1].is_case)
-                        found = j - 1;
-                if (found == (size_t)-1) {
-                        size_t seen = 0;
-                        for (j = it->start; j < it->end && seen < 4; j++) {
-                                if (LN(c, j)->blank || (c->li[j].consumed && !c->li[j].is_case))
-                                        continue;
-                                if (c->li[j].is_case) {
-                                        found = j;
-                                        break;
-                                }
-                                seen++;
-                        }
-                }
+                size_t found = after > before ? case_after(c, k) : case_before(c, k);
+                if (found == (size_t)-1)
+                        found = after > before ? case_before(c, k) : case_after(c, k);
+                /* a line above that the previous item took is no longer free */
+                if (found != (size_t)-1 && found < it->head && c->li[found].consumed)
+                        found = case_after(c, k);
                 /* always taken off the title; a journal-number line wins */
                 title_case_number(c, it);
-                if (found != (size_t)-1) {
-                        const linfo_t *x = &c->li[found];
-                        size_t n = x->ce - x->cb;
-                        if (n >= sizeof(it->case_no))
-                                n = sizeof(it->case_no) - 1;
-                        memcpy(it->case_no, LN(c, found)->s + x->cb, n);
-                        it->case_no[n] = '\0';
-                        it->case_kind = c->p->caseno.tag[x->ckind];
-                        c->li[found].consumed = 1;
-                }
+                if (found != (size_t)-1)
+                        take_case(c, it, found);
         }
 }
 

@@ -119,7 +119,7 @@ def header(r, fam, src, gold, doc):
     tt = r.choice([f"kl. {hh}:{mm}", f"kl. {hh}.{mm}"])
     if fam in ("web", "toc") and r.random() < 0.7:
         # No labels: a date line, then the time and place.
-        doc.add(com, "")
+        doc.add(r.choice(["Greve Kommune", f"Greve Kommune - {com}"]), com, "")
         doc.add(f"{kind}")
         form = r.randint(0, 2)
         if form == 0:
