@@ -7,7 +7,8 @@ SRC_DIR holds FirstAgenda exports (NAME.json: exact item numbers, titles,
 journal numbers, attachments and section texts of a real meeting); GOLD_DIR
 the structure gold made from them (NAME.json). For every meeting and every
 layout family below, OUT_DIR/corpus gets a rendering and OUT_DIR/gold its
-gold, in the format of score.py (--corpus OUT_DIR/corpus --gold OUT_DIR/gold).
+gold, in the format of score.py: the renderings in OUT_DIR/corpus, the gold
+of family F in OUT_DIR/gold/F (--corpus OUT_DIR/corpus --gold OUT_DIR/gold/F).
 
 Families (issue 7):
   edoc     eDoc PDF text: "N." alone, the title below, page header blocks
@@ -252,7 +253,8 @@ def main():
             seed = int(a.split("=", 1)[1])
     src_dir, gold_dir, out = args
     os.makedirs(os.path.join(out, "corpus"), exist_ok=True)
-    os.makedirs(os.path.join(out, "gold"), exist_ok=True)
+    for fam in FAMILIES:
+        os.makedirs(os.path.join(out, "gold", fam), exist_ok=True)
     n = 0
     for name in sorted(f[:-5] for f in os.listdir(gold_dir) if f.endswith(".json")):
         with open(os.path.join(src_dir, name + ".json"), encoding="utf-8") as fh:
@@ -266,7 +268,7 @@ def main():
             gold["source"] = f"{fam}_{name}.txt"
             with open(os.path.join(out, "corpus", gold["source"]), "w", encoding="utf-8") as fh:
                 fh.write(text)
-            with open(os.path.join(out, "gold", f"{fam}_{name}.json"), "w",
+            with open(os.path.join(out, "gold", fam, f"{name}.json"), "w",
                       encoding="utf-8") as fh:
                 json.dump(gold, fh, ensure_ascii=False, indent=1)
             n += 1
