@@ -67,7 +67,7 @@ static int next_is_cand(const ctx_t *c, size_t j) {
 
 /* Evidence in the lines after the title, up to the next candidate. */
 static unsigned body_evidence(const ctx_t *c, size_t from, int *score) {
-        unsigned ev = 0;
+        unsigned ev = 0, text = 0, later = 0;
         size_t seen = 0, j;
         for (j = from; j < c->n && seen < EV_WINDOW; j++) {
                 const mm_line_t *l = LN(c, j);
@@ -80,14 +80,23 @@ static unsigned body_evidence(const ctx_t *c, size_t from, int *score) {
                 /* A journal number close below the title; one right above
                  * the next heading belongs to that one. */
                 if ((x->is_case || x->doc_no || x->case_label) && seen <= 6 &&
-                    !next_is_cand(c, j + 1))
+                    (seen == 1 || !next_is_cand(c, j + 1)))
                         ev |= MM_EV_CASE;
-                if (x->consumed)
+                if (x->consumed || x->is_case)
                         continue;
-                if (x->hist || (x->sec >= 0 && c->p->secs[x->sec].opens))
-                        ev |= MM_EV_SECTION;
-                else if (x->sec >= 0 && !(ev & MM_EV_SECTION))
+                text++;
+                /* An item's first section heading comes right below its
+                 * title (a few lines later after journal-number lines); a
+                 * heading further down may belong to an item around a
+                 * numbered list. */
+                if (x->hist || (x->sec >= 0 && c->p->secs[x->sec].opens)) {
+                        if (text <= (ev & MM_EV_CASE ? 8u : 4u))
+                                ev |= MM_EV_SECTION;
+                        else if (!later++)
+                                *score += 1;
+                } else if (x->sec >= 0 && !later++) {
                         *score += 1;
+                }
                 ev |= MM_EV_BODY;
         }
         if (!(ev & MM_EV_BODY))
@@ -148,12 +157,16 @@ static unsigned char *toc_numbers(const ctx_t *c) {
 }
 
 int mm_candidates_collect(ctx_t *c, cand_t **out, size_t *n) {
-        size_t cap = 0, nc = 0;
+        size_t cap = 0, nc = 0, tl;
         cand_t *v = NULL;
         unsigned char *toc = toc_numbers(c);
+        /* A number alone with no title below is a page number (a web
+         * page's pager "1", "2"): no candidate, and no end of a body. */
+        for (size_t i = 0; i < c->n; i++)
+                if (c->li[i].cand == 2 && !find_title(c, i, &tl))
+                        c->li[i].cand = 0;
         for (size_t i = 0; i < c->n; i++) {
                 const linfo_t *li = &c->li[i];
-                size_t tl;
                 if (!li->cand || li->consumed || li->num > MM_CAND_MAX_NUM || li->num < 0 ||
                     !find_title(c, i, &tl))
                         continue;

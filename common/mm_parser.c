@@ -21,6 +21,7 @@
 /* Attachment sections kept per document (one per item, plus the
  * document-wide list); more are ignored. */
 #include "mm_header.h"
+#include "mm_candidates.h"
 #include "mm_lines.h"
 #include "mm_pass.h"
 #include "mm_sections.h"
@@ -290,11 +291,182 @@ static int check_binary(const char *buf, size_t len, mm_parse_error_t *err) {
         return 0;
 }
 
-json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err) {
-        ctx_t c = {0};
+/* "Beslutning i Byrådet den 26. marts 2024" in the minutes of that
+ * meeting is this meeting's decision, not history. */
+static void own_meeting_decisions(ctx_t *c, json_t *doc) {
+        int y, mo, d;
+        const char *md = json_string_value(json_object_get(doc, "meeting_date"));
+        if (!md || sscanf(md, "%d-%d-%d", &y, &mo, &d) != 3 || c->p->decision_sec < 0)
+                return;
+        for (size_t i = 0; i < c->n; i++)
+                if (c->li[i].hist && c->li[i].hy == y && c->li[i].hm == mo && c->li[i].hd == d) {
+                        c->li[i].hist = 0;
+                        c->li[i].sec = (int16_t)c->p->decision_sec;
+                }
+}
+
+/* The header ends at the first item (or the first consumed line). */
+static void header_pass(ctx_t *c, json_t *doc) {
+        size_t hend = c->nitems ? c->items[0].head : (c->n < 80 ? c->n : 80);
+        for (size_t i = 0; i < hend; i++)
+                if (c->li[i].consumed && !c->li[i].case_label && !c->li[i].doc_no)
+                        hend = i;
+        mm_header_parse(c, doc, hend);
+        own_meeting_decisions(c, doc);
+}
+
+/* Builds every item; a "Lukket dagsorden" heading between items closes
+ * the items after it until an "Åben dagsorden" heading. */
+static void items_pass(ctx_t *c, json_t *items) {
+        const mm_parser_t *p = c->p;
+        json_t *bilag[MM_MAX_BILAG];
+        size_t owner[MM_MAX_BILAG], nb = 0;
+        int in_closed = 0;
+        for (size_t k = 0; k < c->nitems; k++) {
+                size_t before = nb;
+                size_t from = k ? c->items[k - 1].start : c->items[k].head;
+                for (size_t i = from; i < c->items[k].head; i++) {
+                        /* Region markers are short heading lines. */
+                        if (c->L[i].blank || c->L[i].len > 60)
+                                continue;
+                        for (size_t r = 0; r < p->closed.n; r++)
+                                if (p->closed_scope[r] &&
+                                    mm_rx_exec(p->closed.rx[r], c->m, c->L[i].s, c->L[i].len, 0))
+                                        in_closed = p->closed_scope[r] == 1;
+                }
+                if (in_closed)
+                        c->items[k].closed = 1;
+                mm_sections_build_item(c, &c->items[k], k + 1, items, bilag, &nb);
+                for (size_t q = before; q < nb; q++)
+                        owner[q] = k;
+        }
+        mm_sections_assign_attachments(items, bilag, owner, nb, c->warnings);
+        for (size_t q = 0; q < nb; q++)
+                json_decref(bilag[q]);
+}
+
+static void warn(ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(ctx_t *c, const char *fmt, ...) {
+        char w[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w, sizeof(w), fmt, ap);
+        va_end(ap);
+        json_array_append_new(c->warnings, json_string(w));
+}
+
+/* An item's confidence from the evidence of its heading: how sure the
+ * segmentation is that this is an item, and that it was read whole. */
+static double item_confidence(const item_t *it, json_t *o) {
+        double conf = 0.4;
+        conf += it->ev & MM_EV_SECTION ? 0.25 : 0;
+        conf += it->ev & MM_EV_CASE ? 0.15 : 0;
+        conf += it->ev & (MM_EV_MARKUP | MM_EV_TOC) ? 0.1 : 0;
+        conf += it->ev & MM_EV_BODY ? 0.1 : 0;
+        if (!json_string_length(json_object_get(o, "title")))
+                conf -= 0.3;
+        return conf < 0 ? 0 : conf > 1 ? 1 : conf;
+}
+
+/* Document kind, per-item confidence, warnings and overall confidence. */
+static void judge(ctx_t *c, json_t *doc, json_t *items) {
+        size_t ni = json_array_size(items), weak = 0;
+        int decided = 0;
+        double sum = 0;
+        for (size_t k = 0; k < ni; k++) {
+                json_t *it = json_array_get(items, k);
+                double ic = item_confidence(&c->items[k], it);
+                if (json_is_true(json_object_get(it, "has_decision")))
+                        decided++;
+                json_object_del(it, "has_decision");
+                json_object_set_new(it, "confidence",
+                                    json_real((double)(long)(ic * 1000) / 1000.0));
+                sum += ic;
+                if (ic < 0.6) {
+                        if (weak++ < 5)
+                                warn(c,
+                                     "item %d: weak heading evidence (no section heading or "
+                                     "journal number)",
+                                     c->items[k].number);
+                }
+        }
+        if (weak > 5)
+                warn(c, "%zu items with weak heading evidence", weak);
+        json_object_set_new(doc, "kind", json_string_nocheck(decided ? "minutes" : "agenda"));
+        if (mm_text_was_cp1252(c->text))
+                warn(c, "input is not UTF-8: decoded as Windows-1252");
+        if (mm_text_repairs(c->text))
+                warn(c, "repaired %zu spaces before combining marks", mm_text_repairs(c->text));
+        if (!json_is_string(json_object_get(doc, "meeting_date")))
+                warn(c, "no meeting date found");
+        if (!json_is_string(json_object_get(doc, "committee")))
+                warn(c, "no committee found");
+        for (size_t k = 1; k < c->nitems; k++)
+                if (c->items[k].number < c->items[k - 1].number) {
+                        warn(c, "item numbers are not in ascending order");
+                        break;
+                }
+        double conf = 0;
+        conf += json_is_string(json_object_get(doc, "meeting_date")) ? 0.15 : 0;
+        conf += json_is_string(json_object_get(doc, "committee")) ? 0.1 : 0;
+        conf += json_is_string(json_object_get(doc, "municipality")) ? 0.05 : 0;
+        conf += ni ? 0.7 * sum / (double)ni : 0;
+        json_object_set_new(doc, "confidence", json_real((double)(long)(conf * 1000) / 1000.0));
+}
+
+/* Decodes and analyses the text: the passes before the header. Returns 0,
+ * or -1 with err filled. */
+static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *err) {
+        const mm_parser_t *p = c->p;
         char errstr[256];
-        json_t *out = NULL, *doc, *items;
         size_t nonblank = 0;
+        if (!(c->m = mm_rx_match_new())) {
+                set_err(err, "internal", "out of memory");
+                return -1;
+        }
+        c->text = mm_text_new(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
+                              sizeof(errstr));
+        if (!c->text) {
+                set_err(err, "internal", "%s", errstr);
+                return -1;
+        }
+        c->n = mm_text_nlines(c->text);
+        c->L = c->n ? mm_text_line(c->text, 0) : NULL;
+        for (size_t i = 0; i < c->n; i++)
+                nonblank += !c->L[i].blank;
+        if (!nonblank) {
+                set_err(err, "empty", "input holds only white space");
+                return -1;
+        }
+        c->li = calloc(c->n, sizeof(*c->li));
+        c->participants = json_array();
+        c->warnings = json_array();
+        if (!c->li || !c->participants || !c->warnings) {
+                set_err(err, "internal", "out of memory");
+                return -1;
+        }
+        mm_lines_analyse(c);
+        mm_lines_page_furniture(c);
+        mm_sequence_find_items(c);
+        return 0;
+}
+
+static void free_ctx(ctx_t *c) {
+        for (size_t k = 0; k < c->nitems; k++)
+                free(c->items[k].title);
+        for (int h = 0; h < c->nhabs; h++)
+                free(c->habs[h].name);
+        free(c->items);
+        free(c->li);
+        json_decref(c->participants);
+        json_decref(c->warnings);
+        mm_text_destroy(c->text);
+        mm_rx_match_destroy(c->m);
+}
+
+json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err) {
+        ctx_t c = {.p = p};
+        json_t *out = NULL, *doc = NULL, *items = NULL;
 
         memset(err, 0, sizeof(*err));
         if (len > p->max_bytes) {
@@ -306,168 +478,35 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_pa
                 set_err(err, "empty", "input is empty");
                 return NULL;
         }
-        if (check_binary(buf, len, err))
-                return NULL;
-        c.p = p;
-        if (!(c.m = mm_rx_match_new())) {
-                set_err(err, "internal", "out of memory");
-                return NULL;
-        }
-        c.text = mm_text_new(buf, len, p->noise, p->noise_drop, p->nnoise, c.m, errstr,
-                             sizeof(errstr));
-        if (!c.text) {
-                set_err(err, "internal", "%s", errstr);
+        if (check_binary(buf, len, err) || read_text(&c, buf, len, err))
                 goto done;
-        }
-        c.n = mm_text_nlines(c.text);
-        c.L = c.n ? mm_text_line(c.text, 0) : NULL;
-        for (size_t i = 0; i < c.n; i++)
-                nonblank += !c.L[i].blank;
-        if (!nonblank) {
-                set_err(err, "empty", "input holds only white space");
-                goto done;
-        }
-        c.li = calloc(c.n, sizeof(*c.li));
-        c.participants = json_array();
-        c.warnings = json_array();
-        if (!c.li) {
-                set_err(err, "internal", "out of memory");
-                goto done;
-        }
-        mm_lines_analyse(&c);
-        mm_lines_page_furniture(&c);
-        mm_sequence_find_items(&c);
-
         doc = json_object();
         items = json_array();
-        {
-                size_t hend = c.nitems ? c.items[0].head : (c.n < 80 ? c.n : 80);
-                for (size_t i = 0; i < hend; i++)
-                        if (c.li[i].consumed)
-                                hend = i;
-                mm_header_parse(&c, doc, hend);
-        }
-        {
-                /* "Beslutning i Byrådet den 26. marts 2024" in the minutes of
-                 * that meeting is this meeting's decision, not history. */
-                int y, mo, d;
-                const char *md = json_string_value(json_object_get(doc, "meeting_date"));
-                if (md && sscanf(md, "%d-%d-%d", &y, &mo, &d) == 3 && p->decision_sec >= 0)
-                        for (size_t i = 0; i < c.n; i++)
-                                if (c.li[i].hist && c.li[i].hy == y && c.li[i].hm == mo &&
-                                    c.li[i].hd == d) {
-                                        c.li[i].hist = 0;
-                                        c.li[i].sec = p->decision_sec;
-                                }
-        }
-        int header_found = json_is_string(json_object_get(doc, "meeting_date")) ||
-                           json_is_string(json_object_get(doc, "committee"));
-        if (!c.nitems && !header_found) {
-                set_err(err, "not_minutes",
-                        "no meeting header (date or committee) and no agenda items found");
-                json_decref(doc);
-                json_decref(items);
+        header_pass(&c, doc);
+        if (!c.nitems) {
+                /* Never an empty meeting: a header without items is an error. */
+                if (json_is_string(json_object_get(doc, "meeting_date")) ||
+                    json_is_string(json_object_get(doc, "committee")))
+                        set_err(err, "no_items", "a meeting header but no agenda item was found");
+                else
+                        set_err(err, "not_minutes",
+                                "no meeting header (date or committee) and no agenda items found");
                 goto done;
         }
-
-        {
-                json_t *bilag[MM_MAX_BILAG];
-                size_t owner[MM_MAX_BILAG], nb = 0;
-                int in_closed = 0;
-                for (size_t k = 0; k < c.nitems; k++) {
-                        size_t before = nb;
-                        /* "Lukket dagsorden" regions after the first item. */
-                        size_t from = k ? c.items[k - 1].start : c.items[k].head;
-                        for (size_t i = from; i < c.items[k].head; i++) {
-                                /* Region markers are short heading lines. */
-                                if (c.L[i].blank || c.L[i].len > 60)
-                                        continue;
-                                for (size_t r = 0; r < p->closed.n; r++) {
-                                        if (p->closed_scope[r] &&
-                                            mm_rx_exec(p->closed.rx[r], c.m, c.L[i].s, c.L[i].len,
-                                                       0))
-                                                in_closed = p->closed_scope[r] == 1;
-                                }
-                        }
-                        if (in_closed)
-                                c.items[k].closed = 1;
-                        mm_sections_build_item(&c, &c.items[k], k + 1, items, bilag, &nb);
-                        for (size_t q = before; q < nb; q++)
-                                owner[q] = k;
-                }
-                mm_sections_assign_attachments(items, bilag, owner, nb, c.warnings);
-                for (size_t q = 0; q < nb; q++)
-                        json_decref(bilag[q]);
-        }
-
-        /* Kind, warnings, confidence. */
-        {
-                int decided = 0, with_sections = 0, with_case = 0;
-                size_t ni = json_array_size(items);
-                for (size_t k = 0; k < ni; k++) {
-                        json_t *it = json_array_get(items, k);
-                        if (json_is_true(json_object_get(it, "has_decision")))
-                                decided++;
-                        json_object_del(it, "has_decision");
-                        if (json_array_size(json_object_get(it, "sections")) > 1)
-                                with_sections++;
-                        if (json_is_string(json_object_get(it, "case_number")))
-                                with_case++;
-                }
-                json_object_set_new(doc, "kind",
-                                    json_string_nocheck(decided ? "minutes" : "agenda"));
-                if (mm_text_was_cp1252(c.text))
-                        json_array_append_new(
-                                c.warnings,
-                                json_string("input is not UTF-8: decoded as Windows-1252"));
-                if (mm_text_repairs(c.text)) {
-                        char w[96];
-                        snprintf(w, sizeof(w), "repaired %zu spaces before combining marks",
-                                 mm_text_repairs(c.text));
-                        json_array_append_new(c.warnings, json_string_nocheck(w));
-                }
-                if (!ni)
-                        json_array_append_new(c.warnings, json_string("no agenda items found"));
-                if (!json_is_string(json_object_get(doc, "meeting_date")))
-                        json_array_append_new(c.warnings, json_string("no meeting date found"));
-                for (size_t k = 1; k < c.nitems; k++)
-                        if (c.items[k].number < c.items[k - 1].number) {
-                                json_array_append_new(
-                                        c.warnings,
-                                        json_string("item numbers are not in ascending order"));
-                                break;
-                        }
-                double conf = 0;
-                conf += json_is_string(json_object_get(doc, "meeting_date")) ? 0.15 : 0;
-                conf += json_is_string(json_object_get(doc, "committee")) ? 0.1 : 0;
-                conf += json_is_string(json_object_get(doc, "municipality")) ? 0.05 : 0;
-                if (ni) {
-                        conf += 0.2;
-                        conf += 0.3 * (double)with_sections / (double)ni;
-                        conf += 0.1 * (double)with_case / (double)ni;
-                        conf += 0.1 * (decided ? (double)decided / (double)ni : 1.0);
-                }
-                json_object_set_new(doc, "confidence",
-                                    json_real((double)(long)(conf * 1000) / 1000.0));
-                json_object_set_new(doc, "warnings", c.warnings);
-                c.warnings = NULL;
-                size_t sl;
-                (void)mm_text_source(c.text, &sl);
-                json_object_set_new(doc, "length", json_integer((json_int_t)sl));
-        }
+        items_pass(&c, items);
+        judge(&c, doc, items);
+        json_object_set_new(doc, "warnings", c.warnings);
+        c.warnings = NULL; /* owned by doc now */
+        size_t sl;
+        (void)mm_text_source(c.text, &sl);
+        json_object_set_new(doc, "length", json_integer((json_int_t)sl));
         out = json_object();
         json_object_set_new(out, "document", doc);
         json_object_set_new(out, "items", items);
+        doc = items = NULL; /* owned by out now */
 done:
-        for (size_t k = 0; k < c.nitems; k++)
-                free(c.items[k].title);
-        for (int h = 0; h < c.nhabs; h++)
-                free(c.habs[h].name);
-        free(c.items);
-        free(c.li);
-        json_decref(c.participants);
-        json_decref(c.warnings);
-        mm_text_destroy(c.text);
-        mm_rx_match_destroy(c.m);
+        json_decref(doc);
+        json_decref(items);
+        free_ctx(&c);
         return out;
 }

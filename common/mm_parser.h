@@ -35,6 +35,8 @@ typedef struct mm_parser_s mm_parser_t;
  *   "too_large"   over the configured size limit
  *   "binary"      NUL or control bytes: not a text document
  *   "not_minutes" text, but no meeting header and no agenda items
+ *   "no_items"    a meeting header, but no agenda item: never stored as an
+ *                 empty meeting
  * `reason` is a human-readable sentence. */
 typedef struct mm_parse_error_s {
         char code[32];

@@ -130,7 +130,7 @@ static size_t choose_sequence(const cand_t *v, size_t n, size_t *sel) {
                 best_t b = best_before(&v[k], at, fen);
                 val[k] = v[k].score + b.val;
                 prev[k] = b.idx;
-                if (val[k] > 0 && (best < 0 || val[k] > val[best]))
+                if (val[k] > 0 && (best < 0 || val[k] >= val[best]))
                         best = (int)k;
         }
         for (int k = best; k >= 0; k = prev[k])
@@ -206,11 +206,11 @@ static void case_numbers(ctx_t *c) {
         }
 }
 
-/* Candidates outside the chosen sequence that carry strong evidence of
- * their own (an opening section and a journal number, markup or a TOC
- * entry) are items printed out of order (a TOC listing 96, 101, 97, ...).
- * They join the sequence in document order when their number is still
- * free. sel has room for n entries; returns the new count. */
+/* Candidates outside the chosen sequence that carry evidence of their own
+ * (an opening section heading follows) and whose number lies in the
+ * sequence's range are items printed out of order (a TOC listing 96, 101,
+ * 97, ...). They join the sequence in document order when their number is
+ * still free. sel has room for n entries; returns the new count. */
 static size_t add_strays(const cand_t *v, size_t n, size_t *sel, size_t ns) {
         unsigned char *used = calloc(MM_CAND_MAX_NUM + 1, 1);
         size_t *out = malloc(n * sizeof(*out)), w = 0, q = 0;
@@ -219,15 +219,20 @@ static size_t add_strays(const cand_t *v, size_t n, size_t *sel, size_t ns) {
                 free(out);
                 return ns;
         }
-        for (size_t k = 0; k < ns; k++)
+        int lo = v[sel[0]].num, hi = lo;
+        for (size_t k = 0; k < ns; k++) {
                 used[v[sel[k]].num] = 1;
+                lo = v[sel[k]].num < lo ? v[sel[k]].num : lo;
+                hi = v[sel[k]].num > hi ? v[sel[k]].num : hi;
+        }
+        hi += 2 * (int)ns;
         for (size_t k = sel[0]; k < n; k++) {
                 if (q < ns && sel[q] == k) {
                         out[w++] = sel[q++];
                         continue;
                 }
-                if (used[v[k].num] || v[k].score < 5 || !(v[k].ev & MM_EV_SECTION) ||
-                    !(v[k].ev & (MM_EV_CASE | MM_EV_MARKUP | MM_EV_TOC)))
+                if (used[v[k].num] || v[k].num < lo || v[k].num > hi || v[k].score < 2 ||
+                    !(v[k].ev & MM_EV_SECTION))
                         continue;
                 used[v[k].num] = 1;
                 out[w++] = k;
