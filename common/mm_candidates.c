@@ -163,8 +163,10 @@ int mm_candidates_collect(ctx_t *c, cand_t **out, size_t *n) {
         /* A number alone with no title below is a page number (a web
          * page's pager "1", "2"): no candidate, and no end of a body. */
         for (size_t i = 0; i < c->n; i++)
-                if (c->li[i].cand == 2 && !find_title(c, i, &tl))
+                if (c->li[i].cand == 2 && !find_title(c, i, &tl)) {
                         c->li[i].cand = 0;
+                        c->li[i].consumed = 1;
+                }
         for (size_t i = 0; i < c->n; i++) {
                 const linfo_t *li = &c->li[i];
                 if (!li->cand || li->consumed || li->num > MM_CAND_MAX_NUM || li->num < 0 ||

@@ -1,6 +1,7 @@
 #include "mm_classify.h"
 
 #include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ struct mm_classify_s {
         size_t nlaws;
         mm_rx_t *amount;
 };
+
+/* "minority" is no outcome: its rules mark a party's dissent ("O stemte
+ * imod"), which is left out before the decision is classified. */
+static const char *const minority_label = "minority";
 
 static const char *const labels[] = {"none",     "noted",    "discussed", "postponed",
                                      "decided",  "referred", "approved",  "approved_with_changes",
@@ -56,6 +61,14 @@ mm_classify_t *mm_classify_new(char *errstr, size_t errstr_size) {
                 for (k = 0; labels[k]; k++)
                         if (!strcmp(labels[k], label))
                                 break;
+                if (!labels[k] && !strcmp(label, minority_label)) {
+                        c->outcomes[i].label = minority_label;
+                        c->outcomes[i].rx = mm_rx_new(mm_table_get(c->t_outcomes, i, 1),
+                                                      MM_RX_CASELESS, errstr, errstr_size);
+                        if (!c->outcomes[i].rx)
+                                goto fail;
+                        continue;
+                }
                 if (!labels[k]) {
                         snprintf(errstr, errstr_size, "outcomes table: unknown label \"%s\"",
                                  label);
@@ -109,18 +122,72 @@ void mm_classify_destroy(mm_classify_t *c) {
         free(c);
 }
 
+static int is_minority(const mm_classify_t *c, mm_rx_match_t *m, const char *s, size_t n) {
+        for (size_t r = 0; r < c->noutcomes; r++)
+                if (c->outcomes[r].label == minority_label &&
+                    mm_rx_exec(c->outcomes[r].rx, m, s, n, 0))
+                        return 1;
+        return 0;
+}
+
+/* text without the sentences that are minority notes, in a new buffer
+ * (*out, freed by the caller), or 0 when nothing with letters is left. */
+static size_t without_minority(const mm_classify_t *c, mm_rx_match_t *m, const char *text,
+                               size_t len, char **out) {
+        char *buf = malloc(len + 1);
+        size_t o = 0, letters = 0, dropped = 0;
+        if (!buf)
+                return 0;
+        for (size_t a = 0; a < len;) {
+                size_t b = a;
+                /* a sentence ends at ". " or a line break */
+                while (b < len && text[b] != '\n' &&
+                       !(text[b] == '.' && (b + 1 == len || text[b + 1] == ' ')))
+                        b++;
+                if (b < len)
+                        b++;
+                if (is_minority(c, m, text + a, b - a)) {
+                        dropped++;
+                } else {
+                        for (size_t q = a; q < b; q++)
+                                letters += isalpha((unsigned char)text[q]) != 0;
+                        memcpy(buf + o, text + a, b - a);
+                        o += b - a;
+                }
+                a = b;
+        }
+        buf[o] = '\0';
+        if (!dropped || letters < 3) {
+                free(buf);
+                return 0;
+        }
+        *out = buf;
+        return o;
+}
+
 const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const char *text,
                                 size_t len) {
         size_t i;
+        char *own = NULL;
+        const char *label = "decided";
         for (i = 0; i < len; i++)
                 if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '.')
                         break;
         if (i == len)
                 return "none";
+        size_t olen = without_minority(c, m, text, len, &own);
+        if (own) {
+                text = own;
+                len = olen;
+        }
         for (size_t r = 0; r < c->noutcomes; r++)
-                if (mm_rx_exec(c->outcomes[r].rx, m, text, len, 0))
-                        return c->outcomes[r].label;
-        return "decided";
+                if (c->outcomes[r].label != minority_label &&
+                    mm_rx_exec(c->outcomes[r].rx, m, text, len, 0)) {
+                        label = c->outcomes[r].label;
+                        break;
+                }
+        free(own);
+        return label;
 }
 
 /* The sentence around [b, e) in the line: from the previous ". " to the

@@ -171,8 +171,11 @@ int mm_names_absence_line(ctx_t *c, const mm_line_t *l, json_t *out) {
                 return 0;
         for (size_t r = 0; r < c->p->absence.n; r++) {
                 size_t b, e;
-                if (mm_rx_exec(c->p->absence.rx[r], c->m, l->s, l->len, 0) &&
-                    !mm_rx_named(c->p->absence.rx[r], c->m, "names", &b, &e)) {
+                if (!mm_rx_exec(c->p->absence.rx[r], c->m, l->s, l->len, 0))
+                        continue;
+                if (!mm_rx_named(c->p->absence.rx[r], c->m, "list", &b, &e))
+                        return 2;
+                if (!mm_rx_named(c->p->absence.rx[r], c->m, "names", &b, &e)) {
                         mm_names_split(c, l->s + b, e - b, out, 1);
                         return 1;
                 }

@@ -14,7 +14,8 @@ int mm_names_plausible(const char *s, size_t n);
 void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical);
 
 /* If the line is an absence statement (absence.tsv), appends its names to
- * out and returns 1; else returns 0. */
+ * out and returns 1; returns 2 when it opens a list of names that follow a
+ * line each ("Fraværende" alone); else returns 0. */
 int mm_names_absence_line(ctx_t *c, const mm_line_t *l, json_t *out);
 
 #endif /* MM_NAMES_H */

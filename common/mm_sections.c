@@ -152,94 +152,144 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
         memset(&cur->text, 0, sizeof(cur->text));
 }
 
-void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,
-                            size_t *nbilag) {
-        const mm_parser_t *p = c->p;
-        json_t *o = json_object(), *sections = json_array(), *absent = json_array(),
-               *attach = json_array(), *amounts = json_array(), *laws = json_array(),
-               *parts = json_array();
-        sec_t cur = {.head = (size_t)-1, .kind = "body"};
-        dstr_t decision = {0};
-        int have_decision = 0, prev_path = 0;
-        size_t src_len;
-        (void)mm_text_source(c->text, &src_len);
+/* The state of one item while its lines are read. */
+typedef struct ist_s {
+        item_t *it;
+        json_t *sections, *absent, *attach, *amounts, *laws, *parts;
+        json_t **bilag_secs;
+        size_t *nbilag;
+        sec_t cur;
+        dstr_t decision;
+        int have_decision, prev_path;
+        int absent_list; /* after "Fraværende" alone: names follow a line each */
+} ist_t;
 
-        /* Closed: by title, or by a "Lukket dagsorden" heading before it. */
-        for (size_t r = 0; r < p->closed.n; r++) {
+/* Closed by its title, or by a "Lukket dagsorden" heading before it
+ * (it->closed already set); in minutes whose items have no headings at
+ * all, an item's text is what the meeting decided. */
+static void item_start(ctx_t *c, ist_t *st) {
+        const mm_parser_t *p = c->p;
+        item_t *it = st->it;
+        for (size_t r = 0; r < p->closed.n; r++)
                 if (p->closed_scope[r] == 0 &&
                     mm_rx_exec(p->closed.rx[r], c->m, it->title, strlen(it->title), 0))
                         it->closed = 1;
-        }
-
-        cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
-        /* In minutes whose items have no headings at all, an item's text is
-         * what the meeting decided. */
+        st->cur.head = (size_t)-1;
+        st->cur.kind = "body";
+        st->cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
         if (c->referat) {
                 int headed = 0;
                 for (size_t i = it->start; i < it->end && !headed; i++)
                         headed = c->li[i].sec >= 0 || c->li[i].hist;
                 if (!headed)
-                        cur.kind = "decision";
+                        st->cur.kind = "decision";
         }
+}
+
+/* Absences in a decision or body line: "Fraværende: A og B", "A deltog
+ * ikke i sagens behandling", and a list opened by "Fraværende" or
+ * "Følgende deltog ikke i behandlingen af punktet:" with a name a line
+ * below (or nothing). Returns 1 when the line was about absences. */
+static int absence(ctx_t *c, ist_t *st, const mm_line_t *view) {
+        int r = mm_names_absence_line(c, view, st->absent);
+        if (r == 2) {
+                st->absent_list = 1;
+                return 1;
+        }
+        if (r)
+                return 1;
+        if (st->absent_list && mm_names_plausible(view->s, view->len) &&
+            memchr(view->s, ' ', view->len)) {
+                mm_names_split(c, view->s, view->len, st->absent, 1);
+                return 1;
+        }
+        st->absent_list = 0;
+        return 0;
+}
+
+/* "Bilag 1: Notat om ..." in an item's text names an attachment. */
+static int bilag_line(const char *s, size_t n) {
+        size_t k = 5;
+        if (n < 9 || strncmp(s, "Bilag", 5) || s[k] != ' ')
+                return 0;
+        k++;
+        if (!isdigit((unsigned char)s[k]))
+                return 0;
+        while (k < n && isdigit((unsigned char)s[k]))
+                k++;
+        return k + 2 < n && (s[k] == ':' || s[k] == '.' || s[k] == ')') && s[k + 1] == ' ';
+}
+
+/* One text line of the item (the part after "Heading:" when inline). */
+static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, size_t n) {
+        sec_t *cur = &st->cur;
+        mm_line_t view = *l;
+        view.s = s;
+        view.len = n;
+        if (cur->text.len)
+                mm_pass_ds_add(&cur->text, "\n", 1);
+        mm_pass_ds_add(&cur->text, s, n);
+        if (cur->hist)
+                return;
+        int is_dec = !strcmp(cur->kind, "decision");
+        if ((is_dec || !strcmp(cur->kind, "body")) && absence(c, st, &view))
+                return;
+        if (is_dec && (!st->have_decision || st->decision.len) &&
+            !mm_str_find(s, n, "suppleant", 9)) {
+                if (st->decision.len)
+                        mm_pass_ds_add(&st->decision, "\n", 1);
+                mm_pass_ds_add(&st->decision, s, n);
+        }
+        if (cur->attach) {
+                /* A path, and the rest of a path wrapped onto the next
+                 * line, are no attachment names. */
+                int path = is_path(s, n) || (st->prev_path && !memchr(s, ' ', n));
+                if (!path && strncmp(s, "http", 4))
+                        json_array_append_new(cur->attach, clean_attachment(s, n));
+                st->prev_path = path;
+        } else if (bilag_line(s, n)) {
+                json_array_append_new(st->attach, clean_attachment(s, n));
+        }
+        mm_classify_amounts(c->p->cls, c->m, s, n, st->amounts);
+        mm_classify_laws(c->p->cls, c->m, s, n, st->laws);
+        if (is_dec)
+                st->have_decision = 1;
+}
+
+/* Splits the item's lines into sections. */
+static void item_lines(ctx_t *c, ist_t *st) {
+        const item_t *it = st->it;
         for (size_t i = it->start; i < it->end; i++) {
                 const mm_line_t *l = LN(c, i);
                 const linfo_t *li = &c->li[i];
                 if (l->blank || li->consumed)
                         continue;
                 if (li->sec >= 0 || li->hist || li->unknown) {
-                        flush_section(c, &cur, sections, bilag_secs, nbilag);
-                        cur.head = i;
-                        cur.kind = section_kind(c, li);
-                        cur.hist = li->hist;
-                        cur.offset = l->src_off;
-                        if (!strcmp(cur.kind, "attachments") && !cur.hist &&
-                            *nbilag < MM_MAX_BILAG) {
-                                cur.attach = json_array();
-                        }
+                        flush_section(c, &st->cur, st->sections, st->bilag_secs, st->nbilag);
+                        st->cur.head = i;
+                        st->cur.kind = section_kind(c, li);
+                        st->cur.hist = li->hist;
+                        st->cur.offset = l->src_off;
+                        st->absent_list = 0;
+                        if (!strcmp(st->cur.kind, "attachments") && !st->cur.hist &&
+                            *st->nbilag < MM_MAX_BILAG)
+                                st->cur.attach = json_array();
                         if (!li->inl)
                                 continue;
                 }
-                const char *s = l->s + (li->inl && cur.head == i ? li->inl : 0);
-                size_t n = l->len - (size_t)(s - l->s);
-                mm_line_t view = *l;
-                view.s = s;
-                view.len = n;
-                if (cur.text.len)
-                        mm_pass_ds_add(&cur.text, "\n", 1);
-                mm_pass_ds_add(&cur.text, s, n);
-                if (cur.hist)
-                        continue;
-                int is_dec = !strcmp(cur.kind, "decision");
-                int is_body = !strcmp(cur.kind, "body");
-                if (is_dec || is_body) {
-                        if (mm_names_absence_line(c, &view, absent))
-                                continue;
-                }
-                if (is_dec && (!have_decision || decision.len) &&
-                    !mm_str_find(s, n, "suppleant", 9)) {
-                        if (decision.len)
-                                mm_pass_ds_add(&decision, "\n", 1);
-                        mm_pass_ds_add(&decision, s, n);
-                }
-                if (cur.attach) {
-                        /* A path, and the rest of a path wrapped onto the
-                         * next line, are no attachment names. */
-                        int path = is_path(s, n) || (prev_path && !memchr(s, ' ', n));
-                        if (!path && strncmp(s, "http", 4))
-                                json_array_append_new(cur.attach, clean_attachment(s, n));
-                        prev_path = path;
-                }
-                mm_classify_amounts(p->cls, c->m, s, n, amounts);
-                mm_classify_laws(p->cls, c->m, s, n, laws);
-                if (is_dec)
-                        have_decision = 1;
+                const char *s = l->s + (li->inl && st->cur.head == i ? li->inl : 0);
+                item_text(c, st, l, s, l->len - (size_t)(s - l->s));
         }
-        flush_section(c, &cur, sections, bilag_secs, nbilag);
+        flush_section(c, &st->cur, st->sections, st->bilag_secs, st->nbilag);
+}
 
-        /* Outcome, one label per numbered part of the decision. */
+/* Outcome, one label per numbered part of the decision; the strongest
+ * part is the item's outcome. */
+static const char *item_outcome(ctx_t *c, ist_t *st) {
+        const mm_parser_t *p = c->p;
         const char *outcome = "none";
-        if (decision.len) {
-                char *save = NULL, *dup = mm_pass_strndup(decision.p, decision.len);
+        if (st->decision.len) {
+                char *save = NULL, *dup = mm_pass_strndup(st->decision.p, st->decision.len);
                 dstr_t part = {0};
                 int numbered = 0;
                 for (char *ln = strtok_r(dup, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
@@ -247,14 +297,12 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
                         while (isdigit((unsigned char)ln[k]) && k < 3)
                                 k++;
                         if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ') {
-                                if (numbered && part.len) {
+                                if (numbered && part.len)
                                         json_array_append_new(
-                                                parts, json_string_nocheck(mm_classify_outcome(
-                                                               p->cls, c->m, part.p, part.len)));
-                                }
+                                                st->parts,
+                                                json_string_nocheck(mm_classify_outcome(
+                                                        p->cls, c->m, part.p, part.len)));
                                 mm_pass_ds_reset(&part);
-                                if (!numbered)
-                                        mm_pass_ds_reset(&part);
                                 numbered = 1;
                                 mm_pass_ds_add(&part, ln + k + 2, strlen(ln + k + 2));
                                 continue;
@@ -264,13 +312,13 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
                         mm_pass_ds_add(&part, ln, strlen(ln));
                 }
                 if (part.len)
-                        json_array_append_new(parts, json_string_nocheck(mm_classify_outcome(
-                                                             p->cls, c->m, part.p, part.len)));
+                        json_array_append_new(st->parts, json_string_nocheck(mm_classify_outcome(
+                                                                 p->cls, c->m, part.p, part.len)));
                 free(part.p);
                 free(dup);
                 int best = -1;
-                for (size_t k = 0; k < json_array_size(parts); k++) {
-                        const char *lab = json_string_value(json_array_get(parts, k));
+                for (size_t k = 0; k < json_array_size(st->parts); k++) {
+                        const char *lab = json_string_value(json_array_get(st->parts, k));
                         int r = mm_classify_outcome_rank(lab);
                         if (r > best) {
                                 best = r;
@@ -278,10 +326,13 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
                         }
                 }
         }
-        if (!json_array_size(parts))
-                json_array_append_new(parts, json_string_nocheck(outcome));
+        if (!json_array_size(st->parts))
+                json_array_append_new(st->parts, json_string_nocheck(outcome));
+        return outcome;
+}
 
-        /* Meeting-level absences that reach this item. */
+/* Meeting-level absences that reach this item. */
+static void meeting_absences(ctx_t *c, const item_t *it, json_t *absent) {
         for (int h = 0; h < c->nhabs; h++) {
                 const struct habs *ha = &c->habs[h];
                 int listed = 0, absent_here = 0;
@@ -305,16 +356,19 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
                         absent_here = listed;
                         break;
                 }
-                if (!absent_here)
-                        continue;
                 int dup = 0;
-                for (size_t k = 0; k < json_array_size(absent); k++)
+                for (size_t k = 0; absent_here && k < json_array_size(absent); k++)
                         if (!strcmp(json_string_value(json_array_get(absent, k)), ha->name))
                                 dup = 1;
-                if (!dup)
+                if (absent_here && !dup)
                         json_array_append_new(absent, json_string_nocheck(ha->name));
         }
+}
 
+static void item_json(ctx_t *c, ist_t *st, json_t *o, size_t order, const char *outcome) {
+        const item_t *it = st->it;
+        size_t src_len;
+        (void)mm_text_source(c->text, &src_len);
         json_object_set_new(o, "number", json_integer(it->number));
         json_object_set_new(o, "order", json_integer((json_int_t)order));
         json_object_set_new(o, "title", json_string_nocheck(it->title));
@@ -322,30 +376,46 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
                             it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
         json_object_set_new(o, "case_number_kind",
                             it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
-        {
-                json_t *k = it->case_no[0] ? mm_classify_kle(p->cls, it->case_no) : NULL;
-                json_object_set_new(o, "kle", k ? k : json_null());
-        }
+        json_t *k = it->case_no[0] ? mm_classify_kle(c->p->cls, it->case_no) : NULL;
+        json_object_set_new(o, "kle", k ? k : json_null());
         json_object_set_new(o, "closed", json_boolean(it->closed));
         json_object_set_new(o, "outcome", json_string_nocheck(outcome));
-        json_object_set_new(o, "outcome_parts", parts);
+        json_object_set_new(o, "outcome_parts", st->parts);
         json_object_set_new(o, "decision",
-                            decision.len ? json_stringn_nocheck(decision.p, decision.len)
-                                         : json_null());
-        json_object_set_new(o, "absent", absent);
-        json_object_set_new(o, "attachments", attach);
-        json_object_set_new(o, "sections", sections);
-        json_object_set_new(o, "amounts", amounts);
-        json_object_set_new(o, "laws", laws);
-        {
-                size_t off = LN(c, it->head)->src_off;
-                size_t endoff = it->end < c->n ? LN(c, it->end)->src_off : src_len;
-                json_object_set_new(o, "offset", json_integer((json_int_t)off));
-                json_object_set_new(o, "length",
-                                    json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
-        }
-        json_object_set_new(o, "has_decision", json_boolean(have_decision && decision.len));
-        free(decision.p);
+                            st->decision.len
+                                    ? json_stringn_nocheck(st->decision.p, st->decision.len)
+                                    : json_null());
+        json_object_set_new(o, "absent", st->absent);
+        json_object_set_new(o, "attachments", st->attach);
+        json_object_set_new(o, "sections", st->sections);
+        json_object_set_new(o, "amounts", st->amounts);
+        json_object_set_new(o, "laws", st->laws);
+        size_t off = LN(c, it->head)->src_off;
+        size_t endoff = it->end < c->n ? LN(c, it->end)->src_off : src_len;
+        json_object_set_new(o, "offset", json_integer((json_int_t)off));
+        json_object_set_new(o, "length",
+                            json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
+        json_object_set_new(o, "has_decision", json_boolean(st->have_decision && st->decision.len));
+}
+
+void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,
+                            size_t *nbilag) {
+        ist_t st = {.it = it,
+                    .sections = json_array(),
+                    .absent = json_array(),
+                    .attach = json_array(),
+                    .amounts = json_array(),
+                    .laws = json_array(),
+                    .parts = json_array(),
+                    .bilag_secs = bilag_secs,
+                    .nbilag = nbilag};
+        json_t *o = json_object();
+        item_start(c, &st);
+        item_lines(c, &st);
+        const char *outcome = item_outcome(c, &st);
+        meeting_absences(c, it, st.absent);
+        item_json(c, &st, o, order, outcome); /* the arrays are owned by o now */
+        free(st.decision.p);
         json_array_append_new(items, o);
 }
 
