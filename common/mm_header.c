@@ -148,17 +148,23 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                         break;
                 /* "…, Hanne\nGrangaard": the last name goes on. */
                 if (vl && f == F_PARTICIPANTS && d2.len && d2.p[d2.len - 1] != ',' &&
-                    !looks_like_name_list(x) && mm_names_plausible(x->s, x->len) && x->len < 40) {
+                    !looks_like_name_list(x) && mm_names_plausible(x->s, x->len) && x->len < 40 &&
+                    !memchr(x->s, ' ', x->len)) {
                         mm_pass_ds_add(&d2, " ", 1);
                         mm_pass_ds_add(&d2, x->s, x->len);
                         last = j++;
                         continue;
                 }
-                /* After an empty label: one name a line. */
-                int cont =
-                        looks_like_name_list(x) || (d2.len && d2.p[d2.len - 1] == ',') ||
-                        (vl == 0 && mm_names_plausible(x->s, x->len) && memchr(x->s, ' ', x->len));
-                if (vl == 0 && !looks_like_name_list(x) && cont)
+                /* After an empty label, or after one name on the label's
+                 * line ("Deltagere:Jeppe Kirkegaard\nTilde Ølholm"): one
+                 * name a line. */
+                int one_a_line =
+                        (vl == 0 || per_line ||
+                         (j == i + 1 && !memchr(v, ',', vl) && mm_names_plausible(v, vl))) &&
+                        mm_names_plausible(x->s, x->len) && memchr(x->s, ' ', x->len);
+                int cont = looks_like_name_list(x) || (d2.len && d2.p[d2.len - 1] == ',') ||
+                           one_a_line;
+                if (one_a_line && !looks_like_name_list(x))
                         per_line = 1;
                 if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
                         mm_pass_ds_add(&d2, ",", 1);
@@ -267,14 +273,63 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
         }
 }
 
+static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, size_t voff,
+                             const char *v, size_t vl);
+
+/* "Dato:\nTid:\nSted:\n\n6. oktober 2016\n13:00 - 15:00\nRådhuset":
+ * pdftotext reads a column of labels apart from the column of their
+ * values. A run of labels without values takes the same number of lines
+ * that follow it as values, in order. Returns the last line used, or
+ * (size_t)-1 when line i starts no such run. */
+static size_t label_column(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
+        int fields[8];
+        size_t nf = 0, j = i, voff;
+        while (j < hend && nf < 8 && !LN(c, j)->blank) {
+                int f = match_label(c, LN(c, j), &voff);
+                if (f == F_NONE || voff < LN(c, j)->len || f == F_PARTICIPANTS || f == F_ABSENT)
+                        break;
+                fields[nf++] = f;
+                j++;
+        }
+        if (nf < 2)
+                return (size_t)-1;
+        size_t k = 0;
+        /* "Sted:6. oktober 2016": the last label glued to the first value */
+        if (j < hend && nf < 8 && !LN(c, j)->blank) {
+                int f = match_label(c, LN(c, j), &voff);
+                if (f != F_NONE && f != F_PARTICIPANTS && f != F_ABSENT) {
+                        fields[nf++] = f;
+                        labelled_value(c, h, j, hend, fields[k++], 0, LN(c, j)->s + voff,
+                                       LN(c, j)->len - voff);
+                        j++;
+                }
+        }
+        for (; j < hend && k < nf; j++) {
+                const mm_line_t *x = LN(c, j);
+                if (x->blank)
+                        continue;
+                if (match_label(c, x, &voff) != F_NONE)
+                        break;
+                labelled_value(c, h, j, hend, fields[k++], 0, x->s, x->len);
+        }
+        return j - 1;
+}
+
 /* One labelled header line. Returns the last line it used, or (size_t)-1
  * when the line has no label. */
 static size_t labelled(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
         const mm_line_t *l = LN(c, i);
-        size_t voff = 0;
+        size_t voff = 0, last = label_column(c, h, i, hend);
+        if (last != (size_t)-1)
+                return last;
         int f = match_label(c, l, &voff);
-        const char *v = l->s + voff;
-        size_t vl = l->len - voff;
+        return labelled_value(c, h, i, hend, f, voff, l->s + voff, l->len - voff);
+}
+
+/* Applies the value v[0..vl) of a label of field f on line i. */
+static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, size_t voff,
+                             const char *v, size_t vl) {
+        const mm_line_t *l = LN(c, i);
         switch (f) {
         case F_DATE:
                 set_date(h, v, vl);

@@ -73,7 +73,7 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
                 /* After a label, more may follow ("Sagsnr.: 23/12345 Dok.nr.: 9"). */
                 if (mm_rx_exec(p->caseno.rx[r], c->m, s, n, off) &&
                     !mm_rx_group(c->m, 0, &mb, &me) && mb == off &&
-                    (me == n || (labelled && (s[me] == ' ' || s[me] == ',')))) {
+                    (me == n || (labelled && (s[me] == ' ' || s[me] == ',' || s[me] == '\t')))) {
                         *b = mb;
                         *e = me;
                         *kind = r;

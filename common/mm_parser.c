@@ -193,8 +193,8 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                         goto fail;
                 }
         }
-        p->item_num =
-                mm_rx_new("^(\\d{1,4})\\s*[.)]?\\s+(?![a-zæøå])(\\S.*)$", 0, errstr, errstr_size);
+        p->item_num = mm_rx_new("^(\\d{1,4})\\s*[.)]?(?:\\t\\s*|\\s+(?![a-zæøå]))(\\S.*)$", 0,
+                                errstr, errstr_size);
         p->item_punkt =
                 mm_rx_new("^(?:punkt|pkt\\.?|dagsordenspunkt|dagsordenpunkt|sag\\s+nr\\.?)\\s*"
                           "(\\d{1,4})\\s*(?:[:.)-]|\xe2\x80\x93)?\\s*(.*)$",
