@@ -465,6 +465,12 @@ static void free_ctx(ctx_t *c) {
 }
 
 json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err) {
+        mm_parse_stats_t st;
+        return mm_parser_parse_stats(p, buf, len, err, &st);
+}
+
+json_t *mm_parser_parse_stats(const mm_parser_t *p, const char *buf, size_t len,
+                              mm_parse_error_t *err, mm_parse_stats_t *stats) {
         ctx_t c = {.p = p};
         json_t *out = NULL, *doc = NULL, *items = NULL;
 
@@ -505,6 +511,9 @@ json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_pa
         json_object_set_new(out, "items", items);
         doc = items = NULL; /* owned by out now */
 done:
+        stats->work = c.work;
+        stats->lines = c.n;
+        stats->candidates = c.ncand;
         json_decref(doc);
         json_decref(items);
         free_ctx(&c);

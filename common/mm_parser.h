@@ -57,4 +57,17 @@ void mm_parser_destroy(mm_parser_t *p);
  * `err` must not be NULL. */
 json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err);
 
+/* What one parse cost, for benchmarks and for tests of linear growth. */
+typedef struct mm_parse_stats_s {
+        unsigned long long work; /* elementary steps: lines visited by each pass,
+                                    candidates, sequence steps, comparisons */
+        size_t lines;            /* lines of the normalised text */
+        size_t candidates;       /* candidate item headings */
+} mm_parse_stats_t;
+
+/* mm_parser_parse, also filling *stats (which must not be NULL) with the
+ * cost of the parse, whether it succeeded or not. */
+json_t *mm_parser_parse_stats(const mm_parser_t *p, const char *buf, size_t len,
+                              mm_parse_error_t *err, mm_parse_stats_t *stats);
+
 #endif /* MM_PARSER_H */

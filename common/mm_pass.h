@@ -145,6 +145,8 @@ typedef struct ctx_s {
         } habs[16];
         int nhabs;
         int referat; /* the header calls the document minutes ("Referat") */
+        unsigned long long work; /* elementary steps (mm_parse_stats_t) */
+        size_t ncand;            /* candidate item headings */
 } ctx_t;
 
 static inline const mm_line_t *LN(const ctx_t *c, size_t i) {

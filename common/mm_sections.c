@@ -1,6 +1,7 @@
 #include "mm_sections.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,53 +420,88 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
         json_array_append_new(items, o);
 }
 
+/* Hash of an attachment name's skeleton (see skeleton()). */
+static uint64_t skeleton_hash(const char *s) {
+        char a[256];
+        size_t n = skeleton(s, a, sizeof(a));
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
+        return h | 1; /* never 0, the empty slot */
+}
+
+/* Open addressing: skeleton -> up to three distinct owners (items) whose
+ * lists hold it. */
+typedef struct askel_s {
+        uint64_t key;
+        size_t owner[3];
+        int nown;
+} askel_t;
+
+static askel_t *askel(askel_t *t, size_t mask, uint64_t key) {
+        size_t k = (size_t)(key ^ (key >> 31)) & mask;
+        while (t[k].key && t[k].key != key)
+                k = (k + 1) & mask;
+        t[k].key = key;
+        return &t[k];
+}
+
+static void askel_add_owner(askel_t *e, size_t owner) {
+        for (int i = 0; i < e->nown; i++)
+                if (e->owner[i] == owner)
+                        return;
+        if (e->nown < 3)
+                e->owner[e->nown++] = owner;
+}
+
+/* Does list s mostly repeat the lists of two or more other items? */
+static int document_wide(askel_t *t, size_t mask, uint64_t *h, size_t n, size_t own) {
+        size_t hits = 0, first = (size_t)-1;
+        int owners = 0;
+        for (size_t k = 0; k < n; k++) {
+                askel_t *e = askel(t, mask, h[k]);
+                int hit = 0;
+                for (int i = 0; i < e->nown; i++) {
+                        if (e->owner[i] == own)
+                                continue;
+                        hit = 1;
+                        if (owners == 0 || (owners == 1 && e->owner[i] != first)) {
+                                if (!owners)
+                                        first = e->owner[i];
+                                owners++;
+                        }
+                }
+                hits += (size_t)hit;
+        }
+        return n >= 2 && owners >= 2 && hits * 2 >= n;
+}
+
 /* Attachment sections whose entries mostly repeat other items' lists are
- * the document-wide list at the end: they belong to no item. */
+ * the document-wide list at the end: they belong to no item. Linear in the
+ * number of entries: skeletons are compared by hash. */
 void mm_sections_assign_attachments(json_t *items, json_t **secs, size_t *owner, size_t nsecs,
                                     json_t *warnings) {
-        char a[256];
-        /* Skeletons of every entry, computed once. */
-        char ***sk = calloc(nsecs ? nsecs : 1, sizeof(*sk));
-        if (!sk)
-                return;
+        size_t total = 0, off = 0, cap = 64;
+        for (size_t s = 0; s < nsecs; s++)
+                total += json_array_size(secs[s]);
+        while (cap < 4 * total)
+                cap *= 2;
+        askel_t *t = calloc(cap, sizeof(*t));
+        uint64_t *h = malloc((total ? total : 1) * sizeof(*h));
+        uint64_t *seen = calloc(cap, sizeof(*seen)); /* (owner, skeleton) listed */
+        if (!t || !h || !seen)
+                goto out;
+        for (size_t s = 0; s < nsecs; s++)
+                for (size_t k = 0; k < json_array_size(secs[s]); k++, off++) {
+                        h[off] = skeleton_hash(json_string_value(json_array_get(secs[s], k)));
+                        askel_add_owner(askel(t, cap - 1, h[off]), owner[s]);
+                }
+        off = 0;
         for (size_t s = 0; s < nsecs; s++) {
                 size_t n = json_array_size(secs[s]);
-                sk[s] = calloc(n ? n : 1, sizeof(char *));
-                for (size_t k = 0; sk[s] && k < n; k++) {
-                        skeleton(json_string_value(json_array_get(secs[s], k)), a, sizeof(a));
-                        sk[s][k] = strdup(a);
-                }
-        }
-        for (size_t s = 0; s < nsecs; s++) {
-                size_t n = json_array_size(secs[s]), hits = 0;
-                size_t first_owner = (size_t)-1;
-                int owners = 0;
-                if (!sk[s])
-                        continue;
-                for (size_t k = 0; k < n; k++) {
-                        const char *ka = sk[s][k];
-                        int hit = 0;
-                        for (size_t t = 0; t < nsecs && !hit && ka && ka[0]; t++) {
-                                if (owner[t] == owner[s] || !sk[t])
-                                        continue;
-                                for (size_t q = 0; q < json_array_size(secs[t]); q++) {
-                                        if (!sk[t][q] || strcmp(ka, sk[t][q]))
-                                                continue;
-                                        hit = 1;
-                                        if (owners == 0 ||
-                                            (owners == 1 && owner[t] != first_owner)) {
-                                                if (!owners)
-                                                        first_owner = owner[t];
-                                                owners++;
-                                        }
-                                        break;
-                                }
-                        }
-                        hits += (size_t)hit;
-                }
-                /* A list that repeats the lists of two or more other items
-                 * is the document-wide list. */
-                if (n >= 2 && owners >= 2 && hits * 2 >= n) {
+                uint64_t *hs = h + off;
+                off += n;
+                if (document_wide(t, cap - 1, hs, n, owner[s])) {
                         if (warnings)
                                 json_array_append_new(warnings,
                                                       json_string("document-wide attachment list "
@@ -474,24 +510,19 @@ void mm_sections_assign_attachments(json_t *items, json_t **secs, size_t *owner,
                 }
                 json_t *dst = json_object_get(json_array_get(items, owner[s]), "attachments");
                 for (size_t k = 0; k < n; k++) {
-                        int dup = 0;
                         /* an entry already listed for the item (same skeleton) */
-                        for (size_t t = 0; t < s && !dup; t++)
-                                if (owner[t] == owner[s] && sk[t])
-                                        for (size_t q = 0; q < json_array_size(secs[t]) && !dup;
-                                             q++)
-                                                dup = sk[t][q] && sk[s][k] &&
-                                                      !strcmp(sk[t][q], sk[s][k]);
-                        for (size_t q = 0; q < k && !dup; q++)
-                                dup = sk[s][q] && sk[s][k] && !strcmp(sk[s][q], sk[s][k]);
-                        if (!dup)
-                                json_array_append(dst, json_array_get(secs[s], k));
+                        uint64_t key = (hs[k] ^ ((uint64_t)owner[s] * 0x9e3779b97f4a7c15ull)) | 1;
+                        size_t q = (size_t)(key ^ (key >> 29)) & (cap - 1);
+                        while (seen[q] && seen[q] != key)
+                                q = (q + 1) & (cap - 1);
+                        if (seen[q])
+                                continue;
+                        seen[q] = key;
+                        json_array_append(dst, json_array_get(secs[s], k));
                 }
         }
-        for (size_t s = 0; s < nsecs; s++) {
-                for (size_t k = 0; sk[s] && k < json_array_size(secs[s]); k++)
-                        free(sk[s][k]);
-                free(sk[s]);
-        }
-        free(sk);
+out:
+        free(t);
+        free(h);
+        free(seen);
 }

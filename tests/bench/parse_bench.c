@@ -1,18 +1,35 @@
 /*
- * parse_bench: single-threaded parse throughput over a set of documents.
+ * parse_bench: parse throughput and the cost of adversarial inputs.
  *
  *   parse_bench [--seconds S] FILE...
+ *   parse_bench --rounds N FILE...
+ *   parse_bench --adversarial [--sizes 1,4,16] [--shape NAME]
  *
- * Parses every file in turn, over and over, for about S seconds (default
- * 5) after one warm-up round, and prints MB/s and documents per second.
- * A benchmark, not a test: it prints numbers and asserts nothing but that
- * every document parses.
+ * The first form parses every file in turn, over and over, for about S
+ * seconds (default 5) after one warm-up round, and prints MB/s and
+ * documents per second. --rounds parses exactly N rounds (for counting
+ * instructions with `perf stat`, which a loaded machine does not skew).
+ *
+ * --adversarial builds inputs of 1, 4 and 16 MiB (or --sizes, in MiB) in
+ * shapes that made the parser quadratic or memory-hungry before (issue 12):
+ *   items       "1. Sag\nBeslutning\n" repeated
+ *   numbered    "N. Sag\nBeslutning\nGodkendt.\n" with N running 1..9999
+ *   short       "a\n" repeated (millions of short lines)
+ *   hugeline    one line of words without a line break
+ *   deeplists   nested numbered lists and bullets, as in a long appendix
+ *   bilag       items whose "Bilag" lists repeat the same names
+ * and parses each once in a child process, printing the seconds, the
+ * child's peak RSS and the parser's work count. A benchmark, not a test:
+ * it prints numbers and asserts nothing but that every document parses.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mm_parser.h"
 
@@ -22,39 +39,151 @@ static double now(void) {
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv) {
-        double seconds = 5;
-        int first = 1;
-        char errstr[256];
+static const char *const shapes[] = {"items",     "numbered", "short", "hugeline",
+                                     "deeplists", "bilag",    NULL};
 
-        if (argc > 2 && !strcmp(argv[1], "--seconds")) {
-                seconds = atof(argv[2]);
-                first = 3;
+/* Appends the shape's unit k to b until it holds `size` bytes. */
+static char *make_shape(const char *shape, size_t size, size_t *len) {
+        char *b = malloc(size + 256);
+        size_t n = 0;
+        if (!b)
+                return NULL;
+        n += (size_t)sprintf(b, "Byrådet\nMødedato: 1. februar 2024\n\n");
+        for (unsigned k = 0; n < size; k++) {
+                char *o = b + n;
+                if (!strcmp(shape, "items"))
+                        n += (size_t)sprintf(o, "1. Sag\nBeslutning\n");
+                else if (!strcmp(shape, "numbered"))
+                        n += (size_t)sprintf(o, "%u. Sag\nBeslutning\nGodkendt.\n", k % 9999 + 1);
+                else if (!strcmp(shape, "short"))
+                        n += (size_t)sprintf(o, "a\n");
+                else if (!strcmp(shape, "hugeline"))
+                        n += (size_t)sprintf(o, "Sagen godkendes, idet udvalget %u ", k);
+                else if (!strcmp(shape, "deeplists"))
+                        n += (size_t)sprintf(o, "%*s%u.%u. Punkt om noget\n%*s- underpunkt %u\n",
+                                             (int)(k % 12), "", k % 7 + 1, k % 5 + 1,
+                                             (int)(k % 12) + 2, "", k);
+                else /* bilag */
+                        n += (size_t)sprintf(o,
+                                             "%u. Sag om noget\nBeslutning\nGodkendt.\nBilag\n"
+                                             "Notat om sagen\nKort over området\n\n",
+                                             k % 9999 + 1);
         }
-        if (first >= argc) {
-                fprintf(stderr, "usage: parse_bench [--seconds S] FILE...\n");
-                return 2;
+        b[n] = '\0';
+        *len = n;
+        return b;
+}
+
+/* Parses one adversarial input in a child process; prints its figures. */
+static int adversarial_one(const char *shape, size_t mib) {
+        int fd[2];
+        if (pipe(fd))
+                return -1;
+        pid_t pid = fork();
+        if (pid == 0) {
+                char errstr[256];
+                size_t len = 0;
+                mm_parse_error_t err;
+                mm_parse_stats_t st;
+                close(fd[0]);
+                char *buf = make_shape(shape, mib << 20, &len);
+                mm_parser_t *p = mm_parser_new(len + 1, errstr, sizeof(errstr));
+                if (!buf || !p)
+                        _exit(1);
+                double t0 = now();
+                json_t *d = mm_parser_parse_stats(p, buf, len, &err, &st);
+                double el = now() - t0;
+                struct rusage ru;
+                getrusage(RUSAGE_SELF, &ru);
+                dprintf(fd[1], "%-10s %3zu MiB  %7.2f s  peak RSS %6.1f MB  work %12llu  %s\n",
+                        shape, mib, el, (double)ru.ru_maxrss / 1024.0,
+                        (unsigned long long)st.work, d ? "parsed" : err.code);
+                _exit(d || !strcmp(err.code, "no_items") ? 0 : 1);
         }
-        int nf = argc - first;
-        char **bufs = calloc((size_t)nf, sizeof(char *));
-        size_t *lens = calloc((size_t)nf, sizeof(size_t)), total = 0;
+        close(fd[1]);
+        char line[256];
+        ssize_t r = read(fd[0], line, sizeof(line) - 1);
+        close(fd[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (r > 0) {
+                line[r] = '\0';
+                fputs(line, stdout);
+                fflush(stdout);
+        }
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int adversarial(int argc, char **argv) {
+        size_t sizes[8] = {1, 4, 16}, ns = 3;
+        const char *only = NULL;
+        for (int i = 2; i + 1 < argc; i += 2) {
+                if (!strcmp(argv[i], "--sizes")) {
+                        ns = 0;
+                        for (char *s = argv[i + 1]; *s && ns < 8; s++) {
+                                sizes[ns++] = strtoul(s, &s, 10);
+                                if (!*s)
+                                        break;
+                        }
+                } else if (!strcmp(argv[i], "--shape")) {
+                        only = argv[i + 1];
+                }
+        }
+        int rc = 0;
+        for (int k = 0; shapes[k]; k++)
+                for (size_t s = 0; s < ns; s++)
+                        if (!only || !strcmp(only, shapes[k]))
+                                rc |= adversarial_one(shapes[k], sizes[s]);
+        return rc ? 1 : 0;
+}
+
+static int read_files(int nf, char **names, char **bufs, size_t *lens, size_t *total) {
         for (int i = 0; i < nf; i++) {
-                FILE *fp = fopen(argv[first + i], "rb");
+                FILE *fp = fopen(names[i], "rb");
                 if (!fp) {
-                        perror(argv[first + i]);
-                        return 1;
+                        perror(names[i]);
+                        return -1;
                 }
                 fseek(fp, 0, SEEK_END);
                 lens[i] = (size_t)ftell(fp);
                 rewind(fp);
                 bufs[i] = malloc(lens[i] ? lens[i] : 1);
                 if (fread(bufs[i], 1, lens[i], fp) != lens[i]) {
-                        perror(argv[first + i]);
-                        return 1;
+                        perror(names[i]);
+                        fclose(fp);
+                        return -1;
                 }
                 fclose(fp);
-                total += lens[i];
+                *total += lens[i];
         }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        double seconds = 5;
+        long rounds = 0;
+        int first = 1;
+        char errstr[256];
+
+        if (argc > 1 && !strcmp(argv[1], "--adversarial"))
+                return adversarial(argc, argv);
+        if (argc > 2 && !strcmp(argv[1], "--seconds")) {
+                seconds = atof(argv[2]);
+                first = 3;
+        } else if (argc > 2 && !strcmp(argv[1], "--rounds")) {
+                rounds = atol(argv[2]);
+                first = 3;
+        }
+        if (first >= argc) {
+                fprintf(stderr, "usage: parse_bench [--seconds S | --rounds N] FILE...\n"
+                                "       parse_bench --adversarial [--sizes 1,4,16] [--shape S]\n");
+                return 2;
+        }
+        int nf = argc - first;
+        char **bufs = calloc((size_t)nf, sizeof(char *));
+        size_t *lens = calloc((size_t)nf, sizeof(size_t)), total = 0;
+        if (!bufs || !lens || read_files(nf, argv + first, bufs, lens, &total))
+                return 1;
         mm_parser_t *p = mm_parser_new(0, errstr, sizeof(errstr));
         if (!p) {
                 fprintf(stderr, "%s\n", errstr);
@@ -79,7 +208,8 @@ int main(int argc, char **argv) {
                                 bytes += (double)lens[i];
                         }
                 }
-                if (round && (el = now() - t0) >= seconds)
+                el = now() - t0;
+                if (round && (rounds ? round >= rounds : el >= seconds))
                         break;
         }
         printf("parse_bench: %d files, %zu bytes per round, %ld documents in %.2f s\n", nf, total,
