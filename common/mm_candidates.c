@@ -8,13 +8,13 @@
 #define EV_WINDOW 15
 
 static int is_heading_line(const linfo_t *li) {
-        return li->sec >= 0 || li->hist;
+        return SEC(li) >= 0 || li->hist;
 }
 
 /* Could line t be an item's title? */
 static int title_like(const ctx_t *c, size_t t) {
         const mm_line_t *l = LN(c, t);
-        const linfo_t *x = &c->li[t];
+        const linfo_t *x = LI(c, t);
         if (l->blank || x->consumed || x->cand || x->is_case || x->toc || is_heading_line(x))
                 return 0;
         return l->len <= 150 && !islower((unsigned char)l->s[0]);
@@ -27,12 +27,12 @@ static size_t title_end(const ctx_t *c, size_t t) {
         for (int k = 0; k < 2 && !LN(c, end)->cut; k++) {
                 size_t x = end + 1;
                 /* The rest of a wrapped title may start in lower case. */
-                if (x >= c->n || LN(c, x)->blank || c->li[x].consumed || c->li[x].cand ||
-                    c->li[x].is_case || is_heading_line(&c->li[x]) || LN(c, x)->len > 100 ||
+                if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->cand ||
+                    LI(c, x)->is_case || is_heading_line(LI(c, x)) || LN(c, x)->len > 100 ||
                     LN(c, x)->s[LN(c, x)->len - 1] == '.')
                         break;
-                if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(&c->li[x + 1]) &&
-                    !c->li[x + 1].is_case && !c->li[x + 1].consumed)
+                if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(LI(c, x + 1)) &&
+                    !LI(c, x + 1)->is_case && !LI(c, x + 1)->consumed)
                         break;
                 end = x;
         }
@@ -42,14 +42,14 @@ static size_t title_end(const ctx_t *c, size_t t) {
 /* The title of candidate i: the rest of the line, or for a number alone
  * the next line that is no page furniture. Returns 0 when there is none. */
 static int find_title(const ctx_t *c, size_t i, size_t *tl) {
-        const linfo_t *li = &c->li[i];
+        const linfo_t *li = LI(c, i);
         if (li->cand != 2) {
                 *tl = i;
                 return LN(c, i)->len > li->tb;
         }
         for (size_t t = i + 1, seen = 0; t < c->n && seen < 12; t++, seen++) {
                 const mm_line_t *l = LN(c, t);
-                if (l->blank || c->li[t].consumed)
+                if (l->blank || LI(c, t)->consumed)
                         continue;
                 if (!title_like(c, t))
                         return 0;
@@ -62,7 +62,7 @@ static int find_title(const ctx_t *c, size_t i, size_t *tl) {
 static int next_is_cand(const ctx_t *c, size_t j) {
         while (j < c->n && LN(c, j)->blank)
                 j++;
-        return j < c->n && c->li[j].cand;
+        return j < c->n && LI(c, j)->cand;
 }
 
 /* Evidence in the lines after the title, up to the next candidate. */
@@ -71,7 +71,7 @@ static unsigned body_evidence(const ctx_t *c, size_t from, int *score) {
         size_t seen = 0, j;
         for (j = from; j < c->n && seen < EV_WINDOW; j++) {
                 const mm_line_t *l = LN(c, j);
-                const linfo_t *x = &c->li[j];
+                const linfo_t *x = LI(c, j);
                 if (l->blank)
                         continue;
                 if (x->cand)
@@ -89,12 +89,12 @@ static unsigned body_evidence(const ctx_t *c, size_t from, int *score) {
                  * title (a few lines later after journal-number lines); a
                  * heading further down may belong to an item around a
                  * numbered list. */
-                if (x->hist || (x->sec >= 0 && c->p->secs[x->sec].opens)) {
+                if (x->hist || (SEC(x) >= 0 && c->p->secs[SEC(x)].opens)) {
                         if (text <= (ev & MM_EV_CASE ? 8u : 4u))
                                 ev |= MM_EV_SECTION;
                         else if (!later++)
                                 *score += 1;
-                } else if (x->sec >= 0 && !later++) {
+                } else if (SEC(x) >= 0 && !later++) {
                         *score += 1;
                 }
                 ev |= MM_EV_BODY;
@@ -110,13 +110,13 @@ static int case_above(const ctx_t *c, size_t i) {
                 i--;
                 if (LN(c, i)->blank)
                         continue;
-                return c->li[i].is_case;
+                return LI(c, i)->is_case;
         }
         return 0;
 }
 
 static void score_candidate(const ctx_t *c, cand_t *k, const unsigned char *toc) {
-        const linfo_t *li = &c->li[k->line];
+        const linfo_t *li = LI(c, k->line);
         const mm_line_t *tl = LN(c, k->title_line);
         int s = -2;
         unsigned ev = 0;
@@ -144,7 +144,7 @@ static unsigned char *toc_numbers(const ctx_t *c) {
         unsigned char *toc = NULL;
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
-                if (!c->li[i].toc || !isdigit((unsigned char)l->s[0]))
+                if (!LI(c, i)->toc || !isdigit((unsigned char)l->s[0]))
                         continue;
                 int num = atoi(l->s);
                 if (num > MM_CAND_MAX_NUM)
@@ -163,12 +163,12 @@ int mm_candidates_collect(ctx_t *c, cand_t **out, size_t *n) {
         /* A number alone with no title below is a page number (a web
          * page's pager "1", "2"): no candidate, and no end of a body. */
         for (size_t i = 0; i < c->n; i++)
-                if (c->li[i].cand == 2 && !find_title(c, i, &tl)) {
-                        c->li[i].cand = 0;
-                        c->li[i].consumed = 1;
+                if (LI(c, i)->cand == 2 && !find_title(c, i, &tl)) {
+                        LIW(c, i)->cand = 0;
+                        LIW(c, i)->consumed = 1;
                 }
         for (size_t i = 0; i < c->n; i++) {
-                const linfo_t *li = &c->li[i];
+                const linfo_t *li = LI(c, i);
                 if (!li->cand || li->consumed || li->num > MM_CAND_MAX_NUM || li->num < 0 ||
                     !find_title(c, i, &tl))
                         continue;

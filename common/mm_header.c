@@ -144,7 +144,7 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                         j++;
                         continue;
                 }
-                if (match_label(c, x, &vo2) != F_NONE || c->li[j].sec >= 0 || c->li[j].toc)
+                if (match_label(c, x, &vo2) != F_NONE || SEC(LI(c, j)) >= 0 || LI(c, j)->toc)
                         break;
                 /* "…, Hanne\nGrangaard": the last name goes on. */
                 if (vl && f == F_PARTICIPANTS && d2.len && d2.p[d2.len - 1] != ',' &&
@@ -250,7 +250,7 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
         for (size_t i = h->date_line + 1; i < hend && seen < 3; i++) {
                 const mm_line_t *l = LN(c, i);
                 size_t voff;
-                if (l->blank || c->li[i].consumed)
+                if (l->blank || LI(c, i)->consumed)
                         continue;
                 seen++;
                 if (time_alone(l)) {
@@ -258,7 +258,7 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
                         continue;
                 }
                 if (h->location || l->len > 120 || match_label(c, l, &voff) != F_NONE ||
-                    c->li[i].cand || c->li[i].sec >= 0)
+                    LI(c, i)->cand || SEC(LI(c, i)) >= 0)
                         return;
                 if ((l->s[0] == 'i' || l->s[0] == 'I') && l->s[1] == ' ') {
                         h->location = json_stringn_nocheck(l->s + 2, l->len - 2);
@@ -396,7 +396,7 @@ static void end_time(ctx_t *c, json_t *doc) {
                                 json_object_set_new(doc, "end_time", mm_pass_fmt_time(hh, mi));
                                 /* "Mødet sluttede kl. 20.35" is no item's text. */
                                 if (l->len < 80)
-                                        c->li[i].consumed = 1;
+                                        LIW(c, i)->consumed = 1;
                                 return;
                         }
                 }
@@ -432,7 +432,7 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
         hdr_t h = {.doc = doc, .date_line = (size_t)-1};
         for (size_t i = 0; i < hend; i++) {
                 const mm_line_t *l = LN(c, i);
-                if (l->blank || c->li[i].toc)
+                if (l->blank || LI(c, i)->toc)
                         continue;
                 if (!c->referat && l->len < 120) {
                         char fb[128];

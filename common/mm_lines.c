@@ -152,8 +152,8 @@ static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
 /* A known section heading, alone or as "Heading: text". */
 static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
-        li->sec = (int16_t)mm_lines_match_section(p, l->s, l->len);
-        if (li->sec < 0) {
+        li->sec1 = (int16_t)(mm_lines_match_section(p, l->s, l->len) + 1);
+        if (SEC(li) < 0) {
                 const char *colon = memchr(l->s, ':', l->len < 50 ? l->len : 50);
                 if (colon && colon > l->s) {
                         int s = mm_lines_match_section(p, l->s, (size_t)(colon - l->s));
@@ -161,22 +161,22 @@ static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
                                 size_t k = (size_t)(colon - l->s) + 1;
                                 while (k < l->len && l->s[k] == ' ')
                                         k++;
-                                li->sec = (int16_t)s;
+                                li->sec1 = (int16_t)(s + 1);
                                 li->inl = (uint16_t)(k < l->len ? k : 0);
                         }
                 }
         }
         /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
-        if (li->sec < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.') {
+        if (SEC(li) < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.') {
                 char fb[64];
                 mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
                 const char *sp = strchr(fb, ' ');
                 int genitive = sp && sp > fb && sp[-1] == 's' && !strncmp(sp + 1, "beslutning", 10);
                 if (genitive || !strncmp(fb, "beslutning i ", 13) ||
                     !strncmp(fb, "beslutning den ", 15) || !strncmp(fb, "beslutning på ", 15))
-                        li->sec = (int16_t)p->decision_sec;
+                        li->sec1 = (int16_t)(p->decision_sec + 1);
         }
-        if (li->sec < 0 && (l->heading || l->bold))
+        if (SEC(li) < 0 && (l->heading || l->bold))
                 li->unknown = 1;
 }
 
@@ -211,30 +211,31 @@ static int line_case(ctx_t *c, const mm_line_t *l, linfo_t *li, int *pending) {
 
 void mm_lines_analyse(ctx_t *c) {
         int pending = 0;
+        static const linfo_t none;
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
-                linfo_t *li = &c->li[i];
-                li->sec = -1;
+                linfo_t li = none;
+                c->work++;
                 if (l->blank)
                         continue;
-                li->toc = is_toc_line(l);
-                if (line_case(c, l, li, &pending))
-                        continue;
-                line_candidate(c, l, li);
-                if (li->cand)
-                        continue;
-                if (is_history(c, l)) {
-                        int y, m, d;
-                        li->hist = 1;
-                        if (!mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL)) {
-                                li->hy = (uint16_t)y;
-                                li->hm = (uint8_t)m;
-                                li->hd = (uint8_t)d;
+                li.toc = is_toc_line(l);
+                if (!line_case(c, l, &li, &pending)) {
+                        line_candidate(c, l, &li);
+                        if (!li.cand && is_history(c, l)) {
+                                int y, m, d;
+                                li.hist = 1;
+                                if (!mm_date_find(l->s, l->len, &y, &m, &d, NULL, NULL)) {
+                                        li.hy = (uint16_t)y;
+                                        li.hm = (uint8_t)m;
+                                        li.hd = (uint8_t)d;
+                                }
+                        } else if (!li.cand && l->len < 120) {
+                                line_section(c, l, &li);
                         }
-                        continue;
                 }
-                if (l->len < 120)
-                        line_section(c, l, li);
+                /* Most lines are plain text: only the others take memory. */
+                if (memcmp(&li, &none, sizeof(li)))
+                        *LIW(c, i) = li;
         }
 }
 
@@ -246,10 +247,10 @@ void mm_lines_analyse(ctx_t *c) {
  * furniture candidate". */
 static uint64_t furniture_key(const ctx_t *c, size_t i, int *digits) {
         const mm_line_t *l = LN(c, i);
-        const linfo_t *li = &c->li[i];
+        const linfo_t *li = LI(c, i);
         uint64_t h = 1469598103934665603ull;
         *digits = 0;
-        if (l->blank || l->len < 3 || l->len >= 150 || li->sec >= 0 || li->hist || li->cand ||
+        if (l->blank || l->len < 3 || l->len >= 150 || SEC(li) >= 0 || li->hist || li->cand ||
             li->is_case)
                 return 0;
         for (size_t q = 0; q < l->len; q++) {
@@ -266,7 +267,7 @@ static uint64_t furniture_key(const ctx_t *c, size_t i, int *digits) {
 typedef struct fslot_s {
         uint64_t key;
         uint32_t count;
-        size_t first; /* line of the first copy */
+        uint32_t first; /* line of the first copy */
 } fslot_t;
 
 static fslot_t *fslot(fslot_t *t, size_t mask, uint64_t key) {
@@ -285,7 +286,7 @@ static void drop_block(ctx_t *c, fslot_t *t, size_t mask, size_t a, size_t b) {
                 if (!key)
                         continue;
                 if (fslot(t, mask, key)->first != i)
-                        c->li[i].consumed = 1;
+                        LIW(c, i)->consumed = 1;
         }
 }
 
@@ -311,20 +312,23 @@ static int block_dated(const ctx_t *c, size_t a, size_t b) {
  * decision that repeats ("Godkendt.") stands alone. Every copy but the first is dropped. Linear: one hash table
  * of the lines' keys. */
 void mm_lines_page_furniture(ctx_t *c) {
-        size_t cap = 64;
-        while (cap < 2 * c->n)
+        size_t cap = 64, keyed = 0;
+        int dg;
+        for (size_t i = 0; i < c->n; i++)
+                keyed += furniture_key(c, i, &dg) != 0;
+        while (cap < 2 * keyed)
                 cap *= 2;
         fslot_t *t = calloc(cap, sizeof(*t));
         if (!t)
                 return;
         size_t mask = cap - 1;
+        c->work += 3 * c->n;
         for (size_t i = 0; i < c->n; i++) {
-                int dg;
                 uint64_t key = furniture_key(c, i, &dg);
                 if (key) {
                         fslot_t *f = fslot(t, mask, key);
                         if (!f->count++)
-                                f->first = i;
+                                f->first = (uint32_t)i;
                 }
         }
         size_t a = 0, nrep = 0, ndig = 0, last = 0;

@@ -299,9 +299,10 @@ static void own_meeting_decisions(ctx_t *c, json_t *doc) {
         if (!md || sscanf(md, "%d-%d-%d", &y, &mo, &d) != 3 || c->p->decision_sec < 0)
                 return;
         for (size_t i = 0; i < c->n; i++)
-                if (c->li[i].hist && c->li[i].hy == y && c->li[i].hm == mo && c->li[i].hd == d) {
-                        c->li[i].hist = 0;
-                        c->li[i].sec = (int16_t)c->p->decision_sec;
+                if (LI(c, i)->hist && LI(c, i)->hy == y && LI(c, i)->hm == mo &&
+                    LI(c, i)->hd == d) {
+                        LIW(c, i)->hist = 0;
+                        LIW(c, i)->sec1 = (int16_t)(c->p->decision_sec + 1);
                 }
 }
 
@@ -309,7 +310,7 @@ static void own_meeting_decisions(ctx_t *c, json_t *doc) {
 static void header_pass(ctx_t *c, json_t *doc) {
         size_t hend = c->nitems ? c->items[0].head : (c->n < 80 ? c->n : 80);
         for (size_t i = 0; i < hend; i++)
-                if (c->li[i].consumed && !c->li[i].case_label && !c->li[i].doc_no)
+                if (LI(c, i)->consumed && !LI(c, i)->case_label && !LI(c, i)->doc_no)
                         hend = i;
         mm_header_parse(c, doc, hend);
         own_meeting_decisions(c, doc);
@@ -424,8 +425,8 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
                 set_err(err, "internal", "out of memory");
                 return -1;
         }
-        c->text = mm_text_new(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
-                              sizeof(errstr));
+        c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
+                                       sizeof(errstr));
         if (!c->text) {
                 set_err(err, "internal", "%s", errstr);
                 return -1;
@@ -438,16 +439,20 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
                 set_err(err, "empty", "input holds only white space");
                 return -1;
         }
-        c->li = calloc(c->n, sizeof(*c->li));
+        c->lip = calloc(c->n / MM_LI_PAGE + 1, sizeof(*c->lip));
         c->participants = json_array();
         c->warnings = json_array();
-        if (!c->li || !c->participants || !c->warnings) {
+        if (!c->lip || !c->participants || !c->warnings) {
                 set_err(err, "internal", "out of memory");
                 return -1;
         }
         mm_lines_analyse(c);
         mm_lines_page_furniture(c);
         mm_sequence_find_items(c);
+        if (c->oom) {
+                set_err(err, "internal", "out of memory");
+                return -1;
+        }
         return 0;
 }
 
@@ -457,7 +462,9 @@ static void free_ctx(ctx_t *c) {
         for (int h = 0; h < c->nhabs; h++)
                 free(c->habs[h].name);
         free(c->items);
-        free(c->li);
+        for (size_t k = 0; c->lip && k <= c->n / MM_LI_PAGE; k++)
+                free(c->lip[k]);
+        free(c->lip);
         json_decref(c->participants);
         json_decref(c->warnings);
         mm_text_destroy(c->text);

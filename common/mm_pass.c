@@ -77,3 +77,13 @@ json_t *mm_pass_fmt_time(int h, int mi) {
         snprintf(buf, sizeof(buf), "%02d:%02d", h % 100, mi % 100);
         return json_string_nocheck(buf);
 }
+
+linfo_t *mm_pass_li_write(ctx_t *c, size_t i) {
+        linfo_t **pg = &c->lip[i / MM_LI_PAGE];
+        if (!*pg && !(*pg = calloc(MM_LI_PAGE, sizeof(linfo_t)))) {
+                c->oom = 1;
+                memset(&c->scratch, 0, sizeof(c->scratch));
+                return &c->scratch;
+        }
+        return &(*pg)[i % MM_LI_PAGE];
+}

@@ -90,29 +90,34 @@ struct mm_parser_s {
 /* ------------------------------------------------------------------ */
 /* Per-parse state                                                      */
 
-/* What one line is. Kept compact (24 bytes): there is one per line, and
- * inputs of millions of short lines must stay within a few times their
- * size in memory. Offsets within a line are 16-bit: the lines they apply
- * to (headings, journal numbers, item headings) are short. */
+/* What one line is. Most lines are plain text, for which every field is
+ * zero: ctx_t keeps these records in pages that exist only where a line is
+ * something else, so that inputs of millions of short lines stay within a
+ * few times their size in memory. Offsets within a line are narrow: the
+ * lines they apply to (headings, journal numbers, item headings) are
+ * short. */
 typedef struct linfo_s {
-        int16_t sec;             /* index into secs, or -1 */
+        int16_t sec1;            /* index into secs plus one, or 0 (see SEC()) */
         uint16_t inl;            /* "Heading: text": offset of text, else 0 */
-        uint16_t cb, ce;         /* journal number: its span in the line */
-        uint16_t tb;             /* candidate: title offset in the line */
-        uint16_t hy;             /* year named in a history heading, or 0 */
-        int32_t num;             /* candidate: item number */
-        uint8_t hm, hd;          /* month and day of that date */
+        uint8_t cb, ce;          /* journal number: its span in the line */
+        uint8_t tb;              /* candidate: title offset in the line */
         uint8_t ckind;           /* journal number: index of its form */
+        int16_t num;             /* candidate: item number */
+        uint16_t hy;             /* year named in a history heading, or 0 */
+        uint8_t hm, hd;          /* month and day of that date */
         uint8_t cand;            /* item candidate: 1 "N. Title", 2 "N" alone, 3 "Punkt N" */
         unsigned hist : 1;       /* a heading quoting an earlier meeting */
         unsigned unknown : 1;    /* a marked-up heading we do not know */
         unsigned is_case : 1;    /* the line is a journal number */
         unsigned toc : 1;        /* a table-of-contents entry */
         unsigned consumed : 1;   /* belongs to no item's text (page furniture,
-                                  a journal number taken by an item) */
+                                    a journal number taken by an item) */
         unsigned case_label : 1; /* "Sagsnr.:" alone: the value comes later */
         unsigned doc_no : 1;     /* "Dok.nr.: ...": a document number */
 } linfo_t;
+
+/* Lines per page of line records. */
+#define MM_LI_PAGE 512
 
 typedef struct item_s {
         size_t head, title_end, start, end;
@@ -129,7 +134,7 @@ typedef struct ctx_s {
         mm_text_t *text;
         const mm_line_t *L;
         size_t n;
-        linfo_t *li;
+        linfo_t **lip; /* pages of MM_LI_PAGE line records, NULL while all zero */
         item_t *items;
         size_t nitems;
         mm_rx_match_t *m;
@@ -144,10 +149,29 @@ typedef struct ctx_s {
                 int nnums;
         } habs[16];
         int nhabs;
-        int referat; /* the header calls the document minutes ("Referat") */
+        int referat;             /* the header calls the document minutes ("Referat") */
         unsigned long long work; /* elementary steps (mm_parse_stats_t) */
+        int oom;                 /* memory ran out in a pass */
+        linfo_t scratch;         /* where LIW writes when memory ran out */
         size_t ncand;            /* candidate item headings */
 } ctx_t;
+
+/* Section index of a line record, or -1. */
+static inline int SEC(const linfo_t *li) {
+        return li->sec1 - 1;
+}
+
+/* Line i's record, for reading (a shared zero record for plain text). */
+static inline const linfo_t *LI(const ctx_t *c, size_t i) {
+        static const linfo_t zero;
+        const linfo_t *pg = c->lip[i / MM_LI_PAGE];
+        return pg ? &pg[i % MM_LI_PAGE] : &zero;
+}
+
+/* Line i's record, for writing: its page is made when needed. When memory
+ * runs out the write goes to a scratch record and c->oom is set. */
+linfo_t *mm_pass_li_write(ctx_t *c, size_t i);
+#define LIW(c, i) mm_pass_li_write((c), (i))
 
 static inline const mm_line_t *LN(const ctx_t *c, size_t i) {
         return &c->L[i];

@@ -17,8 +17,8 @@
 static const char *section_kind(const ctx_t *c, const linfo_t *li) {
         if (li->hist)
                 return "history";
-        if (li->sec >= 0)
-                return c->p->secs[li->sec].kind;
+        if (SEC(li) >= 0)
+                return c->p->secs[SEC(li)].kind;
         return "other";
 }
 
@@ -130,7 +130,7 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
                 json_t *s = json_object();
                 if (cur->head != (size_t)-1) {
                         const mm_line_t *hl = LN(c, cur->head);
-                        size_t hn = c->li[cur->head].inl ? c->li[cur->head].inl : hl->len;
+                        size_t hn = LI(c, cur->head)->inl ? LI(c, cur->head)->inl : hl->len;
                         while (hn && mm_pass_trail_punct(hl->s[hn - 1]))
                                 hn--;
                         json_object_set_new(s, "heading", json_stringn_nocheck(hl->s, hn));
@@ -152,6 +152,14 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
         free(cur->text.p);
         memset(&cur->text, 0, sizeof(cur->text));
 }
+
+/* Caps that keep a pathological input's output small: sections per item,
+ * numbered decision parts per item, and the decision's length. */
+#define MM_MAX_SECTIONS 256
+#define MM_MAX_PARTS    64
+/* A decision longer than this (the section text keeps all of it) is not
+ * read further for the outcome. */
+#define MM_MAX_DECISION (64u * 1024u)
 
 /* The state of one item while its lines are read. */
 typedef struct ist_s {
@@ -177,11 +185,11 @@ static void item_start(ctx_t *c, ist_t *st) {
                         it->closed = 1;
         st->cur.head = (size_t)-1;
         st->cur.kind = "body";
-        st->cur.offset = LN(c, it->start < c->n ? it->start : it->head)->src_off;
+        st->cur.offset = mm_text_src_off(c->text, it->start < c->n ? it->start : it->head);
         if (c->referat) {
                 int headed = 0;
                 for (size_t i = it->start; i < it->end && !headed; i++)
-                        headed = c->li[i].sec >= 0 || c->li[i].hist;
+                        headed = SEC(LI(c, i)) >= 0 || LI(c, i)->hist;
                 if (!headed)
                         st->cur.kind = "decision";
         }
@@ -236,7 +244,7 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
         if ((is_dec || !strcmp(cur->kind, "body")) && absence(c, st, &view))
                 return;
         if (is_dec && (!st->have_decision || st->decision.len) &&
-            !mm_str_find(s, n, "suppleant", 9)) {
+            st->decision.len < MM_MAX_DECISION && !mm_str_find(s, n, "suppleant", 9)) {
                 if (st->decision.len)
                         mm_pass_ds_add(&st->decision, "\n", 1);
                 mm_pass_ds_add(&st->decision, s, n);
@@ -262,15 +270,20 @@ static void item_lines(ctx_t *c, ist_t *st) {
         const item_t *it = st->it;
         for (size_t i = it->start; i < it->end; i++) {
                 const mm_line_t *l = LN(c, i);
-                const linfo_t *li = &c->li[i];
+                const linfo_t *li = LI(c, i);
                 if (l->blank || li->consumed)
                         continue;
-                if (li->sec >= 0 || li->hist || li->unknown) {
+                c->work++;
+                /* Past MM_MAX_SECTIONS, headings stay in the last section's
+                 * text: a pathological input cannot make a section object
+                 * of every line. */
+                if ((SEC(li) >= 0 || li->hist || li->unknown) &&
+                    json_array_size(st->sections) < MM_MAX_SECTIONS) {
                         flush_section(c, &st->cur, st->sections, st->bilag_secs, st->nbilag);
                         st->cur.head = i;
                         st->cur.kind = section_kind(c, li);
                         st->cur.hist = li->hist;
-                        st->cur.offset = l->src_off;
+                        st->cur.offset = mm_text_src_off(c->text, i);
                         st->absent_list = 0;
                         if (!strcmp(st->cur.kind, "attachments") && !st->cur.hist &&
                             *st->nbilag < MM_MAX_BILAG)
@@ -297,7 +310,8 @@ static const char *item_outcome(ctx_t *c, ist_t *st) {
                         size_t k = 0;
                         while (isdigit((unsigned char)ln[k]) && k < 3)
                                 k++;
-                        if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ') {
+                        if (k && (ln[k] == '.' || ln[k] == ')') && ln[k + 1] == ' ' &&
+                            json_array_size(st->parts) < MM_MAX_PARTS) {
                                 if (numbered && part.len)
                                         json_array_append_new(
                                                 st->parts,
@@ -391,8 +405,8 @@ static void item_json(ctx_t *c, ist_t *st, json_t *o, size_t order, const char *
         json_object_set_new(o, "sections", st->sections);
         json_object_set_new(o, "amounts", st->amounts);
         json_object_set_new(o, "laws", st->laws);
-        size_t off = LN(c, it->head)->src_off;
-        size_t endoff = it->end < c->n ? LN(c, it->end)->src_off : src_len;
+        size_t off = mm_text_src_off(c->text, it->head);
+        size_t endoff = it->end < c->n ? mm_text_src_off(c->text, it->end) : src_len;
         json_object_set_new(o, "offset", json_integer((json_int_t)off));
         json_object_set_new(o, "length",
                             json_integer((json_int_t)(endoff > off ? endoff - off : 0)));

@@ -58,8 +58,8 @@ typedef struct best_s {
         int idx; /* candidate index, -1 for none */
 } best_t;
 
-static void fen_update(best_t *f, int n, best_t b) {
-        for (int i = n + 1; i <= MM_CAND_MAX_NUM + 1; i += i & -i)
+static void fen_update(best_t *f, int max, int n, best_t b) {
+        for (int i = n + 1; i <= max + 1; i += i & -i)
                 if (f[i].idx < 0 || b.val > f[i].val)
                         f[i] = b;
 }
@@ -108,16 +108,19 @@ static best_t best_before(const cand_t *k, const best_t *at, const best_t *fen) 
  * Dynamic programming over the candidates in O(n log N). Writes the chosen
  * indexes to sel (in order) and returns how many. */
 static size_t choose_sequence(const cand_t *v, size_t n, size_t *sel) {
-        best_t *at = malloc((MM_CAND_MAX_NUM + 1) * sizeof(*at));
-        best_t *fen = malloc((MM_CAND_MAX_NUM + 2) * sizeof(*fen));
+        int maxnum = 0;
+        for (size_t k = 0; k < n; k++)
+                maxnum = v[k].num > maxnum ? v[k].num : maxnum;
+        best_t *at = malloc(((size_t)maxnum + 1) * sizeof(*at));
+        best_t *fen = malloc(((size_t)maxnum + 2) * sizeof(*fen));
         int *val = malloc((n ? n : 1) * sizeof(int)), *prev = malloc((n ? n : 1) * sizeof(int));
         size_t cnt = 0, ins = 0;
         int best = -1;
         if (!at || !fen || !val || !prev)
                 goto out;
-        for (int i = 0; i <= MM_CAND_MAX_NUM; i++)
+        for (int i = 0; i <= maxnum; i++)
                 at[i] = (best_t){0, -1};
-        for (int i = 0; i <= MM_CAND_MAX_NUM + 1; i++)
+        for (int i = 0; i <= maxnum + 1; i++)
                 fen[i] = (best_t){0, -1};
         for (size_t k = 0; k < n; k++) {
                 /* A candidate is a predecessor once its title has ended. */
@@ -125,7 +128,7 @@ static size_t choose_sequence(const cand_t *v, size_t n, size_t *sel) {
                         best_t b = {val[ins], (int)ins};
                         if (at[v[ins].num].idx < 0 || b.val > at[v[ins].num].val)
                                 at[v[ins].num] = b;
-                        fen_update(fen, v[ins].num, b);
+                        fen_update(fen, maxnum, v[ins].num, b);
                 }
                 best_t b = best_before(&v[k], at, fen);
                 val[k] = v[k].score + b.val;
@@ -151,9 +154,10 @@ out:
 static size_t case_before(const ctx_t *c, size_t k) {
         size_t lo = k ? c->items[k - 1].title_end + 1 : 0;
         size_t j = c->items[k].head;
-        while (j > lo && (LN(c, j - 1)->blank || (c->li[j - 1].consumed && !c->li[j - 1].is_case)))
+        while (j > lo &&
+               (LN(c, j - 1)->blank || (LI(c, j - 1)->consumed && !LI(c, j - 1)->is_case)))
                 j--;
-        return j > lo && c->li[j - 1].is_case ? j - 1 : (size_t)-1;
+        return j > lo && LI(c, j - 1)->is_case ? j - 1 : (size_t)-1;
 }
 
 /* A journal-number line among the first lines after item k's title. */
@@ -161,9 +165,9 @@ static size_t case_after(const ctx_t *c, size_t k) {
         const item_t *it = &c->items[k];
         size_t seen = 0;
         for (size_t j = it->start; j < it->end && seen < 4; j++) {
-                if (LN(c, j)->blank || (c->li[j].consumed && !c->li[j].is_case))
+                if (LN(c, j)->blank || (LI(c, j)->consumed && !LI(c, j)->is_case))
                         continue;
-                if (c->li[j].is_case)
+                if (LI(c, j)->is_case)
                         return j;
                 seen++;
         }
@@ -171,14 +175,14 @@ static size_t case_after(const ctx_t *c, size_t k) {
 }
 
 static void take_case(ctx_t *c, item_t *it, size_t line) {
-        const linfo_t *x = &c->li[line];
+        const linfo_t *x = LI(c, line);
         size_t n = (size_t)(x->ce - x->cb);
         if (n >= sizeof(it->case_no))
                 n = sizeof(it->case_no) - 1;
         memcpy(it->case_no, LN(c, line)->s + x->cb, n);
         it->case_no[n] = '\0';
         it->case_kind = c->p->caseno.tag[x->ckind];
-        c->li[line].consumed = 1;
+        LIW(c, line)->consumed = 1;
 }
 
 /* Journal numbers. A layout prints them either right above the item
@@ -197,7 +201,7 @@ static void case_numbers(ctx_t *c) {
                 if (found == (size_t)-1)
                         found = after > before ? case_before(c, k) : case_after(c, k);
                 /* a line above that the previous item took is no longer free */
-                if (found != (size_t)-1 && found < it->head && c->li[found].consumed)
+                if (found != (size_t)-1 && found < it->head && LI(c, found)->consumed)
                         found = case_after(c, k);
                 /* always taken off the title; a journal-number line wins */
                 title_case_number(c, it);
@@ -212,7 +216,10 @@ static void case_numbers(ctx_t *c) {
  * 97, ...). They join the sequence in document order when their number is
  * still free. sel has room for n entries; returns the new count. */
 static size_t add_strays(const cand_t *v, size_t n, size_t *sel, size_t ns) {
-        unsigned char *used = calloc(MM_CAND_MAX_NUM + 1, 1);
+        int maxnum = 0;
+        for (size_t k = 0; k < n; k++)
+                maxnum = v[k].num > maxnum ? v[k].num : maxnum;
+        unsigned char *used = calloc((size_t)maxnum + 1, 1);
         size_t *out = malloc(n * sizeof(*out)), w = 0, q = 0;
         if (!used || !out || !ns) {
                 free(used);
@@ -265,7 +272,7 @@ void mm_sequence_find_items(ctx_t *c) {
                 it->number = x->num;
                 it->ev = x->ev;
                 set_title(c, it, x->title_line, x->title_end,
-                          x->title_line == x->line ? c->li[x->line].tb : 0);
+                          x->title_line == x->line ? LI(c, x->line)->tb : 0);
         }
         c->nitems = c->items ? ns : 0;
         free(sel);

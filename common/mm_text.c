@@ -7,20 +7,19 @@
 #include <strings.h>
 #include <utf8proc.h>
 
-typedef struct line_rec_s {
-        size_t off, len, src_off;
-        int heading, bold, bullet, cut;
-} line_rec_t;
-
+/* Memory per line is kept small (16 bytes for the line, 4 for its source
+ * offset, plus its text and a NUL): inputs of millions of short lines must
+ * stay within a few times their size. */
 struct mm_text_s {
-        char *src;
+        char *src;    /* the decoded source */
+        int borrowed; /* src is the caller's buffer */
         size_t srclen;
         int cp1252;
         size_t repairs;
         char *arena; /* NUL-separated line texts */
         size_t alen, acap;
-        line_rec_t *recs;
-        mm_line_t *lines;
+        mm_line_t *lines; /* s holds an arena offset until the text is built */
+        uint32_t *src_offs;
         size_t nlines, lcap;
         int oom;
 };
@@ -194,14 +193,21 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int 
         if (t->oom)
                 return;
         if (t->nlines == t->lcap) {
-                size_t ncap = t->lcap ? t->lcap * 2 : 256;
-                line_rec_t *n = realloc(t->recs, ncap * sizeof(*n));
-                if (!n) {
+                size_t ncap = t->lcap ? t->lcap + t->lcap / 2 : 256;
+                mm_line_t *n = realloc(t->lines, ncap * sizeof(*n));
+                if (n)
+                        t->lines = n;
+                uint32_t *o = n ? realloc(t->src_offs, ncap * sizeof(*o)) : NULL;
+                if (!n || !o) {
                         t->oom = 1;
                         return;
                 }
-                t->recs = n;
+                t->src_offs = o;
                 t->lcap = ncap;
+        }
+        if (b->len > MM_TEXT_MAX_LINE) {
+                t->oom = 1;
+                return;
         }
         if (t->alen + b->len + 1 > t->acap) {
                 size_t ncap = t->acap ? t->acap : 4096;
@@ -215,14 +221,16 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int 
                 t->arena = n;
                 t->acap = ncap;
         }
-        line_rec_t *r = &t->recs[t->nlines++];
-        r->off = t->alen;
-        r->len = b->len;
-        r->src_off = src_off;
-        r->heading = heading;
-        r->bold = bold;
-        r->bullet = bullet;
-        r->cut = cut;
+        mm_line_t *r = &t->lines[t->nlines];
+        memset(r, 0, sizeof(*r));
+        r->s = (const char *)(uintptr_t)t->alen; /* an offset until the arena is final */
+        r->len = (uint32_t)b->len;
+        r->heading = (unsigned)heading & 7u;
+        r->bold = bold != 0;
+        r->bullet = bullet != 0;
+        r->cut = cut != 0;
+        r->blank = b->len == 0;
+        t->src_offs[t->nlines++] = (uint32_t)src_off;
         if (b->len)
                 memcpy(t->arena + t->alen, b->p, b->len);
         t->arena[t->alen + b->len] = '\0';
@@ -529,19 +537,24 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
         finish_line(t, raw, tmp, seg_off, heading, bold, nz);
 }
 
-mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
-                       size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size) {
+static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *const *noise,
+                           const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+                           size_t errstr_size) {
         const noise_t nzv = {noise, drop_line, nnoise, m}, *nz = &nzv;
         mm_text_t *t = calloc(1, sizeof(*t));
         sbuf_t raw = {0}, tmp = {0};
 
-        if (!t)
+        if (!t || len > UINT32_MAX - 1)
                 goto oom;
         if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3)) {
                 buf += 3;
                 len -= 3;
         }
-        if (mm_text_utf8_valid(buf, len)) {
+        if (mm_text_utf8_valid(buf, len) && borrow) {
+                t->src = (char *)buf; /* not written to, and not freed */
+                t->borrowed = 1;
+                t->srclen = len;
+        } else if (mm_text_utf8_valid(buf, len)) {
                 t->src = malloc(len + 1);
                 if (!t->src)
                         goto oom;
@@ -577,21 +590,8 @@ mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const
         raw.p = tmp.p = NULL;
         if (t->oom)
                 goto oom;
-        t->lines = calloc(t->nlines ? t->nlines : 1, sizeof(*t->lines));
-        if (!t->lines)
-                goto oom;
-        for (size_t i = 0; i < t->nlines; i++) {
-                line_rec_t *r = &t->recs[i];
-                mm_line_t *l = &t->lines[i];
-                l->s = t->arena + r->off;
-                l->len = r->len;
-                l->src_off = r->src_off;
-                l->heading = r->heading;
-                l->bold = r->bold;
-                l->bullet = r->bullet;
-                l->cut = r->cut;
-                l->blank = r->len == 0;
-        }
+        for (size_t i = 0; i < t->nlines; i++)
+                t->lines[i].s = t->arena + (uintptr_t)t->lines[i].s;
         return t;
 oom:
         free(raw.p);
@@ -601,12 +601,24 @@ oom:
         return NULL;
 }
 
+mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
+                       size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size) {
+        return text_new(buf, len, 0, noise, drop_line, nnoise, m, errstr, errstr_size);
+}
+
+mm_text_t *mm_text_new_borrowed(const char *buf, size_t len, mm_rx_t *const *noise,
+                                const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+                                size_t errstr_size) {
+        return text_new(buf, len, 1, noise, drop_line, nnoise, m, errstr, errstr_size);
+}
+
 void mm_text_destroy(mm_text_t *t) {
         if (!t)
                 return;
-        free(t->src);
+        if (!t->borrowed)
+                free(t->src);
         free(t->arena);
-        free(t->recs);
+        free(t->src_offs);
         free(t->lines);
         free(t);
 }
@@ -617,6 +629,10 @@ size_t mm_text_nlines(const mm_text_t *t) {
 
 const mm_line_t *mm_text_line(const mm_text_t *t, size_t i) {
         return i < t->nlines ? &t->lines[i] : NULL;
+}
+
+size_t mm_text_src_off(const mm_text_t *t, size_t i) {
+        return i < t->nlines ? t->src_offs[i] : t->srclen;
 }
 
 const char *mm_text_source(const mm_text_t *t, size_t *len) {

@@ -16,22 +16,27 @@
 #define MM_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mm_rx.h"
 
 typedef struct mm_text_s mm_text_t;
 
-/* One normalised line. `s` is NUL-terminated and owned by the mm_text_t. */
+/* One normalised line (16 bytes: there is one per line of the input). `s`
+ * is NUL-terminated and owned by the mm_text_t. The line's offset in the
+ * decoded source is mm_text_src_off(). */
 typedef struct mm_line_s {
         const char *s;
-        size_t len;
-        size_t src_off; /* byte offset of the line in the decoded source */
-        int heading;    /* markdown heading level 1-6, or 0 */
-        int bold;       /* the whole line was bold (** or <b>) */
-        int bullet;     /* the line started with a list bullet */
-        int blank;      /* nothing left after normalisation */
-        int cut;        /* noise was cut from the end of the line */
+        uint32_t len;
+        unsigned heading : 3; /* markdown heading level 1-6, or 0 */
+        unsigned bold : 1;    /* the whole line was bold (** or <b>) */
+        unsigned bullet : 1;  /* the line started with a list bullet */
+        unsigned blank : 1;   /* nothing left after normalisation */
+        unsigned cut : 1;     /* noise was cut from the end of the line */
 } mm_line_t;
+
+/* Longest line kept: a longer one makes mm_text_new fail. */
+#define MM_TEXT_MAX_LINE (UINT32_MAX / 2)
 
 /* Decodes and normalises `len` bytes at `buf`. `noise` is an array of
  * `nnoise` patterns: a match of noise[i] is cut from the line, or, when
@@ -40,6 +45,12 @@ typedef struct mm_line_s {
  * Returns NULL and fills errstr only when memory runs out. */
 mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
                        size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size);
+
+/* As mm_text_new, but when `buf` is valid UTF-8 the text reads it in place
+ * instead of copying it: `buf` must outlive the mm_text_t. */
+mm_text_t *mm_text_new_borrowed(const char *buf, size_t len, mm_rx_t *const *noise,
+                                const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+                                size_t errstr_size);
 
 /* Frees the text. `t` may be NULL. */
 void mm_text_destroy(mm_text_t *t);
@@ -50,7 +61,12 @@ size_t mm_text_nlines(const mm_text_t *t);
 /* Line `i` (0-based), owned by `t`. */
 const mm_line_t *mm_text_line(const mm_text_t *t, size_t i);
 
-/* The decoded UTF-8 source and its length, owned by `t`. */
+/* Byte offset of line `i` in the decoded source (the source length for
+ * i >= the number of lines). */
+size_t mm_text_src_off(const mm_text_t *t, size_t i);
+
+/* The decoded UTF-8 source and its length, owned by `t` (or the caller's
+ * buffer, for mm_text_new_borrowed). Not NUL-terminated when borrowed. */
 const char *mm_text_source(const mm_text_t *t, size_t *len);
 
 /* 1 when the input was not valid UTF-8 and was read as Windows-1252. */

@@ -96,8 +96,8 @@ static int adversarial_one(const char *shape, size_t mib) {
                 struct rusage ru;
                 getrusage(RUSAGE_SELF, &ru);
                 dprintf(fd[1], "%-10s %3zu MiB  %7.2f s  peak RSS %6.1f MB  work %12llu  %s\n",
-                        shape, mib, el, (double)ru.ru_maxrss / 1024.0,
-                        (unsigned long long)st.work, d ? "parsed" : err.code);
+                        shape, mib, el, (double)ru.ru_maxrss / 1024.0, (unsigned long long)st.work,
+                        d ? "parsed" : err.code);
                 _exit(d || !strcmp(err.code, "no_items") ? 0 : 1);
         }
         close(fd[1]);
