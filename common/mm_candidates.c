@@ -49,6 +49,7 @@ static int find_title(const ctx_t *c, size_t i, size_t *tl) {
         }
         for (size_t t = i + 1, seen = 0; t < c->n && seen < 12; t++, seen++) {
                 const mm_line_t *l = LN(c, t);
+                WORK(c, 1);
                 if (l->blank || LI(c, t)->consumed)
                         continue;
                 if (!title_like(c, t))
@@ -71,6 +72,7 @@ static unsigned body_evidence(const ctx_t *c, size_t from, int *score) {
         size_t seen = 0, j;
         for (j = from; j < c->n && seen < EV_WINDOW; j++) {
                 const mm_line_t *l = LN(c, j);
+                WORK(c, 1);
                 const linfo_t *x = LI(c, j);
                 if (l->blank)
                         continue;
@@ -183,6 +185,7 @@ int mm_candidates_collect(ctx_t *c, cand_t **out, size_t *n) {
                         v = nv;
                 }
                 cand_t *k = &v[nc++];
+                c->work++;
                 k->line = i;
                 k->title_line = tl;
                 k->title_end = title_end(c, tl);
@@ -190,6 +193,8 @@ int mm_candidates_collect(ctx_t *c, cand_t **out, size_t *n) {
                 score_candidate(c, k, toc);
         }
         free(toc);
+        c->work += 2 * c->n; /* the two passes over the lines */
+        c->ncand = nc;
         *out = v;
         *n = nc;
         return 0;

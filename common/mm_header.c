@@ -136,6 +136,7 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
         /* A list broken over several lines. */
         while (j < hend && j - last <= 3) {
                 size_t vo2;
+                c->work++;
                 const mm_line_t *x = LN(c, j);
                 if (x->blank) {
                         /* a one-name-a-line list ends at a blank line */
@@ -376,6 +377,7 @@ static void end_time(ctx_t *c, json_t *doc) {
         static const char *const cues[] = {
                 "sluttede",        "sluttidspunkt", "mødet hævet",       "mødet slut",
                 "mødet afsluttet", "mødet ophørte", "mødet afsluttedes", NULL};
+        c->work += c->n;
         for (size_t i = 0; i < c->n; i++) {
                 const mm_line_t *l = LN(c, i);
                 char buf[512];
@@ -430,6 +432,7 @@ static void finish(ctx_t *c, hdr_t *h) {
 
 void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
         hdr_t h = {.doc = doc, .date_line = (size_t)-1};
+        c->work += hend;
         for (size_t i = 0; i < hend; i++) {
                 const mm_line_t *l = LN(c, i);
                 if (l->blank || LI(c, i)->toc)

@@ -76,8 +76,17 @@ int mm_names_plausible(const char *s, size_t n) {
 }
 
 /* Splits "A, B og C (V)" into names; calls add() for each. */
+/* At most this many names in one list, read from at most this many bytes. */
+#define MM_NAMES_MAX      256
+#define MM_NAMES_MAX_TEXT (16u * 1024u)
+
 void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
         dstr_t d = {0};
+        /* A list of names is short; a longer text is cut, so that the
+         * splitting below stays linear in its input. */
+        if (n > MM_NAMES_MAX_TEXT)
+                n = MM_NAMES_MAX_TEXT;
+        WORK(c, n);
         /* Drop parenthesised party letters and roles. */
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '(') {
@@ -98,7 +107,8 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                 memmove(q + 1, q + w, strlen(q + w) + 1);
         }
         char *save = NULL;
-        for (char *tok = strtok_r(d.p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        for (char *tok = strtok_r(d.p, ",", &save); tok && json_array_size(out) < MM_NAMES_MAX;
+             tok = strtok_r(NULL, ",", &save)) {
                 size_t tl = strlen(tok);
                 while (tl && (mm_pass_trail_punct(tok[tl - 1])))
                         tok[--tl] = '\0';
@@ -128,6 +138,7 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                         char fa[128], fb[128];
                         size_t la = mm_pass_fold(tok, tl, fa, sizeof(fa));
                         int best = 3;
+                        WORK(c, json_array_size(c->participants));
                         for (size_t k = 0; k < json_array_size(c->participants); k++) {
                                 const char *pn =
                                         json_string_value(json_array_get(c->participants, k));
@@ -140,6 +151,7 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                         }
                 }
                 int dup = 0;
+                WORK(c, json_array_size(out));
                 for (size_t k = 0; k < json_array_size(out); k++)
                         if (!strcmp(json_string_value(json_array_get(out, k)), name))
                                 dup = 1;

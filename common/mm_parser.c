@@ -341,6 +341,8 @@ static void items_pass(ctx_t *c, json_t *items) {
                 for (size_t q = before; q < nb; q++)
                         owner[q] = k;
         }
+        for (size_t q = 0; q < nb; q++)
+                c->work += json_array_size(bilag[q]);
         mm_sections_assign_attachments(items, bilag, owner, nb, c->warnings);
         for (size_t q = 0; q < nb; q++)
                 json_decref(bilag[q]);

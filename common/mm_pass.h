@@ -156,6 +156,12 @@ typedef struct ctx_s {
         size_t ncand;            /* candidate item headings */
 } ctx_t;
 
+/* Counts n elementary steps of a pass (mm_parse_stats_t.work): the
+ * counter is bookkeeping, not the parse's state, so const passes count. */
+static inline void WORK(const ctx_t *c, unsigned long long n) {
+        ((ctx_t *)c)->work += n;
+}
+
 /* Section index of a line record, or -1. */
 static inline int SEC(const linfo_t *li) {
         return li->sec1 - 1;

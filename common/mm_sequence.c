@@ -155,8 +155,10 @@ static size_t case_before(const ctx_t *c, size_t k) {
         size_t lo = k ? c->items[k - 1].title_end + 1 : 0;
         size_t j = c->items[k].head;
         while (j > lo &&
-               (LN(c, j - 1)->blank || (LI(c, j - 1)->consumed && !LI(c, j - 1)->is_case)))
+               (LN(c, j - 1)->blank || (LI(c, j - 1)->consumed && !LI(c, j - 1)->is_case))) {
+                WORK(c, 1);
                 j--;
+        }
         return j > lo && LI(c, j - 1)->is_case ? j - 1 : (size_t)-1;
 }
 
@@ -165,6 +167,7 @@ static size_t case_after(const ctx_t *c, size_t k) {
         const item_t *it = &c->items[k];
         size_t seen = 0;
         for (size_t j = it->start; j < it->end && seen < 4; j++) {
+                WORK(c, 1);
                 if (LN(c, j)->blank || (LI(c, j)->consumed && !LI(c, j)->is_case))
                         continue;
                 if (LI(c, j)->is_case)
@@ -263,6 +266,11 @@ void mm_sequence_find_items(ctx_t *c) {
         if (!sel)
                 goto out;
         size_t ns = add_strays(v, nc, sel, choose_sequence(v, nc, sel));
+        /* the sequence: a few steps and two O(log N) tree walks per
+         * candidate, then one pass for the strays */
+        for (size_t k = 0, lg = 1; k < nc; k++, c->work += 8 + 2 * lg)
+                while ((1u << lg) <= (unsigned)v[k].num + 1u)
+                        lg++;
         c->items = ns ? calloc(ns, sizeof(*c->items)) : NULL;
         for (size_t k = 0; c->items && k < ns; k++) {
                 const cand_t *x = &v[sel[k]];

@@ -397,6 +397,71 @@ static void test_reject(void **state) {
         mm_parser_destroy(small);
 }
 
+/* An adversarial input of about `size` bytes in one of the shapes of issue
+ * 12 (see parse_bench --adversarial). */
+static char *linear_shape(int shape, size_t size, size_t *len) {
+        char *b = malloc(size + 256);
+        size_t n = (size_t)sprintf(b, "Byrådet\nMødedato: 1. februar 2024\nDeltagere:\n");
+        for (unsigned k = 0; n < size; k++) {
+                char *o = b + n;
+                switch (shape) {
+                case 0: /* the shape that was quadratic: one number repeated */
+                        n += (size_t)sprintf(o, "1. Sag\nBeslutning\n");
+                        break;
+                case 1: /* running numbers, each with a decision */
+                        n += (size_t)sprintf(o, "%u. Sag\nBeslutning\nGodkendt.\n", k % 9999 + 1);
+                        break;
+                case 2: /* many short lines */
+                        n += (size_t)sprintf(o, "a\n");
+                        break;
+                case 3: /* deep lists */
+                        n += (size_t)sprintf(o, "%*s%u.%u. Punkt\n%*s- under %u\n", (int)(k % 9),
+                                             "", k % 7 + 1, k % 5 + 1, (int)(k % 9) + 2, "", k);
+                        break;
+                case 4: /* attachment lists that repeat each other */
+                        n += (size_t)sprintf(o,
+                                             "%u. Sag\nBeslutning\nGodkendt.\nBilag\nNotat %u\n"
+                                             "Kort\n\n",
+                                             k % 9999 + 1, k % 50);
+                        break;
+                default: /* names, one a line, and absences */
+                        n += (size_t)sprintf(
+                                o, "Anne Hansen %u\nFraværende: Per Olsen og Jens %u\n", k, k);
+                        break;
+                }
+        }
+        b[n] = '\0';
+        *len = n;
+        return b;
+}
+
+/* Parsing cost grows linearly (issue 12): the parser's work count for an
+ * input four times larger is about four times larger, never sixteen. A
+ * count of steps, not a clock: the test cannot flake on a loaded machine. */
+static void test_linear(void **state) {
+        (void)state;
+        for (int shape = 0; shape < 6; shape++) {
+                unsigned long long work[2];
+                for (int k = 0; k < 2; k++) {
+                        size_t len;
+                        char *buf = linear_shape(shape, (size_t)(256u << (2 * k)) * 1024u, &len);
+                        mm_parse_error_t err;
+                        mm_parse_stats_t st;
+                        json_t *d = mm_parser_parse_stats(parser, buf, len, &err, &st);
+                        json_decref(d);
+                        free(buf);
+                        work[k] = st.work;
+                        assert_true(st.lines > 1000);
+                }
+                double ratio = (double)work[1] / (double)work[0];
+                print_message("shape %d: work %llu -> %llu (x%.2f)\n", shape, work[0], work[1],
+                              ratio);
+                if (ratio > 5.0 || ratio < 3.0)
+                        fail_msg("shape %d: work %llu -> %llu for 4x the input (ratio %.2f)", shape,
+                                 work[0], work[1], ratio);
+        }
+}
+
 int main(int argc, char **argv) {
         char errstr[256];
         const struct CMUnitTest tests[] = {
@@ -404,6 +469,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_normalise), cmocka_unit_test(test_cp1252),
                 cmocka_unit_test(test_classify),  cmocka_unit_test(test_items),
                 cmocka_unit_test(test_docs),      cmocka_unit_test(test_reject),
+                cmocka_unit_test(test_linear),
         };
         if (argc != 2) {
                 fprintf(stderr, "usage: test_parser FIXTURE_DIR\n");
