@@ -175,7 +175,13 @@ const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const 
                         break;
         if (i == len)
                 return "none";
-        size_t olen = without_minority(c, m, text, len, &own);
+        /* Dissent always names a vote, a minority or a "not": a decision
+         * without such a word has no minority sentence to leave out. */
+        size_t olen = 0;
+        if (mm_str_find(text, len, "imod", 4) || mm_str_find(text, len, "ikke", 4) ||
+            mm_str_find(text, len, "indretal", 8) || mm_str_find(text, len, "forbehold", 9) ||
+            mm_str_find(text, len, "protokol", 8) || mm_str_find(text, len, "undlod", 6))
+                olen = without_minority(c, m, text, len, &own);
         if (own) {
                 text = own;
                 len = olen;

@@ -250,8 +250,9 @@ static uint64_t furniture_key(const ctx_t *c, size_t i, int *digits) {
         const linfo_t *li = LI(c, i);
         uint64_t h = 1469598103934665603ull;
         *digits = 0;
-        if (l->blank || l->len < 3 || l->len >= 150 || SEC(li) >= 0 || li->hist || li->cand ||
-            li->is_case)
+        /* Page furniture is short and ends no sentence. */
+        if (l->blank || l->len < 3 || l->len >= 100 || l->s[l->len - 1] == '.' ||
+            l->s[l->len - 1] == ',' || SEC(li) >= 0 || li->hist || li->cand || li->is_case)
                 return 0;
         for (size_t q = 0; q < l->len; q++) {
                 if (isdigit((unsigned char)l->s[q])) {

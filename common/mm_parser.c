@@ -327,8 +327,10 @@ static void items_pass(ctx_t *c, json_t *items) {
                 size_t before = nb;
                 size_t from = k ? c->items[k - 1].start : c->items[k].head;
                 for (size_t i = from; i < c->items[k].head; i++) {
-                        /* Region markers are short heading lines. */
-                        if (c->L[i].blank || c->L[i].len > 60)
+                        /* Region markers are short heading lines, and start
+                         * with "Lukket", "Ikke", "Åben" or "Offentlig". */
+                        unsigned char f0 = (unsigned char)c->L[i].s[0];
+                        if (c->L[i].blank || c->L[i].len > 60 || !strchr("LlIiOo\xc3", f0))
                                 continue;
                         for (size_t r = 0; r < p->closed.n; r++)
                                 if (p->closed_scope[r] &&
