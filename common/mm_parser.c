@@ -2041,3 +2041,8 @@ done:
         mm_rx_match_destroy(c.m);
         return out;
 }
+
+const char *mm_parser_section_kind(const mm_parser_t *p, const char *heading, size_t len) {
+        int i = p && heading ? match_section(p, heading, len) : -1;
+        return i >= 0 ? p->secs[i].kind : NULL;
+}

@@ -55,4 +55,11 @@ void mm_parser_destroy(mm_parser_t *p);
  * `err` must not be NULL. */
 json_t *mm_parser_parse(const mm_parser_t *p, const char *buf, size_t len, mm_parse_error_t *err);
 
+/* Kind of the section heading heading[0..len) ("decision", "case", ...)
+ * from data/sections.tsv, as the parser matches headings in text (trailing
+ * ":" "," "." ignored, case-insensitive), or NULL when it is no known
+ * heading. The string is owned by the parser. `p` and `heading` may be
+ * NULL (then NULL is returned). Used by the source adapters. */
+const char *mm_parser_section_kind(const mm_parser_t *p, const char *heading, size_t len);
+
 #endif /* MM_PARSER_H */

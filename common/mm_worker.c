@@ -24,6 +24,7 @@
 #include "mm_log.h"
 #include "mm_metrics.h"
 #include "mm_parser.h"
+#include "mm_source.h"
 #include "mm_store.h"
 #include "mm_text.h"
 
@@ -421,38 +422,40 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
 
-        /* Extraction: PDF / HTML to text; plain text passes unchanged. */
-        char *text = NULL;
-        size_t tlen = 0;
-        char code[MM_EXTRACT_CODE_SIZE];
-        mm_extract_type_t type = MM_EXTRACT_UNKNOWN;
-        if (mm_extract_text(data, dlen, mm_envelope_content_type(env), &type, &text, &tlen, code,
-                            sizeof(code), err, sizeof(err)) != 0) {
+        /* The source adapter (text, HTML, PDF or an export) makes the model. */
+        mm_source_result_t res;
+        mm_parse_error_t perr;
+        int64_t t0 = now_ms();
+        int prc =
+                mm_source_parse(w->parser, data, dlen, mm_envelope_content_type(env), &res, &perr);
+        mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
+        if (prc != 0) {
                 mm_envelope_destroy(env);
-                add_dlq(w, msg, "extract", code, err);
+                add_dlq(w, msg, res.stage ? res.stage : "parse",
+                        perr.code[0] ? perr.code : "parse_error",
+                        perr.reason[0] ? perr.reason : "the parser rejected the document");
+                mm_source_result_clear(&res);
                 return;
         }
-
-        /* Parsing. */
-        mm_parse_error_t perr;
-        memset(&perr, 0, sizeof(perr));
-        int64_t t0 = now_ms();
-        json_t *parsed = mm_parser_parse(w->parser, text, tlen, &perr);
-        mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
-        if (!parsed) {
-                free(text);
-                mm_envelope_destroy(env);
-                add_dlq(w, msg, "parse", perr.code[0] ? perr.code : "parse_error",
-                        perr.reason[0] ? perr.reason : "the parser rejected the document");
-                return;
+        json_t *parsed = res.doc;
+        res.doc = NULL; /* ownership passed to parsed */
+        const char *type_name = res.adapter;
+        {
+                /* An export without a publication time: the event's time. */
+                json_t *src = json_object_get(json_object_get(parsed, "document"), "source");
+                if (json_is_object(src) && !json_is_string(json_object_get(src, "published_at")) &&
+                    mm_envelope_ce_time(env))
+                        json_object_set_new(src, "published_at",
+                                            json_string(mm_envelope_ce_time(env)));
         }
 
         /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */
         json_t *raw = NULL;
-        if (mm_text_utf8_valid(text, tlen)) {
-                raw = json_stringn_nocheck(text, tlen);
+        if (mm_text_utf8_valid(res.text, res.text_len)) {
+                raw = json_stringn_nocheck(res.text, res.text_len);
         } else {
-                mm_text_t *t = mm_text_new(text, tlen, NULL, NULL, 0, NULL, err, sizeof(err));
+                mm_text_t *t =
+                        mm_text_new(res.text, res.text_len, NULL, NULL, 0, NULL, err, sizeof(err));
                 if (t) {
                         size_t slen = 0;
                         const char *src = mm_text_source(t, &slen);
@@ -460,8 +463,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                         mm_text_destroy(t);
                 }
         }
-        free(text);
-        text = NULL;
+        mm_source_result_clear(&res);
         if (!raw) {
                 json_decref(parsed);
                 mm_envelope_destroy(env);
@@ -480,7 +482,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         json_t *doc = json_object();
         const char *ct = mm_envelope_content_type(env);
         json_object_set_new(doc, "sha256", json_string(sha));
-        json_object_set_new(doc, "content_type", json_string(ct ? ct : mm_extract_type_name(type)));
+        json_object_set_new(doc, "content_type", json_string(ct ? ct : type_name));
         json_object_set_new(doc, "source_url", json_str_or_null(mm_envelope_source_url(env)));
         json_object_set_new(doc, "external_id", json_str_or_null(mm_envelope_document_id(env)));
         json_object_set_new(doc, "ce_id", json_str_or_null(mm_envelope_ce_id(env)));

@@ -23,6 +23,7 @@
 #include "mm_kafka.h"
 #include "mm_log.h"
 #include "mm_parser.h"
+#include "mm_source.h"
 
 static const mm_config_option_t options[] = {
         {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
@@ -107,21 +108,16 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err, siz
 
 /* The parser's municipality for a document, or NULL (caller frees). */
 static char *infer_municipality(submit_t *s, const char *buf, size_t len, const char *ct) {
-        char *text = NULL;
-        size_t tlen = 0;
-        char code[MM_EXTRACT_CODE_SIZE], err[256];
-        if (mm_extract_text(buf, len, ct, NULL, &text, &tlen, code, sizeof(code), err,
-                            sizeof(err)) != 0)
-                return NULL;
+        mm_source_result_t res;
         mm_parse_error_t perr;
-        json_t *j = mm_parser_parse(s->parser, text, tlen, &perr);
-        free(text);
-        if (!j)
+        if (mm_source_parse(s->parser, buf, len, ct, &res, &perr) != 0) {
+                mm_source_result_clear(&res);
                 return NULL;
-        const char *m =
-                json_string_value(json_object_get(json_object_get(j, "document"), "municipality"));
+        }
+        const char *m = json_string_value(
+                json_object_get(json_object_get(res.doc, "document"), "municipality"));
         char *out = m && *m ? strdup(m) : NULL;
-        json_decref(j);
+        mm_source_result_clear(&res);
         return out;
 }
 
