@@ -328,7 +328,6 @@ static void end_item(mm_source_build_t *b) {
         json_object_set_new(it, "outcome_parts", parts);
         json_object_set_new(it, "decision",
                             b->decision.len ? json_string(b->decision.p) : json_null());
-        json_object_set_new(it, "has_decision", json_boolean(b->decision.len > 0));
         size_t i;
         json_t *v;
         json_array_foreach(b->absent_all, i, v) {
@@ -594,10 +593,8 @@ int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_res
                 const char *k = mm_classify_infer_kommune(g_shared.cls, b->text.p, b->text.len);
                 json_object_set_new(d, "municipality", k ? json_string(k) : json_null());
         }
-        json_object_set_new(d, "municipality_source",
-                            json_is_string(json_object_get(d, "municipality"))
-                                    ? json_string("export")
-                                    : json_null());
+        if (json_is_string(json_object_get(d, "municipality")))
+                json_object_set_new(d, "municipality_source", json_string("export"));
         json_object_set(d, "participants", b->participants);
         json_object_set(d, "absent", b->absent_all);
         json_object_set_new(d, "warnings", json_array());
