@@ -100,6 +100,14 @@ const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const c
                    suffix(mt, "+json");
         int xml = (rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") || suffix(mt, "+xml");
         mm_extract_type_t t = mm_extract_detect(buf, len, NULL);
+        if (xml && t == MM_EXTRACT_HTML) {
+                /* XML that is XHTML names its html root; other XML is an export. */
+                size_t n = rest < 1024 ? rest : 1024;
+                t = memmem(b, n, "<html", 5) || memmem(b, n, "<HTML", 5) ||
+                                    memmem(b, n, "<!DOCTYPE html", 14)
+                            ? MM_EXTRACT_HTML
+                            : MM_EXTRACT_UNKNOWN;
+        }
         if (json || (xml && t != MM_EXTRACT_HTML))
                 return NULL;
         if (!xml)

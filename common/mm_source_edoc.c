@@ -87,8 +87,8 @@ static void meeting(mm_source_build_t *b, xmlNode *com, xmlNode *mt) {
                                 hm2[0] ? hm2 : NULL, loc);
         for (xmlNode *p = child(child(mt, "MeetingParticipants"), "MeetingParticipant"); p;
              p = p->next) {
-                if (p->type != XML_ELEMENT_NODE || strcmp((const char *)p->name,
-                                                          "MeetingParticipant"))
+                if (p->type != XML_ELEMENT_NODE ||
+                    strcmp((const char *)p->name, "MeetingParticipant"))
                         continue;
                 char *pn = text_of(p, "Name"), *part = text_of(p, "Participate");
                 if (pn)
@@ -127,8 +127,7 @@ static void item_body(mm_source_build_t *b, xmlNode *hi, xmlNode *el) {
                         continue;
                 char *t = text_of(c, "Title"), *html = text_of(c, "Content");
                 char *txt = html ? mm_source_html_text(html, strlen(html)) : NULL;
-                mm_source_build_section(b, t, is_true(c, "IsDecision") ? "decision" : NULL, 0,
-                                        txt);
+                mm_source_build_section(b, t, is_true(c, "IsDecision") ? "decision" : NULL, 0, txt);
                 free(t);
                 free(html);
                 free(txt);
@@ -167,14 +166,20 @@ static int items(mm_source_build_t *b, xmlNode *els, mm_parse_error_t *err) {
                 char *cn = text_of(hi, "CaseNumber"), *pub = text_of(el, "AccessIsPublic");
                 int rc = 0;
                 if (!hi)
-                        rc = mm_source_invalid(err, "eDoc XML: AgendaElement[%zu].HandlingItem "
-                                                    "is missing", idx);
+                        rc = mm_source_invalid(err,
+                                               "eDoc XML: AgendaElement[%zu].HandlingItem "
+                                               "is missing",
+                                               idx);
                 else if (!sn || !isdigit((unsigned char)sn[0]))
-                        rc = mm_source_invalid(err, "eDoc XML: AgendaElement[%zu].HandlingItem."
-                                                    "SerialNo is missing or not a number", idx);
+                        rc = mm_source_invalid(err,
+                                               "eDoc XML: AgendaElement[%zu].HandlingItem."
+                                               "SerialNo is missing or not a number",
+                                               idx);
                 else if (!title)
-                        rc = mm_source_invalid(err, "eDoc XML: AgendaElement[%zu].HandlingItem."
-                                                    "Title is missing", idx);
+                        rc = mm_source_invalid(err,
+                                               "eDoc XML: AgendaElement[%zu].HandlingItem."
+                                               "Title is missing",
+                                               idx);
                 else {
                         mm_source_build_item(b, strtol(sn, NULL, 10), title, cn,
                                              pub && !strcasecmp(pub, "false"));
@@ -240,8 +245,9 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
                                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc) {
                 const xmlError *e = xmlGetLastError();
-                int rc = mm_source_invalid(err, "eDoc XML: not well-formed (truncated?) at line "
-                                                "%d: %.120s",
+                int rc = mm_source_invalid(err,
+                                           "eDoc XML: not well-formed (truncated?) at line "
+                                           "%d: %.120s",
                                            e ? e->line : 0, e && e->message ? e->message : "");
                 size_t n = strlen(err->reason);
                 while (n && err->reason[n - 1] == '\n')

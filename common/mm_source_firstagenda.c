@@ -33,8 +33,11 @@ static int sniff(const char *buf, size_t len) {
                 i = 3;
         while (i < len && isspace((unsigned char)buf[i]))
                 i++;
-        return i < len && buf[i] == '{' && has(buf, len, "\"Dagsordenpunkter\"") &&
-               has(buf, len, "\"Moede\"");
+        /* Any of the export's own keys: a truncated or incomplete export is
+         * still recognised, and then rejected naming what is missing. */
+        return i < len && buf[i] == '{' &&
+               (has(buf, len, "\"Dagsordenpunkter\"") || has(buf, len, "\"Moede\"") ||
+                has(buf, len, "\"Moededeltagere\""));
 }
 
 static const char *str(json_t *o, const char *key) {
