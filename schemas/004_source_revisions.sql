@@ -134,11 +134,11 @@ BEGIN
             SELECT m.id, m.current_document_id, m.kind, m.source_published_at
               INTO m_id, m_cur, m_kind, cur_pub
               FROM meetings m WHERE m.meeting_key = m_key FOR UPDATE;
-            IF CASE WHEN new_pub IS NOT NULL AND cur_pub IS NOT NULL
-                    -- both published with a time: the later publication wins,
-                    -- an older one arriving later never does
-                    THEN new_pub < cur_pub
-                    ELSE m_kind = 'minutes' AND new_kind = 'agenda' END THEN
+            -- both published with a time: the later publication wins, an
+            -- older one arriving later never does; else as in 001
+            IF (new_pub IS NOT NULL AND cur_pub IS NOT NULL AND new_pub < cur_pub)
+               OR ((new_pub IS NULL OR cur_pub IS NULL)
+                   AND m_kind = 'minutes' AND new_kind = 'agenda') THEN
                 -- the new row is history at once (an older publication, or an
                 -- agenda after minutes)
                 UPDATE documents SET superseded_by = m_cur WHERE id = doc_id;

@@ -168,19 +168,24 @@ static char *parse_info(submit_t *s, const char *path, const char *buf, size_t l
         }
         json_t *items = json_object_get(res.doc, "items"), *it, *f;
         size_t i, k;
-        char dir[PATH_MAX], full[PATH_MAX * 2], abs[PATH_MAX];
+        char dir[PATH_MAX], absdir[PATH_MAX], full[PATH_MAX * 2];
         dir_of(path, dir, sizeof(dir));
+        if (!realpath(dir, absdir))
+                snprintf(absdir, sizeof(absdir), "%s", dir);
         json_array_foreach(items, i, it) {
                 json_array_foreach(json_object_get(it, "attachment_files"), k, f) {
                         const char *link = json_string_value(json_object_get(f, "link"));
                         if (!link || strstr(link, "://"))
                                 continue;
-                        snprintf(full, sizeof(full), "%s/%s", dir, link);
+                        while (*link == '\\' || *link == '/')
+                                link++;
+                        /* Compared case-insensitively: eDoc links "x.pdf",
+                         * writes "x.PDF". */
+                        snprintf(full, sizeof(full), "%s/%s", absdir, link);
                         for (char *c = full; *c; c++)
                                 if (*c == '\\')
                                         *c = '/';
-                        list_add(&s->skip, &s->nskip, &s->capskip,
-                                 realpath(full, abs) ? abs : full);
+                        list_add(&s->skip, &s->nskip, &s->capskip, full);
                 }
         }
         const char *m = json_string_value(
