@@ -46,7 +46,7 @@ static const mm_source_adapter_t src_pdf = {"pdf", ct_pdf, NULL, parse_text};
 /* The adapter table: exports first (their sniffers are exact), then the
  * text formats that mm_extract recognises. */
 static const mm_source_adapter_t *const adapters[] = {
-        &mm_source_firstagenda, &mm_source_edoc, &src_html, &src_pdf, &src_text,
+        &mm_source_firstagenda, &mm_source_edoc, &mm_source_sbsys, &src_html, &src_pdf, &src_text,
 };
 #define NADAPTERS (sizeof(adapters) / sizeof(adapters[0]))
 

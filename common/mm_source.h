@@ -147,5 +147,6 @@ int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_res
 /* Adapters defined in their own files. */
 extern const mm_source_adapter_t mm_source_firstagenda;
 extern const mm_source_adapter_t mm_source_edoc;
+extern const mm_source_adapter_t mm_source_sbsys;
 
 #endif /* MM_SOURCE_H */

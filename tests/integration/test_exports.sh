@@ -107,9 +107,12 @@ OWNER_URL="${MM_PG_OWNER_URL%/*}/$DB2"
 WORKER_URL="${MM_PG_WORKER_URL%/*}/$DB2"
 psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
 init_sql="$MM_SOURCE_DIR/schemas/001_init.sql"
+# as minutes-worker --migrate did at 001: schema_migrations first (001's
+# grants name it), then 001 itself, recorded with its checksum
+psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 \
+    -c "CREATE TABLE schema_migrations (version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
 psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 -f "$init_sql" >/dev/null || fail "apply 001"
 psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "CREATE TABLE schema_migrations (version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" \
     -c "INSERT INTO schema_migrations (version, checksum) VALUES ('001_init.sql', '$(md5sum "$init_sql" | cut -c1-32)')" >/dev/null
 RAW="$RAW.upgrade" DLQ="$DLQ.upgrade" GROUP="$GROUP-upgrade"
 for t in "$RAW" "$DLQ"; do bash "$TOPICS" --create "$t" 2 >/dev/null 2>&1 || fail "topic $t"; done

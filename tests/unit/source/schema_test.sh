@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The export adapters' output validates against the minutes-parse JSON
-# Schema (python3-jsonschema): every FirstAgenda fixture and every eDoc XML.
+# Schema (python3-jsonschema): every FirstAgenda, eDoc and SBSYS fixture.
 set -u
 bin=$1
 schema=$2
@@ -11,7 +11,7 @@ n=0
 while IFS= read -r -d '' f; do
     "$bin" "$f" >"$work/$n.json" || { echo "schema: $f did not parse" >&2; exit 1; }
     n=$((n + 1))
-done < <(find "$fix/firstagenda" "$fix/edoc" \( -name '*.json' -o -name '*.xml' \) -print0)
+done < <(find "$fix/firstagenda" "$fix/edoc" "$fix/sbsys" \( -name '*.json' -o -name '*.xml' \) -print0)
 [ $n -gt 30 ] || { echo "schema: only $n exports found" >&2; exit 1; }
 python3 - "$schema" "$work"/*.json <<'PY'
 import json, sys

@@ -227,6 +227,45 @@ static void test_edoc(void **state) {
         mm_source_result_clear(&res);
 }
 
+static void test_sbsys(void **state) {
+        (void)state;
+        mm_source_result_t res;
+        json_t *doc = parse_file("sbsys/01_ballerup_kmb-it-udvalget_dagsorden_2013-05-15.xml", NULL,
+                                 &res);
+        static const char *const titles[] = {
+                "Meddelelser",
+                "Oplæg til standard it-arbejdsplads for Kommunalbestyrelsens medlemmer i 2014-2018",
+                "Indførelse af systemet SAPA (Sagsoverblik/Partskontakt)",
+                "Regler for indkøb af it-udstyr", "Status på eDagsorden"};
+        assert_string_equal(res.adapter, "sbsys");
+        assert_string_equal(dstr(doc, "kind"), "agenda");
+        assert_string_equal(dstr(doc, "committee"), "KMB IT-udvalget");
+        assert_string_equal(dstr(doc, "meeting_date"), "2013-05-15");
+        assert_string_equal(dstr(doc, "start_time"), "16:30");
+        assert_string_equal(dstr(doc, "end_time"), "18:00");
+        assert_string_equal(dstr(doc, "location"), "Mødecenter A, Lokale 3 på Ballerup Rådhus");
+        json_t *src = json_object_get(json_object_get(doc, "document"), "source");
+        assert_string_equal(json_string_value(json_object_get(src, "meeting_id")), "26");
+        assert_string_equal(json_string_value(json_object_get(src, "published_at")),
+                            "2013-05-07T11:16:47");
+        assert_int_equal(json_array_size(json_object_get(doc, "items")), 5);
+        for (size_t i = 0; i < 5; i++) {
+                assert_int_equal(json_integer_value(json_object_get(item(doc, i), "number")),
+                                 (int)i + 1);
+                assert_string_equal(istr(item(doc, i), "title"), titles[i]);
+        }
+        assert_string_equal(
+                json_string_value(json_array_get(json_object_get(item(doc, 2), "attachments"), 0)),
+                "Brev fra KL til Kommunalbestyrelsen vedr Monopolbrud");
+        mm_source_result_clear(&res);
+
+        /* Aarhus' variant: sub-items 1.1.. are sections of their item. */
+        doc = parse_file("sbsys/03_aarhus_moedesystemgruppen_referat_2016-10-06.xml", NULL, &res);
+        assert_int_equal(json_array_size(json_object_get(doc, "items")), 3);
+        assert_string_equal(istr(item(doc, 1), "title"), "GetOrganized");
+        mm_source_result_clear(&res);
+}
+
 static void test_text_still_parses(void **state) {
         (void)state;
         mm_source_result_t res;
@@ -255,6 +294,7 @@ int main(int argc, char **argv) {
                 cmocka_unit_test(test_firstagenda),
                 cmocka_unit_test(test_firstagenda_closed_and_history),
                 cmocka_unit_test(test_edoc),
+                cmocka_unit_test(test_sbsys),
                 cmocka_unit_test(test_text_still_parses),
         };
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
