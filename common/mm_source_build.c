@@ -318,9 +318,10 @@ static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
 }
 
 static void end_item(mm_source_build_t *b) {
-        json_t *it = b->item, *parts = json_array();
+        json_t *it = b->item, *parts;
         if (!it)
                 return;
+        parts = json_array();
         const char *outcome = b->decision.len ? classify_decision(b, parts) : "none";
         if (!json_array_size(parts))
                 json_array_append_new(parts, json_string(outcome));
