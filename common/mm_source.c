@@ -86,16 +86,21 @@ const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const c
         char mt[128];
         size_t rest = 0;
         const char *b = buf ? skip_bom_ws(buf, len, &rest) : NULL;
+        const mm_source_adapter_t *named = NULL;
         media_type(content_type, mt, sizeof(mt));
-        if (mt[0]) {
-                for (size_t i = 0; i < NADAPTERS; i++)
-                        for (size_t k = 0; adapters[i]->content_types[k]; k++)
-                                if (!strcmp(mt, adapters[i]->content_types[k]))
-                                        return adapters[i];
-        }
+        for (size_t i = 0; mt[0] && !named && i < NADAPTERS; i++)
+                for (size_t k = 0; adapters[i]->content_types[k]; k++)
+                        if (!strcmp(mt, adapters[i]->content_types[k]))
+                                named = adapters[i];
+        if (named && named->sniff)
+                return named; /* an export's own type */
+        /* The export sniffers are exact: an export sent as text/plain is
+         * still read as the export, not as text without items. */
         for (size_t i = 0; i < NADAPTERS; i++)
                 if (adapters[i]->sniff && buf && adapters[i]->sniff(buf, len))
                         return adapters[i];
+        if (named)
+                return named;
         int json = (rest && (b[0] == '{' || b[0] == '[')) || suffix(mt, "/json") ||
                    suffix(mt, "+json");
         int xml = (rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") || suffix(mt, "+xml");

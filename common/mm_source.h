@@ -13,12 +13,14 @@
  * mm_source_parse and know no adapter by name.
  *
  * Choice of adapter (mm_source_detect):
- *   1. a Content-Type named by an adapter (parameters ignored) picks it;
+ *   1. a Content-Type named by an export adapter (parameters ignored)
+ *      picks it;
  *   2. otherwise every export adapter sniffs the bytes, the first that
- *      claims them wins;
- *   3. otherwise bytes that are JSON, or XML that is not HTML, or a
+ *      claims them wins (even over text/plain: the sniffers are exact);
+ *   3. otherwise a Content-Type named by the text, HTML or PDF adapter;
+ *   4. otherwise bytes that are JSON, or XML that is not HTML, or a
  *      Content-Type of JSON/XML, are an unknown export: export_invalid;
- *   4. otherwise mm_extract_detect picks text, HTML or PDF.
+ *   5. otherwise mm_extract_detect picks text, HTML or PDF.
  *
  * Exports carry their identity in the model, document.source:
  *   { system, meeting_id, publication_id, published_at }

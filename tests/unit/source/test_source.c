@@ -84,6 +84,9 @@ static void test_detect(void **state) {
                 mm_source_detect(txt, strlen(txt), "Application/VND.FirstAgenda+JSON; x=1")->name,
                 "firstagenda");
         assert_string_equal(mm_source_detect(fa, strlen(fa), MM_SOURCE_CT_EDOC)->name, "edoc");
+        /* An export sent as text is still the export. */
+        assert_string_equal(mm_source_detect(fa, strlen(fa), "text/plain")->name, "firstagenda");
+        assert_string_equal(mm_source_detect(txt, strlen(txt), "text/html")->name, "html");
         assert_string_equal(mm_source_detect(txt, strlen(txt), "application/pdf")->name, "pdf");
         /* JSON and XML of no known export. */
         assert_null(mm_source_detect("{\"a\": 1}", 8, NULL));
