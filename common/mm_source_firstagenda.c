@@ -107,15 +107,21 @@ static void item_attachments(mm_source_build_t *b, json_t *bilag) {
 static int item(mm_source_build_t *b, json_t *it, size_t idx, mm_parse_error_t *err) {
         if (!json_is_object(it))
                 return mm_source_invalid(err, "Dagsordenpunkter[%zu] is not an object", idx);
+        /* Punktnummer, else its English twin Number, else the Sorting. */
         long num = item_number(json_object_get(it, "Punktnummer"));
-        const char *title = str(it, "Navn");
+        if (num < 0)
+                num = item_number(json_object_get(it, "Number"));
+        if (num < 0)
+                num = item_number(json_object_get(it, "Sorting"));
+        const char *title = str(it, "Navn") ? str(it, "Navn") : str(it, "Caption");
         if (num < 0)
                 return mm_source_invalid(err,
                                          "Dagsordenpunkter[%zu].Punktnummer is missing or "
                                          "not a number",
                                          idx);
         if (!title)
-                return mm_source_invalid(err, "Dagsordenpunkter[%zu].Navn is missing", idx);
+                return mm_source_invalid(
+                        err, "FirstAgenda JSON: Dagsordenpunkter[%zu].Navn is missing", idx);
         const char *cn = str(it, "SagsNummer");
         mm_source_build_item(b, num, title, cn ? cn : str(it, "CaseNumber"),
                              is_closed_title(title));
@@ -148,10 +154,14 @@ static int item(mm_source_build_t *b, json_t *it, size_t idx, mm_parse_error_t *
 }
 
 static void meeting(mm_source_build_t *b, json_t *root, json_t *m) {
-        char date[11] = "", start[6] = "", end[6] = "", d2[11];
+        char date[11] = "", start[6] = "", end[6] = "", d2[11], s2[6];
         split_iso(str(m, "Dato"), date, start);
-        if (!split_iso(str(m, "MeetingBeginUtc"), d2, start) && !date[0])
-                date[0] = '\0';
+        if (split_iso(str(m, "MeetingBeginUtc"), d2, s2)) {
+                if (!date[0])
+                        memcpy(date, d2, sizeof(d2));
+                if (s2[0])
+                        memcpy(start, s2, sizeof(s2));
+        }
         split_iso(str(m, "MeetingEndUtc"), d2, end);
         mm_source_build_meeting(b, str(json_object_get(root, "Udvalg"), "Navn"), date,
                                 start[0] ? start : NULL, end[0] ? end : NULL, str(m, "Sted"));
@@ -184,7 +194,7 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
                 mm_source_invalid(err, "FirstAgenda JSON: Moede is missing");
         else if (!json_is_array(items))
                 mm_source_invalid(err, "FirstAgenda JSON: Dagsordenpunkter is missing");
-        else if (!str(m, "Dato"))
+        else if (!str(m, "Dato") && !str(m, "MeetingBeginUtc"))
                 mm_source_invalid(err, "FirstAgenda JSON: Moede.Dato is missing");
         else if (!str(root, "Id"))
                 mm_source_invalid(err, "FirstAgenda JSON: Id is missing");
