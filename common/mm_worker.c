@@ -222,6 +222,7 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
         int64_t backoff = 100;
         char err[512];
         for (;;) {
+                mm_metrics_heartbeat(w->metrics); /* retrying is alive */
                 if (mm_store_load_offset(w->store, w->group, topic, partition, off, err,
                                          sizeof(err)) == 0) {
                         mm_metrics_set_db_ok(w->metrics, 1);
