@@ -123,6 +123,7 @@ static void emit_long(void) {
          * the 8 KiB line */
         char *msg = make_long(shift_now, 6000, shift_now, &want);
         mm_log(MM_LOG_WARN, "%s", msg);
+        free(want);
         /* a short message, then a field whose value overflows the line */
         char *val = make_long(shift_now, 12000, 3, &want);
         const char *kv[] = {"reason", val, "after", "x", NULL};
