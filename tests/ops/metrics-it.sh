@@ -26,7 +26,7 @@ VARIANTS="${MM_METRICS_IT_DOCS:-300}"
 DEADLINE="${MM_METRICS_IT_TIMEOUT:-120}"
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 BIN="$1"
