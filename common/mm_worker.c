@@ -176,6 +176,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg);
 static void serve_for(worker_t *w, int64_t ms) {
         int64_t end = now_ms() + ms;
         while (!w->fatal) {
+                mm_metrics_heartbeat(w->metrics); /* retrying a batch is alive */
                 int64_t left = end - now_ms();
                 if (left <= 0)
                         break;
@@ -222,6 +223,7 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
         int64_t backoff = 100;
         char err[512];
         for (;;) {
+                mm_metrics_heartbeat(w->metrics); /* retrying is alive */
                 if (mm_store_load_offset(w->store, w->group, topic, partition, off, err,
                                          sizeof(err)) == 0) {
                         mm_metrics_set_db_ok(w->metrics, 1);
@@ -261,7 +263,8 @@ static int flush_batch(worker_t *w, int max_attempts);
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         worker_t *w = opaque;
-        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        const char *proto = rd_kafka_rebalance_protocol(rk); /* NULL before the first join */
+        int cooperative = proto && !strcmp(proto, "COOPERATIVE");
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t ret_err = RD_KAFKA_RESP_ERR_NO_ERROR;
         mm_metrics_add_rebalance(w->metrics);
@@ -448,6 +451,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                         json_object_set_new(src, "published_at",
                                             json_string(mm_envelope_ce_time(env)));
         }
+        mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
 
         /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */
         json_t *raw = NULL;
@@ -876,7 +880,7 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         long long mport = mm_config_get_int(cfg, "metrics-port");
         if (mport > 0) {
                 w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
-                if (!w->metrics ||
+                if (!w->metrics || mm_metrics_configure(w->metrics, cfg, err, sizeof(err)) != 0 ||
                     mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport,
                                      err, sizeof(err)) != 0) {
                         snprintf(errstr, errstr_size, "metrics: %s", err);
@@ -938,6 +942,7 @@ int mm_worker_run(mm_worker_t *w) {
                w->topic, w->dlq_topic, masked);
 
         while (*w->run && !w->fatal) {
+                mm_metrics_heartbeat(w->metrics); /* liveness: /healthz */
                 int timeout = 100;
                 if (w->batch_msgs > 0) {
                         int64_t left = w->batch_started + w->batch_ms - now_ms();

@@ -50,6 +50,12 @@ static const mm_config_option_t options[] = {
         {"metrics-bind", 0, MM_CONFIG_STRING, "127.0.0.1", "MM_METRICS_BIND", 0,
          "address the metrics server binds to"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
+        /* liveness and parse-quality metrics (mm_metrics) */
+        {"liveness-timeout-ms", 0, MM_CONFIG_INT, "60000", "MM_LIVENESS_TIMEOUT_MS", 0,
+         "/healthz fails when the main loop has not turned for this long (ms, 0 = never)"},
+        {"low-confidence", 0, MM_CONFIG_STRING, "0.6", "MM_LOW_CONFIDENCE", 0,
+         "documents parsed with a confidence below this (0-1) are counted in "
+         "mm_documents_low_confidence_total"},
         {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
          "apply the embedded schema migrations (as the owner role) and exit"},
 };
