@@ -448,9 +448,15 @@ static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParse
         return NULL;
 }
 
+static void warm_up(void);
+
 void mm_extract_global_init(void) {
+        static bool done;
         xmlInitParser();
         xmlSetExternalEntityLoader(refuse_loader);
+        if (!done)
+                warm_up();
+        done = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1247,6 +1253,41 @@ static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
                             errstr_size);
 }
 
+/* Extracts a built-in one-page PDF in this process, so that poppler's and
+ * fontconfig's one-time set-up (global parameters, font configuration, the
+ * GObject types) is done once here and inherited by every sandbox child
+ * instead of being redone in each. Only this known document is ever
+ * opened by poppler in the calling process. */
+static void warm_up(void) {
+        static const char *const objs[] = {
+                "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                "/Resources << /Font << /F1 5 0 R >> >> >>",
+                "<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 760 Td (Dagsorden) Tj ET\n\nendstream",
+                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+        enum { NOBJ = sizeof objs / sizeof objs[0] };
+        char pdf[1024];
+        size_t off[NOBJ], n = (size_t)snprintf(pdf, sizeof pdf, "%%PDF-1.4\n");
+        for (size_t i = 0; i < NOBJ; i++) {
+                off[i] = n;
+                n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%zu 0 obj\n%s\nendobj\n", i + 1,
+                                      objs[i]);
+        }
+        size_t xref = n;
+        n += (size_t)snprintf(pdf + n, sizeof pdf - n, "xref\n0 %d\n0000000000 65535 f \n",
+                              NOBJ + 1);
+        for (size_t i = 0; i < NOBJ; i++)
+                n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%010zu 00000 n \n", off[i]);
+        n += (size_t)snprintf(pdf + n, sizeof pdf - n,
+                              "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+                              NOBJ + 1, xref);
+        mm_extract_limits_t lim;
+        mm_extract_limits_default(&lim);
+        char *out = NULL;
+        if (n < sizeof pdf && extract_pdf(pdf, n, &lim, &out, NULL, NULL, 0, NULL, 0) == 0)
+                free(out);
+}
+
 /* ------------------------------------------------------------------ */
 /* Sandbox: one forked child per document                              */
 /* ------------------------------------------------------------------ */
@@ -1401,11 +1442,18 @@ static const char *child_verdict(int status, const struct rusage *ru, size_t rss
                 return "extract_crash";
         }
         int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        if (sig == SIGXCPU || sig == SIGKILL) {
+        if (sig == SIGXCPU) {
                 snprintf(why, why_size,
-                         "extraction stopped by signal %d: CPU limit of %ld s "
-                         "(extract-cpu-seconds) or memory",
-                         sig, lim->cpu_seconds);
+                         "extraction reached the CPU limit of %ld s "
+                         "(extract-cpu-seconds)",
+                         lim->cpu_seconds);
+                return "extract_limit";
+        }
+        if (sig == SIGKILL) { /* the hard CPU limit, or the kernel's OOM killer */
+                snprintf(why, why_size,
+                         "extraction was killed: CPU limit of %ld s (extract-cpu-seconds) or "
+                         "out of memory",
+                         lim->cpu_seconds);
                 return "extract_limit";
         }
         /* An allocation that fails at RLIMIT_AS ends in abort() or a NULL

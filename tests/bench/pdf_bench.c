@@ -1,0 +1,198 @@
+/*
+ * pdf_bench: PDF text extraction throughput through mm_extract, next to
+ * poppler-utils' pdftotext on the same files in the same run.
+ *
+ *   pdf_bench [--rounds N] [--pdftotext PATH] NAME FILE...
+ *
+ * Every file is extracted N times (default 3, after one warm-up round)
+ * by each of:
+ *   mm_extract (sandbox)    the worker's path: one forked child per file
+ *   mm_extract (in-process) the same code without the child
+ *   pdftotext               `pdftotext -q -enc UTF-8 FILE -` > /dev/null,
+ *                           one process per file, as a user would run it
+ * and pages/s and MB/s (input bytes) are printed, with the ratio
+ * mm_extract (sandbox) / pdftotext. Then the cost of the sandbox itself:
+ * the time per document of a tiny HTML document with and without the
+ * child. A benchmark, not a test: it prints numbers and fails only if a
+ * file cannot be extracted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poppler.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mm_extract.h"
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *read_file(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+                return NULL;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+                free(buf);
+                buf = NULL;
+        }
+        fclose(f);
+        *len = buf != NULL ? (size_t)n : 0;
+        return buf;
+}
+
+static int count_pages(const char *buf, size_t len) {
+        GBytes *b = g_bytes_new_static(buf, len);
+        PopplerDocument *doc = poppler_document_new_from_bytes(b, NULL, NULL);
+        g_bytes_unref(b);
+        if (doc == NULL)
+                return 0;
+        int n = poppler_document_get_n_pages(doc);
+        g_object_unref(doc);
+        return n;
+}
+
+/* Extracts every file once with mm_extract; returns -1 on a failure. */
+static int round_mm(char **bufs, size_t *lens, int nf) {
+        for (int i = 0; i < nf; i++) {
+                char *out = NULL, code[MM_EXTRACT_CODE_SIZE], err[256];
+                if (mm_extract_text(bufs[i], lens[i], "application/pdf", NULL, &out, NULL, code,
+                                    sizeof code, err, sizeof err) != 0 &&
+                    strcmp(code, "pdf_no_text") != 0) { /* a slide with one word is fine */
+                        fprintf(stderr, "pdf_bench: file %d: %s: %s\n", i, code, err);
+                        return -1;
+                }
+                free(out);
+        }
+        return 0;
+}
+
+/* Runs pdftotext on every file once; returns -1 on a failure. */
+static int round_pdftotext(const char *prog, char **paths, int nf) {
+        for (int i = 0; i < nf; i++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        int null = open("/dev/null", O_WRONLY);
+                        if (null >= 0)
+                                dup2(null, 1);
+                        execlp(prog, prog, "-q", "-enc", "UTF-8", paths[i], "-", (char *)NULL);
+                        _exit(127);
+                }
+                int st = 0;
+                if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                        fprintf(stderr, "pdf_bench: pdftotext failed on %s\n", paths[i]);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void set_sandbox(int on) {
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.sandbox = on;
+        mm_extract_set_limits(&l);
+}
+
+static void report(const char *what, double secs, int rounds, long pages, double mb) {
+        printf("  %-24s %9.1f pages/s %8.2f MB/s  (%.3f s per round)\n", what,
+               (double)pages * rounds / secs, mb * rounds / secs, secs / rounds);
+}
+
+/* Time per document of a tiny HTML document with and without the child. */
+static void sandbox_overhead(void) {
+        static const char html[] = "<html><body><p>Punkt 1. Godkendelse</p></body></html>";
+        const int n = 500;
+        double t[2];
+        for (int on = 0; on < 2; on++) {
+                set_sandbox(on);
+                double t0 = now();
+                for (int i = 0; i < n; i++) {
+                        char *out = NULL;
+                        if (mm_extract_text(html, sizeof html - 1, "text/html", NULL, &out, NULL,
+                                            NULL, 0, NULL, 0) == 0)
+                                free(out);
+                }
+                t[on] = (now() - t0) / n;
+        }
+        printf("  sandbox overhead: %.3f ms per document (tiny HTML: %.3f ms in-process, "
+               "%.3f ms in a child)\n",
+               (t[1] - t[0]) * 1e3, t[0] * 1e3, t[1] * 1e3);
+}
+
+int main(int argc, char **argv) {
+        int rounds = 3, a = 1;
+        const char *pdftotext = "pdftotext";
+        while (a + 1 < argc && strncmp(argv[a], "--", 2) == 0) {
+                if (!strcmp(argv[a], "--rounds"))
+                        rounds = atoi(argv[a + 1]);
+                else if (!strcmp(argv[a], "--pdftotext"))
+                        pdftotext = argv[a + 1];
+                a += 2;
+        }
+        if (argc - a < 2 || rounds < 1) {
+                fprintf(stderr, "usage: pdf_bench [--rounds N] [--pdftotext PATH] NAME FILE...\n");
+                return 2;
+        }
+        const char *name = argv[a++];
+        int nf = argc - a;
+        char **paths = argv + a;
+        char **bufs = calloc((size_t)nf, sizeof *bufs);
+        size_t *lens = calloc((size_t)nf, sizeof *lens);
+        long pages = 0;
+        double mb = 0;
+        mm_extract_global_init();
+        for (int i = 0; i < nf; i++) {
+                bufs[i] = read_file(paths[i], &lens[i]);
+                if (bufs[i] == NULL) {
+                        fprintf(stderr, "pdf_bench: %s: %s\n", paths[i], strerror(errno));
+                        return 1;
+                }
+                pages += count_pages(bufs[i], lens[i]);
+                mb += (double)lens[i] / 1e6;
+        }
+        printf("%s: %d PDFs, %ld pages, %.2f MB, %d rounds\n", name, nf, pages, mb, rounds);
+        double t_sb = 0, t_in = 0, t_pt = 0;
+        /* warm-up, then the three ways interleaved round by round so that
+         * load from other processes hits all of them alike */
+        if (round_mm(bufs, lens, nf) || round_pdftotext(pdftotext, paths, nf))
+                return 1;
+        for (int r = 0; r < rounds; r++) {
+                double t0 = now();
+                set_sandbox(1);
+                if (round_mm(bufs, lens, nf))
+                        return 1;
+                double t1 = now();
+                set_sandbox(0);
+                if (round_mm(bufs, lens, nf))
+                        return 1;
+                double t2 = now();
+                if (round_pdftotext(pdftotext, paths, nf))
+                        return 1;
+                double t3 = now();
+                t_sb += t1 - t0;
+                t_in += t2 - t1;
+                t_pt += t3 - t2;
+        }
+        report("mm_extract (sandbox)", t_sb, rounds, pages, mb);
+        report("mm_extract (in-process)", t_in, rounds, pages, mb);
+        report("pdftotext", t_pt, rounds, pages, mb);
+        printf("  ratio mm_extract (sandbox) / pdftotext: %.2f (in-process: %.2f; goal >= 0.9)\n",
+               t_pt / t_sb, t_pt / t_in);
+        sandbox_overhead();
+        for (int i = 0; i < nf; i++)
+                free(bufs[i]);
+        free(bufs);
+        free(lens);
+        return 0;
+}
