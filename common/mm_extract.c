@@ -1233,6 +1233,8 @@ static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
 #ifdef MM_EXTRACT_TEST_HOOKS
         /* Test builds only: markers in the input make the extractor crash,
          * spin or eat memory, to test the sandbox. */
+        if (buf == NULL)
+                buf = "";
         if (memmem(buf, len, "MM_EXTRACT_TEST_CRASH", 21) != NULL)
                 raise(SIGSEGV); /* as a NULL dereference in poppler would */
         if (memmem(buf, len, "MM_EXTRACT_TEST_SPIN", 20) != NULL)
