@@ -1362,6 +1362,11 @@ static void child_main(int wfd, const char *buf, size_t len, mm_extract_type_t t
                 wfd = 3;
         }
         close_range(4, ~0U, 0);
+        /* poppler may print to stderr; another thread of the caller may have
+         * held stderr's lock at the fork, so the child gets its own FILE */
+        FILE *err = fdopen(2, "w");
+        if (err != NULL)
+                stderr = err;
         child_limits(lim, vm_before);
         child_result_t res;
         memset(&res, 0, sizeof res);

@@ -28,6 +28,7 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
+#include "mm_config.h"
 #include "mm_extract.h"
 
 static const char *g_gendir;
@@ -1392,6 +1393,68 @@ static void test_crash_and_hooks(void **state) {
 }
 #endif
 
+/* The worker's options set the limits (one place: mm_extract_configure). */
+static void test_configure(void **state) {
+        (void)state;
+        static const mm_config_option_t table[] = {
+                {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", NULL, 0, ""},
+                {"extract-max-pages", 0, MM_CONFIG_INT, "2000", NULL, 0, ""},
+                {"extract-max-pdf-inflated", 0, MM_CONFIG_SIZE, "256MiB", NULL, 0, ""},
+                {"extract-max-html-depth", 0, MM_CONFIG_INT, "256", NULL, 0, ""},
+                {"extract-max-html-nodes", 0, MM_CONFIG_INT, "500000", NULL, 0, ""},
+                {"extract-cpu-seconds", 0, MM_CONFIG_INT, "30", NULL, 0, ""},
+                {"extract-max-memory", 0, MM_CONFIG_SIZE, "512MiB", NULL, 0, ""},
+                {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
+        };
+        char err[256];
+        mm_extract_limits_t l, d;
+        mm_extract_limits_default(&d);
+        /* the table's defaults are the library's */
+        mm_config_t *cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv0[] = {"x", NULL};
+        assert_int_equal(mm_config_load(cfg, 1, argv0, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), 0);
+        mm_extract_get_limits(&l);
+        assert_int_equal(l.max_output_bytes, d.max_output_bytes);
+        assert_int_equal(l.max_pages, d.max_pages);
+        assert_int_equal(l.max_pdf_inflated, d.max_pdf_inflated);
+        assert_int_equal(l.max_html_depth, d.max_html_depth);
+        assert_int_equal(l.max_html_nodes, d.max_html_nodes);
+        assert_int_equal(l.cpu_seconds, d.cpu_seconds);
+        assert_int_equal(l.max_memory, d.max_memory);
+        assert_int_equal(l.sandbox, d.sandbox);
+        mm_config_destroy(cfg);
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv1[] = {"x",
+                         "--max-doc-bytes=1MiB",
+                         "--extract-max-pages=7",
+                         "--extract-max-pdf-inflated=2MiB",
+                         "--extract-max-html-depth=9",
+                         "--extract-max-html-nodes=11",
+                         "--extract-cpu-seconds=3",
+                         "--extract-max-memory=64MiB",
+                         "--extract-sandbox=false",
+                         NULL};
+        assert_int_equal(mm_config_load(cfg, 9, argv1, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), 0);
+        mm_extract_get_limits(&l);
+        assert_int_equal(l.max_output_bytes, 1u << 20);
+        assert_int_equal(l.max_pages, 7);
+        assert_int_equal(l.max_pdf_inflated, 2u << 20);
+        assert_int_equal(l.max_html_depth, 9);
+        assert_int_equal(l.max_html_nodes, 11);
+        assert_int_equal(l.cpu_seconds, 3);
+        assert_int_equal(l.max_memory, 64u << 20);
+        assert_int_equal(l.sandbox, 0);
+        mm_config_destroy(cfg);
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv2[] = {"x", "--extract-cpu-seconds=0", NULL};
+        assert_int_equal(mm_config_load(cfg, 2, argv2, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), -1);
+        assert_non_null(strstr(err, "extract-cpu-seconds"));
+        mm_config_destroy(cfg);
+}
+
 /* Many sandboxed extractions leave no fd and no child behind. */
 static void test_no_leaks(void **state) {
         (void)state;
@@ -1504,6 +1567,8 @@ int main(int argc, char **argv) {
                                                         limits_restore),
 #endif
                         cmocka_unit_test_setup_teardown(test_no_leaks, limits_save, limits_restore),
+                        cmocka_unit_test_setup_teardown(test_configure, limits_save,
+                                                        limits_restore),
                 };
                 rc = cmocka_run_group_tests_name("extract_limits", tests, NULL, NULL);
         } else {
