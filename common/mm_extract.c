@@ -1439,7 +1439,9 @@ static const char *child_verdict(int status, const struct rusage *ru, size_t rss
                                  const mm_extract_limits_t *lim, bool timed_out, char *why,
                                  size_t why_size) {
         if (timed_out) {
-                snprintf(why, why_size, "extraction took longer than %ld s of wall time",
+                snprintf(why, why_size,
+                         "extraction took longer than %ld s of wall time "
+                         "(2 x extract-cpu-seconds + 5)",
                          2 * lim->cpu_seconds + 5);
                 return "extract_limit";
         }

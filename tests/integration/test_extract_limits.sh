@@ -65,7 +65,8 @@ submit --municipality "Testby Kommune" "$B/bomb.pdf" >/dev/null || fail "submit"
 wait_until 120 "3 messages on the DLQ" \
     bash -c "[[ \$('$MM_BIN/mm-kafka-tool' count '$KAFKA_BOOTSTRAP' '$DLQ') == 3 ]]"
 [[ "$(dlq_codes)" == "extract_limit extract_limit html_too_deep" ]] || fail "DLQ codes: $(dlq_codes)"
-grep -q 'CPU limit of 3 s' "$WORK/worker-2.log" || fail "the CPU limit is not named in the log"
+# the CPU limit (or, on a very busy machine, the wall-time limit derived from it)
+grep -q 'extract-cpu-seconds' "$WORK/worker-2.log" || fail "the CPU limit is not named in the log"
 submit "$(ls "$SEEDS"/*.txt | sed -n 2p)" >/dev/null || fail "submit seed 2"
 wait_until 60 "the second seed stored after the bomb" eq_sql "SELECT count(*) FROM documents" 2
 kill -0 "${WPID[2]}" || fail "worker 2 died"
