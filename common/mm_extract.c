@@ -1263,8 +1263,8 @@ static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
 static void warm_up(void) {
         static const char *const objs[] = {
                 "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-                "/Resources << /Font << /F1 5 0 R >> >> >>",
+                ("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                 "/Resources << /Font << /F1 5 0 R >> >> >>"),
                 "<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 760 Td (Dagsorden) Tj ET\n\nendstream",
                 "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
         enum { NOBJ = sizeof objs / sizeof objs[0] };
