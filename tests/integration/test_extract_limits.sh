@@ -5,7 +5,9 @@
 # lives on, and a good document sent after them is stored.
 #   1. default limits: the bomb is refused at once (extract-max-pages 2000);
 #   2. page limit lifted, extract-cpu-seconds 3: the sandboxed child is
-#      stopped by RLIMIT_CPU.
+#      stopped by RLIMIT_CPU;
+#   3. the test-hook worker (minutes-worker-testhooks) on an input that
+#      makes the extraction child segfault: extract_crash, worker lives on.
 source "$(dirname "$0")/lib.sh"
 it_init extract_limits
 
@@ -74,4 +76,24 @@ wait_until 60 "offsets stored up to the end of the topic" pg_offsets_at_end
 # no extraction child is left behind
 [[ -z "$(pgrep -P "${WPID[2]}" || true)" ]] || fail "worker 2 has child processes left"
 stop_worker 2
+
+# 3. a crashing extractor (the test-hook build of the worker): the input is
+#    dead-lettered as extract_crash and the worker goes on
+printf '<html><body><p>Punkt 1. MM_EXTRACT_TEST_CRASH</p></body></html>\n' >"$B/crash.html"
+start_worker_hooks() {
+    "$MM_BIN/minutes-worker-testhooks" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
+        --pg "$WORKER_URL" --batch-ms 100 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+        2>>"$WORK/worker-3.log" &
+    WPID[3]=$!
+}
+start_worker_hooks
+submit --municipality "Testby Kommune" "$B/crash.html" >/dev/null || fail "submit crash"
+wait_until 120 "4 messages on the DLQ" \
+    bash -c "[[ \$('$MM_BIN/mm-kafka-tool' count '$KAFKA_BOOTSTRAP' '$DLQ') == 4 ]]"
+[[ "$(dlq_codes)" == "extract_crash extract_limit extract_limit html_too_deep" ]] || fail "DLQ codes: $(dlq_codes)"
+submit "$(ls "$SEEDS"/*.txt | sed -n 3p)" >/dev/null || fail "submit seed 3"
+wait_until 60 "the third seed stored after the crash" eq_sql "SELECT count(*) FROM documents" 3
+kill -0 "${WPID[3]}" || fail "worker 3 died"
+[[ -z "$(pgrep -P "${WPID[3]}" || true)" ]] || fail "worker 3 has child processes left"
+stop_worker 3
 log "PASS extract_limits"
