@@ -522,9 +522,31 @@ static size_t inflate_count(const unsigned char *p, size_t n, size_t limit, size
         return consumed;
 }
 
-/* Sums the inflated size of every Flate stream in the PDF (including object
- * streams), stopping past `limit`; true if the sum stays within it. Streams
- * are found by their "stream" keyword, so even a broken xref is covered. */
+/* True if the stream whose "stream" keyword is at k belongs to an image
+ * XObject: its dictionary (after the last "obj" in the 4 KB before k) has
+ * "/Subtype /Image". */
+static bool stream_is_image(const char *buf, const char *k) {
+        const char *start = k - buf > 4096 ? k - 4096 : buf, *obj = NULL;
+        for (const char *q = start; (q = find_bytes(q, (size_t)(k - q), "obj")) != NULL; q += 3)
+                obj = q;
+        if (obj == NULL)
+                return false;
+        for (const char *q = obj; (q = find_bytes(q, (size_t)(k - q), "/Subtype")) != NULL;) {
+                q += 8;
+                while (q < k && is_ws((unsigned char)*q))
+                        q++;
+                if (k - q > 6 && memcmp(q, "/Image", 6) == 0 && !is_alnum((unsigned char)q[6]))
+                        return true;
+        }
+        return false;
+}
+
+/* Sums the inflated size of the Flate streams in the PDF that text
+ * extraction reads (content, forms, fonts, object streams), stopping past
+ * `limit`; true if the sum stays within it. Image streams are skipped:
+ * text extraction never decodes them, and a PDF of large Flate images is
+ * not a bomb. Streams are found by their "stream" keyword, so even a
+ * broken xref is covered. */
 static bool pdf_inflated_within(const char *buf, size_t len, size_t limit, size_t *total) {
         const char *p = buf, *end = buf + len;
         *total = 0;
@@ -540,7 +562,9 @@ static bool pdf_inflated_within(const char *buf, size_t len, size_t limit, size_
                 if (p >= end || *p != '\n')
                         continue;
                 p++;
-                p += inflate_count((const unsigned char *)p, (size_t)(end - p), limit, total);
+                if (!stream_is_image(buf, k))
+                        p += inflate_count((const unsigned char *)p, (size_t)(end - p), limit,
+                                           total);
         }
         return *total <= limit;
 }

@@ -1348,6 +1348,43 @@ static void test_inflate_bomb(void **state) {
         assert_non_null(strstr(out, "Beslutning"));
         free(out);
         free(pdf);
+        /* a large Flate image is not counted: text extraction never
+         * decodes it */
+        zeros = calloc(1, raw);
+        assert_non_null(zeros);
+        zlen = compressBound(raw);
+        z = malloc(zlen);
+        assert_non_null(z);
+        assert_int_equal(compress2((Bytef *)z, &zlen, (const Bytef *)zeros, raw, 9), Z_OK);
+        free(zeros);
+        pdfw_t w;
+        pdfw_begin(&w);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Pages /Count 1 /Kids [3 0 R] >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                           "/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> "
+                           ">>\nendobj\n");
+        static const char drawn[] = "q 400 0 0 400 100 100 cm /Im1 Do Q\n";
+        bytes_t c = {0};
+        bytes_add(&c, drawn, sizeof drawn - 1);
+        bytes_add(&c, text_page, sizeof text_page - 1);
+        pdfw_stream(&w, "", c.p, c.n);
+        free(c.p);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+        pdfw_stream(&w,
+                    "/Type /XObject /Subtype /Image /Width 8192 /Height 8192 /ColorSpace "
+                    "/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
+                    z, zlen);
+        free(z);
+        pdf = pdfw_end(&w, "", &len);
+        out = extract_ok(pdf, len, NULL, MM_EXTRACT_PDF, NULL);
+        assert_non_null(strstr(out, "Beslutning"));
+        free(out);
+        free(pdf);
 }
 
 /* Number of open file descriptors of this process. */
