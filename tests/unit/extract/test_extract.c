@@ -28,6 +28,9 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
 #include "mm_config.h"
 #include "mm_extract.h"
 
@@ -1432,6 +1435,22 @@ static void test_crash_and_hooks(void **state) {
 }
 #endif
 
+/* libxml2 loads no entity or DTD at all after mm_extract_global_init, not
+ * even a readable local file. */
+static void test_entity_loader_refuses(void **state) {
+        (void)state;
+        char *path = path_join(g_fixdir, "sniff", ".tsv");
+        FILE *f = fopen(path, "r");
+        assert_non_null(f); /* the file exists and is readable */
+        fclose(f);
+        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+        assert_non_null(ctxt);
+        assert_null(xmlLoadExternalEntity(path, NULL, ctxt));
+        assert_null(xmlLoadExternalEntity("http://127.0.0.1:9/x.dtd", NULL, ctxt));
+        xmlFreeParserCtxt(ctxt);
+        free(path);
+}
+
 /* The worker's options set the limits (one place: mm_extract_configure). */
 static void test_configure(void **state) {
         (void)state;
@@ -1608,6 +1627,7 @@ int main(int argc, char **argv) {
                         cmocka_unit_test_setup_teardown(test_no_leaks, limits_save, limits_restore),
                         cmocka_unit_test_setup_teardown(test_configure, limits_save,
                                                         limits_restore),
+                        cmocka_unit_test(test_entity_loader_refuses),
                 };
                 rc = cmocka_run_group_tests_name("extract_limits", tests, NULL, NULL);
         } else {
