@@ -135,6 +135,10 @@ int main(int argc, char **argv) {
                 char code[32] = "", *text = NULL;
                 size_t tlen = 0;
                 mm_extract_global_init();
+                mm_extract_limits_t lim; /* extracted text is capped like the input */
+                mm_extract_get_limits(&lim);
+                lim.max_output_bytes = max;
+                mm_extract_set_limits(&lim);
                 if (len > max) {
                         doc = mm_parser_parse(parser, buf, len, &perr); /* too_large */
                 } else if (mm_extract_text(buf, len, content_type, NULL, &text, &tlen, code,
