@@ -1374,8 +1374,11 @@ static void child_limits(const mm_extract_limits_t *lim, size_t vm_before) {
 
 /* The child: never returns. Only this thread exists in it. */
 static void child_main(int wfd, const char *buf, size_t len, mm_extract_type_t t,
-                       const char *content_type, const mm_extract_limits_t *lim, size_t vm_before) {
+                       const char *content_type, const mm_extract_limits_t *lim, size_t vm_before,
+                       pid_t parent) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the caller */
+        if (getppid() != parent)          /* it died before prctl */
+                _exit(122);
         static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGXCPU, SIGSEGV, SIGBUS, SIGABRT};
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
                 signal(sigs[i], SIG_DFL);
@@ -1516,9 +1519,10 @@ static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
         }
         size_t vm_before, rss_before;
         self_size(&vm_before, &rss_before);
+        pid_t self = getpid();
         pid_t pid = fork();
         if (pid == 0)
-                child_main(fds[1], buf, len, t, content_type, lim, vm_before);
+                child_main(fds[1], buf, len, t, content_type, lim, vm_before, self);
         int fork_errno = errno;
         close(fds[1]);
         if (pid < 0) {
