@@ -422,6 +422,19 @@ int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t err
         l.cpu_seconds = (long)mm_config_get_int(cfg, "extract-cpu-seconds");
         l.max_memory = (size_t)mm_config_get_int(cfg, "extract-max-memory");
         l.sandbox = mm_config_get_bool(cfg, "extract-sandbox");
+        /* A seccomp filter (systemd's SystemCallFilter=~@resources) would
+         * make the child's setrlimit fail and leave it unlimited: refuse to
+         * start rather than run without the limits. */
+        struct rlimit r;
+        if (l.sandbox && (getrlimit(RLIMIT_CPU, &r) != 0 || setrlimit(RLIMIT_CPU, &r) != 0)) {
+                if (errstr != NULL && errstr_size > 0)
+                        snprintf(
+                                errstr, errstr_size,
+                                "extract-sandbox: setrlimit is refused (%s); allow setrlimit and "
+                                "prlimit64 (systemd SystemCallFilter) or set extract-sandbox=false",
+                                strerror(errno));
+                return -1;
+        }
         mm_extract_set_limits(&l);
         return 0;
 }
@@ -1394,6 +1407,14 @@ static void child_main(int wfd, const char *buf, size_t len, mm_extract_type_t t
         FILE *err = fdopen(2, "w");
         if (err != NULL)
                 stderr = err;
+        /* if memory runs out anyway (a cgroup limit), the kernel kills the
+         * child, not the worker */
+        int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (oom >= 0) {
+                if (write(oom, "1000", 4) != 4) { /* best effort */
+                }
+                close(oom);
+        }
         child_limits(lim, vm_before);
         child_result_t res;
         memset(&res, 0, sizeof res);
