@@ -1532,25 +1532,25 @@ static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
                              const char *content_type, const mm_extract_limits_t *lim, char **out,
                              size_t *out_len, char *code, size_t code_size, char *errstr,
                              size_t errstr_size) {
+        /* No pipe or no process (fd or task limit): a fault of the system,
+         * not of the document, which must not be dead-lettered for it; it is
+         * extracted in-process, still within the page, node, inflate and
+         * output limits. */
         int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0) {
-                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                          "cannot create a pipe for the extraction child: %s", strerror(errno));
-                return -1;
-        }
+        if (pipe2(fds, O_CLOEXEC) != 0)
+                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
+                                      errstr, errstr_size);
         size_t vm_before, rss_before;
         self_size(&vm_before, &rss_before);
         pid_t self = getpid();
         pid_t pid = fork();
         if (pid == 0)
                 child_main(fds[1], buf, len, t, content_type, lim, vm_before, self);
-        int fork_errno = errno;
         close(fds[1]);
         if (pid < 0) {
                 close(fds[0]);
-                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                          "cannot fork the extraction child: %s", strerror(fork_errno));
-                return -1;
+                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
+                                      errstr, errstr_size);
         }
         child_result_t res;
         memset(&res, 0, sizeof res);

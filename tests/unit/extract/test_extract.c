@@ -24,7 +24,10 @@
 #include <string.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <utf8proc.h>
 #include <zlib.h>
 
@@ -1513,6 +1516,44 @@ static void test_configure(void **state) {
         mm_config_destroy(cfg);
 }
 
+/* Without a free fd for the pipe the document is still extracted (in this
+ * process): a system limit is not the document's fault. */
+static void test_no_pipe_fallback(void **state) {
+        (void)state;
+        size_t len = 0;
+        char *pdf = make_pdf(1, text_page, sizeof text_page - 1, "", "", &len);
+        int highest = 0;
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+                if (atoi(e->d_name) > highest)
+                        highest = atoi(e->d_name);
+        closedir(d);
+        struct rlimit saved, r;
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        r = saved;
+        r.rlim_cur = (rlim_t)highest + 1; /* no room for a pipe */
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &r), 0);
+        int *filler = calloc((size_t)highest + 1, sizeof *filler), nfill = 0;
+        assert_non_null(filler); /* take the free fds below the limit */
+        while (nfill <= highest && (filler[nfill] = open("/dev/null", O_RDONLY)) >= 0)
+                nfill++;
+        int fds[2];
+        assert_int_equal(pipe(fds), -1);
+        char *out = NULL;
+        char code[MM_EXTRACT_CODE_SIZE] = "";
+        int rc = mm_extract_text(pdf, len, NULL, NULL, &out, NULL, code, sizeof code, NULL, 0);
+        for (int i = 0; i < nfill; i++)
+                close(filler[i]);
+        free(filler);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        if (rc != 0)
+                fail_msg("extraction without a free fd failed: %s", code);
+        assert_non_null(strstr(out, "Godkendelse"));
+        free(out);
+        free(pdf);
+}
+
 /* Many sandboxed extractions leave no fd and no child behind. */
 static void test_no_leaks(void **state) {
         (void)state;
@@ -1628,6 +1669,7 @@ int main(int argc, char **argv) {
                         cmocka_unit_test_setup_teardown(test_configure, limits_save,
                                                         limits_restore),
                         cmocka_unit_test(test_entity_loader_refuses),
+                        cmocka_unit_test(test_no_pipe_fallback),
                 };
                 rc = cmocka_run_group_tests_name("extract_limits", tests, NULL, NULL);
         } else {
