@@ -871,6 +871,11 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 goto fail;
         }
         mm_extract_global_init();
+        /* extraction limits and sandbox (extract-* options, max-doc-bytes) */
+        if (mm_extract_configure(cfg, err, sizeof(err)) != 0) {
+                snprintf(errstr, errstr_size, "%s", err);
+                goto fail;
+        }
         w->parser = mm_parser_new(w->max_doc_bytes, err, sizeof(err));
         if (!w->parser) {
                 snprintf(errstr, errstr_size, "parser: %s", err);

@@ -159,6 +159,10 @@ int main(int argc, char **argv) {
                  * from --content-type and the bytes. */
                 mm_source_result_t res;
                 mm_extract_global_init();
+                mm_extract_limits_t lim; /* extracted text is capped like the input */
+                mm_extract_get_limits(&lim);
+                lim.max_output_bytes = max;
+                mm_extract_set_limits(&lim);
                 doc = NULL;
                 if (mm_source_parse(parser, buf, len, content_type, &res, &perr) == 0) {
                         doc = res.doc;
