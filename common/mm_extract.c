@@ -1,21 +1,40 @@
 /*
  * mm_extract: PDF/HTML/text to UTF-8 text. See mm_extract.h.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem, pipe2, close_range */
+#endif
 #include "mm_extract.h"
 
+#include "mm_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include <glib.h>
 #include <poppler.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/encoding.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -46,12 +65,18 @@ typedef struct sbuf_s {
         char *data;
         size_t len;
         size_t cap;
+        size_t max; /* output cap (0: none); more sets `over` */
         bool oom;
+        bool over;
 } sbuf_t;
 
 static bool sbuf_reserve(sbuf_t *b, size_t extra) {
-        if (b->oom)
+        if (b->oom || b->over)
                 return false;
+        if (b->max > 0 && (extra > b->max || b->len > b->max - extra)) {
+                b->over = true;
+                return false;
+        }
         if (extra > SIZE_MAX - b->len - 1) {
                 b->oom = true;
                 return false;
@@ -127,10 +152,6 @@ static int sbuf_take(sbuf_t *b, char **out, size_t *out_len) {
 /* ------------------------------------------------------------------ */
 /* Type detection                                                      */
 /* ------------------------------------------------------------------ */
-
-void mm_extract_global_init(void) {
-        xmlInitParser();
-}
 
 const char *mm_extract_type_name(mm_extract_type_t type) {
         switch (type) {
@@ -343,6 +364,115 @@ mm_extract_type_t mm_extract_detect(const char *buf, size_t len, const char *con
 }
 
 /* ------------------------------------------------------------------ */
+/* Limits and set-up                                                   */
+/* ------------------------------------------------------------------ */
+
+static mm_extract_limits_t g_limits = {
+        MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES, MM_EXTRACT_DEFAULT_MAX_PAGES,
+        MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED, MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH,
+        MM_EXTRACT_DEFAULT_MAX_HTML_NODES,   MM_EXTRACT_DEFAULT_CPU_SECONDS,
+        MM_EXTRACT_DEFAULT_MAX_MEMORY,       1};
+
+void mm_extract_limits_default(mm_extract_limits_t *l) {
+        *l = (mm_extract_limits_t){
+                MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES, MM_EXTRACT_DEFAULT_MAX_PAGES,
+                MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED, MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH,
+                MM_EXTRACT_DEFAULT_MAX_HTML_NODES,   MM_EXTRACT_DEFAULT_CPU_SECONDS,
+                MM_EXTRACT_DEFAULT_MAX_MEMORY,       1};
+}
+
+void mm_extract_set_limits(const mm_extract_limits_t *l) {
+        mm_extract_limits_t d;
+        mm_extract_limits_default(&d);
+        g_limits.max_output_bytes =
+                l->max_output_bytes > 0 ? l->max_output_bytes : d.max_output_bytes;
+        g_limits.max_pages = l->max_pages > 0 ? l->max_pages : d.max_pages;
+        g_limits.max_pdf_inflated =
+                l->max_pdf_inflated > 0 ? l->max_pdf_inflated : d.max_pdf_inflated;
+        g_limits.max_html_depth = l->max_html_depth > 0 ? l->max_html_depth : d.max_html_depth;
+        g_limits.max_html_nodes = l->max_html_nodes > 0 ? l->max_html_nodes : d.max_html_nodes;
+        g_limits.cpu_seconds = l->cpu_seconds > 0 ? l->cpu_seconds : d.cpu_seconds;
+        g_limits.max_memory = l->max_memory > 0 ? l->max_memory : d.max_memory;
+        g_limits.sandbox = l->sandbox != 0;
+}
+
+void mm_extract_get_limits(mm_extract_limits_t *l) {
+        *l = g_limits;
+}
+
+int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t errstr_size) {
+        static const char *const positive[] = {
+                "max-doc-bytes",          "extract-max-pages",      "extract-max-pdf-inflated",
+                "extract-max-html-depth", "extract-max-html-nodes", "extract-cpu-seconds",
+                "extract-max-memory"};
+        for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++) {
+                if (mm_config_get_int(cfg, positive[i]) <= 0) {
+                        if (errstr != NULL && errstr_size > 0)
+                                snprintf(errstr, errstr_size, "option %s must be positive",
+                                         positive[i]);
+                        return -1;
+                }
+        }
+        mm_extract_limits_t l;
+        l.max_output_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        l.max_pages = (long)mm_config_get_int(cfg, "extract-max-pages");
+        l.max_pdf_inflated = (size_t)mm_config_get_int(cfg, "extract-max-pdf-inflated");
+        l.max_html_depth = (long)mm_config_get_int(cfg, "extract-max-html-depth");
+        l.max_html_nodes = (long)mm_config_get_int(cfg, "extract-max-html-nodes");
+        l.cpu_seconds = (long)mm_config_get_int(cfg, "extract-cpu-seconds");
+        l.max_memory = (size_t)mm_config_get_int(cfg, "extract-max-memory");
+        l.sandbox = mm_config_get_bool(cfg, "extract-sandbox");
+        /* A seccomp filter (systemd's SystemCallFilter=~@resources) would
+         * make the child's setrlimit fail and leave it unlimited: refuse to
+         * start rather than run without the limits. */
+        struct rlimit r;
+        if (l.sandbox && (getrlimit(RLIMIT_CPU, &r) != 0 || setrlimit(RLIMIT_CPU, &r) != 0)) {
+                if (errstr != NULL && errstr_size > 0)
+                        snprintf(
+                                errstr, errstr_size,
+                                "extract-sandbox: setrlimit is refused (%s); allow setrlimit and "
+                                "prlimit64 (systemd SystemCallFilter) or set extract-sandbox=false",
+                                strerror(errno));
+                return -1;
+        }
+        mm_extract_set_limits(&l);
+        return 0;
+}
+
+/* What the refusing entity loader saw during the current parse (per
+ * thread, so concurrent in-process extractions do not mix). */
+enum { LOAD_NONE = 0, LOAD_ENTITY, LOAD_NETWORK };
+static __thread int tl_load_refused;
+
+static bool is_network_url(const char *url) {
+        static const char *const schemes[] = {"http:", "https:", "ftp:", "//", NULL};
+        for (size_t i = 0; url != NULL && schemes[i] != NULL; i++)
+                if (has_prefix_ci(url, strlen(url), schemes[i]))
+                        return true;
+        return false;
+}
+
+/* libxml2's external entity loader: refuses every DTD, entity or XInclude
+ * load, so neither the network nor the file system is ever read. */
+static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt) {
+        (void)id;
+        (void)ctxt;
+        tl_load_refused = is_network_url(url) ? LOAD_NETWORK : LOAD_ENTITY;
+        return NULL;
+}
+
+static void warm_up(void);
+
+void mm_extract_global_init(void) {
+        static bool done;
+        xmlInitParser();
+        xmlSetExternalEntityLoader(refuse_loader);
+        if (!done)
+                warm_up();
+        done = true;
+}
+
+/* ------------------------------------------------------------------ */
 /* PDF                                                                 */
 /* ------------------------------------------------------------------ */
 
@@ -371,16 +501,97 @@ static size_t append_clean(sbuf_t *b, const char *s, size_t n) {
         return nonspace;
 }
 
-static int extract_pdf(const char *buf, size_t len, char **out, size_t *out_len, char *code,
-                       size_t code_size, char *errstr, size_t errstr_size) {
+/* Inflates the Flate stream at p[0..n) into a scratch buffer, adding its
+ * size to *total; stops once *total exceeds `limit`. Returns the number of
+ * input bytes consumed (0 if p does not start a zlib stream). */
+static size_t inflate_count(const unsigned char *p, size_t n, size_t limit, size_t *total) {
+        if (n < 2 || (p[0] & 0x0F) != 8 || (((unsigned)p[0] << 8) | p[1]) % 31 != 0)
+                return 0;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit(&z) != Z_OK)
+                return 0;
+        unsigned char scratch[65536];
+        size_t used = 0;
+        int rc = Z_OK;
+        while (rc == Z_OK && *total <= limit) {
+                if (z.avail_in == 0) {
+                        size_t chunk = n - used < (1u << 20) ? n - used : (1u << 20);
+                        if (chunk == 0)
+                                break;
+                        z.next_in = (unsigned char *)(uintptr_t)(p + used);
+                        z.avail_in = (uInt)chunk;
+                        used += chunk;
+                }
+                z.next_out = scratch;
+                z.avail_out = sizeof scratch;
+                rc = inflate(&z, Z_NO_FLUSH);
+                *total += sizeof scratch - z.avail_out;
+                if (rc == Z_BUF_ERROR && z.avail_in > 0)
+                        rc = Z_OK; /* output buffer was full: go on */
+        }
+        size_t consumed = (size_t)z.total_in;
+        inflateEnd(&z);
+        return consumed;
+}
+
+/* True if the stream whose "stream" keyword is at k belongs to an image
+ * XObject: its dictionary (after the last "obj" in the 4 KB before k) has
+ * "/Subtype /Image". */
+static bool stream_is_image(const char *buf, const char *k) {
+        const char *start = k - buf > 4096 ? k - 4096 : buf, *obj = NULL;
+        for (const char *q = start; (q = find_bytes(q, (size_t)(k - q), "obj")) != NULL; q += 3)
+                obj = q;
+        if (obj == NULL)
+                return false;
+        for (const char *q = obj; (q = find_bytes(q, (size_t)(k - q), "/Subtype")) != NULL;) {
+                q += 8;
+                while (q < k && is_ws((unsigned char)*q))
+                        q++;
+                if (k - q > 6 && memcmp(q, "/Image", 6) == 0 && !is_alnum((unsigned char)q[6]))
+                        return true;
+        }
+        return false;
+}
+
+/* Sums the inflated size of the Flate streams in the PDF that text
+ * extraction reads (content, forms, fonts, object streams), stopping past
+ * `limit`; true if the sum stays within it. Image streams are skipped:
+ * text extraction never decodes them, and a PDF of large Flate images is
+ * not a bomb. Streams are found by their "stream" keyword, so even a
+ * broken xref is covered. */
+static bool pdf_inflated_within(const char *buf, size_t len, size_t limit, size_t *total) {
+        const char *p = buf, *end = buf + len;
+        *total = 0;
+        while (p < end && *total <= limit) {
+                const char *k = memmem(p, (size_t)(end - p), "stream", 6);
+                if (k == NULL)
+                        break;
+                p = k + 6;
+                if (k - buf >= 3 && memcmp(k - 3, "end", 3) == 0)
+                        continue;
+                if (p < end && *p == '\r')
+                        p++;
+                if (p >= end || *p != '\n')
+                        continue;
+                p++;
+                if (!stream_is_image(buf, k))
+                        p += inflate_count((const unsigned char *)p, (size_t)(end - p), limit,
+                                           total);
+        }
+        return *total <= limit;
+}
+
+/* Opens the PDF; on failure sets the error and returns NULL. */
+static PopplerDocument *pdf_open(const char *buf, size_t len, char *code, size_t code_size,
+                                 char *errstr, size_t errstr_size) {
         static const char empty[1] = "";
         GError *gerr = NULL;
-        /* The document only lives inside this function, so the caller's
-         * buffer outlives it and need not be copied. */
+        /* The document only lives inside extract_pdf, so the caller's buffer
+         * outlives it and need not be copied. */
         GBytes *bytes = g_bytes_new_static(buf != NULL ? buf : empty, len);
         PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
         g_bytes_unref(bytes); /* the document holds its own reference */
-        bytes = NULL;
         if (doc == NULL) {
                 if (gerr != NULL && g_error_matches(gerr, POPPLER_ERROR, POPPLER_ERROR_ENCRYPTED))
                         set_error(code, code_size, errstr, errstr_size, "pdf_encrypted",
@@ -390,42 +601,74 @@ static int extract_pdf(const char *buf, size_t len, char **out, size_t *out_len,
                                   "PDF cannot be opened: %s",
                                   gerr != NULL ? gerr->message : "unknown error");
                 g_clear_error(&gerr);
+        }
+        return doc;
+}
+
+/* Appends the text of page i to b (one page in memory at a time: the page
+ * and its text are freed before the next one is loaded). */
+static void pdf_page_text(PopplerDocument *doc, int i, sbuf_t *b, size_t *nonspace) {
+        PopplerPage *page = poppler_document_get_page(doc, i);
+        if (page == NULL)
+                return;
+        char *text = poppler_page_get_text(page);
+        g_object_unref(page);
+        if (text == NULL)
+                return;
+        if (!g_utf8_validate(text, -1, NULL)) {
+                char *valid = g_utf8_make_valid(text, -1);
+                g_free(text);
+                text = valid;
+        }
+        if (b->len > 0)
+                sbuf_append(b, MM_EXTRACT_PAGE_SEPARATOR, sizeof MM_EXTRACT_PAGE_SEPARATOR - 1);
+        *nonspace += append_clean(b, text, strlen(text));
+        if (b->len > 0 && b->data[b->len - 1] != '\n')
+                sbuf_putc(b, '\n');
+        g_free(text);
+}
+
+static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *lim, char **out,
+                       size_t *out_len, char *code, size_t code_size, char *errstr,
+                       size_t errstr_size) {
+        size_t inflated = 0;
+        if (!pdf_inflated_within(buf, len, lim->max_pdf_inflated, &inflated)) {
+                set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                          "PDF streams inflate to more than %zu bytes (extract-max-pdf-inflated)",
+                          lim->max_pdf_inflated);
                 return -1;
         }
-
+        PopplerDocument *doc = pdf_open(buf, len, code, code_size, errstr, errstr_size);
+        if (doc == NULL)
+                return -1;
         int pages = poppler_document_get_n_pages(doc);
-        if (pages <= 0) {
+        if (pages <= 0 || (long)pages > lim->max_pages) {
                 g_object_unref(doc);
-                set_error(code, code_size, errstr, errstr_size, "pdf_corrupt", "PDF has no pages");
+                if (pages <= 0)
+                        set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
+                                  "PDF has no pages");
+                else
+                        set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                                  "PDF has %d pages, more than the limit of %ld "
+                                  "(extract-max-pages)",
+                                  pages, lim->max_pages);
                 return -1;
         }
 
         sbuf_t b = {0};
+        b.max = lim->max_output_bytes;
         size_t nonspace = 0;
-        for (int i = 0; i < pages; i++) {
-                PopplerPage *page = poppler_document_get_page(doc, i);
-                if (page == NULL)
-                        continue;
-                char *text = poppler_page_get_text(page);
-                g_object_unref(page);
-                if (text == NULL)
-                        continue;
-                if (!g_utf8_validate(text, -1, NULL)) {
-                        char *valid = g_utf8_make_valid(text, -1);
-                        g_free(text);
-                        text = valid;
-                }
-                if (b.len > 0)
-                        sbuf_append(&b, MM_EXTRACT_PAGE_SEPARATOR,
-                                    sizeof MM_EXTRACT_PAGE_SEPARATOR - 1);
-                size_t n = strlen(text);
-                nonspace += append_clean(&b, text, n);
-                if (b.len > 0 && b.data[b.len - 1] != '\n')
-                        sbuf_putc(&b, '\n');
-                g_free(text);
-        }
+        for (int i = 0; i < pages && !b.over && !b.oom; i++)
+                pdf_page_text(doc, i, &b, &nonspace);
         g_object_unref(doc);
 
+        if (b.over) {
+                free(b.data);
+                set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                          "PDF text is longer than %zu bytes (max-doc-bytes)",
+                          lim->max_output_bytes);
+                return -1;
+        }
         size_t min = (size_t)pages * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE;
         if (min < MM_EXTRACT_PDF_MIN_CHARS)
                 min = MM_EXTRACT_PDF_MIN_CHARS;
@@ -733,7 +976,7 @@ static void html_leave(html_state_t *st, xmlNode *n) {
 
 static void html_walk(html_state_t *st, xmlNode *root) {
         xmlNode *n = root;
-        while (n != NULL) {
+        while (n != NULL && !st->b.over) {
                 if (html_enter(st, n) && n->children != NULL) {
                         n = n->children;
                         continue;
@@ -780,33 +1023,231 @@ static bool content_type_charset(const char *ct, char *cs, size_t cs_size) {
         return false;
 }
 
-static int extract_html(const char *buf, size_t len, const char *content_type, char **out,
-                        size_t *out_len, char *code, size_t code_size, char *errstr,
-                        size_t errstr_size) {
+/* Finds the end of a markup declaration starting at p ('>' outside
+ * quotes); returns end if there is none. */
+static const char *decl_end(const char *p, const char *end) {
+        char quote = 0;
+        for (; p < end; p++) {
+                if (quote != 0) {
+                        if (*p == quote)
+                                quote = 0;
+                } else if (*p == '"' || *p == '\'') {
+                        quote = *p;
+                } else if (*p == '>') {
+                        return p;
+                }
+        }
+        return end;
+}
+
+/* True if the <!ENTITY ...> declaration [p, e) names an external entity
+ * on the network: its last quoted literal after SYSTEM/PUBLIC is a URL. */
+static bool entity_is_network(const char *p, const char *e) {
+        const char *sys = find_bytes(p, (size_t)(e - p), "SYSTEM");
+        const char *pub = find_bytes(p, (size_t)(e - p), "PUBLIC");
+        const char *q = sys != NULL ? sys : pub;
+        if (q == NULL)
+                return false;
+        const char *lit = NULL;
+        for (; q < e; q++) {
+                if (*q != '"' && *q != '\'')
+                        continue;
+                const char *close = memchr(q + 1, *q, (size_t)(e - q - 1));
+                if (close == NULL)
+                        break;
+                lit = q + 1;
+                q = close;
+        }
+        char url[16] = "";
+        if (lit != NULL)
+                snprintf(url, sizeof url, "%.*s", (int)(e - lit < 15 ? e - lit : 15), lit);
+        return is_network_url(url);
+}
+
+/* Looks at the DOCTYPE's internal subset: entity declarations are refused
+ * (the HTML parser would not expand them, and a document that needs them
+ * cannot be read faithfully). Returns LOAD_NONE, LOAD_ENTITY or
+ * LOAD_NETWORK (an entity to be fetched from a URL). */
+static int html_doctype_entities(const char *buf, size_t len) {
+        const char *end = buf + len;
+        const char *p = skip_prolog(buf, end);
+        if (!has_prefix_ci(p, (size_t)(end - p), "<!DOCTYPE"))
+                return LOAD_NONE;
+        const char *gt = decl_end(p, end);
+        const char *open = memchr(p, '[', (size_t)(gt - p));
+        if (open == NULL)
+                return LOAD_NONE; /* an external DTD id alone is never loaded */
+        int found = LOAD_NONE;
+        for (p = open + 1; p < end && *p != ']';) {
+                if (has_prefix_ci(p, (size_t)(end - p), "<!ENTITY")) {
+                        const char *e = decl_end(p, end);
+                        found = entity_is_network(p, e) ? LOAD_NETWORK
+                                : found == LOAD_NONE    ? LOAD_ENTITY
+                                                        : found;
+                        p = e;
+                } else if (has_prefix_ci(p, (size_t)(end - p), "<!--")) {
+                        const char *c = find_bytes(p, (size_t)(end - p), "-->");
+                        p = c != NULL ? c + 3 : end;
+                } else if (*p == '<') {
+                        p = decl_end(p, end);
+                } else {
+                        p++;
+                }
+        }
+        return found;
+}
+
+/* Counts elements and text nodes as libxml2's SAX parser reports them and
+ * stops the parse at a limit, before the tree grows. The HTML parser's own
+ * depth limit (256, lifted with HTML_PARSE_HUGE) halts silently, which once
+ * made a deep document look empty; this one names the cause. */
+typedef struct html_guard_s {
+        long max_depth, max_nodes, nodes;
+        bool too_deep, too_many;
+        startElementSAXFunc start;
+        charactersSAXFunc chars, cdata;
+} html_guard_t;
+
+static __thread html_guard_t *tl_guard;
+
+static bool guard_node(htmlParserCtxtPtr ctxt, bool element) {
+        html_guard_t *g = tl_guard;
+        if (element && (long)ctxt->nodeNr >= g->max_depth)
+                g->too_deep = true;
+        else if (++g->nodes > g->max_nodes)
+                g->too_many = true;
+        else
+                return true;
+        xmlStopParser(ctxt);
+        return false;
+}
+
+static void guard_start(void *ctx, const xmlChar *name, const xmlChar **atts) {
+        if (guard_node(ctx, true))
+                tl_guard->start(ctx, name, atts);
+}
+
+static void guard_chars(void *ctx, const xmlChar *ch, int len) {
+        if (guard_node(ctx, false))
+                tl_guard->chars(ctx, ch, len);
+}
+
+static void guard_cdata(void *ctx, const xmlChar *ch, int len) {
+        if (guard_node(ctx, false))
+                tl_guard->cdata(ctx, ch, len);
+}
+
+/* Parses with the guard; returns the document or NULL (see *g). The steps
+ * are those of libxml2's htmlReadMemory, with the SAX callbacks wrapped. */
+static htmlDocPtr html_parse(const char *buf, size_t len, const char *enc, html_guard_t *g) {
+        htmlParserCtxtPtr ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
+        if (ctxt == NULL || ctxt->sax == NULL) {
+                htmlFreeParserCtxt(ctxt);
+                return NULL;
+        }
+        xmlSAX2InitHtmlDefaultSAXHandler(ctxt->sax);
+        g->start = ctxt->sax->startElement;
+        g->chars = ctxt->sax->characters;
+        g->cdata = ctxt->sax->cdataBlock != NULL ? ctxt->sax->cdataBlock : g->chars;
+        ctxt->sax->startElement = guard_start;
+        ctxt->sax->characters = guard_chars;
+        ctxt->sax->cdataBlock = guard_cdata;
+        tl_guard = g;
+        tl_load_refused = LOAD_NONE;
+        int opts =
+                HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
+        if (g->max_depth >= 255) /* lifts libxml2's own, silent depth limit */
+                opts |= XML_PARSE_HUGE;
+        htmlCtxtUseOptions(ctxt, opts);
+        ctxt->html = 1;
+        if (enc != NULL) {
+                xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
+                if (h != NULL) {
+                        xmlSwitchToEncoding(ctxt, h);
+                        if (ctxt->input->encoding != NULL)
+                                xmlFree((xmlChar *)(uintptr_t)ctxt->input->encoding);
+                        ctxt->input->encoding = xmlStrdup((const xmlChar *)enc);
+                }
+        }
+        htmlParseDocument(ctxt);
+        htmlDocPtr doc = ctxt->myDoc;
+        ctxt->myDoc = NULL;
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        if (e != NULL && e->message != NULL && strstr(e->message, "Excessive depth") != NULL)
+                g->too_deep = true;
+        tl_guard = NULL;
+        if (ctxt->dictNames && doc != NULL && doc->dict == ctxt->dict)
+                ctxt->dict = NULL; /* as htmlReadMemory: the document keeps it */
+        htmlFreeParserCtxt(ctxt);
+        return doc;
+}
+
+/* Sets the error of a failed HTML parse; returns -1. */
+static int html_fail(const html_guard_t *g, const mm_extract_limits_t *lim, char *code,
+                     size_t code_size, char *errstr, size_t errstr_size) {
+        if (g->too_deep)
+                set_error(code, code_size, errstr, errstr_size, "html_too_deep",
+                          "HTML elements nest deeper than %ld (extract-max-html-depth)",
+                          lim->max_html_depth);
+        else if (g->too_many)
+                set_error(code, code_size, errstr, errstr_size, "html_too_many_nodes",
+                          "HTML has more than %ld nodes (extract-max-html-nodes)",
+                          lim->max_html_nodes);
+        else if (tl_load_refused == LOAD_NETWORK)
+                set_error(code, code_size, errstr, errstr_size, "html_network_refused",
+                          "HTML needs a DTD or entity from the network; network access is "
+                          "refused");
+        else if (tl_load_refused == LOAD_ENTITY)
+                set_error(code, code_size, errstr, errstr_size, "html_entity_refused",
+                          "HTML needs an external DTD or entity; entity loading is refused");
+        else
+                set_error(code, code_size, errstr, errstr_size, "html_corrupt",
+                          "libxml2 could not build an HTML tree");
+        return -1;
+}
+
+static int extract_html(const char *buf, size_t len, const char *content_type,
+                        const mm_extract_limits_t *lim, char **out, size_t *out_len, char *code,
+                        size_t code_size, char *errstr, size_t errstr_size) {
         if (len > (size_t)INT_MAX) {
                 set_error(code, code_size, errstr, errstr_size, "too_large",
                           "HTML document of %zu bytes is too large", len);
                 return -1;
         }
+        int ent = len > 0 ? html_doctype_entities(buf, len) : LOAD_NONE;
+        if (ent != LOAD_NONE) {
+                set_error(code, code_size, errstr, errstr_size,
+                          ent == LOAD_NETWORK ? "html_network_refused" : "html_entity_refused",
+                          ent == LOAD_NETWORK
+                                  ? "HTML DOCTYPE declares an entity fetched from the network; "
+                                    "network access is refused"
+                                  : "HTML DOCTYPE declares entities; entity expansion is refused");
+                return -1;
+        }
         char charset[64];
         const char *enc =
                 content_type_charset(content_type, charset, sizeof charset) ? charset : NULL;
-        htmlDocPtr doc = NULL;
-        if (len > 0)
-                doc = htmlReadMemory(buf, (int)len, NULL, enc,
-                                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                             HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+        html_guard_t g = {0};
+        g.max_depth = lim->max_html_depth;
+        g.max_nodes = lim->max_html_nodes;
+        htmlDocPtr doc = len > 0 ? html_parse(buf, len, enc, &g) : NULL;
         xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-        if (root == NULL) {
+        if (root == NULL || g.too_deep || g.too_many || tl_load_refused != LOAD_NONE) {
                 xmlFreeDoc(doc);
-                set_error(code, code_size, errstr, errstr_size, "html_corrupt",
-                          "libxml2 could not build an HTML tree");
-                return -1;
+                return html_fail(&g, lim, code, code_size, errstr, errstr_size);
         }
 
         html_state_t st = {0};
+        st.b.max = lim->max_output_bytes;
         html_walk(&st, root);
         xmlFreeDoc(doc);
+        if (st.b.over) {
+                free(st.b.data);
+                set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                          "HTML text is longer than %zu bytes (max-doc-bytes)",
+                          lim->max_output_bytes);
+                return -1;
+        }
         sbuf_finish(&st.b);
         if (sbuf_take(&st.b, out, out_len) != 0) {
                 set_error(code, code_size, errstr, errstr_size, "out_of_memory",
@@ -820,10 +1261,338 @@ static int extract_html(const char *buf, size_t len, const char *content_type, c
 /* Public entry point                                                  */
 /* ------------------------------------------------------------------ */
 
+/* Extracts PDF or HTML in this process, within the limits (but without
+ * CPU or memory limits: those need the sandbox). */
+static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
+                          const char *content_type, const mm_extract_limits_t *lim, char **out,
+                          size_t *out_len, char *code, size_t code_size, char *errstr,
+                          size_t errstr_size) {
+#ifdef MM_EXTRACT_TEST_HOOKS
+        /* Test builds only: markers in the input make the extractor crash,
+         * spin or eat memory, to test the sandbox. */
+        if (buf == NULL)
+                buf = "";
+        if (memmem(buf, len, "MM_EXTRACT_TEST_CRASH", 21) != NULL)
+                raise(SIGSEGV); /* as a NULL dereference in poppler would */
+        if (memmem(buf, len, "MM_EXTRACT_TEST_SPIN", 20) != NULL)
+                for (volatile unsigned long i = 0;; i++)
+                        ;
+        if (memmem(buf, len, "MM_EXTRACT_TEST_HOG", 19) != NULL)
+                for (;;) {
+                        char *p = malloc(1u << 20);
+                        if (p == NULL)
+                                abort();
+                        memset(p, 1, 1u << 20);
+                }
+#endif
+        if (t == MM_EXTRACT_PDF)
+                return extract_pdf(buf, len, lim, out, out_len, code, code_size, errstr,
+                                   errstr_size);
+        return extract_html(buf, len, content_type, lim, out, out_len, code, code_size, errstr,
+                            errstr_size);
+}
+
+/* Extracts a built-in one-page PDF in this process, so that poppler's and
+ * fontconfig's one-time set-up (global parameters, font configuration, the
+ * GObject types) is done once here and inherited by every sandbox child
+ * instead of being redone in each. Only this known document is ever
+ * opened by poppler in the calling process. */
+static void warm_up(void) {
+        static const char *const objs[] = {
+                "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+                ("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                 "/Resources << /Font << /F1 5 0 R >> >> >>"),
+                "<< /Length 44 >>\nstream\nBT /F1 12 Tf 72 760 Td (Dagsorden) Tj ET\n\nendstream",
+                "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+        enum { NOBJ = sizeof objs / sizeof objs[0] };
+        char pdf[1024];
+        size_t off[NOBJ], n = (size_t)snprintf(pdf, sizeof pdf, "%%PDF-1.4\n");
+        for (size_t i = 0; i < NOBJ; i++) {
+                off[i] = n;
+                n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%zu 0 obj\n%s\nendobj\n", i + 1,
+                                      objs[i]);
+        }
+        size_t xref = n;
+        n += (size_t)snprintf(pdf + n, sizeof pdf - n, "xref\n0 %d\n0000000000 65535 f \n",
+                              NOBJ + 1);
+        for (size_t i = 0; i < NOBJ; i++)
+                n += (size_t)snprintf(pdf + n, sizeof pdf - n, "%010zu 00000 n \n", off[i]);
+        n += (size_t)snprintf(pdf + n, sizeof pdf - n,
+                              "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+                              NOBJ + 1, xref);
+        mm_extract_limits_t lim;
+        mm_extract_limits_default(&lim);
+        char *out = NULL;
+        if (n < sizeof pdf && extract_pdf(pdf, n, &lim, &out, NULL, NULL, 0, NULL, 0) == 0)
+                free(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sandbox: one forked child per document                              */
+/* ------------------------------------------------------------------ */
+
+/* What the child writes to the pipe before the text. */
+typedef struct child_result_s {
+        int32_t rc;
+        char code[MM_EXTRACT_CODE_SIZE];
+        char errstr[256];
+        uint64_t len;
+} child_result_t;
+
+static bool write_all(int fd, const void *p, size_t n) {
+        const char *c = p;
+        while (n > 0) {
+                ssize_t w = write(fd, c, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return false;
+                c += w;
+                n -= (size_t)w;
+        }
+        return true;
+}
+
+/* Resident and virtual size of this process in bytes (/proc/self/statm). */
+static void self_size(size_t *vm, size_t *rss) {
+        *vm = *rss = 0;
+        FILE *f = fopen("/proc/self/statm", "re");
+        if (f == NULL)
+                return;
+        unsigned long v = 0, r = 0;
+        if (fscanf(f, "%lu %lu", &v, &r) == 2) {
+                size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+                *vm = v * pg;
+                *rss = r * pg;
+        }
+        fclose(f);
+}
+
+static void child_limits(const mm_extract_limits_t *lim, size_t vm_before) {
+        struct rlimit r = {0, 0};
+        setrlimit(RLIMIT_CORE, &r);
+        r.rlim_cur = (rlim_t)lim->cpu_seconds;
+        r.rlim_max = (rlim_t)lim->cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
+        setrlimit(RLIMIT_CPU, &r);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(MM_NO_RLIMIT_AS)
+        /* The child starts as a copy of the caller, so its budget is added
+         * to the caller's address space. (Not under ASan, whose shadow
+         * memory needs terabytes of address space.) */
+        r.rlim_cur = r.rlim_max = (rlim_t)(vm_before + lim->max_memory);
+        setrlimit(RLIMIT_AS, &r);
+#else
+        (void)vm_before;
+#endif
+}
+
+/* The child: never returns. Only this thread exists in it. */
+static void child_main(int wfd, const char *buf, size_t len, mm_extract_type_t t,
+                       const char *content_type, const mm_extract_limits_t *lim, size_t vm_before,
+                       pid_t parent) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the caller */
+        if (getppid() != parent)          /* it died before prctl */
+                _exit(122);
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGXCPU, SIGSEGV, SIGBUS, SIGABRT};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+                signal(sigs[i], SIG_DFL);
+        signal(SIGPIPE, SIG_IGN);
+        if (wfd != 3) { /* keep only stdio and the pipe (as fd 3) */
+                if (dup2(wfd, 3) < 0)
+                        _exit(121);
+                wfd = 3;
+        }
+        close_range(4, ~0U, 0);
+        /* poppler may print to stderr; another thread of the caller may have
+         * held stderr's lock at the fork, so the child gets its own FILE */
+        FILE *err = fdopen(2, "w");
+        if (err != NULL)
+                stderr = err;
+        /* if memory runs out anyway (a cgroup limit), the kernel kills the
+         * child, not the worker */
+        int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (oom >= 0) {
+                if (write(oom, "1000", 4) != 4) { /* best effort */
+                }
+                close(oom);
+        }
+        child_limits(lim, vm_before);
+        child_result_t res;
+        memset(&res, 0, sizeof res);
+        char *text = NULL;
+        size_t tlen = 0;
+        res.rc = extract_direct(buf, len, t, content_type, lim, &text, &tlen, res.code,
+                                sizeof res.code, res.errstr, sizeof res.errstr);
+        res.len = res.rc == 0 ? tlen : 0;
+        bool ok = write_all(wfd, &res, sizeof res) && (res.rc != 0 || write_all(wfd, text, tlen));
+        _exit(ok ? 0 : 120); /* no atexit handlers, no stdio flush */
+}
+
+static int64_t mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the child's result and text until EOF or the wall deadline.
+ * Returns 0 at EOF, 1 on timeout, -1 on a read or memory error. */
+static int read_child(int fd, int64_t deadline, child_result_t *res, size_t *got_res, char **text,
+                      size_t *got_text, size_t max_text) {
+        for (;;) {
+                int64_t left = deadline - mono_ms();
+                if (left <= 0)
+                        return 1;
+                struct pollfd pfd = {fd, POLLIN, 0};
+                int pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+                if (pr < 0 && errno == EINTR)
+                        continue;
+                if (pr < 0)
+                        return -1;
+                if (pr == 0)
+                        return 1;
+                char *dst;
+                size_t room;
+                if (*got_res < sizeof *res) {
+                        dst = (char *)res + *got_res;
+                        room = sizeof *res - *got_res;
+                } else {
+                        if (res->rc != 0)
+                                res->len = 0; /* only EOF may follow */
+                        if (res->len > max_text)
+                                return -1;
+                        if (*text == NULL && (*text = malloc((size_t)res->len + 1)) == NULL)
+                                return -1;
+                        dst = *text + *got_text;
+                        room = (size_t)res->len - *got_text;
+                        if (room == 0)
+                                room = 1; /* only EOF may follow; a byte more is an error */
+                }
+                ssize_t n = read(fd, dst, room);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                if (n == 0)
+                        return 0;
+                if (*got_res < sizeof *res)
+                        *got_res += (size_t)n;
+                else if (*got_text + (size_t)n > res->len)
+                        return -1;
+                else
+                        *got_text += (size_t)n;
+        }
+}
+
+/* Explains how the child ended; returns the code to report. */
+static const char *child_verdict(int status, const struct rusage *ru, size_t rss_before,
+                                 const mm_extract_limits_t *lim, bool timed_out, char *why,
+                                 size_t why_size) {
+        if (timed_out) {
+                snprintf(why, why_size,
+                         "extraction took longer than %ld s of wall time "
+                         "(2 x extract-cpu-seconds + 5)",
+                         2 * lim->cpu_seconds + 5);
+                return "extract_limit";
+        }
+        if (WIFEXITED(status)) {
+                snprintf(why, why_size, "extraction child exited with status %d and no result",
+                         WEXITSTATUS(status));
+                return "extract_crash";
+        }
+        int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        if (sig == SIGXCPU) {
+                snprintf(why, why_size,
+                         "extraction reached the CPU limit of %ld s "
+                         "(extract-cpu-seconds)",
+                         lim->cpu_seconds);
+                return "extract_limit";
+        }
+        if (sig == SIGKILL) { /* the hard CPU limit, or the kernel's OOM killer */
+                snprintf(why, why_size,
+                         "extraction was killed: CPU limit of %ld s (extract-cpu-seconds) or "
+                         "out of memory",
+                         lim->cpu_seconds);
+                return "extract_limit";
+        }
+        /* An allocation that fails at RLIMIT_AS ends in abort() or a NULL
+         * dereference deep inside poppler; the child's peak memory tells
+         * that apart from a plain crash. */
+        size_t peak = (size_t)ru->ru_maxrss * 1024u;
+        if (peak > rss_before && peak - rss_before >= lim->max_memory / 2) {
+                snprintf(why, why_size,
+                         "extraction died of signal %d after using %zu MB; memory limit %zu MB "
+                         "(extract-max-memory)",
+                         sig, (peak - rss_before) >> 20, lim->max_memory >> 20);
+                return "extract_limit";
+        }
+        snprintf(why, why_size, "extraction crashed with signal %d (%s)", sig, strsignal(sig));
+        return "extract_crash";
+}
+
+static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
+                             const char *content_type, const mm_extract_limits_t *lim, char **out,
+                             size_t *out_len, char *code, size_t code_size, char *errstr,
+                             size_t errstr_size) {
+        /* No pipe or no process (fd or task limit): a fault of the system,
+         * not of the document, which must not be dead-lettered for it; it is
+         * extracted in-process, still within the page, node, inflate and
+         * output limits. */
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
+                                      errstr, errstr_size);
+        size_t vm_before, rss_before;
+        self_size(&vm_before, &rss_before);
+        pid_t self = getpid();
+        pid_t pid = fork();
+        if (pid == 0)
+                child_main(fds[1], buf, len, t, content_type, lim, vm_before, self);
+        close(fds[1]);
+        if (pid < 0) {
+                close(fds[0]);
+                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
+                                      errstr, errstr_size);
+        }
+        child_result_t res;
+        memset(&res, 0, sizeof res);
+        size_t got_res = 0, got_text = 0;
+        char *text = NULL;
+        int64_t deadline = mono_ms() + (2 * lim->cpu_seconds + 5) * 1000;
+        int rr = read_child(fds[0], deadline, &res, &got_res, &text, &got_text,
+                            lim->max_output_bytes);
+        close(fds[0]);
+        if (rr != 0)
+                kill(pid, SIGKILL); /* timeout or a broken protocol */
+        int status = 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
+        while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+                ;
+        bool complete = rr == 0 && got_res == sizeof res && got_text == (size_t)res.len &&
+                        WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (complete && res.rc == 0) {
+                text[got_text] = '\0';
+                *out = text; /* ownership passed to the caller */
+                if (out_len != NULL)
+                        *out_len = got_text;
+                return 0;
+        }
+        free(text);
+        if (complete) { /* the child's own, ordinary error */
+                res.code[sizeof res.code - 1] = res.errstr[sizeof res.errstr - 1] = '\0';
+                set_error(code, code_size, errstr, errstr_size, res.code, "%s", res.errstr);
+                return -1;
+        }
+        char why[256];
+        const char *c = child_verdict(status, &ru, rss_before, lim, rr == 1, why, sizeof why);
+        set_error(code, code_size, errstr, errstr_size, c, "%s", why);
+        return -1;
+}
+
 int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_extract_type_t *type,
                     char **out, size_t *out_len, char *code, size_t code_size, char *errstr,
                     size_t errstr_size) {
         mm_extract_type_t t = mm_extract_detect(buf, len, content_type);
+        mm_extract_limits_t lim = g_limits; /* a copy: set_limits may not race */
         if (type != NULL)
                 *type = t;
         *out = NULL;
@@ -836,11 +1605,19 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
 
         switch (t) {
         case MM_EXTRACT_PDF:
-                return extract_pdf(buf, len, out, out_len, code, code_size, errstr, errstr_size);
         case MM_EXTRACT_HTML:
-                return extract_html(buf, len, content_type, out, out_len, code, code_size, errstr,
-                                    errstr_size);
+                if (lim.sandbox)
+                        return extract_sandboxed(buf, len, t, content_type, &lim, out, out_len,
+                                                 code, code_size, errstr, errstr_size);
+                return extract_direct(buf, len, t, content_type, &lim, out, out_len, code,
+                                      code_size, errstr, errstr_size);
         case MM_EXTRACT_TEXT: {
+                if (len > lim.max_output_bytes) {
+                        set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                                  "text of %zu bytes is longer than %zu bytes (max-doc-bytes)", len,
+                                  lim.max_output_bytes);
+                        return -1;
+                }
                 char *copy = malloc(len + 1);
                 if (copy == NULL) {
                         set_error(code, code_size, errstr, errstr_size, "out_of_memory",

@@ -31,6 +31,16 @@
  *
  * All functions are thread-safe once mm_extract_global_init() has been
  * called (call it once from the main thread before starting threads).
+ *
+ * Limits and sandbox: PDF and HTML are extracted in a forked child process
+ * (one per document) with RLIMIT_CPU, RLIMIT_AS and a wall-time limit; the
+ * text comes back over a pipe, and the child is always reaped. A child that
+ * hits a limit gives "extract_limit"; one killed by another signal gives
+ * "extract_crash"; the caller lives on either way. The child inherits
+ * only the calling thread, so the caller must not hold locks that poppler,
+ * GLib or libxml2 need (the worker extracts on its main thread only).
+ * libxml2 never loads an external entity or DTD: an entity loader that
+ * refuses every load is installed, and HTML_PARSE_NONET is set.
  */
 #ifndef MM_EXTRACT_H
 #define MM_EXTRACT_H
@@ -59,16 +69,78 @@ typedef enum mm_extract_type_e {
 #define MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE 20u
 
 /* Error codes (stable, machine-readable) written to `code`:
- *   "pdf_corrupt"      poppler cannot open the PDF, or it has no pages
- *   "pdf_encrypted"    the PDF needs a password
- *   "pdf_no_text"      the PDF opens but has (almost) no text layer: a scan
- *   "html_corrupt"     libxml2 cannot build a document tree at all
- *   "unsupported_type" the type is MM_EXTRACT_UNKNOWN (an image, an office
- *                      file, ...)
- *   "too_large"        the input is larger than the extractor can handle
- *   "out_of_memory"    an allocation failed
+ *   "pdf_corrupt"          poppler cannot open the PDF, or it has no pages
+ *   "pdf_encrypted"        the PDF needs a password
+ *   "pdf_no_text"          the PDF opens but has (almost) no text layer: a
+ *                          scan
+ *   "html_corrupt"         libxml2 cannot build a document tree at all
+ *   "html_too_deep"        elements nest deeper than max_html_depth
+ *   "html_too_many_nodes"  more than max_html_nodes elements and text nodes
+ *   "html_entity_refused"  the DOCTYPE declares entities (internal or
+ *                          local external ones); they are never expanded
+ *   "html_network_refused" an entity or DTD would be fetched from the
+ *                          network (http:, https:, ftp:); never fetched
+ *   "extract_limit"        a limit stopped extraction: output larger than
+ *                          max_output_bytes, more than max_pages pages,
+ *                          PDF streams inflating to more than
+ *                          max_pdf_inflated bytes, or the sandboxed child
+ *                          ran out of CPU time, memory or wall time
+ *   "extract_crash"        the sandboxed child died of a signal (e.g. a
+ *                          segfault in poppler or libxml2)
+ *   "unsupported_type"     the type is MM_EXTRACT_UNKNOWN (an image, an
+ *                          office file, ...)
+ *   "too_large"            the input is larger than the extractor can handle
+ *   "out_of_memory"        an allocation failed
  * Codes are shorter than MM_EXTRACT_CODE_SIZE bytes including the NUL. */
 #define MM_EXTRACT_CODE_SIZE 32u
+
+/* Limits of one extraction. Each is a named option of the worker (the
+ * config key is given; defaults are the MM_EXTRACT_DEFAULT_* values). */
+typedef struct mm_extract_limits_s {
+        size_t max_output_bytes; /* text output (worker: max-doc-bytes) */
+        long max_pages;          /* PDF pages (extract-max-pages) */
+        size_t max_pdf_inflated; /* sum of inflated PDF Flate streams
+                                    (extract-max-pdf-inflated) */
+        long max_html_depth;     /* element nesting (extract-max-html-depth) */
+        long max_html_nodes;     /* elements + text nodes
+                                    (extract-max-html-nodes) */
+        long cpu_seconds;        /* RLIMIT_CPU of the child
+                                    (extract-cpu-seconds); wall-time limit
+                                    is 2 x this + 5 s */
+        size_t max_memory;       /* address space the child may add to the
+                                    parent's (extract-max-memory) */
+        int sandbox;             /* 1: PDF and HTML are extracted in a
+                                    forked child (extract-sandbox) */
+} mm_extract_limits_t;
+
+#define MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES (16u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_PAGES        2000L
+#define MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED (256u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH   256L
+#define MM_EXTRACT_DEFAULT_MAX_HTML_NODES   500000L
+#define MM_EXTRACT_DEFAULT_CPU_SECONDS      30L
+#define MM_EXTRACT_DEFAULT_MAX_MEMORY       (512u * 1024u * 1024u)
+
+/* Fills `l` (not NULL) with the defaults (sandbox on). */
+void mm_extract_limits_default(mm_extract_limits_t *l);
+
+/* Sets the limits used by every later mm_extract_text call (copied). Call
+ * from the main thread before extracting concurrently, like
+ * mm_extract_global_init. A value <= 0 is replaced by its default. */
+void mm_extract_set_limits(const mm_extract_limits_t *l);
+
+/* Copies the current limits into `l` (not NULL). */
+void mm_extract_get_limits(mm_extract_limits_t *l);
+
+struct mm_config_s;
+
+/* Sets the limits from a program's options: max-doc-bytes (output),
+ * extract-max-pages, extract-max-pdf-inflated, extract-max-html-depth,
+ * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory and
+ * extract-sandbox; all of them must be in the program's option table.
+ * Call once at start-up, after mm_extract_global_init. Returns -1 and
+ * fills `errstr` (may be NULL) if a value is out of range. */
+int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t errstr_size);
 
 /* Prepares the third-party libraries (libxml2) for use from several
  * threads. Call once from the main thread before any other mm_extract

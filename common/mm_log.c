@@ -37,54 +37,131 @@ void mm_log_set_prog(const char *prog) {
         snprintf(log_prog, sizeof(log_prog), "%s", prog);
 }
 
-/* A growing line buffer; on overflow the text is truncated. */
+/* One log line. Text is appended in whole units (a character, an escape
+ * sequence, a field), so a cut never splits one; RESERVE bytes at the end
+ * always remain for closing the line: "\",\"truncated\":true}\n". */
+#define LINE_SIZE 8192
+#define RESERVE   24
+
 typedef struct line_s {
-        char buf[8192];
+        char buf[LINE_SIZE];
         size_t len;
+        int full; /* a unit did not fit: the line is cut */
 } line_t;
 
-static void line_putc(line_t *l, char c) {
-        if (l->len + 2 < sizeof(l->buf))
-                l->buf[l->len++] = c;
+/* Appends n bytes as one unit; 0 if they fit, else -1 and the line is full. */
+static int line_unit(line_t *l, const char *s, size_t n) {
+        if (l->full || l->len + n > LINE_SIZE - RESERVE) {
+                l->full = 1;
+                return -1;
+        }
+        memcpy(l->buf + l->len, s, n);
+        l->len += n;
+        return 0;
 }
 
-static void line_puts(line_t *l, const char *s) {
-        while (*s)
-                line_putc(l, *s++);
+static int line_puts(line_t *l, const char *s) {
+        return line_unit(l, s, strlen(s));
 }
 
-/* Appends `s` as a JSON string literal (with quotes). */
-static void line_put_json(line_t *l, const char *s) {
+/* Appends into the reserve (closing bytes only). */
+static void line_close(line_t *l, const char *s) {
+        size_t n = strlen(s);
+        if (l->len + n <= LINE_SIZE) {
+                memcpy(l->buf + l->len, s, n);
+                l->len += n;
+        }
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is invalid
+ * (overlong, surrogate, above U+10FFFF, or cut short by the NUL). */
+static size_t utf8_len(const unsigned char *p) {
+        unsigned char c = p[0];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF)
+                n = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+                n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+                n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else
+                return 0;
+        if (p[1] < lo || p[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+        return n;
+}
+
+/* Appends `s` as a JSON string literal, quotes included. Returns -1 if not
+ * even the opening quote fit (nothing appended). When the line fills up
+ * inside `s`, the string is closed after the last whole character or
+ * escape. Bytes that are not UTF-8 become U+FFFD, so the line is always
+ * valid JSON. */
+static int line_put_json(line_t *l, const char *s) {
         static const char hex[] = "0123456789abcdef";
-        line_putc(l, '"');
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (line_puts(l, "\"") != 0)
+                return -1;
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                char esc[8];
+                const char *unit = esc;
+                size_t n = 2, adv = 1;
+                esc[0] = '\\';
                 switch (*p) {
                 case '"':
-                        line_puts(l, "\\\"");
+                        esc[1] = '"';
                         break;
                 case '\\':
-                        line_puts(l, "\\\\");
+                        esc[1] = '\\';
                         break;
                 case '\n':
-                        line_puts(l, "\\n");
+                        esc[1] = 'n';
                         break;
                 case '\r':
-                        line_puts(l, "\\r");
+                        esc[1] = 'r';
                         break;
                 case '\t':
-                        line_puts(l, "\\t");
+                        esc[1] = 't';
                         break;
                 default:
                         if (*p < 0x20) {
-                                line_puts(l, "\\u00");
-                                line_putc(l, hex[*p >> 4]);
-                                line_putc(l, hex[*p & 15]);
+                                memcpy(esc + 1, "u00", 3);
+                                esc[4] = hex[*p >> 4];
+                                esc[5] = hex[*p & 15];
+                                n = 6;
+                        } else if ((adv = utf8_len(p)) == 0) {
+                                unit = "\\ufffd";
+                                n = 6;
+                                adv = 1;
                         } else {
-                                line_putc(l, (char)*p);
+                                unit = (const char *)p;
+                                n = adv;
                         }
                 }
+                if (line_unit(l, unit, n) != 0)
+                        break;
+                p += adv;
         }
-        line_putc(l, '"');
+        line_close(l, "\"");
+        return 0;
+}
+
+/* Appends ,"key":"value" (value NULL: null) or, with `raw`, ,"key":raw.
+ * A field whose key does not fit whole is left out. */
+static void line_field(line_t *l, const char *key, const char *value, const char *raw) {
+        size_t save = l->len;
+        if (line_puts(l, ",") != 0 || line_put_json(l, key) != 0 || l->full ||
+            line_puts(l, ":") != 0 ||
+            (raw     ? line_puts(l, raw)
+             : value ? line_put_json(l, value)
+                     : line_puts(l, "null")) != 0) {
+                l->len = save;
+                l->full = 1;
+        }
 }
 
 static void log_emit(mm_log_level_t level, const char *topic, int32_t partition, int64_t offset,
@@ -95,6 +172,7 @@ static void log_emit(mm_log_level_t level, const char *topic, int32_t partition,
         if (!l)
                 return;
         l->len = 0;
+        l->full = 0;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         struct tm tm;
@@ -105,12 +183,9 @@ static void log_emit(mm_log_level_t level, const char *topic, int32_t partition,
                  ts.tv_nsec / 1000000L);
         line_puts(l, "{\"ts\":");
         line_put_json(l, tbuf);
-        line_puts(l, ",\"level\":");
-        line_put_json(l, level_names[level]);
-        if (log_prog[0]) {
-                line_puts(l, ",\"prog\":");
-                line_put_json(l, log_prog);
-        }
+        line_field(l, "level", level_names[level], NULL);
+        if (log_prog[0])
+                line_field(l, "prog", log_prog, NULL);
         char msg[4096];
         int truncated = vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg);
         if (truncated) {
@@ -122,40 +197,20 @@ static void log_emit(mm_log_level_t level, const char *topic, int32_t partition,
                         n--;
                 msg[n] = '\0';
         }
-        line_puts(l, ",\"msg\":");
-        line_put_json(l, msg);
+        line_field(l, "msg", msg, NULL);
         if (topic) {
                 char num[32];
-                line_puts(l, ",\"topic\":");
-                line_put_json(l, topic);
+                line_field(l, "topic", topic, NULL);
                 snprintf(num, sizeof(num), "%d", (int)partition);
-                line_puts(l, ",\"partition\":");
-                line_puts(l, num);
+                line_field(l, "partition", NULL, num);
                 snprintf(num, sizeof(num), "%lld", (long long)offset);
-                line_puts(l, ",\"offset\":");
-                line_puts(l, num);
+                line_field(l, "offset", NULL, num);
         }
-        for (size_t i = 0; kv && kv[i]; i += 2) {
-                line_putc(l, ',');
-                line_put_json(l, kv[i]);
-                line_putc(l, ':');
-                if (kv[i + 1])
-                        line_put_json(l, kv[i + 1]);
-                else
-                        line_puts(l, "null");
-        }
-        if (truncated && l->len + 20 < sizeof(l->buf))
-                line_puts(l, ",\"truncated\":true");
-        else if (l->len + 2 >= sizeof(l->buf)) {
-                /* Truncated: close the object so the line stays JSON. */
-                l->len = sizeof(l->buf) - 40;
-                while (l->len > 0 && ((unsigned char)l->buf[l->len] & 0xC0) == 0x80)
-                        l->len--;
-                memcpy(l->buf + l->len, "\",\"truncated\":true", 18);
-                l->len += 18;
-        }
-        l->buf[l->len++] = '}';
-        l->buf[l->len++] = '\n';
+        for (size_t i = 0; kv && kv[i]; i += 2)
+                line_field(l, kv[i], kv[i + 1], NULL);
+        if (truncated || l->full)
+                line_close(l, ",\"truncated\":true");
+        line_close(l, "}\n");
         ssize_t w = write(STDERR_FILENO, l->buf, l->len);
         (void)w;
         free(l);

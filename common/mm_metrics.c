@@ -4,6 +4,8 @@
 #include "mm_lag.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +22,9 @@
 
 #define MAX_CODES 64
 #define CODE_LEN  48
+/* 98 kommuner, "unknown" and room for parser mistakes; then "other". */
+#define MAX_MUNIS 128
+#define MUNI_LEN  80
 
 static const double parse_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                        0.25,  0.5,    1,     2.5,  5,     10};
@@ -43,6 +48,11 @@ typedef struct dead_letter_s {
         char code[CODE_LEN];
         uint64_t count;
 } dead_letter_t;
+
+typedef struct muni_count_s {
+        char name[MUNI_LEN];
+        uint64_t count;
+} muni_count_t;
 
 struct mm_metrics_s {
         pthread_mutex_t lock;
@@ -69,7 +79,24 @@ struct mm_metrics_s {
 
         mm_lag_stats_partition_t *parts; /* from the last statistics document */
         size_t nparts;
+
+        /* liveness */
+        int64_t liveness_ms;    /* 0 = off */
+        int64_t last_beat;      /* clock() of the last heartbeat, -1 before the first */
+        int64_t (*clock)(void); /* monotonic ms */
+
+        /* low-confidence documents by municipality */
+        double low_confidence;
+        muni_count_t munis[MAX_MUNIS];
+        size_t nmunis;
+        uint64_t other_munis;
 };
+
+static int64_t monotonic_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- growable output buffer --------------------------------------------- */
 
@@ -156,6 +183,10 @@ mm_metrics_t *mm_metrics_new(const char *version, char *errstr, size_t errstr_si
         m->db_batch.nbounds = N_DB_BUCKETS;
         for (i = 0; i < sizeof(initial_codes) / sizeof(initial_codes[0]); i++)
                 snprintf(m->codes[m->ncodes++].code, CODE_LEN, "%s", initial_codes[i]);
+        m->liveness_ms = MM_METRICS_LIVENESS_TIMEOUT_MS;
+        m->last_beat = -1;
+        m->clock = monotonic_ms;
+        m->low_confidence = MM_METRICS_LOW_CONFIDENCE;
         return m;
 }
 
@@ -260,6 +291,116 @@ void mm_metrics_add_dead_letter(mm_metrics_t *m, const char *code) {
         pthread_mutex_unlock(&m->lock);
 }
 
+/* --- liveness and low confidence ----------------------------------------- */
+
+int mm_metrics_configure(mm_metrics_t *m, const mm_config_t *cfg, char *errstr,
+                         size_t errstr_size) {
+        if (m == NULL)
+                return 0;
+        long long ms = mm_config_get_int(cfg, "liveness-timeout-ms");
+        if (ms < 0) {
+                snprintf(errstr, errstr_size, "liveness-timeout-ms must be >= 0, not %lld", ms);
+                return -1;
+        }
+        const char *v = mm_config_get_str(cfg, "low-confidence");
+        char *end = NULL;
+        errno = 0;
+        double t = v ? strtod(v, &end) : MM_METRICS_LOW_CONFIDENCE;
+        if (v && (errno || end == v || *end != '\0' || !(t >= 0 && t <= 1))) {
+                snprintf(errstr, errstr_size,
+                         "low-confidence must be a number from 0 to 1, not \"%s\"", v);
+                return -1;
+        }
+        mm_metrics_set_liveness_timeout(m, (int64_t)ms);
+        mm_metrics_set_low_confidence(m, t);
+        return 0;
+}
+
+void mm_metrics_heartbeat(mm_metrics_t *m) {
+        LOCKED(m, m->last_beat = m->clock());
+}
+
+void mm_metrics_set_liveness_timeout(mm_metrics_t *m, int64_t ms) {
+        LOCKED(m, m->liveness_ms = ms < 0 ? 0 : ms);
+}
+
+void mm_metrics_set_clock(mm_metrics_t *m, int64_t (*now_ms)(void)) {
+        LOCKED(m, m->clock = now_ms ? now_ms : monotonic_ms);
+}
+
+void mm_metrics_set_low_confidence(mm_metrics_t *m, double threshold) {
+        LOCKED(m, m->low_confidence = threshold);
+}
+
+/* Time since the last heartbeat in ms, -1 before the first. Lock held. */
+static int64_t beat_age_locked(const mm_metrics_t *m) {
+        if (m->last_beat < 0)
+                return -1;
+        int64_t age = m->clock() - m->last_beat;
+        return age < 0 ? 0 : age;
+}
+
+int mm_metrics_is_live(mm_metrics_t *m, char *why, size_t why_size) {
+        if (m == NULL)
+                return 1;
+        pthread_mutex_lock(&m->lock);
+        int64_t age = beat_age_locked(m), limit = m->liveness_ms;
+        pthread_mutex_unlock(&m->lock);
+        if (limit <= 0 || age <= limit)
+                return 1;
+        if (why)
+                snprintf(why, why_size,
+                         "main loop stalled: no turn for %.1f s (liveness-timeout-ms %lld)",
+                         (double)age / 1000.0, (long long)limit);
+        return 0;
+}
+
+/* Copies a municipality name as a label value: at most MUNI_LEN - 1 bytes,
+ * cut before a UTF-8 continuation byte, without control characters. */
+static void muni_label(char *out, const char *name) {
+        size_t i = 0, j = 0;
+        for (; name[i] && j + 1 < MUNI_LEN; i++) {
+                unsigned char c = (unsigned char)name[i];
+                if (c >= 0x20 && c != 0x7f)
+                        out[j++] = (char)c;
+        }
+        /* Cut inside a character (the next byte continues it; jansson
+         * strings are valid UTF-8): drop that character's first bytes. */
+        if (((unsigned char)name[i] & 0xC0) == 0x80) {
+                while (j > 0 && ((unsigned char)out[j - 1] & 0xC0) == 0x80)
+                        j--;
+                if (j > 0)
+                        j--;
+        }
+        out[j] = '\0';
+}
+
+void mm_metrics_observe_confidence(mm_metrics_t *m, const json_t *document) {
+        const json_t *c = json_object_get(document, "confidence");
+        if (m == NULL || !json_is_number(c))
+                return;
+        const char *name = json_string_value(json_object_get(document, "municipality"));
+        char label[MUNI_LEN];
+        muni_label(label, name && *name ? name : "unknown");
+        if (label[0] == '\0')
+                snprintf(label, sizeof(label), "unknown");
+        pthread_mutex_lock(&m->lock);
+        if (json_number_value(c) < m->low_confidence) {
+                size_t i;
+                for (i = 0; i < m->nmunis && strcmp(m->munis[i].name, label) != 0; i++)
+                        ;
+                if (i < m->nmunis) {
+                        m->munis[i].count++;
+                } else if (m->nmunis < MAX_MUNIS) {
+                        snprintf(m->munis[m->nmunis].name, MUNI_LEN, "%s", label);
+                        m->munis[m->nmunis++].count = 1;
+                } else {
+                        m->other_munis++;
+                }
+        }
+        pthread_mutex_unlock(&m->lock);
+}
+
 static void histogram_observe(histogram_t *h, double v) {
         size_t i;
 
@@ -342,6 +483,26 @@ static void render_partition_gauge(buf_t *b, const mm_metrics_t *m, const char *
         }
 }
 
+/* The liveness gauge and the low-confidence counters. Lock held. */
+static void render_liveness_confidence(buf_t *b, const mm_metrics_t *m) {
+        int64_t age = beat_age_locked(m);
+        family(b, "mm_main_loop_last_turn_age_seconds", "gauge",
+               "Time since the main loop last turned (0 before the first turn).");
+        buf_printf(b, "mm_main_loop_last_turn_age_seconds %.3f\n",
+                   age < 0 ? 0.0 : (double)age / 1000.0);
+        family(b, "mm_documents_low_confidence_total", "counter",
+               "Parsed documents whose confidence is below the low-confidence threshold, by "
+               "municipality.");
+        for (size_t i = 0; i < m->nmunis; i++) {
+                buf_printf(b, "mm_documents_low_confidence_total{municipality=\"");
+                buf_label(b, m->munis[i].name);
+                buf_printf(b, "\"} %llu\n", (unsigned long long)m->munis[i].count);
+        }
+        if (m->other_munis > 0)
+                buf_printf(b, "mm_documents_low_confidence_total{municipality=\"other\"} %llu\n",
+                           (unsigned long long)m->other_munis);
+}
+
 char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
         buf_t b = {NULL, 0, 0, 0};
         size_t i;
@@ -398,6 +559,7 @@ char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
         family(&b, "mm_stats_errors_total", "counter",
                "librdkafka statistics documents that could not be parsed.");
         buf_printf(&b, "mm_stats_errors_total %llu\n", (unsigned long long)m->stats_errors);
+        render_liveness_confidence(&b, m);
         pthread_mutex_unlock(&m->lock);
 
         if (b.failed || b.data == NULL) {
@@ -461,8 +623,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 return send_text(conn, MHD_HTTP_OK, body, len,
                                  "text/plain; version=0.0.4; charset=utf-8");
         }
-        if (strcmp(url, "/healthz") == 0)
-                return send_static(conn, MHD_HTTP_OK, "ok\n");
+        if (strcmp(url, "/healthz") == 0) {
+                char why[160];
+                if (mm_metrics_is_live(m, why, sizeof(why) - 1)) /* room for \n */
+                        return send_static(conn, MHD_HTTP_OK, "ok\n");
+                strcat(why, "\n");
+                return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+        }
         if (strcmp(url, "/readyz") == 0) {
                 int assigned, db_ok;
                 pthread_mutex_lock(&m->lock);

@@ -7,7 +7,10 @@
  * with libmicrohttpd on its own thread:
  *
  *   GET /metrics   Prometheus text exposition format 0.0.4
- *   GET /healthz   200 "ok" while the process runs (liveness)
+ *   GET /healthz   liveness: 200 "ok", or 503 when the worker's main loop
+ *                  has not turned (mm_metrics_heartbeat) for longer than the
+ *                  liveness timeout. Armed by the first heartbeat, so the
+ *                  start-up wait for PostgreSQL does not count.
  *   GET /readyz    200 "ready" when assigned partitions > 0 and the
  *                  database is reachable, else 503 with the reason
  *
@@ -34,14 +37,24 @@
  *   mm_partition_high_watermark{topic,partition}   gauge (from stats)
  *   mm_partition_committed_offset{topic,partition} gauge (from stats)
  *   mm_stats_errors_total                     counter
+ *   mm_main_loop_last_turn_age_seconds        gauge (time since the last heartbeat)
+ *   mm_documents_low_confidence_total{municipality}  counter (confidence below
+ *                                             the low-confidence threshold)
  */
 #ifndef MM_METRICS_H
 #define MM_METRICS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_config.h"
+
 typedef struct mm_metrics_s mm_metrics_t;
+
+/* Defaults of the config keys liveness-timeout-ms and low-confidence. */
+#define MM_METRICS_LIVENESS_TIMEOUT_MS 60000
+#define MM_METRICS_LOW_CONFIDENCE      0.6
 
 /* Creates the metric registry (not yet serving). `version` is the value of
  * the build_info label; NULL means MM_VERSION (or "unknown").
@@ -96,6 +109,40 @@ int mm_metrics_is_ready(mm_metrics_t *m);
  * incremented) on malformed JSON. `m` may be NULL (returns 0). */
 int mm_metrics_update_stats(mm_metrics_t *m, const char *json, size_t json_len, char *errstr,
                             size_t errstr_size);
+
+/* Reads the config keys of this module from `cfg`, whose table must have
+ * them (worker/main.c): liveness-timeout-ms (integer, ms, 0 = /healthz
+ * never fails) and low-confidence (a number in [0, 1], as a string).
+ * Returns 0, or -1 with errstr filled for a bad value. `m` may be NULL
+ * (returns 0). */
+int mm_metrics_configure(mm_metrics_t *m, const mm_config_t *cfg, char *errstr, size_t errstr_size);
+
+/* Liveness: the worker's main loop calls this on every turn. `m` may be
+ * NULL. */
+void mm_metrics_heartbeat(mm_metrics_t *m);
+
+/* 1 while the main loop turned within the liveness timeout (or has not
+ * turned yet, or the timeout is 0); 0 otherwise, with the reason in `why`
+ * (may be NULL). `m` may be NULL (returns 1). */
+int mm_metrics_is_live(mm_metrics_t *m, char *why, size_t why_size);
+
+/* Sets the liveness timeout in ms (0 = off). `m` may be NULL. */
+void mm_metrics_set_liveness_timeout(mm_metrics_t *m, int64_t ms);
+
+/* Replaces the monotonic clock (ms) used for liveness; NULL restores it.
+ * For tests. `m` must not be NULL. */
+void mm_metrics_set_clock(mm_metrics_t *m, int64_t (*now_ms)(void));
+
+/* Sets the low-confidence threshold. `m` may be NULL. */
+void mm_metrics_set_low_confidence(mm_metrics_t *m, double threshold);
+
+/* Counts a parsed document whose "confidence" is below the threshold in
+ * mm_documents_low_confidence_total, labelled with its "municipality"
+ * ("unknown" when absent; after 128 distinct values, "other"). `document` is
+ * the "document" object of minutes-parse's output; it is only read, and
+ * may be NULL or lack a numeric confidence (then nothing is counted). `m`
+ * may be NULL. */
+void mm_metrics_observe_confidence(mm_metrics_t *m, const json_t *document);
 
 /* Renders the exposition text (what GET /metrics returns). Returns a new
  * NUL-terminated string the caller frees with free(), and its length in

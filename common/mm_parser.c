@@ -530,3 +530,8 @@ done:
         free_ctx(&c);
         return out;
 }
+
+const char *mm_parser_section_kind(const mm_parser_t *p, const char *heading, size_t len) {
+        int i = p && heading ? mm_lines_match_section(p, heading, len) : -1;
+        return i >= 0 ? p->secs[i].kind : NULL;
+}

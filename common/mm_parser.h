@@ -70,4 +70,11 @@ typedef struct mm_parse_stats_s {
 json_t *mm_parser_parse_stats(const mm_parser_t *p, const char *buf, size_t len,
                               mm_parse_error_t *err, mm_parse_stats_t *stats);
 
+/* Kind of the section heading heading[0..len) ("decision", "case", ...)
+ * from data/sections.tsv, as the parser matches headings in text (trailing
+ * ":" "," "." ignored, case-insensitive), or NULL when it is no known
+ * heading. The string is owned by the parser. `p` and `heading` may be
+ * NULL (then NULL is returned). Used by the source adapters. */
+const char *mm_parser_section_kind(const mm_parser_t *p, const char *heading, size_t len);
+
 #endif /* MM_PARSER_H */

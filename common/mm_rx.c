@@ -1,6 +1,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "mm_rx.h"
 
+#include "mm_log.h"
+
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,30 @@ struct mm_rx_match_s {
         pcre2_match_data *md;
         int rc;
 };
+
+static int jit_failures; /* JIT compilations refused in this process */
+
+/* JIT is an optimisation: where it is refused, pcre2_match runs the
+ * interpreter on the same compiled pattern, with the same results. The
+ * usual cause is a sandbox that forbids writable+executable memory
+ * (systemd's MemoryDenyWriteExecute=yes: see deploy/systemd/). Said once
+ * per process, not per pattern. */
+static void jit_compile(pcre2_code *code) {
+        int rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        if (rc == 0)
+                return;
+        if (__atomic_fetch_add(&jit_failures, 1, __ATOMIC_RELAXED) == 0) {
+                PCRE2_UCHAR msg[160];
+                pcre2_get_error_message(rc, msg, sizeof(msg));
+                mm_log(MM_LOG_INFO,
+                       "PCRE2 JIT unavailable (%s): regular expressions run in the interpreter",
+                       (char *)msg);
+        }
+}
+
+int mm_rx_jit_failures(void) {
+        return __atomic_load_n(&jit_failures, __ATOMIC_RELAXED);
+}
 
 mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr, size_t errstr_size) {
         uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK;
@@ -39,8 +65,7 @@ mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr, size_t errstr_s
                 free(rx);
                 return NULL;
         }
-        /* JIT is an optimisation: a platform without it still matches. */
-        (void)pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE);
+        jit_compile(rx->code);
         return rx;
 }
 
@@ -73,6 +98,11 @@ void mm_rx_match_destroy(mm_rx_match_t *m) {
 int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len, size_t start) {
         /* Input is validated UTF-8 before it reaches any pattern. */
         m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK, m->md, NULL);
+        /* The JIT's stack (32 KiB) is smaller than the interpreter's heap
+         * limit: a deep match that overflows it is not a non-match. */
+        if (m->rc == PCRE2_ERROR_JIT_STACKLIMIT)
+                m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start,
+                                    PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, m->md, NULL);
         return m->rc > 0;
 }
 

@@ -1,7 +1,7 @@
 /*
- * mm_rx: a thin wrapper over PCRE2 (8-bit, UTF, JIT-compiled) so the rest
- * of the parser works with patterns from data tables without repeating the
- * PCRE2 boilerplate.
+ * mm_rx: a thin wrapper over PCRE2 (8-bit, UTF, JIT-compiled where the
+ * system allows it, else interpreted) so the rest of the parser works with
+ * patterns from data tables without repeating the PCRE2 boilerplate.
  */
 #ifndef MM_RX_H
 #define MM_RX_H
@@ -37,5 +37,9 @@ int mm_rx_group(const mm_rx_match_t *m, int n, size_t *b, size_t *e);
 
 /* Same for a named group of `rx`. */
 int mm_rx_named(const mm_rx_t *rx, const mm_rx_match_t *m, const char *name, size_t *b, size_t *e);
+
+/* How many patterns of this process could not be JIT-compiled (they run
+ * in the PCRE2 interpreter instead; the first failure is logged once). */
+int mm_rx_jit_failures(void);
 
 #endif /* MM_RX_H */

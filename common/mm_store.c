@@ -100,12 +100,14 @@ int mm_store_connected(const mm_store_t *st) {
         return st->conn && PQstatus(st->conn) == CONNECTION_OK;
 }
 
-/* Runs a parameterless command; returns 0 if it succeeded. */
+/* Runs a parameterless command; returns 0 if it succeeded. errstr may be NULL
+ * when the caller already holds the error that matters (a ROLLBACK after a
+ * failure). */
 static int exec_simple(PGconn *conn, const char *sql, char *errstr, size_t errstr_size) {
         PGresult *r = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
         ExecStatusType s = PQresultStatus(r);
         int ok = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK);
-        if (!ok)
+        if (!ok && errstr)
                 snprintf(errstr, errstr_size, "%s: %s", sql, PQresultErrorMessage(r));
         PQclear(r);
         return ok ? 0 : -1;
@@ -181,10 +183,9 @@ int mm_store_migrate(mm_store_t *st, const char *const *names, const char *const
         if (exec_simple(c, "COMMIT", errstr, errstr_size) != 0)
                 return -1;
         return applied;
-fail : {
-        char dummy[8];
-        exec_simple(c, "ROLLBACK", dummy, sizeof(dummy));
-}
+fail:
+        /* Keep the first error: a failing ROLLBACK says nothing new. */
+        exec_simple(c, "ROLLBACK", NULL, 0);
         return -1;
 }
 

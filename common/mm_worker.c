@@ -24,6 +24,7 @@
 #include "mm_log.h"
 #include "mm_metrics.h"
 #include "mm_parser.h"
+#include "mm_source.h"
 #include "mm_store.h"
 #include "mm_text.h"
 
@@ -175,6 +176,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg);
 static void serve_for(worker_t *w, int64_t ms) {
         int64_t end = now_ms() + ms;
         while (!w->fatal) {
+                mm_metrics_heartbeat(w->metrics); /* retrying a batch is alive */
                 int64_t left = end - now_ms();
                 if (left <= 0)
                         break;
@@ -221,6 +223,7 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
         int64_t backoff = 100;
         char err[512];
         for (;;) {
+                mm_metrics_heartbeat(w->metrics); /* retrying is alive */
                 if (mm_store_load_offset(w->store, w->group, topic, partition, off, err,
                                          sizeof(err)) == 0) {
                         mm_metrics_set_db_ok(w->metrics, 1);
@@ -260,7 +263,8 @@ static int flush_batch(worker_t *w, int max_attempts);
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         worker_t *w = opaque;
-        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        const char *proto = rd_kafka_rebalance_protocol(rk); /* NULL before the first join */
+        int cooperative = proto && !strcmp(proto, "COOPERATIVE");
         rd_kafka_error_t *error = NULL;
         rd_kafka_resp_err_t ret_err = RD_KAFKA_RESP_ERR_NO_ERROR;
         mm_metrics_add_rebalance(w->metrics);
@@ -421,38 +425,41 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
 
-        /* Extraction: PDF / HTML to text; plain text passes unchanged. */
-        char *text = NULL;
-        size_t tlen = 0;
-        char code[MM_EXTRACT_CODE_SIZE];
-        mm_extract_type_t type = MM_EXTRACT_UNKNOWN;
-        if (mm_extract_text(data, dlen, mm_envelope_content_type(env), &type, &text, &tlen, code,
-                            sizeof(code), err, sizeof(err)) != 0) {
-                mm_envelope_destroy(env);
-                add_dlq(w, msg, "extract", code, err);
-                return;
-        }
-
-        /* Parsing. */
+        /* The source adapter (text, HTML, PDF or an export) makes the model. */
+        mm_source_result_t res;
         mm_parse_error_t perr;
-        memset(&perr, 0, sizeof(perr));
         int64_t t0 = now_ms();
-        json_t *parsed = mm_parser_parse(w->parser, text, tlen, &perr);
+        int prc =
+                mm_source_parse(w->parser, data, dlen, mm_envelope_content_type(env), &res, &perr);
         mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
-        if (!parsed) {
-                free(text);
+        if (prc != 0) {
                 mm_envelope_destroy(env);
-                add_dlq(w, msg, "parse", perr.code[0] ? perr.code : "parse_error",
+                add_dlq(w, msg, res.stage ? res.stage : "parse",
+                        perr.code[0] ? perr.code : "parse_error",
                         perr.reason[0] ? perr.reason : "the parser rejected the document");
+                mm_source_result_clear(&res);
                 return;
         }
+        json_t *parsed = res.doc;
+        res.doc = NULL; /* ownership passed to parsed */
+        const char *type_name = res.adapter;
+        {
+                /* An export without a publication time: the event's time. */
+                json_t *src = json_object_get(json_object_get(parsed, "document"), "source");
+                if (json_is_object(src) && !json_is_string(json_object_get(src, "published_at")) &&
+                    mm_envelope_ce_time(env))
+                        json_object_set_new(src, "published_at",
+                                            json_string(mm_envelope_ce_time(env)));
+        }
+        mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
 
         /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */
         json_t *raw = NULL;
-        if (mm_text_utf8_valid(text, tlen)) {
-                raw = json_stringn_nocheck(text, tlen);
+        if (mm_text_utf8_valid(res.text, res.text_len)) {
+                raw = json_stringn_nocheck(res.text, res.text_len);
         } else {
-                mm_text_t *t = mm_text_new(text, tlen, NULL, NULL, 0, NULL, err, sizeof(err));
+                mm_text_t *t =
+                        mm_text_new(res.text, res.text_len, NULL, NULL, 0, NULL, err, sizeof(err));
                 if (t) {
                         size_t slen = 0;
                         const char *src = mm_text_source(t, &slen);
@@ -460,8 +467,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                         mm_text_destroy(t);
                 }
         }
-        free(text);
-        text = NULL;
+        mm_source_result_clear(&res);
         if (!raw) {
                 json_decref(parsed);
                 mm_envelope_destroy(env);
@@ -480,7 +486,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         json_t *doc = json_object();
         const char *ct = mm_envelope_content_type(env);
         json_object_set_new(doc, "sha256", json_string(sha));
-        json_object_set_new(doc, "content_type", json_string(ct ? ct : mm_extract_type_name(type)));
+        json_object_set_new(doc, "content_type", json_string(ct ? ct : type_name));
         json_object_set_new(doc, "source_url", json_str_or_null(mm_envelope_source_url(env)));
         json_object_set_new(doc, "external_id", json_str_or_null(mm_envelope_document_id(env)));
         json_object_set_new(doc, "ce_id", json_str_or_null(mm_envelope_ce_id(env)));
@@ -865,6 +871,11 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 goto fail;
         }
         mm_extract_global_init();
+        /* extraction limits and sandbox (extract-* options, max-doc-bytes) */
+        if (mm_extract_configure(cfg, err, sizeof(err)) != 0) {
+                snprintf(errstr, errstr_size, "%s", err);
+                goto fail;
+        }
         w->parser = mm_parser_new(w->max_doc_bytes, err, sizeof(err));
         if (!w->parser) {
                 snprintf(errstr, errstr_size, "parser: %s", err);
@@ -874,7 +885,7 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         long long mport = mm_config_get_int(cfg, "metrics-port");
         if (mport > 0) {
                 w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
-                if (!w->metrics ||
+                if (!w->metrics || mm_metrics_configure(w->metrics, cfg, err, sizeof(err)) != 0 ||
                     mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport,
                                      err, sizeof(err)) != 0) {
                         snprintf(errstr, errstr_size, "metrics: %s", err);
@@ -936,6 +947,7 @@ int mm_worker_run(mm_worker_t *w) {
                w->topic, w->dlq_topic, masked);
 
         while (*w->run && !w->fatal) {
+                mm_metrics_heartbeat(w->metrics); /* liveness: /healthz */
                 int timeout = 100;
                 if (w->batch_msgs > 0) {
                         int64_t left = w->batch_started + w->batch_ms - now_ms();

@@ -86,13 +86,10 @@ show "agenda items with journal number and outcome" \
  ORDER BY m.meeting_date, i.ord;"
 show "outcomes overall" \
 "SELECT outcome, count(*) FROM current_items GROUP BY outcome ORDER BY count(*) DESC;"
-show "Danish full-text search over item titles and sections" \
-"SELECT DISTINCT m.committee, m.meeting_date, i.number, left(i.title, 60) AS title
-  FROM current_items i JOIN meetings m ON m.id = i.meeting_id
-  JOIN item_sections s ON s.item_id = i.id
- WHERE to_tsvector('danish', coalesce(s.heading, '') || ' ' || coalesce(s.text, ''))
-       @@ plainto_tsquery('danish', 'budget økonomi')
- ORDER BY 2, 3 LIMIT 10;"
+# mm_fts_section() is the indexed expression (schemas/003_fulltext_bounded.sql);
+# the integration test it_worker_fulltext runs the same file.
+show "Danish full-text search over item sections (the index covers each section's first 100,000 characters)" \
+"$(cat "$ROOT/tests/sql/demo_search.sql")"
 show "which partition (and so which worker) carried each document; offsets stored with the rows" \
 "SELECT kafka_partition, kafka_offset, municipality, committee, meeting_date
   FROM documents ORDER BY kafka_partition, kafka_offset;"

@@ -1,8 +1,22 @@
 /*
- * minutes-submit: publishes files (text, markdown, HTML, PDF) or the files
- * of directories to the raw topic as CloudEvents binary-mode messages keyed
- * by municipality, waits for every delivery report and exits non-zero if
- * any message failed.
+ * minutes-submit: publishes files (text, markdown, HTML, PDF, document
+ * system exports) or the files of directories to the raw topic as
+ * CloudEvents binary-mode messages keyed by municipality, waits for every
+ * delivery report and exits non-zero if any message failed.
+ *
+ * Bulk import of an export (an eDoc export folder, a directory of
+ * FirstAgenda JSON files): a file that a source adapter recognises as an
+ * export (mm_source) is sent with that adapter's content type, once per
+ * publication (the same bytes twice are sent once). In a directory holding
+ * an export, the files the export names as its attachments (attachment
+ * links relative to the export) and other renderings of the same
+ * publication (same file name, other extension, e.g. eDoc's .html) are not
+ * meeting documents and are not sent: the attachments travel as metadata
+ * of their items (attachment_files: name, id, link). When the export's
+ * folder is named by a time ("2017-04-21 12.24.03", local Danish time, as
+ * eDoc writes it), that is the publication time and becomes the event time
+ * (ce_time), which the worker takes as published_at when the export does
+ * not state one.
  *
  *   minutes-submit -b BROKERS [-t TOPIC] [--municipality NAME] FILE|DIR...
  */
@@ -23,6 +37,7 @@
 #include "mm_kafka.h"
 #include "mm_log.h"
 #include "mm_parser.h"
+#include "mm_source.h"
 
 static const mm_config_option_t options[] = {
         {"config", 'c', MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
@@ -44,8 +59,34 @@ typedef struct submit_s {
         mm_parser_t *parser;
         const char *topic, *municipality, *source;
         size_t max_bytes;
-        size_t sent, delivered, failed;
+        size_t sent, delivered, failed, skipped;
+        char **skip; /* absolute paths not to send (attachments of an export) */
+        size_t nskip, capskip;
+        char **shas; /* exports already sent */
+        size_t nshas, capshas;
 } submit_t;
+
+/* Appends a copy of `v` to a growing list. */
+static void list_add(char ***list, size_t *n, size_t *cap, const char *v) {
+        if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 32;
+                char **nl = realloc(*list, nc * sizeof(char *));
+                if (!nl)
+                        return;
+                *list = nl;
+                *cap = nc;
+        }
+        char *c = strdup(v);
+        if (c)
+                (*list)[(*n)++] = c;
+}
+
+static int list_has(char **list, size_t n, const char *v) {
+        for (size_t i = 0; i < n; i++)
+                if (!strcasecmp(list[i], v))
+                        return 1;
+        return 0;
+}
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
@@ -105,24 +146,75 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err, siz
         return buf;
 }
 
-/* The parser's municipality for a document, or NULL (caller frees). */
-static char *infer_municipality(submit_t *s, const char *buf, size_t len, const char *ct) {
-        char *text = NULL;
-        size_t tlen = 0;
-        char code[MM_EXTRACT_CODE_SIZE], err[256];
-        if (mm_extract_text(buf, len, ct, NULL, &text, &tlen, code, sizeof(code), err,
-                            sizeof(err)) != 0)
-                return NULL;
+/* The directory part of `path` ("." when there is none) into dir. */
+static void dir_of(const char *path, char *dir, size_t cap) {
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+                snprintf(dir, cap, ".");
+        else
+                snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* Parses the document: its municipality (malloc'd, or NULL) and, for an
+ * export, the attachment links to skip (relative to the export's folder,
+ * "\" or "/" separated). */
+static char *parse_info(submit_t *s, const char *path, const char *buf, size_t len,
+                        const char *ct) {
+        mm_source_result_t res;
         mm_parse_error_t perr;
-        json_t *j = mm_parser_parse(s->parser, text, tlen, &perr);
-        free(text);
-        if (!j)
+        if (mm_source_parse(s->parser, buf, len, ct, &res, &perr) != 0) {
+                mm_source_result_clear(&res);
                 return NULL;
-        const char *m =
-                json_string_value(json_object_get(json_object_get(j, "document"), "municipality"));
+        }
+        json_t *items = json_object_get(res.doc, "items"), *it, *f;
+        size_t i, k;
+        char dir[PATH_MAX], absdir[PATH_MAX], full[PATH_MAX * 2];
+        dir_of(path, dir, sizeof(dir));
+        if (!realpath(dir, absdir))
+                snprintf(absdir, sizeof(absdir), "%s", dir);
+        json_array_foreach(items, i, it) {
+                json_array_foreach(json_object_get(it, "attachment_files"), k, f) {
+                        const char *link = json_string_value(json_object_get(f, "link"));
+                        if (!link || strstr(link, "://"))
+                                continue;
+                        while (*link == '\\' || *link == '/')
+                                link++;
+                        /* Compared case-insensitively: eDoc links "x.pdf",
+                         * writes "x.PDF". */
+                        snprintf(full, sizeof(full), "%s/%s", absdir, link);
+                        for (char *c = full; *c; c++)
+                                if (*c == '\\')
+                                        *c = '/';
+                        list_add(&s->skip, &s->nskip, &s->capskip, full);
+                }
+        }
+        const char *m = json_string_value(
+                json_object_get(json_object_get(res.doc, "document"), "municipality"));
         char *out = m && *m ? strdup(m) : NULL;
-        json_decref(j);
+        mm_source_result_clear(&res);
         return out;
+}
+
+/* The publication time named by the folder of `path` ("YYYY-MM-DD
+ * HH.MM.SS", Danish local time) as RFC 3339 UTC into out; 0 if none. */
+static int folder_time(const char *path, char *out, size_t cap) {
+        char dir[PATH_MAX];
+        struct tm tm;
+        dir_of(path, dir, sizeof(dir));
+        const char *base = strrchr(dir, '/');
+        base = base ? base + 1 : dir;
+        memset(&tm, 0, sizeof(tm));
+        if (sscanf(base, "%4d-%2d-%2d %2d.%2d.%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+                return 0;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm); /* TZ is Europe/Copenhagen (set in main) */
+        struct tm u;
+        gmtime_r(&t, &u);
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &u);
+        return 1;
 }
 
 static int submit_file(submit_t *s, const char *path) {
@@ -135,18 +227,33 @@ static int submit_file(submit_t *s, const char *path) {
                 return -1;
         }
         const char *ct = content_type_for(path);
-        char *inferred = NULL;
-        const char *muni = s->municipality;
-        if (!muni) {
-                inferred = infer_municipality(s, buf, len, ct);
-                muni = inferred ? inferred : "unknown";
-        }
+        /* An export goes with its adapter's content type. */
+        const mm_source_adapter_t *a = mm_source_detect(buf, len, NULL);
+        int is_export = a && a->sniff && a->sniff(buf, len);
+        if (is_export)
+                ct = a->content_types[0];
         char sha[65], now[40], abs[PATH_MAX + 8], url[PATH_MAX + 16];
         mm_envelope_sha256_hex(buf, len, sha);
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (is_export && list_has(s->shas, s->nshas, sha)) {
+                mm_log(MM_LOG_INFO, "%s: the same export was sent already", path);
+                free(buf);
+                s->skipped++;
+                return 0;
+        }
+        char *inferred = NULL;
+        const char *muni = s->municipality;
+        if (!muni || is_export) {
+                inferred = parse_info(s, path, buf, len, ct);
+                muni = muni ? muni : inferred ? inferred : "unknown";
+        }
+        if (is_export)
+                list_add(&s->shas, &s->nshas, &s->capshas, sha);
+        if (!is_export || !folder_time(path, now, sizeof(now))) {
+                time_t t = time(NULL);
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
         if (!realpath(path, abs))
                 snprintf(abs, sizeof(abs), "%s", path);
         snprintf(url, sizeof(url), "file://%s", abs);
@@ -196,6 +303,72 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Is the file at `path` an export (a source adapter sniffs it)? */
+static int is_export_file(submit_t *s, const char *path) {
+        char err[256];
+        size_t len = 0;
+        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
+        if (!buf)
+                return 0;
+        const mm_source_adapter_t *a = mm_source_detect(buf, len, NULL);
+        int r = a && a->sniff && a->sniff(buf, len);
+        free(buf);
+        return r;
+}
+
+/* File name without directory and extension, into out. */
+static void stem_of(const char *path, char *out, size_t cap) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        snprintf(out, cap, "%s", base);
+        char *dot = strrchr(out, '.');
+        if (dot && dot != out)
+                *dot = '\0';
+}
+
+static void submit_path(submit_t *s, const char *path);
+
+/* A directory: its exports first, then the other files that are no
+ * attachment or rendering of an export, then the subdirectories. */
+static void submit_dir_entries(submit_t *s, char **names, size_t n) {
+        int *kind = calloc(n ? n : 1, sizeof(int)); /* 0 file, 1 export, 2 dir */
+        char **stems = NULL, stem[NAME_MAX + 1], abs[PATH_MAX];
+        size_t nstems = 0, capstems = 0;
+        if (!kind)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        kind[i] = 2;
+                else if (is_export_file(s, names[i]))
+                        kind[i] = 1;
+                if (kind[i] == 1) {
+                        stem_of(names[i], stem, sizeof(stem));
+                        list_add(&stems, &nstems, &capstems, stem);
+                        submit_file(s, names[i]);
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (kind[i] != 0)
+                        continue;
+                stem_of(names[i], stem, sizeof(stem));
+                if (list_has(stems, nstems, stem) ||
+                    list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i])) {
+                        mm_log(MM_LOG_DEBUG, "%s: part of an export, not sent", names[i]);
+                        s->skipped++;
+                        continue;
+                }
+                submit_file(s, names[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (kind[i] == 2)
+                        submit_path(s, names[i]);
+        for (size_t i = 0; i < nstems; i++)
+                free(stems[i]);
+        free(stems);
+        free(kind);
+}
+
 /* Submits a file, or every regular file below a directory (sorted). */
 static void submit_path(submit_t *s, const char *path) {
         struct stat st;
@@ -220,27 +393,20 @@ static void submit_path(submit_t *s, const char *path) {
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 64;
-                        char **nn = realloc(names, cap * sizeof(char *));
-                        if (!nn)
-                                break;
-                        names = nn;
-                }
                 size_t plen = strlen(path) + strlen(de->d_name) + 2;
-                names[n] = malloc(plen);
-                if (!names[n])
+                char *full = malloc(plen);
+                if (!full)
                         break;
-                snprintf(names[n], plen, "%s/%s", path, de->d_name);
-                n++;
+                snprintf(full, plen, "%s/%s", path, de->d_name);
+                list_add(&names, &n, &cap, full);
+                free(full);
         }
         closedir(d);
         if (n)
                 qsort(names, n, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < n; i++) {
-                submit_path(s, names[i]);
+        submit_dir_entries(s, names, n);
+        for (size_t i = 0; i < n; i++)
                 free(names[i]);
-        }
         free(names);
 }
 
@@ -277,6 +443,9 @@ int main(int argc, char **argv) {
         s.municipality = mm_config_get_str(cfg, "municipality");
         s.source = mm_config_get_str(cfg, "source");
         s.max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        /* Export folders are named in Danish local time. */
+        setenv("TZ", "Europe/Copenhagen", 1);
+        tzset();
         mm_extract_global_init();
         s.parser = mm_parser_new(s.max_bytes, err, sizeof(err));
         if (!s.parser) {
@@ -318,7 +487,14 @@ int main(int argc, char **argv) {
         rd_kafka_destroy(s.rk);
         mm_parser_destroy(s.parser);
         int rc = s.failed > 0 || s.delivered != s.sent ? 1 : 0;
-        printf("submitted %zu, delivered %zu, failed %zu\n", s.sent, s.delivered, s.failed);
+        printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s.sent,
+               s.delivered, s.failed, s.skipped);
+        for (size_t i = 0; i < s.nskip; i++)
+                free(s.skip[i]);
+        free(s.skip);
+        for (size_t i = 0; i < s.nshas; i++)
+                free(s.shas[i]);
+        free(s.shas);
         mm_log(rc ? MM_LOG_ERROR : MM_LOG_INFO, "submitted %zu, delivered %zu, failed %zu", s.sent,
                s.delivered, s.failed);
         mm_config_destroy(cfg);

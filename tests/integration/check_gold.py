@@ -6,7 +6,7 @@
 For every gold/NAME.json: the meeting (municipality, committee, meeting_date)
 must exist exactly once, and its CURRENT items must have the gold's item
 count, numbers, journal numbers (case_number) and outcomes, in order
-(a gold outcome of null is not scored, as in shared/eval/score.py).
+(a gold outcome of null is not scored, as in tests/tools/score.py).
 With --exact-meetings the database must hold no other meetings.
 Uses psql (no Python driver needed). Exit 0 when everything matches.
 """
@@ -60,7 +60,7 @@ def main():
         for gi, di in zip(gitems, items):
             for field in ("number", "case_number", "outcome"):
                 if field == "outcome" and gi.get(field) is None:
-                    continue  # gold null = not scored (see shared/eval/score.py)
+                    continue  # gold null = not scored (see tests/tools/score.py)
                 if gi.get(field) != di.get(field):
                     problems.append(f"{name}: item {gi.get('number')}: {field} is "
                                     f"{di.get(field)!r}, gold {gi.get(field)!r}")

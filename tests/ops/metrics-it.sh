@@ -13,7 +13,10 @@
 # above 0 and then returns to 0 on every partition, that the document,
 # message and dead-letter counters match what was sent exactly,
 # `promtool check metrics` on the live output, and minutes-lag --max-lag 0
-# exiting 0.
+# exiting 0. Last, liveness: PostgreSQL stops answering (its processes are
+# stopped, as in a network partition) while a batch is written, so the
+# worker's main loop hangs; /healthz must fail, and recover once
+# PostgreSQL answers again.
 # Prints "metrics-it: N passed, M failed"; exit 0 only if M == 0.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,14 +26,17 @@ VARIANTS="${MM_METRICS_IT_DOCS:-300}"
 DEADLINE="${MM_METRICS_IT_TIMEOUT:-120}"
 
 if [[ $# -lt 1 ]]; then
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 BIN="$1"
 WORKER_PID=""
+PG_STOPPED=""
 # shellcheck source=tests/services/harness.sh
 source "$HERE/../services/harness.sh"
 harness_before_stop() {
+    # shellcheck disable=SC2086
+    [[ -z "$PG_STOPPED" ]] || kill -CONT $PG_STOPPED 2>/dev/null
     if [[ -n "$WORKER_PID" ]] && kill -0 "$WORKER_PID" 2>/dev/null; then
         kill -TERM "$WORKER_PID" 2>/dev/null
         wait "$WORKER_PID" 2>/dev/null
@@ -145,7 +151,7 @@ if [[ $rc == 1 ]]; then ok "minutes-lag --max-lag 0 exits 1 with a backlog"; els
 PORT="$(free_port)"
 "$BIN/minutes-worker" -b "$B" -g "$GROUP" -t "$TOPIC" --dlq-topic "$TOPIC.dlq" \
     --pg "$MM_PG_WORKER_URL" --metrics-port "$PORT" --metrics-bind 127.0.0.1 \
-    -X statistics.interval.ms=500 >"$RUNDIR/worker.log" 2>&1 &
+    --liveness-timeout-ms 5000 -X statistics.interval.ms=500 >"$RUNDIR/worker.log" 2>&1 &
 WORKER_PID=$!
 
 wait_for "/healthz answers 200" '[[ "$(http /healthz | head -1)" == 200 ]]' || finish
@@ -191,6 +197,34 @@ else
     sed 's/^/    /' "$RUNDIR/promtool.out"
 fi
 if grep -q '^mm_worker_build_info{version="[^"]\+"} 1$' "$RUNDIR/metrics.txt"; then ok "build info"; else bad "build info"; fi
+
+# Phase 3: liveness. Stop PostgreSQL's processes (by their ids: the
+# postmaster and its children, the worker's backend among them), then send
+# one more document: the batch write blocks in libpq and the main loop stops.
+PG_STOPPED="$PG_PID $(ps -o pid= --ppid "$PG_PID" | tr '\n' ' ')"
+# shellcheck disable=SC2086
+kill -STOP $PG_STOPPED
+{ cat "${seeds[0]}"; printf '\n(liveness)\n'; } >"$RUNDIR/liveness.txt"
+"$BIN/minutes-submit" -b "$B" -t "$TOPIC" -m "Testby Kommune" "$RUNDIR/liveness.txt" >>"$RUNDIR/submit.log" 2>&1 ||
+    bad "submit the liveness document"
+wait_for "/healthz answers 503 while the main loop hangs on PostgreSQL" \
+    '[[ "$(http /healthz | head -1)" == 503 ]]'
+if http /healthz | sed -n 2p | grep -q '^main loop stalled: no turn for'; then
+    ok "/healthz says the main loop stalled"
+else
+    bad "/healthz body: $(http /healthz)"
+fi
+if awk '$1 == "mm_main_loop_last_turn_age_seconds" {exit !($2 > 5)}' <(curl -s "http://127.0.0.1:$PORT/metrics"); then
+    ok "mm_main_loop_last_turn_age_seconds above the timeout"
+else
+    bad "mm_main_loop_last_turn_age_seconds is '$(metric mm_main_loop_last_turn_age_seconds)'"
+fi
+# shellcheck disable=SC2086
+kill -CONT $PG_STOPPED
+PG_STOPPED=""
+wait_for "/healthz answers 200 again once PostgreSQL answers" '[[ "$(http /healthz | head -1)" == 200 ]]'
+wait_for "the liveness document is written" \
+    '[[ "$(metric mm_documents_written_total)" == "$((VARIANTS + 1))" ]]'
 
 kill -TERM "$WORKER_PID"
 if wait "$WORKER_PID"; then ok "worker exits 0 on SIGTERM"; else bad "worker exit status on SIGTERM"; fi

@@ -3,7 +3,7 @@
  *
  *   test_extract GROUP GENDIR SEEDDIR FIXDIR
  *
- * GROUP is one of sniff, text, pdf, html, errors, or pdftotext (which takes
+ * GROUP is one of sniff, text, pdf, html, errors, limits, or pdftotext (which takes
  * the path of the pdftotext program as a fifth argument). GENDIR holds the PDF and
  * HTML files that tests/tools/mkfixtures.c rendered from the seeds in
  * SEEDDIR (ctest fixture `extract_fixtures`); FIXDIR is
@@ -23,8 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utf8proc.h>
+#include <zlib.h>
 
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+
+#include "mm_config.h"
 #include "mm_extract.h"
 
 static const char *g_gendir;
@@ -922,6 +932,645 @@ static void test_threads(void **state) {
 }
 
 /* ------------------------------------------------------------------ */
+/* True error codes and limits (issues 10, 11, 12)                     */
+/* ------------------------------------------------------------------ */
+
+/* A growable byte buffer for the PDFs built below. */
+typedef struct bytes_s {
+        char *p;
+        size_t n, cap;
+} bytes_t;
+
+static void bytes_add(bytes_t *b, const void *s, size_t n) {
+        if (b->n + n + 1 > b->cap) {
+                b->cap = (b->n + n + 1) * 2;
+                b->p = realloc(b->p, b->cap);
+                assert_non_null(b->p);
+        }
+        memcpy(b->p + b->n, s, n);
+        b->n += n;
+        b->p[b->n] = '\0';
+}
+
+static void bytes_printf(bytes_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bytes_printf(bytes_t *b, const char *fmt, ...) {
+        char tmp[512];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0 && (size_t)n < sizeof tmp);
+        bytes_add(b, tmp, (size_t)n);
+}
+
+/* A PDF writer: objects 1..n are added in order, then the xref. */
+typedef struct pdfw_s {
+        bytes_t b;
+        size_t *offs;
+        size_t nobj, cap;
+} pdfw_t;
+
+static void pdfw_begin(pdfw_t *w) {
+        memset(w, 0, sizeof *w);
+        bytes_printf(&w->b, "%%PDF-1.4\n%%\xE2\xE3\xCF\xD3\n");
+}
+
+/* Starts object number nobj+1 and returns that number. */
+static size_t pdfw_obj(pdfw_t *w) {
+        if (w->nobj == w->cap) {
+                w->cap = w->cap ? w->cap * 2 : 64;
+                w->offs = realloc(w->offs, w->cap * sizeof *w->offs);
+                assert_non_null(w->offs);
+        }
+        w->offs[w->nobj++] = w->b.n;
+        bytes_printf(&w->b, "%zu 0 obj\n", w->nobj);
+        return w->nobj;
+}
+
+static void pdfw_stream(pdfw_t *w, const char *dict_extra, const void *data, size_t n) {
+        pdfw_obj(w);
+        bytes_printf(&w->b, "<< /Length %zu %s >>\nstream\n", n, dict_extra);
+        bytes_add(&w->b, data, n);
+        bytes_printf(&w->b, "\nendstream\nendobj\n");
+}
+
+static char *pdfw_end(pdfw_t *w, const char *trailer_extra, size_t *len) {
+        size_t xref = w->b.n;
+        bytes_printf(&w->b, "xref\n0 %zu\n0000000000 65535 f \n", w->nobj + 1);
+        for (size_t i = 0; i < w->nobj; i++)
+                bytes_printf(&w->b, "%010zu 00000 n \n", w->offs[i]);
+        bytes_printf(&w->b, "trailer\n<< /Size %zu /Root 1 0 R %s >>\nstartxref\n%zu\n%%%%EOF\n",
+                     w->nobj + 1, trailer_extra, xref);
+        free(w->offs);
+        *len = w->b.n;
+        return w->b.p;
+}
+
+/* Catalog (1), page tree (2) with `pages` pages sharing one content stream
+ * (3) and font (4). `content` is the page's content stream. */
+static char *make_pdf(long pages, const char *content, size_t clen, const char *content_dict,
+                      const char *trailer_extra, size_t *len) {
+        pdfw_t w;
+        pdfw_begin(&w);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Pages /Count %ld /Kids [", pages);
+        for (long i = 0; i < pages; i++)
+                bytes_printf(&w.b, "%ld 0 R ", 5 + i);
+        bytes_printf(&w.b, "] >>\nendobj\n");
+        pdfw_stream(&w, content_dict, content, clen);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+        for (long i = 0; i < pages; i++) {
+                pdfw_obj(&w);
+                bytes_printf(&w.b,
+                             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 "
+                             "R /Resources << /Font << /F1 4 0 R >> >> >>\nendobj\n");
+        }
+        return pdfw_end(&w, trailer_extra, len);
+}
+
+static const char text_page[] =
+        "BT /F1 12 Tf 72 760 Td (Referat af mødet i Økonomiudvalget, punkt 1 Godkendelse af "
+        "dagsorden) Tj 0 -16 Td (Beslutning: Godkendt. Sagen blev drøftet og vedtaget.) Tj ET\n";
+
+/* A 1-page PDF with text, to show the caller lives on after a failure. */
+static void extract_still_works(void) {
+        size_t len = 0;
+        char *pdf = make_pdf(1, text_page, sizeof text_page - 1, "", "", &len);
+        char *out = extract_ok(pdf, len, "application/pdf", MM_EXTRACT_PDF, NULL);
+        assert_non_null(strstr(out, "Godkendelse"));
+        free(out);
+        free(pdf);
+}
+
+static mm_extract_limits_t g_saved_limits;
+
+static int limits_save(void **state) {
+        (void)state;
+        mm_extract_get_limits(&g_saved_limits);
+        return 0;
+}
+
+static int limits_restore(void **state) {
+        (void)state;
+        mm_extract_set_limits(&g_saved_limits);
+        return 0;
+}
+
+/* Runs `fn` with the sandbox on and then off. */
+static void both_modes(void (*fn)(void)) {
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        for (int sb = 1; sb >= 0; sb--) {
+                l.sandbox = sb;
+                mm_extract_set_limits(&l);
+                fn();
+        }
+}
+
+static char *deep_html(size_t depth, size_t *len) {
+        bytes_t b = {0};
+        bytes_printf(&b, "<!DOCTYPE html><html><body>");
+        for (size_t i = 0; i < depth; i++)
+                bytes_add(&b, "<div>", 5);
+        bytes_printf(&b, "Punkt 1. Godkendelse af dagsorden");
+        *len = b.n;
+        return b.p;
+}
+
+static void html_too_deep(void) {
+        size_t len = 0;
+        char *html = deep_html(200000, &len);
+        extract_fails(html, len, "text/html", "html_too_deep");
+        extract_fails(html, len, NULL, "html_too_deep");
+        free(html);
+        html = deep_html(100, &len); /* well within the limit */
+        char *out = extract_ok(html, len, "text/html", MM_EXTRACT_HTML, NULL);
+        assert_string_equal(out, "Punkt 1. Godkendelse af dagsorden\n");
+        free(out);
+        free(html);
+}
+
+static void test_html_too_deep(void **state) {
+        (void)state;
+        both_modes(html_too_deep);
+        /* the limit is an option: 50 levels are too deep at a limit of 20 */
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.max_html_depth = 20;
+        mm_extract_set_limits(&l);
+        size_t len = 0;
+        char *html = deep_html(50, &len);
+        extract_fails(html, len, "text/html", "html_too_deep");
+        free(html);
+}
+
+static void html_too_many_nodes(void) {
+        bytes_t b = {0};
+        bytes_printf(&b, "<html><body>");
+        for (int i = 0; i < 3000; i++)
+                bytes_printf(&b, "<p>%d</p>", i);
+        extract_fails(b.p, b.n, "text/html", "html_too_many_nodes");
+        free(b.p);
+}
+
+static void test_html_too_many_nodes(void **state) {
+        (void)state;
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.max_html_nodes = 1000;
+        mm_extract_set_limits(&l);
+        both_modes(html_too_many_nodes);
+}
+
+static void html_entities(void) {
+        /* billion laughs: declared entities are never expanded */
+        const char *laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE html [\n"
+                             " <!ENTITY lol \"lol\">\n"
+                             " <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+                             " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+                             "]>\n<html><body><p>&lol3;</p></body></html>";
+        extract_fails(laughs, strlen(laughs), "application/xhtml+xml", "html_entity_refused");
+        extract_fails(laughs, strlen(laughs), NULL, "html_entity_refused");
+        const char *file = "<!DOCTYPE html [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                           "<html><body><p>&x;</p></body></html>";
+        extract_fails(file, strlen(file), "text/html", "html_entity_refused");
+        const char *net = "<!-- c --><!DOCTYPE html [<!ENTITY % p PUBLIC \"-//x//EN\" "
+                          "'http://example.invalid/evil.dtd'> %p;]>"
+                          "<html><body><p>x</p></body></html>";
+        extract_fails(net, strlen(net), "text/html", "html_network_refused");
+        const char *net2 = "<!DOCTYPE html [<!ENTITY x SYSTEM \"https://example.invalid/x\">]>"
+                           "<html><body><p>&x;</p></body></html>";
+        extract_fails(net2, strlen(net2), "text/html", "html_network_refused");
+        /* an ordinary XHTML DOCTYPE names a DTD on the web: it is not
+         * fetched, and the document is read */
+        const char *xhtml =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD "
+                "XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">"
+                "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><p>Referat &amp; "
+                "dagsorden</p></body></html>";
+        char *out =
+                extract_ok(xhtml, strlen(xhtml), "application/xhtml+xml", MM_EXTRACT_HTML, NULL);
+        assert_string_equal(out, "Referat & dagsorden\n");
+        free(out);
+}
+
+static void test_html_entities(void **state) {
+        (void)state;
+        both_modes(html_entities);
+}
+
+/* Standard security handler with an owner and user password that the
+ * empty password does not open. */
+static void test_pdf_encrypted(void **state) {
+        (void)state;
+        char trailer[512];
+        snprintf(trailer, sizeof trailer,
+                 "/Encrypt 9 0 R /ID [<0123456789abcdef0123456789abcdef>"
+                 "<0123456789abcdef0123456789abcdef>]");
+        pdfw_t w;
+        pdfw_begin(&w);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Pages /Count 1 /Kids [3 0 R] >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 "
+                           "R >>\nendobj\n");
+        pdfw_stream(&w, "", text_page, sizeof text_page - 1);
+        for (int i = 5; i < 9; i++) {
+                pdfw_obj(&w);
+                bytes_printf(&w.b, "null\nendobj\n");
+        }
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Filter /Standard /V 1 /R 2 /P -44 "
+                           "/O <5e3c1a7b9d0f2e4c6a8b0d1f3e5c7a9b1d3f5e7c9a0b2d4f6e8c0a1b3d5f7e9c> "
+                           "/U <a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90> "
+                           ">>\nendobj\n");
+        size_t len = 0;
+        char *pdf = pdfw_end(&w, trailer, &len);
+        extract_fails(pdf, len, NULL, "pdf_encrypted");
+        free(pdf);
+}
+
+/* The same text with the sandbox on and off: the child changes nothing. */
+static void test_sandbox_same_text(void **state) {
+        (void)state;
+        lines_t names = seed_names();
+        for (size_t i = 0; i < names.n && i < 4; i++) {
+                for (int k = 0; k < 2; k++) {
+                        size_t len = 0;
+                        char *buf = read_fixture(g_gendir, names.l[i], k ? ".html" : ".pdf", &len);
+                        mm_extract_limits_t l;
+                        mm_extract_get_limits(&l);
+                        l.sandbox = 1;
+                        mm_extract_set_limits(&l);
+                        char *a = extract_ok(buf, len, NULL, k ? MM_EXTRACT_HTML : MM_EXTRACT_PDF,
+                                             NULL);
+                        l.sandbox = 0;
+                        mm_extract_set_limits(&l);
+                        char *b = extract_ok(buf, len, NULL, k ? MM_EXTRACT_HTML : MM_EXTRACT_PDF,
+                                             NULL);
+                        assert_string_equal(a, b);
+                        free(a);
+                        free(b);
+                        free(buf);
+                }
+        }
+        lines_free(&names);
+}
+
+static void output_cap(void) {
+        lines_t names = seed_names();
+        size_t len = 0, n = 0;
+        char *pdf = read_fixture(g_gendir, names.l[0], ".pdf", &len);
+        char *html = read_fixture(g_gendir, names.l[0], ".html", &len);
+        size_t plen = 0, hlen = 0;
+        free(pdf);
+        free(html);
+        pdf = read_fixture(g_gendir, names.l[0], ".pdf", &plen);
+        html = read_fixture(g_gendir, names.l[0], ".html", &hlen);
+        char *full = extract_ok(pdf, plen, NULL, MM_EXTRACT_PDF, &n);
+        free(full);
+        mm_extract_limits_t l, saved;
+        mm_extract_get_limits(&saved);
+        l = saved;
+        l.max_output_bytes = n; /* exactly fits */
+        mm_extract_set_limits(&l);
+        full = extract_ok(pdf, plen, NULL, MM_EXTRACT_PDF, NULL);
+        free(full);
+        l.max_output_bytes = n / 2;
+        mm_extract_set_limits(&l);
+        extract_fails(pdf, plen, NULL, "extract_limit");
+        extract_fails(html, hlen, NULL, "extract_limit");
+        char *seed = read_fixture(g_seeddir, names.l[0], ".txt", &len);
+        l.max_output_bytes = len - 1;
+        mm_extract_set_limits(&l);
+        extract_fails(seed, len, "text/plain", "extract_limit");
+        mm_extract_set_limits(&saved);
+        free(seed);
+        free(pdf);
+        free(html);
+        lines_free(&names);
+}
+
+static void test_output_cap(void **state) {
+        (void)state;
+        both_modes(output_cap);
+}
+
+/* A content stream that costs CPU but holds almost no text. */
+static char *bomb_content(size_t *len) {
+        bytes_t b = {0};
+        bytes_printf(&b, "BT /F1 12 Tf 72 760 Td (Side) Tj ET\n");
+        for (int i = 0; i < 100000; i++)
+                bytes_add(&b, "0 0 m 9 9 l S\n", 14);
+        *len = b.n;
+        return b.p;
+}
+
+static void test_page_bomb(void **state) {
+        (void)state;
+        size_t clen = 0, len = 0;
+        char *content = bomb_content(&clen);
+        char *pdf = make_pdf(20000, content, clen, "", "", &len);
+        free(content);
+        assert_true(len > 2 * 1000 * 1000 && len < 5 * 1000 * 1000);
+        /* the default page limit refuses it at once */
+        extract_fails(pdf, len, "application/pdf", "extract_limit");
+        extract_still_works();
+        /* without the page limit, the CPU limit stops it */
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.max_pages = 1000000;
+        l.cpu_seconds = 2;
+        l.sandbox = 1;
+        mm_extract_set_limits(&l);
+        char *out = (char *)1;
+        char code[MM_EXTRACT_CODE_SIZE], err[256];
+        assert_int_equal(mm_extract_text(pdf, len, NULL, NULL, &out, NULL, code, sizeof code, err,
+                                         sizeof err),
+                         -1);
+        assert_null(out);
+        assert_string_equal(code, "extract_limit");
+        /* the CPU limit; on a very busy machine the wall-time limit
+         * (2 x CPU + 5 s) may come first, which is the same verdict */
+        assert_non_null(strstr(err, "extract-cpu-seconds"));
+        free(pdf);
+        extract_still_works();
+}
+
+static void test_page_limit_option(void **state) {
+        (void)state;
+        size_t len = 0;
+        char *pdf = make_pdf(3, text_page, sizeof text_page - 1, "", "", &len);
+        char *out = extract_ok(pdf, len, NULL, MM_EXTRACT_PDF, NULL);
+        free(out);
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.max_pages = 2;
+        mm_extract_set_limits(&l);
+        extract_fails(pdf, len, NULL, "extract_limit");
+        free(pdf);
+}
+
+/* A Flate stream of 64 MiB of zeros (~64 KB compressed). */
+static void test_inflate_bomb(void **state) {
+        (void)state;
+        size_t raw = 64u << 20;
+        char *zeros = calloc(1, raw);
+        assert_non_null(zeros);
+        uLongf zlen = compressBound(raw);
+        char *z = malloc(zlen);
+        assert_non_null(z);
+        assert_int_equal(compress2((Bytef *)z, &zlen, (const Bytef *)zeros, raw, 9), Z_OK);
+        free(zeros);
+        size_t len = 0;
+        char *pdf = make_pdf(1, z, zlen, "/Filter /FlateDecode", "", &len);
+        free(z);
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.max_pdf_inflated = 16u << 20;
+        mm_extract_set_limits(&l);
+        char *out = NULL;
+        char code[MM_EXTRACT_CODE_SIZE], err[256];
+        assert_int_equal(mm_extract_text(pdf, len, NULL, NULL, &out, NULL, code, sizeof code, err,
+                                         sizeof err),
+                         -1);
+        assert_string_equal(code, "extract_limit");
+        assert_non_null(strstr(err, "inflate"));
+        free(pdf);
+        /* a compressed text page within the limit is read */
+        zlen = compressBound(sizeof text_page);
+        z = malloc(zlen);
+        assert_int_equal(
+                compress2((Bytef *)z, &zlen, (const Bytef *)text_page, sizeof text_page - 1, 9),
+                Z_OK);
+        pdf = make_pdf(1, z, zlen, "/Filter /FlateDecode", "", &len);
+        free(z);
+        out = extract_ok(pdf, len, NULL, MM_EXTRACT_PDF, NULL);
+        assert_non_null(strstr(out, "Beslutning"));
+        free(out);
+        free(pdf);
+        /* a large Flate image is not counted: text extraction never
+         * decodes it */
+        zeros = calloc(1, raw);
+        assert_non_null(zeros);
+        zlen = compressBound(raw);
+        z = malloc(zlen);
+        assert_non_null(z);
+        assert_int_equal(compress2((Bytef *)z, &zlen, (const Bytef *)zeros, raw, 9), Z_OK);
+        free(zeros);
+        pdfw_t w;
+        pdfw_begin(&w);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Pages /Count 1 /Kids [3 0 R] >>\nendobj\n");
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                           "/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> "
+                           ">>\nendobj\n");
+        static const char drawn[] = "q 400 0 0 400 100 100 cm /Im1 Do Q\n";
+        bytes_t c = {0};
+        bytes_add(&c, drawn, sizeof drawn - 1);
+        bytes_add(&c, text_page, sizeof text_page - 1);
+        pdfw_stream(&w, "", c.p, c.n);
+        free(c.p);
+        pdfw_obj(&w);
+        bytes_printf(&w.b, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+        pdfw_stream(&w,
+                    "/Type /XObject /Subtype /Image /Width 8192 /Height 8192 /ColorSpace "
+                    "/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
+                    z, zlen);
+        free(z);
+        pdf = pdfw_end(&w, "", &len);
+        out = extract_ok(pdf, len, NULL, MM_EXTRACT_PDF, NULL);
+        assert_non_null(strstr(out, "Beslutning"));
+        free(out);
+        free(pdf);
+}
+
+/* Number of open file descriptors of this process. */
+static int count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        int n = 0;
+        while (readdir(d) != NULL)
+                n++;
+        closedir(d);
+        return n;
+}
+
+static void no_children_left(void) {
+        errno = 0;
+        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+        assert_int_equal(errno, ECHILD);
+}
+
+#ifdef MM_EXTRACT_TEST_HOOKS
+static void test_crash_and_hooks(void **state) {
+        (void)state;
+        int fds = count_fds();
+        const char *crash = "<html><body><p>MM_EXTRACT_TEST_CRASH</p></body></html>";
+        for (int i = 0; i < 3; i++)
+                extract_fails(crash, strlen(crash), "text/html", "extract_crash");
+        char pdf[] = "%PDF-1.4\n% MM_EXTRACT_TEST_CRASH\n";
+        extract_fails(pdf, sizeof pdf - 1, NULL, "extract_crash");
+        extract_still_works();
+        mm_extract_limits_t l;
+        mm_extract_get_limits(&l);
+        l.cpu_seconds = 1;
+        mm_extract_set_limits(&l);
+        const char *spin = "<html><body><p>MM_EXTRACT_TEST_SPIN</p></body></html>";
+        extract_fails(spin, strlen(spin), "text/html", "extract_limit");
+#if !defined(__SANITIZE_ADDRESS__)
+        l.max_memory = 64u << 20;
+        mm_extract_set_limits(&l);
+        const char *hog = "<html><body><p>MM_EXTRACT_TEST_HOG</p></body></html>";
+        extract_fails(hog, strlen(hog), "text/html", "extract_limit");
+#endif
+        extract_still_works();
+        assert_int_equal(count_fds(), fds);
+        no_children_left();
+}
+#endif
+
+/* libxml2 loads no entity or DTD at all after mm_extract_global_init, not
+ * even a readable local file. */
+static void test_entity_loader_refuses(void **state) {
+        (void)state;
+        char *path = path_join(g_fixdir, "sniff", ".tsv");
+        FILE *f = fopen(path, "r");
+        assert_non_null(f); /* the file exists and is readable */
+        fclose(f);
+        xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+        assert_non_null(ctxt);
+        assert_null(xmlLoadExternalEntity(path, NULL, ctxt));
+        assert_null(xmlLoadExternalEntity("http://127.0.0.1:9/x.dtd", NULL, ctxt));
+        xmlFreeParserCtxt(ctxt);
+        free(path);
+}
+
+/* The worker's options set the limits (one place: mm_extract_configure). */
+static void test_configure(void **state) {
+        (void)state;
+        static const mm_config_option_t table[] = {
+                {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", NULL, 0, ""},
+                {"extract-max-pages", 0, MM_CONFIG_INT, "2000", NULL, 0, ""},
+                {"extract-max-pdf-inflated", 0, MM_CONFIG_SIZE, "256MiB", NULL, 0, ""},
+                {"extract-max-html-depth", 0, MM_CONFIG_INT, "256", NULL, 0, ""},
+                {"extract-max-html-nodes", 0, MM_CONFIG_INT, "500000", NULL, 0, ""},
+                {"extract-cpu-seconds", 0, MM_CONFIG_INT, "30", NULL, 0, ""},
+                {"extract-max-memory", 0, MM_CONFIG_SIZE, "512MiB", NULL, 0, ""},
+                {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
+        };
+        char err[256];
+        mm_extract_limits_t l, d;
+        mm_extract_limits_default(&d);
+        /* the table's defaults are the library's */
+        mm_config_t *cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv0[] = {"x", NULL};
+        assert_int_equal(mm_config_load(cfg, 1, argv0, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), 0);
+        mm_extract_get_limits(&l);
+        assert_int_equal(l.max_output_bytes, d.max_output_bytes);
+        assert_int_equal(l.max_pages, d.max_pages);
+        assert_int_equal(l.max_pdf_inflated, d.max_pdf_inflated);
+        assert_int_equal(l.max_html_depth, d.max_html_depth);
+        assert_int_equal(l.max_html_nodes, d.max_html_nodes);
+        assert_int_equal(l.cpu_seconds, d.cpu_seconds);
+        assert_int_equal(l.max_memory, d.max_memory);
+        assert_int_equal(l.sandbox, d.sandbox);
+        mm_config_destroy(cfg);
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv1[] = {"x",
+                         "--max-doc-bytes=1MiB",
+                         "--extract-max-pages=7",
+                         "--extract-max-pdf-inflated=2MiB",
+                         "--extract-max-html-depth=9",
+                         "--extract-max-html-nodes=11",
+                         "--extract-cpu-seconds=3",
+                         "--extract-max-memory=64MiB",
+                         "--extract-sandbox=false",
+                         NULL};
+        assert_int_equal(mm_config_load(cfg, 9, argv1, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), 0);
+        mm_extract_get_limits(&l);
+        assert_int_equal(l.max_output_bytes, 1u << 20);
+        assert_int_equal(l.max_pages, 7);
+        assert_int_equal(l.max_pdf_inflated, 2u << 20);
+        assert_int_equal(l.max_html_depth, 9);
+        assert_int_equal(l.max_html_nodes, 11);
+        assert_int_equal(l.cpu_seconds, 3);
+        assert_int_equal(l.max_memory, 64u << 20);
+        assert_int_equal(l.sandbox, 0);
+        mm_config_destroy(cfg);
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv2[] = {"x", "--extract-cpu-seconds=0", NULL};
+        assert_int_equal(mm_config_load(cfg, 2, argv2, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), -1);
+        assert_non_null(strstr(err, "extract-cpu-seconds"));
+        mm_config_destroy(cfg);
+}
+
+/* Without a free fd for the pipe the document is still extracted (in this
+ * process): a system limit is not the document's fault. */
+static void test_no_pipe_fallback(void **state) {
+        (void)state;
+        size_t len = 0;
+        char *pdf = make_pdf(1, text_page, sizeof text_page - 1, "", "", &len);
+        int highest = 0;
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d)) != NULL;)
+                if (atoi(e->d_name) > highest)
+                        highest = atoi(e->d_name);
+        closedir(d);
+        struct rlimit saved, r;
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        r = saved;
+        r.rlim_cur = (rlim_t)highest + 1; /* no room for a pipe */
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &r), 0);
+        int *filler = calloc((size_t)highest + 1, sizeof *filler), nfill = 0;
+        assert_non_null(filler); /* take the free fds below the limit */
+        while (nfill <= highest && (filler[nfill] = open("/dev/null", O_RDONLY)) >= 0)
+                nfill++;
+        int fds[2];
+        assert_int_equal(pipe(fds), -1);
+        char *out = NULL;
+        char code[MM_EXTRACT_CODE_SIZE] = "";
+        int rc = mm_extract_text(pdf, len, NULL, NULL, &out, NULL, code, sizeof code, NULL, 0);
+        for (int i = 0; i < nfill; i++)
+                close(filler[i]);
+        free(filler);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        if (rc != 0)
+                fail_msg("extraction without a free fd failed: %s", code);
+        assert_non_null(strstr(out, "Godkendelse"));
+        free(out);
+        free(pdf);
+}
+
+/* Many sandboxed extractions leave no fd and no child behind. */
+static void test_no_leaks(void **state) {
+        (void)state;
+        int fds = count_fds();
+        size_t len = 0;
+        char *pdf = make_pdf(2, text_page, sizeof text_page - 1, "", "", &len);
+        for (int i = 0; i < 50; i++) {
+                char *out = extract_ok(pdf, len, NULL, MM_EXTRACT_PDF, NULL);
+                free(out);
+                extract_fails(pdf, len / 3, NULL, "pdf_corrupt");
+        }
+        free(pdf);
+        assert_int_equal(count_fds(), fds);
+        no_children_left();
+}
+
+/* ------------------------------------------------------------------ */
 
 static int run_per_seed(const char *group, void (*fn)(void **)) {
         lines_t names = seed_names();
@@ -992,6 +1641,37 @@ int main(int argc, char **argv) {
                         cmocka_unit_test(test_threads),
                 };
                 rc = cmocka_run_group_tests_name("extract_errors", tests, NULL, NULL);
+        } else if (strcmp(group, "limits") == 0) {
+                const struct CMUnitTest tests[] = {
+                        cmocka_unit_test_setup_teardown(test_html_too_deep, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_html_too_many_nodes, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_html_entities, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_pdf_encrypted, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_sandbox_same_text, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_output_cap, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_page_limit_option, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_page_bomb, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test_setup_teardown(test_inflate_bomb, limits_save,
+                                                        limits_restore),
+#ifdef MM_EXTRACT_TEST_HOOKS
+                        cmocka_unit_test_setup_teardown(test_crash_and_hooks, limits_save,
+                                                        limits_restore),
+#endif
+                        cmocka_unit_test_setup_teardown(test_no_leaks, limits_save, limits_restore),
+                        cmocka_unit_test_setup_teardown(test_configure, limits_save,
+                                                        limits_restore),
+                        cmocka_unit_test(test_entity_loader_refuses),
+                        cmocka_unit_test(test_no_pipe_fallback),
+                };
+                rc = cmocka_run_group_tests_name("extract_limits", tests, NULL, NULL);
         } else {
                 fprintf(stderr, "unknown group %s\n", group);
                 return 2;

@@ -330,12 +330,216 @@ static void test_many_codes(void **state) {
         mm_metrics_destroy(m);
 }
 
+/* A clock the test moves by hand: liveness is tested without sleeping. */
+static int64_t fake_now = 1000;
+static int64_t fake_clock(void) {
+        return fake_now;
+}
+
+static void test_liveness(void **state) {
+        mm_metrics_t *m;
+        char err[256], why[160];
+        reply_t r;
+        int port;
+
+        (void)state;
+        m = mm_metrics_new(NULL, err, sizeof(err));
+        assert_non_null(m);
+        mm_metrics_set_clock(m, fake_clock);
+        mm_metrics_set_liveness_timeout(m, 5000);
+        assert_int_equal(mm_metrics_start(m, "127.0.0.1", 0, err, sizeof(err)), 0);
+        port = mm_metrics_port(m);
+
+        /* not armed before the first turn (start-up waits for PostgreSQL) */
+        fake_now = 1000000;
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 1);
+        fake_now = 1000;
+        mm_metrics_heartbeat(m);
+        fake_now = 6000; /* exactly the timeout: still live */
+        assert_int_equal(mm_metrics_is_live(m, NULL, 0), 1);
+        assert_int_equal(http_get(port, "/healthz", &r), 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "ok\n");
+        free(r.body);
+
+        fake_now = 6001; /* one ms past it: the loop is stuck */
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 0);
+        assert_non_null(strstr(why, "main loop stalled: no turn for 5.0 s"));
+        assert_int_equal(http_get(port, "/healthz", &r), 0);
+        assert_int_equal(r.status, 503);
+        assert_string_equal(r.body,
+                            "main loop stalled: no turn for 5.0 s (liveness-timeout-ms 5000)\n");
+        free(r.body);
+        fake_now = 13500;
+        assert_int_equal(http_get(port, "/metrics", &r), 0);
+        assert_line(r.body, "mm_main_loop_last_turn_age_seconds 12.500");
+        assert_int_equal(promtool_check(r.body), 0);
+        free(r.body);
+
+        /* the next turn makes it live again */
+        mm_metrics_heartbeat(m);
+        assert_int_equal(http_get(port, "/healthz", &r), 0);
+        assert_int_equal(r.status, 200);
+        free(r.body);
+
+        /* 0 = never fails */
+        mm_metrics_set_liveness_timeout(m, 0);
+        fake_now += 86400000;
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 1);
+        mm_metrics_destroy(m);
+        assert_int_equal(mm_metrics_is_live(NULL, why, sizeof(why)), 1);
+        mm_metrics_heartbeat(NULL);
+}
+
+static const mm_config_option_t config_table[] = {
+        {"liveness-timeout-ms", 0, MM_CONFIG_INT, "60000", NULL, 0, "liveness"},
+        {"low-confidence", 0, MM_CONFIG_STRING, "0.6", NULL, 0, "threshold"},
+};
+
+/* Loads `argv` (NULL-terminated, after the program name) and configures a
+ * fresh registry with it; returns mm_metrics_configure's result. */
+static int configure_with(mm_metrics_t **out, char **args) {
+        char *argv[8] = {"test"};
+        char err[256];
+        int argc = 1, rc;
+        mm_config_t *cfg = mm_config_new(config_table, 2);
+
+        while (args && args[argc - 1])
+                argv[argc] = args[argc - 1], argc++;
+        assert_int_equal(mm_config_load(cfg, argc, argv, err, sizeof(err)), 0);
+        *out = mm_metrics_new(NULL, err, sizeof(err));
+        assert_non_null(*out);
+        rc = mm_metrics_configure(*out, cfg, err, sizeof(err));
+        mm_config_destroy(cfg);
+        return rc;
+}
+
+static void test_configure(void **state) {
+        mm_metrics_t *m;
+        char why[160];
+        json_t *doc = json_pack("{s:f,s:s}", "confidence", 0.35, "municipality", "Vejle Kommune");
+        char *ok_args[] = {"--liveness-timeout-ms=2000", "--low-confidence=0.3", NULL};
+        char *bad[][2] = {{"--low-confidence=abc", NULL},
+                          {"--low-confidence=1.5", NULL},
+                          {"--low-confidence=0.5x", NULL},
+                          {"--liveness-timeout-ms=-1", NULL}};
+
+        (void)state;
+        /* the defaults: 60 s, 0.6 */
+        assert_int_equal(configure_with(&m, NULL), 0);
+        mm_metrics_set_clock(m, fake_clock);
+        fake_now = 0;
+        mm_metrics_heartbeat(m);
+        fake_now = 60000;
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 1);
+        fake_now = 60001;
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 0);
+        mm_metrics_observe_confidence(m, doc);
+        char *text = mm_metrics_render(m, NULL);
+        assert_line(text, "mm_documents_low_confidence_total{municipality=\"Vejle Kommune\"} 1");
+        free(text);
+        mm_metrics_destroy(m);
+
+        assert_int_equal(configure_with(&m, ok_args), 0);
+        mm_metrics_set_clock(m, fake_clock);
+        fake_now = 0;
+        mm_metrics_heartbeat(m);
+        fake_now = 2001;
+        assert_int_equal(mm_metrics_is_live(m, why, sizeof(why)), 0);
+        mm_metrics_observe_confidence(m, doc); /* 0.35 is not below 0.3 */
+        text = mm_metrics_render(m, NULL);
+        assert_null(strstr(text, "municipality="));
+        free(text);
+        mm_metrics_destroy(m);
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(configure_with(&m, bad[i]), -1);
+                mm_metrics_destroy(m);
+        }
+        json_decref(doc);
+}
+
+static void test_low_confidence(void **state) {
+        mm_metrics_t *m;
+        char err[64], name[64], *text;
+        /* 30 x "Ø" (2 bytes each) + "x": cut at 79 bytes it would end in half
+         * an "Ø" were the cut not aligned to a character */
+        char longname[128] = "x";
+
+        (void)state;
+        for (int i = 0; i < 50; i++)
+                strcat(longname, "\xc3\x98");
+        m = mm_metrics_new(NULL, err, sizeof(err));
+        assert_non_null(m);
+        static const char *const docs[] = {
+                "{\"confidence\":0.5,\"municipality\":\"Hedensted Kommune\"}",
+                "{\"confidence\":0.1,\"municipality\":\"Hedensted Kommune\"}",
+                "{\"confidence\":0.6,\"municipality\":\"Hedensted Kommune\"}", /* not below */
+                "{\"confidence\":0.95,\"municipality\":\"Randers Kommune\"}",
+                "{\"confidence\":0,\"municipality\":null}",
+                "{\"confidence\":0.2}",
+                "{\"municipality\":\"Aarhus Kommune\"}",                        /* no confidence */
+                "{\"confidence\":\"0.1\",\"municipality\":\"Aarhus Kommune\"}", /* not a number */
+                "{\"confidence\":0.3,\"municipality\":\"Sk\\\"ve\\nKommune\"}",
+        };
+        for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+                json_t *d = json_loads(docs[i], JSON_REJECT_DUPLICATES, NULL);
+                assert_non_null(d);
+                mm_metrics_observe_confidence(m, d);
+                json_decref(d);
+        }
+        {
+                json_t *d = json_pack("{s:f,s:s}", "confidence", 0.1, "municipality", longname);
+                mm_metrics_observe_confidence(m, d);
+                json_decref(d);
+        }
+        mm_metrics_observe_confidence(m, NULL);
+        mm_metrics_observe_confidence(NULL, NULL);
+        text = mm_metrics_render(m, NULL);
+        assert_non_null(text);
+        assert_line(text,
+                    "mm_documents_low_confidence_total{municipality=\"Hedensted Kommune\"} 2");
+        assert_line(text, "mm_documents_low_confidence_total{municipality=\"unknown\"} 2");
+        assert_line(text, "mm_documents_low_confidence_total{municipality=\"Sk\\\"veKommune\"} 1");
+        assert_null(strstr(text, "Randers"));
+        assert_null(strstr(text, "Aarhus"));
+        {
+                /* "x" + 39 whole "Ø": 79 bytes, no half character */
+                char want[200] = "mm_documents_low_confidence_total{municipality=\"x";
+                for (int i = 0; i < 39; i++)
+                        strcat(want, "\xc3\x98");
+                strcat(want, "\"} 1");
+                assert_line(text, want);
+        }
+        assert_int_equal(promtool_check(text), 0);
+        free(text);
+
+        /* label values are bounded: the 129th municipality is "other" */
+        for (int i = 0; i < 140; i++) {
+                json_t *d;
+                snprintf(name, sizeof(name), "Kommune %d", i);
+                d = json_pack("{s:f,s:s}", "confidence", 0.1, "municipality", name);
+                mm_metrics_observe_confidence(m, d);
+                json_decref(d);
+        }
+        text = mm_metrics_render(m, NULL);
+        assert_line(text, "mm_documents_low_confidence_total{municipality=\"Kommune 123\"} 1");
+        assert_null(strstr(text, "\"Kommune 124\""));
+        assert_line(text, "mm_documents_low_confidence_total{municipality=\"other\"} 16");
+        assert_int_equal(promtool_check(text), 0);
+        free(text);
+        mm_metrics_destroy(m);
+}
+
 int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_promtool_rejects_garbage),
                 cmocka_unit_test(test_serve_and_record),
                 cmocka_unit_test(test_null_is_noop),
                 cmocka_unit_test(test_many_codes),
+                cmocka_unit_test(test_liveness),
+                cmocka_unit_test(test_configure),
+                cmocka_unit_test(test_low_confidence),
         };
 
         if (argc != 3) {

@@ -1,0 +1,169 @@
+#include "mm_source.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mm_extract.h"
+
+/* ------------------------------------------------------------------ */
+/* Text, HTML and PDF: mm_extract, then mm_parser                       */
+
+static int parse_text(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
+                      mm_source_result_t *res, mm_parse_error_t *err) {
+        char code[MM_EXTRACT_CODE_SIZE] = "", errstr[256] = "";
+        size_t tlen = 0;
+        char *text = NULL;
+        if (mm_extract_text(buf, len, content_type, NULL, &text, &tlen, code, sizeof(code), errstr,
+                            sizeof(errstr)) != 0) {
+                snprintf(err->code, sizeof(err->code), "%s", code);
+                snprintf(err->reason, sizeof(err->reason), "%.200s", errstr);
+                res->stage = "extract";
+                return -1;
+        }
+        res->doc = mm_parser_parse(p, text, tlen, err);
+        if (!res->doc) {
+                free(text);
+                res->stage = "parse";
+                return -1;
+        }
+        res->text = text;
+        res->text_len = tlen;
+        return 0;
+}
+
+static const char *const ct_text[] = {"text/plain", "text/markdown", NULL};
+static const char *const ct_html[] = {"text/html", "application/xhtml+xml", NULL};
+static const char *const ct_pdf[] = {"application/pdf", "application/x-pdf", NULL};
+
+static const mm_source_adapter_t src_text = {"text", ct_text, NULL, parse_text};
+static const mm_source_adapter_t src_html = {"html", ct_html, NULL, parse_text};
+static const mm_source_adapter_t src_pdf = {"pdf", ct_pdf, NULL, parse_text};
+
+/* The adapter table: exports first (their sniffers are exact), then the
+ * text formats that mm_extract recognises. */
+static const mm_source_adapter_t *const adapters[] = {
+        &mm_source_firstagenda, &mm_source_edoc, &mm_source_sbsys, &src_html, &src_pdf, &src_text,
+};
+#define NADAPTERS (sizeof(adapters) / sizeof(adapters[0]))
+
+const mm_source_adapter_t *const *mm_source_adapters(size_t *n) {
+        if (n)
+                *n = NADAPTERS;
+        return adapters;
+}
+
+/* The media type of a Content-Type without parameters, lower-cased. */
+static void media_type(const char *ct, char *out, size_t cap) {
+        size_t o = 0;
+        while (ct && (*ct == ' ' || *ct == '\t'))
+                ct++;
+        for (; ct && *ct && *ct != ';' && *ct != ' ' && o + 1 < cap; ct++)
+                out[o++] = (char)tolower((unsigned char)*ct);
+        out[o] = '\0';
+}
+
+/* First byte after a UTF-8 BOM and white space. */
+static const char *skip_bom_ws(const char *buf, size_t len, size_t *rest) {
+        size_t i = 0;
+        if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+                i = 3;
+        while (i < len && isspace((unsigned char)buf[i]))
+                i++;
+        *rest = len - i;
+        return buf + i;
+}
+
+static int suffix(const char *s, const char *suf) {
+        size_t a = strlen(s), b = strlen(suf);
+        return a >= b && !strcmp(s + a - b, suf);
+}
+
+const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const char *content_type) {
+        char mt[128];
+        size_t rest = 0;
+        const char *b = buf ? skip_bom_ws(buf, len, &rest) : NULL;
+        const mm_source_adapter_t *named = NULL;
+        media_type(content_type, mt, sizeof(mt));
+        for (size_t i = 0; mt[0] && !named && i < NADAPTERS; i++)
+                for (size_t k = 0; adapters[i]->content_types[k]; k++)
+                        if (!strcmp(mt, adapters[i]->content_types[k]))
+                                named = adapters[i];
+        if (named && named->sniff)
+                return named; /* an export's own type */
+        /* The export sniffers are exact: an export sent as text/plain is
+         * still read as the export, not as text without items. */
+        for (size_t i = 0; i < NADAPTERS; i++)
+                if (adapters[i]->sniff && buf && adapters[i]->sniff(buf, len))
+                        return adapters[i];
+        if (named)
+                return named;
+        int json = (rest && (b[0] == '{' || b[0] == '[')) || suffix(mt, "/json") ||
+                   suffix(mt, "+json");
+        int xml = (rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") || suffix(mt, "+xml");
+        mm_extract_type_t t = mm_extract_detect(buf, len, NULL);
+        if (xml && t == MM_EXTRACT_HTML) {
+                /* XML that is XHTML names its html root; other XML is an export. */
+                size_t n = rest < 1024 ? rest : 1024;
+                t = memmem(b, n, "<html", 5) || memmem(b, n, "<HTML", 5) ||
+                                    memmem(b, n, "<!DOCTYPE html", 14)
+                            ? MM_EXTRACT_HTML
+                            : MM_EXTRACT_UNKNOWN;
+        }
+        if (json || (xml && t != MM_EXTRACT_HTML))
+                return NULL;
+        if (!xml)
+                t = mm_extract_detect(buf, len, content_type);
+        switch (t) {
+        case MM_EXTRACT_HTML:
+                return &src_html;
+        case MM_EXTRACT_PDF:
+                return &src_pdf;
+        default:
+                return &src_text; /* unsupported types fail in mm_extract */
+        }
+}
+
+int mm_source_invalid(mm_parse_error_t *err, const char *fmt, ...) {
+        va_list ap;
+        snprintf(err->code, sizeof(err->code), "export_invalid");
+        va_start(ap, fmt);
+        vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+        va_end(ap);
+        return -1;
+}
+
+int mm_source_parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
+                    mm_source_result_t *res, mm_parse_error_t *err) {
+        memset(res, 0, sizeof(*res));
+        memset(err, 0, sizeof(*err));
+        const mm_source_adapter_t *a = mm_source_detect(buf, len, content_type);
+        if (!a) {
+                res->adapter = "unknown";
+                res->stage = "parse";
+                return mm_source_invalid(err, "JSON or XML that is no known export (%s, %s)",
+                                         MM_SOURCE_CT_FIRSTAGENDA, MM_SOURCE_CT_EDOC);
+        }
+        res->adapter = a->name;
+        if (a->parse(p, buf, len, content_type, res, err) != 0) {
+                json_decref(res->doc);
+                res->doc = NULL;
+                free(res->text);
+                res->text = NULL;
+                if (!res->stage)
+                        res->stage = "parse";
+                return -1;
+        }
+        return 0;
+}
+
+void mm_source_result_clear(mm_source_result_t *res) {
+        if (!res)
+                return;
+        json_decref(res->doc);
+        free(res->text);
+        memset(res, 0, sizeof(*res));
+}

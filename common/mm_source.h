@@ -1,0 +1,154 @@
+/*
+ * mm_source: the seam between raw published documents and the document
+ * model (the JSON contract of `minutes-parse`, see mm_parser.h).
+ *
+ * A source adapter turns one kind of input into the model. The adapters
+ * live in one table (mm_source.c): each row has a name, the content types
+ * it answers to, a sniff function that recognises its bytes and a parse
+ * function. Text, HTML and PDF go through mm_extract and mm_parser; the
+ * export adapters (FirstAgenda JSON, eDoc agenda XML, SBSYS eDagsorden
+ * XML) map the system's own fields to the model with mm_source_build_*
+ * below. A new document system is one mm_source_<system>.c file and one
+ * row in the table; the worker, minutes-parse and minutes-submit call
+ * mm_source_parse and know no adapter by name.
+ *
+ * Choice of adapter (mm_source_detect):
+ *   1. a Content-Type named by an export adapter (parameters ignored)
+ *      picks it;
+ *   2. otherwise every export adapter sniffs the bytes, the first that
+ *      claims them wins (even over text/plain: the sniffers are exact);
+ *   3. otherwise a Content-Type named by the text, HTML or PDF adapter;
+ *   4. otherwise bytes that are JSON, or XML that is not HTML, or a
+ *      Content-Type of JSON/XML, are an unknown export: export_invalid;
+ *   5. otherwise mm_extract_detect picks text, HTML or PDF.
+ *
+ * Exports carry their identity in the model, document.source:
+ *   { system, meeting_id, publication_id, published_at }
+ * (published_at may be null: then the arrival order decides, see
+ * schemas/004_source_revisions.sql).
+ */
+#ifndef MM_SOURCE_H
+#define MM_SOURCE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "mm_parser.h"
+
+/* Content types of the export adapters. */
+#define MM_SOURCE_CT_FIRSTAGENDA "application/vnd.firstagenda+json"
+#define MM_SOURCE_CT_EDOC        "application/vnd.edoc-agenda+xml"
+#define MM_SOURCE_CT_SBSYS       "application/vnd.sbsys-agenda+xml"
+
+/* What mm_source_parse produced. */
+typedef struct mm_source_result_s {
+        json_t *doc;         /* the model; new reference, NULL on failure */
+        char *text;          /* malloc'd text the model's offsets refer to */
+        size_t text_len;     /* its length without the NUL */
+        const char *adapter; /* static adapter name ("text", "firstagenda", ...) */
+        const char *stage;   /* on failure: "extract" or "parse" (static) */
+} mm_source_result_t;
+
+/* Builder of a model from an export's fields (for adapters). */
+typedef struct mm_source_build_s mm_source_build_t;
+
+/* One row of the adapter table. */
+typedef struct mm_source_adapter_s {
+        const char *name;
+        const char *const *content_types; /* NULL-terminated, lower case */
+        /* 1 if the bytes are this adapter's format. Export adapters only;
+         * NULL for text/HTML/PDF (mm_extract sniffs those). */
+        int (*sniff)(const char *buf, size_t len);
+        /* Fills `res` (doc, text) or returns -1 with `err` filled. */
+        int (*parse)(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
+                     mm_source_result_t *res, mm_parse_error_t *err);
+} mm_source_adapter_t;
+
+/* The adapter for these bytes and Content-Type (may be NULL), or NULL when
+ * the input is JSON/XML of no known export. `buf` may be NULL if len is 0. */
+const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const char *content_type);
+
+/* The adapter table (static) and its size (`n` may be NULL). */
+const mm_source_adapter_t *const *mm_source_adapters(size_t *n);
+
+/* Parses `len` bytes at `buf` with the adapter chosen by mm_source_detect.
+ * On success returns 0 and fills `res` (free it with
+ * mm_source_result_clear). On failure returns -1, `res->doc` is NULL,
+ * `res->stage` says where it failed and `err` has a stable code
+ * ("export_invalid", the mm_extract codes, the mm_parser codes) and a
+ * reason. `p` is borrowed; thread-safe when `p` is. */
+int mm_source_parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
+                    mm_source_result_t *res, mm_parse_error_t *err);
+
+/* Frees what `res` holds and zeroes it. `res` may be NULL. */
+void mm_source_result_clear(mm_source_result_t *res);
+
+/* ---- for adapters: building the model from fields ---- */
+
+/* Fills `err` with code "export_invalid" and a reason. Returns -1. */
+int mm_source_invalid(mm_parse_error_t *err, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* A new builder; NULL on allocation failure. `p` is borrowed. */
+mm_source_build_t *mm_source_build_new(const mm_parser_t *p);
+
+/* Frees the builder. `b` may be NULL. */
+void mm_source_build_destroy(mm_source_build_t *b);
+
+/* Meeting fields. Strings are copied (white space collapsed, trimmed;
+ * NULL or empty gives null). Dates are "YYYY-MM-DD", times "HH:MM". */
+void mm_source_build_meeting(mm_source_build_t *b, const char *committee, const char *date,
+                             const char *start, const char *end, const char *location);
+
+/* A member present (absent == 0) or absent from the whole meeting. */
+void mm_source_build_participant(mm_source_build_t *b, const char *name, int absent);
+
+/* Source identity: system name, the system's meeting id, the id of this
+ * publication (may be NULL) and its time (ISO 8601, may be NULL). */
+void mm_source_build_source(mm_source_build_t *b, const char *system, const char *meeting_id,
+                            const char *publication_id, const char *published_at);
+
+/* The municipality: "X Kommune" from a kommune name or a host name
+ * ("dagsordener.greve.dk"); ignored when unknown or already set. */
+void mm_source_build_municipality(mm_source_build_t *b, const char *name_or_host);
+
+/* Starts the next item (the previous one is finished). `case_number` may
+ * be NULL or empty. */
+void mm_source_build_item(mm_source_build_t *b, long number, const char *title,
+                          const char *case_number, int closed);
+
+/* A section of the current item. `kind` NULL: looked up from the heading
+ * (sections.tsv), else "other". A "decision" section that is not history
+ * is this meeting's decision: outcome, absence, amounts and laws come from
+ * it. `text` is plain text with "\n" between lines. */
+void mm_source_build_section(mm_source_build_t *b, const char *heading, const char *kind,
+                             int history, const char *text);
+
+/* The sections of an item's HTML (FirstAgenda Felter[].Html): every <h3>
+ * starts one; text before the first <h3> gets `first_heading` (may be
+ * NULL). An element with class "sagsforloeb" is history. */
+void mm_source_build_html_sections(mm_source_build_t *b, const char *html, size_t len,
+                                   const char *first_heading);
+
+/* Plain text of an HTML fragment (malloc'd, caller frees; "" for NULL). */
+char *mm_source_html_text(const char *html, size_t len);
+
+/* An attachment of the current item: name (required), the system's id and
+ * link (both may be NULL). */
+void mm_source_build_attachment(mm_source_build_t *b, const char *name, const char *id,
+                                const char *link);
+
+/* A member absent from the current item (from an export field). */
+void mm_source_build_item_absent(mm_source_build_t *b, const char *name);
+
+/* Finishes the model into `res` (doc and text). `kind` is "minutes",
+ * "agenda" or NULL (then: minutes when an item has a decision). */
+int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_result_t *res,
+                           mm_parse_error_t *err);
+
+/* Adapters defined in their own files. */
+extern const mm_source_adapter_t mm_source_firstagenda;
+extern const mm_source_adapter_t mm_source_edoc;
+extern const mm_source_adapter_t mm_source_sbsys;
+
+#endif /* MM_SOURCE_H */
