@@ -54,6 +54,12 @@ static int find_title(const ctx_t *c, size_t i, size_t *tl) {
                         continue;
                 if (!title_like(c, t))
                         return 0;
+                /* A page number above running text: the line goes on in
+                 * lower case below it, for more lines than a wrapped title
+                 * has (a title stands apart from the text under it). */
+                if (t + 3 < c->n && !LN(c, t + 1)->blank && !LN(c, t + 2)->blank &&
+                    !LN(c, t + 3)->blank && islower((unsigned char)LN(c, t + 1)->s[0]))
+                        return 0;
                 *tl = t;
                 return 1;
         }

@@ -437,7 +437,9 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                 const mm_line_t *l = LN(c, i);
                 if (l->blank || LI(c, i)->toc)
                         continue;
-                if (!c->referat && l->len < 120) {
+                /* "Referat" in the header, not in an item's title ("3.
+                 * Godkendelse af referat") of a TOC. */
+                if (!c->referat && l->len < 120 && !LI(c, i)->cand) {
                         char fb[128];
                         mm_pass_fold(l->s, l->len, fb, sizeof(fb));
                         c->referat = strstr(fb, "referat") != NULL;

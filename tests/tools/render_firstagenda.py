@@ -22,6 +22,9 @@ Families (issue 7):
   markdown "## N. Title" headings, bold labels
   web      web-page text with UI strings ("Hent som PDF", "Kopier link", lone
            page numbers) and a header without labels
+  html     the meeting as a web page (HTML: headings, paragraphs, a list of
+           attachment links, buttons), read through minutes-parse's HTML
+           extraction
 Every choice that is not the meeting's own content (wrapping width, blank
 lines, header wording, attachment list form, page length) is drawn from a
 seeded random generator, so no rule can key on one rendering.
@@ -37,7 +40,7 @@ import textwrap
 MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
           "september", "oktober", "november", "december"]
 DAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
-FAMILIES = ["edoc", "acadre", "toc", "punkt", "markdown", "web"]
+FAMILIES = ["edoc", "acadre", "toc", "punkt", "markdown", "web", "html"]
 
 
 def html_sections(item):
@@ -245,6 +248,44 @@ def render(r, fam, src, gold):
     return "\n".join(doc.lines) + "\n"
 
 
+def render_html(r, src, gold):
+    """The meeting as a publishing system's web page."""
+    g = gold["document"]
+    com = committee_name(src) or "Greve Kommune"
+    y, m, d = g["meeting_date"].split("-")
+    esc = html.escape
+    out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
+           f"<title>{esc(com)} - {d}.{m}.{y}</title></head><body>",
+           "<nav><a href=\"#\">Forside</a> <a href=\"#\">Politik</a></nav>",
+           "<button>Hent som PDF</button>", "<h1>Greve Kommune</h1>", f"<h2>{esc(com)}</h2>"]
+    kind = "Referat" if g["kind"] == "minutes" else "Dagsorden"
+    out.append(f"<p>{kind}</p>")
+    rows = [("Mødedato", f"{int(d)}. {MONTHS[int(m) - 1]} {y}"),
+            ("Mødetidspunkt", f"kl. {g['start_time']}"), ("Mødested", g["location"])]
+    if r.random() < 0.5:
+        out.append("<table>" + "".join(f"<tr><td>{k}:</td><td>{esc(v)}</td></tr>"
+                                        for k, v in rows) + "</table>")
+    else:
+        out.extend(f"<p><b>{k}:</b> {esc(v)}</p>" for k, v in rows)
+    if g.get("participants"):
+        out.append("<p><b>Deltagere:</b> " + esc(", ".join(g["participants"])) + "</p>")
+    for it, gi in zip(src["Dagsordenpunkter"], gold["items"]):
+        tag = r.choice(["h2", "h3"])
+        out.append(f"<div class=\"punkt\"><{tag}>{gi['number']}. {esc(gi['title'])}</{tag}>")
+        if gi["case_number"]:
+            out.append(f"<p>Sagsnr.: {esc(gi['case_number'])}</p>")
+        for head, paras in html_sections(it):
+            out.append(f"<h4>{esc(head)}</h4>")
+            out.extend(f"<p>{esc(p)}</p>" for p in paras)
+        if gi["attachments"]:
+            out.append("<h4>Bilag</h4><ul>")
+            out.extend(f"<li><a href=\"#\">{esc(a)}</a></li>" for a in gi["attachments"])
+            out.append("</ul>")
+        out.append("<p><a href=\"#\">Kopier link</a></p></div>")
+    out.append("<footer>Greve Kommune, Rådhusholmen 10, 2670 Greve</footer></body></html>")
+    return "\n".join(out) + "\n"
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--seed")]
     seed = 7
@@ -263,9 +304,9 @@ def main():
             with open(os.path.join(gold_dir, name + ".json"), encoding="utf-8") as fh:
                 gold = json.load(fh)
             r = random.Random(f"{seed}:{name}:{fam}")
-            text = render(r, fam, src, gold)
+            text = render_html(r, src, gold) if fam == "html" else render(r, fam, src, gold)
             gold["document"]["committee"] = committee_name(src)
-            gold["source"] = f"{fam}_{name}.txt"
+            gold["source"] = f"{fam}_{name}." + ("html" if fam == "html" else "txt")
             with open(os.path.join(out, "corpus", gold["source"]), "w", encoding="utf-8") as fh:
                 fh.write(text)
             with open(os.path.join(out, "gold", fam, f"{name}.json"), "w",
