@@ -315,8 +315,9 @@ static int block_dated(const ctx_t *c, size_t a, size_t b) {
 void mm_lines_page_furniture(ctx_t *c) {
         size_t cap = 64, keyed = 0;
         int dg;
+        /* An upper bound of the keyed lines, without hashing them twice. */
         for (size_t i = 0; i < c->n; i++)
-                keyed += furniture_key(c, i, &dg) != 0;
+                keyed += LN(c, i)->len >= 3 && LN(c, i)->len < 100;
         while (cap < 2 * keyed)
                 cap *= 2;
         fslot_t *t = calloc(cap, sizeof(*t));
