@@ -239,8 +239,43 @@ static void find_committee(ctx_t *c, hdr_t *h, const mm_line_t *l) {
 static int time_alone(const mm_line_t *l) {
         int hh, mi;
         size_t b, e;
-        return l->len <= 16 && !mm_time_find(l->s, l->len, 0, &hh, &mi, &b, &e) &&
-               (l->len - e) <= 1 && (b == 0 || tolower((unsigned char)l->s[0]) == 'k');
+        if (l->len > 24 || mm_time_find(l->s, l->len, 0, &hh, &mi, &b, &e) ||
+            !(b == 0 || tolower((unsigned char)l->s[0]) == 'k'))
+                return 0;
+        /* "Kl. 10:30", or a range "Kl. 16.00 - 18.00" */
+        while (e < l->len && (l->s[e] == ' ' || l->s[e] == '-' || (unsigned char)l->s[e] >= 0x80))
+                e++;
+        if (e < l->len && mm_time_find(l->s + e, l->len - e, 0, &hh, &mi, NULL, &b) == 0)
+                e += b;
+        return l->len - e <= 1;
+}
+
+/* A place, as a line or the end of one: "i Mødelokale 2", "Mødet afholdes
+ * i Byrådssalen", or a room or building name that places.tsv knows.
+ * Returns the place's offset in the line, or -1. */
+static long place_in(ctx_t *c, const char *s, size_t n) {
+        static const char *const lead[] = {"i ", "I ", "på ", "P\xc3\xa5 ", NULL};
+        static const char *const verbs[] = {"afholdes i ",    "holdes i ",    "foregår i ",
+                                            "finder sted i ", "afholdes på ", NULL};
+        for (int k = 0; verbs[k]; k++) {
+                const char *q = mm_str_find(s, n, verbs[k], strlen(verbs[k]));
+                if (q && q + strlen(verbs[k]) < s + n)
+                        return (long)(q - s) + (long)strlen(verbs[k]);
+        }
+        for (int k = 0; lead[k]; k++)
+                if (n > strlen(lead[k]) + 2 && !strncmp(s, lead[k], strlen(lead[k])))
+                        return (long)strlen(lead[k]);
+        for (size_t r = 0; r < c->p->places.n; r++)
+                if (mm_rx_exec(c->p->places.rx[r], c->m, s, n, 0))
+                        return 0;
+        return -1;
+}
+
+static void set_place(hdr_t *h, const char *s, size_t n) {
+        while (n && mm_pass_trail_punct(s[n - 1]))
+                n--;
+        if (!h->location && n)
+                h->location = json_stringn_nocheck(s, n);
 }
 
 /* A header without labels: the place is the line right below the date
@@ -261,15 +296,9 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
                 if (h->location || l->len > 120 || match_label(c, l, &voff) != F_NONE ||
                     LI(c, i)->cand || SEC(LI(c, i)) >= 0)
                         return;
-                if ((l->s[0] == 'i' || l->s[0] == 'I') && l->s[1] == ' ') {
-                        h->location = json_stringn_nocheck(l->s + 2, l->len - 2);
-                        return;
-                }
-                for (size_t r = 0; r < c->p->places.n; r++)
-                        if (mm_rx_exec(c->p->places.rx[r], c->m, l->s, l->len, 0)) {
-                                h->location = json_stringn_nocheck(l->s, l->len);
-                                return;
-                        }
+                long off = place_in(c, l->s, l->len);
+                if (off >= 0)
+                        set_place(h, l->s + off, l->len - (size_t)off);
                 return;
         }
 }
@@ -366,9 +395,25 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
         find_municipality(c, h, l);
         find_committee(c, h, l);
         if (!h->have_date && i < 40 && !mm_date_find(l->s, l->len, &y, &mo, &d, NULL, NULL)) {
+                size_t e, te;
+                int hh, mi;
                 set_date(h, l->s, l->len);
                 set_time(h, l->s, l->len, 1, 1);
                 h->date_line = i;
+                /* "5. marts 2024, kl. 17.00, Byrådssalen": the place after
+                 * the last comma, when it is one. */
+                mm_date_find(l->s, l->len, &y, &mo, &d, NULL, &e);
+                if (!mm_time_find(l->s, l->len, 1, &hh, &mi, NULL, &te) && te > e)
+                        e = te;
+                const char *comma = e < l->len ? memchr(l->s + e, ',', l->len - e) : NULL;
+                if (comma) {
+                        const char *q = comma + 1;
+                        while (q < l->s + l->len && *q == ' ')
+                                q++;
+                        long off = place_in(c, q, (size_t)(l->s + l->len - q));
+                        if (off >= 0)
+                                set_place(h, q + off, (size_t)(l->s + l->len - q) - (size_t)off);
+                }
         }
 }
 
