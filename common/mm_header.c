@@ -159,10 +159,9 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                 /* After an empty label, or after one name on the label's
                  * line ("Deltagere:Jeppe Kirkegaard\nTilde Ølholm"): one
                  * name a line. */
-                int one_a_line =
-                        (vl == 0 || per_line ||
-                         (j == i + 1 && !memchr(v, ',', vl) && mm_names_plausible(v, vl))) &&
-                        mm_names_plausible(x->s, x->len) && memchr(x->s, ' ', x->len);
+                int one_a_line = (vl == 0 || per_line ||
+                                  (j == i + 1 && !memchr(v, ',', vl) && mm_names_entry(v, vl))) &&
+                                 mm_names_entry(x->s, x->len);
                 int cont = looks_like_name_list(x) || (d2.len && d2.p[d2.len - 1] == ',') ||
                            one_a_line;
                 if (one_a_line && !looks_like_name_list(x))

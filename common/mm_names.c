@@ -76,6 +76,29 @@ int mm_names_plausible(const char *s, size_t n) {
 }
 
 /* Splits "A, B og C (V)" into names; calls add() for each. */
+int mm_names_entry(const char *s, size_t n) {
+        char buf[128];
+        size_t o = 0;
+        /* without "(V)", "(formand)" and a role after " - " */
+        for (size_t i = 0; i < n && o + 1 < sizeof(buf); i++) {
+                if (s[i] == '(') {
+                        const char *cl = memchr(s + i, ')', n - i);
+                        if (cl) {
+                                i = (size_t)(cl - s);
+                                continue;
+                        }
+                }
+                if (s[i] == ' ' && i + 2 < n &&
+                    (s[i + 1] == '-' || (unsigned char)s[i + 1] == 0xe2))
+                        break;
+                buf[o++] = s[i];
+        }
+        while (o && (buf[o - 1] == ' ' || buf[o - 1] == ',' || buf[o - 1] == '.'))
+                o--;
+        buf[o] = '\0';
+        return memchr(buf, ' ', o) && mm_names_plausible(buf, o);
+}
+
 /* At most this many names in one list, read from at most this many bytes. */
 #define MM_NAMES_MAX      256
 #define MM_NAMES_MAX_TEXT (16u * 1024u)
@@ -130,6 +153,8 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                                 *w++ = *r;
                 *w = '\0';
                 tl = strlen(tok);
+                while (tl && tok[tl - 1] == ' ')
+                        tok[--tl] = '\0';
                 if (!mm_names_plausible(tok, tl))
                         continue;
                 const char *name = tok;

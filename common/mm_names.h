@@ -9,6 +9,10 @@
 /* 1 when s[0..n) looks like a person's name: 1-6 capitalised words. */
 int mm_names_plausible(const char *s, size_t n);
 
+/* 1 when s[0..n) is one entry of a list of members a line each: a name of
+ * two words or more, with perhaps a party "(V)" or a role " - formand". */
+int mm_names_entry(const char *s, size_t n);
+
 /* Splits "A, B og C (V)" into names appended to out (no duplicates). With
  * canonical, a misspelt name is mapped onto c->participants. */
 void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical);

@@ -207,8 +207,7 @@ static int absence(ctx_t *c, ist_t *st, const mm_line_t *view) {
         }
         if (r)
                 return 1;
-        if (st->absent_list && mm_names_plausible(view->s, view->len) &&
-            memchr(view->s, ' ', view->len)) {
+        if (st->absent_list && mm_names_entry(view->s, view->len)) {
                 mm_names_split(c, view->s, view->len, st->absent, 1);
                 return 1;
         }
