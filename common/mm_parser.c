@@ -65,15 +65,9 @@ static int cmp_label_len(const void *a, const void *b) {
         return (int)y->len - (int)x->len;
 }
 
-mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
-        mm_parser_t *p = calloc(1, sizeof(*p));
-        char buf[256];
+#define OOM(errstr, errstr_size) (snprintf(errstr, errstr_size, "out of memory"), -1)
 
-        if (!p) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        p->max_bytes = max_bytes ? max_bytes : MM_PARSER_DEFAULT_MAX_BYTES;
+static int load_tables(mm_parser_t *p, char *errstr, size_t errstr_size) {
         if (!(p->cls = mm_classify_new(errstr, errstr_size)) ||
             !(p->t_sections = mm_table_load("sections", 3, errstr, errstr_size)) ||
             !(p->t_history = mm_table_load("history", 1, errstr, errstr_size)) ||
@@ -85,17 +79,22 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
             !(p->t_case_labels = mm_table_load("case_labels", 1, errstr, errstr_size)) ||
             !(p->t_committees = mm_table_load("committees", 1, errstr, errstr_size)) ||
             !(p->t_places = mm_table_load("places", 1, errstr, errstr_size)))
-                goto fail;
+                return -1;
+        return 0;
+}
 
+/* Section headings, folded, with a filter of the byte lengths in use. */
+static int load_sections(mm_parser_t *p, char *errstr, size_t errstr_size) {
+        char buf[256];
         p->nsecs = mm_table_rows(p->t_sections);
         p->secs = calloc(p->nsecs + 1, sizeof(*p->secs));
         if (!p->secs)
-                goto oom;
+                return OOM(errstr, errstr_size);
         for (size_t i = 0; i < p->nsecs; i++) {
                 const char *h = mm_table_get(p->t_sections, i, 0);
                 size_t n = mm_pass_fold(h, strlen(h), buf, sizeof(buf));
                 if (!(p->secs[i].fold = mm_pass_strndup(buf, n)))
-                        goto oom;
+                        return OOM(errstr, errstr_size);
                 p->secs[i].len = n;
                 p->secs[i].kind = mm_table_get(p->t_sections, i, 1);
                 p->secs[i].opens = mm_table_get(p->t_sections, i, 2)[0] == 'y';
@@ -103,10 +102,16 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                         p->sec_len_ok[n] = 1;
         }
         p->decision_sec = mm_lines_match_section(p, "Beslutning", 10);
+        return 0;
+}
+
+/* Header labels (longest first) and journal-number labels, folded. */
+static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
+        char buf[256];
         p->nlabels = mm_table_rows(p->t_labels);
         p->labels = calloc(p->nlabels + 1, sizeof(*p->labels));
         if (!p->labels)
-                goto oom;
+                return OOM(errstr, errstr_size);
         for (size_t i = 0; i < p->nlabels; i++) {
                 const char *h = mm_table_get(p->t_labels, i, 0);
                 const char *f = mm_table_get(p->t_labels, i, 1);
@@ -118,10 +123,10 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                 if (!field_names[k]) {
                         snprintf(errstr, errstr_size, "header_labels table: unknown field \"%s\"",
                                  f);
-                        goto fail;
+                        return -1;
                 }
                 if (!(p->labels[i].fold = mm_pass_strndup(buf, n)))
-                        goto oom;
+                        return OOM(errstr, errstr_size);
                 p->labels[i].len = n;
                 p->labels[i].field = k;
         }
@@ -130,58 +135,62 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
         p->case_labels = calloc(p->ncase_labels + 1, sizeof(char *));
         p->case_label_doc = calloc(p->ncase_labels + 1, 1);
         if (!p->case_labels || !p->case_label_doc)
-                goto oom;
+                return OOM(errstr, errstr_size);
         for (size_t i = 0; i < p->ncase_labels; i++) {
                 const char *h = mm_table_get(p->t_case_labels, i, 0);
                 size_t n = mm_pass_fold(h, strlen(h), buf, sizeof(buf));
                 if (!(p->case_labels[i] = mm_pass_strndup(buf, n)))
-                        goto oom;
+                        return OOM(errstr, errstr_size);
                 p->case_label_doc[i] = !strcmp(mm_table_get(p->t_case_labels, i, 1), "doc");
         }
-        {
-                /* One pass per line and kind instead of one per pattern.
-                 * Patterns anchored at the line start are kept apart from
-                 * floating ones: mixed in one alternation, they would stop
-                 * PCRE2 from skipping ahead to a possible first character. */
-                dstr_t alt[4] = {{0}, {0}, {0}, {0}};
-                for (size_t i = 0; i < mm_table_rows(p->t_noise); i++) {
-                        const char *pat = mm_table_get(p->t_noise, i, 0);
-                        const char *scope = mm_table_get(p->t_noise, i, 1);
-                        int line = !strcmp(scope, "line");
-                        if (!line && strcmp(scope, "cut")) {
-                                snprintf(errstr, errstr_size, "noise table: unknown scope \"%s\"",
-                                         scope);
-                                goto fail;
-                        }
-                        dstr_t *a = &alt[2 * line + (pat[0] == '^')];
-                        mm_pass_ds_add(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
-                        mm_pass_ds_add(a, pat, strlen(pat));
-                        mm_pass_ds_add(a, ")", 1);
+        return 0;
+}
+
+/* One pass per line and kind instead of one per pattern. Patterns anchored
+ * at the line start are kept apart from floating ones: mixed in one
+ * alternation, they would stop PCRE2 from skipping ahead to a possible
+ * first character. */
+static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
+        dstr_t alt[4] = {{0}, {0}, {0}, {0}};
+        int rc = 0;
+        for (size_t i = 0; i < mm_table_rows(p->t_noise) && !rc; i++) {
+                const char *pat = mm_table_get(p->t_noise, i, 0);
+                const char *scope = mm_table_get(p->t_noise, i, 1);
+                int line = !strcmp(scope, "line");
+                if (!line && strcmp(scope, "cut")) {
+                        snprintf(errstr, errstr_size, "noise table: unknown scope \"%s\"", scope);
+                        rc = -1;
+                        break;
                 }
-                for (int k = 0; k < 4; k++) {
-                        if (!alt[k].p)
-                                continue;
-                        p->noise_drop[p->nnoise] = k >= 2;
-                        p->noise[p->nnoise] = mm_rx_new(alt[k].p, 0, errstr, errstr_size);
-                        if (!p->noise[p->nnoise++]) {
-                                for (int q = 0; q < 4; q++)
-                                        free(alt[q].p);
-                                goto fail;
-                        }
-                }
-                for (int q = 0; q < 4; q++)
-                        free(alt[q].p);
+                dstr_t *a = &alt[2 * line + (pat[0] == '^')];
+                mm_pass_ds_add(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
+                mm_pass_ds_add(a, pat, strlen(pat));
+                mm_pass_ds_add(a, ")", 1);
         }
+        for (int k = 0; k < 4 && !rc; k++) {
+                if (!alt[k].p)
+                        continue;
+                p->noise_drop[p->nnoise] = k >= 2;
+                p->noise[p->nnoise] = mm_rx_new(alt[k].p, 0, errstr, errstr_size);
+                if (!p->noise[p->nnoise++])
+                        rc = -1;
+        }
+        for (int q = 0; q < 4; q++)
+                free(alt[q].p);
+        return rc;
+}
+
+static int load_patterns(mm_parser_t *p, char *errstr, size_t errstr_size) {
         if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||
             load_rxlist(&p->committees, p->t_committees, 0, -1, 0, errstr, errstr_size) ||
             load_rxlist(&p->places, p->t_places, 0, -1, MM_RX_CASELESS, errstr, errstr_size))
-                goto fail;
+                return -1;
         p->closed_scope = calloc(p->closed.n + 1, sizeof(int));
         if (!p->closed_scope)
-                goto oom;
+                return OOM(errstr, errstr_size);
         for (size_t i = 0; i < p->closed.n; i++) {
                 const char *sc = p->closed.tag[i];
                 p->closed_scope[i] = !strcmp(sc, "title")        ? 0
@@ -190,7 +199,7 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                                                                  : -1;
                 if (p->closed_scope[i] < 0) {
                         snprintf(errstr, errstr_size, "closed table: unknown scope \"%s\"", sc);
-                        goto fail;
+                        return -1;
                 }
         }
         p->item_num = mm_rx_new("^(\\d{1,4})\\s*[.)]?(?:\\t\\s*|\\s+(?![a-zæøå]))(\\S.*)$", 0,
@@ -205,14 +214,23 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
                           "(?:behandlingen\\s+af\\s+)?(?:punkt(?:erne)?|pkt\\.?|sag(?:erne)?|"
                           "dagsordenspunkt(?:erne)?)\\s*(?<nums>\\d[\\d ,.og-]*)",
                           MM_RX_CASELESS, errstr, errstr_size);
-        if (!p->item_num || !p->item_punkt || !p->header_absence)
-                goto fail;
+        return p->item_num && p->item_punkt && p->header_absence ? 0 : -1;
+}
+
+mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
+        mm_parser_t *p = calloc(1, sizeof(*p));
+        if (!p) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        p->max_bytes = max_bytes ? max_bytes : MM_PARSER_DEFAULT_MAX_BYTES;
+        if (load_tables(p, errstr, errstr_size) || load_sections(p, errstr, errstr_size) ||
+            load_labels(p, errstr, errstr_size) || load_noise(p, errstr, errstr_size) ||
+            load_patterns(p, errstr, errstr_size)) {
+                mm_parser_destroy(p);
+                return NULL;
+        }
         return p;
-oom:
-        snprintf(errstr, errstr_size, "out of memory");
-fail:
-        mm_parser_destroy(p);
-        return NULL;
 }
 
 void mm_parser_destroy(mm_parser_t *p) {
