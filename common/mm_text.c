@@ -254,19 +254,13 @@ static int needs_nfc(int32_t cp) {
 
 /* Finishes one output line: bullets, noise, combining repair, NFC, white
  * space, then emits it. `raw` holds the stripped text. */
-static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
-                        int bold, const noise_t *nz) {
-        int bullet = 0, nfc = 0, cut = 0;
+/* Folds white space into single blanks (a tab stays a tab), drops
+ * controls and private-use glyphs (Word bullets: then *bullet is set) and a
+ * space that stands before a combining mark, from raw into tmp. Returns 1
+ * when the line needs NFC. */
+static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) {
+        int nfc = 0;
         const unsigned char *p, *e;
-
-        tmp->len = 0;
-        if (sbuf_reserve(tmp, raw->len + 1)) {
-                t->oom = 1;
-                return;
-        }
-        tmp->p[0] = '\0';
-        /* Fold white space; drop controls and private-use glyphs (Word
-         * bullets); drop a space that stands before a combining mark. */
         p = (const unsigned char *)raw->p;
         e = p + raw->len;
         int pending = 0; /* 0 none, 1 space, 2 tab */
@@ -310,7 +304,7 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
                 }
                 if (cp >= 0xE000 && cp <= 0xF8FF) {
                         if (tmp->len == 0)
-                                bullet = 1;
+                                *bullet = 1;
                         p += n;
                         continue;
                 }
@@ -332,17 +326,23 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
         }
         tmp->p[tmp->len] = '\0';
 
-        if (nfc) {
-                utf8proc_uint8_t *c = utf8proc_NFC((utf8proc_uint8_t *)tmp->p);
-                if (c) {
-                        size_t cl = strlen((char *)c);
-                        tmp->len = 0;
-                        if (sbuf_add(tmp, (char *)c, cl))
-                                t->oom = 1;
-                        free(c);
-                }
-        }
+        return nfc;
+}
 
+static void nfc_line(mm_text_t *t, sbuf_t *tmp) {
+        utf8proc_uint8_t *c = utf8proc_NFC((utf8proc_uint8_t *)tmp->p);
+        if (c) {
+                size_t cl = strlen((char *)c);
+                tmp->len = 0;
+                if (sbuf_add(tmp, (char *)c, cl))
+                        t->oom = 1;
+                free(c);
+        }
+}
+
+/* Strips list bullets at the start of tmp; returns 1 when there were any. */
+static int strip_bullets(sbuf_t *tmp) {
+        int bullet = 0;
         /* List bullets at the start. */
         for (;;) {
                 static const char *const bullets[] = {"- ",
@@ -378,6 +378,13 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
                 tmp->p[0] = '\0';
         }
 
+        return bullet;
+}
+
+/* Cuts web noise from tmp (or empties it); returns 1 when the end of the
+ * line was cut. */
+static int cut_noise(sbuf_t *tmp, const noise_t *nz) {
+        int cut = 0;
         /* Web noise. */
         for (size_t i = 0; i < nz->n && tmp->len; i++) {
                 size_t b, en;
@@ -394,6 +401,22 @@ static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, 
                         }
                 }
         }
+        return cut;
+}
+
+static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
+                        int bold, const noise_t *nz) {
+        int bullet = 0;
+        tmp->len = 0;
+        if (sbuf_reserve(tmp, raw->len + 1)) {
+                t->oom = 1;
+                return;
+        }
+        tmp->p[0] = '\0';
+        if (fold_line(t, raw, tmp, &bullet))
+                nfc_line(t, tmp);
+        bullet |= strip_bullets(tmp);
+        int cut = cut_noise(tmp, nz);
         /* Trim. */
         while (tmp->len && (tmp->p[tmp->len - 1] == ' ' || tmp->p[tmp->len - 1] == '\t'))
                 tmp->p[--tmp->len] = '\0';
@@ -415,6 +438,37 @@ static int starts_with(const char *p, const char *e, const char *lit) {
 static int ends_with(const char *p, const char *e, const char *lit) {
         size_t n = strlen(lit);
         return (size_t)(e - p) >= n && !strncasecmp(e - n, lit, n);
+}
+
+/* An HTML tag at p: an autolink keeps its address (added to raw); other
+ * tags are dropped, and *block is set for a block tag (a line break).
+ * Returns the position after the tag, or NULL when p starts no tag. */
+static const char *html_tag(const char *p, const char *e, sbuf_t *raw, int *block) {
+        const char *gt = memchr(p, '>', (size_t)(e - p));
+        const char *q = p + 1;
+        int close = 0;
+        if (!gt || gt - p >= 300)
+                return NULL;
+        if (*q == '/') {
+                close = 1;
+                q++;
+        }
+        if ((gt - q) > 3 && (starts_with(q, gt, "http") || starts_with(q, gt, "mailto:") ||
+                             starts_with(q, gt, "www."))) {
+                sbuf_add(raw, q, (size_t)(gt - q));
+                return gt + 1;
+        }
+        if (!(q < gt &&
+              ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q == '!' && !close))))
+                return NULL;
+        const char *ne = q;
+        while (ne < gt && ((*ne >= 'a' && *ne <= 'z') || (*ne >= 'A' && *ne <= 'Z') ||
+                           (*ne >= '0' && *ne <= '9')))
+                ne++;
+        if (!(ne == gt || *ne == ' ' || *ne == '/' || *ne == '\t' || *q == '!'))
+                return NULL;
+        *block = is_block_tag(q, (size_t)(ne - q));
+        return gt + 1;
 }
 
 /* Normalises one source line [p, e) starting at source offset `off`. */
@@ -458,43 +512,18 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
         while (p < e && !t->oom) {
                 char c = *p;
                 if (c == '<') {
-                        const char *gt = memchr(p, '>', (size_t)(e - p));
-                        const char *q = p + 1;
-                        if (gt && gt - p < 300) {
-                                int close = 0;
-                                if (*q == '/') {
-                                        close = 1;
-                                        q++;
+                        int block = 0;
+                        const char *after = html_tag(p, e, raw, &block);
+                        if (after) {
+                                if (block) {
+                                        finish_line(t, raw, tmp, seg_off, heading, bold, nz);
+                                        raw->len = 0;
+                                        raw->p[0] = '\0';
+                                        heading = bold = 0;
+                                        seg_off = off + (size_t)(after - s);
                                 }
-                                if ((gt - q) > 3 &&
-                                    (starts_with(q, gt, "http") || starts_with(q, gt, "mailto:") ||
-                                     starts_with(q, gt, "www."))) {
-                                        /* autolink: keep the address */
-                                        sbuf_add(raw, q, (size_t)(gt - q));
-                                        p = gt + 1;
-                                        continue;
-                                }
-                                if (q < gt && ((*q >= 'a' && *q <= 'z') ||
-                                               (*q >= 'A' && *q <= 'Z') || (*q == '!' && !close))) {
-                                        const char *ne = q;
-                                        while (ne < gt && ((*ne >= 'a' && *ne <= 'z') ||
-                                                           (*ne >= 'A' && *ne <= 'Z') ||
-                                                           (*ne >= '0' && *ne <= '9')))
-                                                ne++;
-                                        if (ne == gt || *ne == ' ' || *ne == '/' || *ne == '\t' ||
-                                            *q == '!') {
-                                                if (is_block_tag(q, (size_t)(ne - q))) {
-                                                        finish_line(t, raw, tmp, seg_off, heading,
-                                                                    bold, nz);
-                                                        raw->len = 0;
-                                                        raw->p[0] = '\0';
-                                                        heading = bold = 0;
-                                                        seg_off = off + (size_t)(gt + 1 - s);
-                                                }
-                                                p = gt + 1;
-                                                continue;
-                                        }
-                                }
+                                p = after;
+                                continue;
                         }
                 } else if (c == '&') {
                         int32_t cp;
