@@ -375,6 +375,15 @@ static void test_reject(void **state) {
                 {"It was the best of times, it was the worst of times, it was the age "
                  "of wisdom, it was the age of foolishness.\n",
                  (size_t)-1, "not_minutes"},
+                /* A header, but no item: never an empty meeting. */
+                {"Økonomiudvalget\nReferat\nMødedato: 6. september 2021\nMødested: Rådhuset\n\n"
+                 "Mødet blev aflyst.\n",
+                 (size_t)-1, "no_items"},
+                /* A table of contents alone is no item either. */
+                {"Byrådet\nDagsorden\nDato: 1.2.2024\nIndholdsfortegnelse\n1. Godkendelse ...... "
+                 "2\n"
+                 "2. Eventuelt ...... 3\n",
+                 (size_t)-1, "no_items"},
         };
         mm_parse_error_t err;
         (void)state;
