@@ -19,10 +19,15 @@ struct mm_text_s {
         char *arena; /* NUL-separated line texts */
         size_t alen, acap;
         mm_line_t *lines; /* s holds an arena offset until the text is built */
-        uint32_t *src_offs;
+        uint32_t *marks;  /* source offset of every MARK_EVERY-th line */
+        size_t last_off;  /* source offset of the last line emitted */
         size_t nlines, lcap;
         int oom;
 };
+
+/* Lines between two full source offsets (mm_text_src_off walks at most
+ * this many steps). */
+#define MARK_EVERY 32
 
 /* A growable byte buffer for building one line. */
 typedef struct sbuf_s {
@@ -197,15 +202,15 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int 
                 mm_line_t *n = realloc(t->lines, ncap * sizeof(*n));
                 if (n)
                         t->lines = n;
-                uint32_t *o = n ? realloc(t->src_offs, ncap * sizeof(*o)) : NULL;
+                uint32_t *o = n ? realloc(t->marks, (ncap / MARK_EVERY + 1) * sizeof(*o)) : NULL;
                 if (!n || !o) {
                         t->oom = 1;
                         return;
                 }
-                t->src_offs = o;
+                t->marks = o;
                 t->lcap = ncap;
         }
-        if (b->len > MM_TEXT_MAX_LINE) {
+        if (b->len > MM_TEXT_MAX_LINE || src_off - t->last_off > MM_TEXT_MAX_LINE) {
                 t->oom = 1;
                 return;
         }
@@ -230,7 +235,13 @@ static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int 
         r->bullet = bullet != 0;
         r->cut = cut != 0;
         r->blank = b->len == 0;
-        t->src_offs[t->nlines++] = (uint32_t)src_off;
+        /* The source offset, as the step from the line before, with a
+         * full offset every MARK_EVERY lines. */
+        r->src_step = (unsigned)(src_off - t->last_off) & MM_TEXT_MAX_LINE;
+        if (t->nlines % MARK_EVERY == 0)
+                t->marks[t->nlines / MARK_EVERY] = (uint32_t)src_off;
+        t->last_off = src_off;
+        t->nlines++;
         if (b->len)
                 memcpy(t->arena + t->alen, b->p, b->len);
         t->arena[t->alen + b->len] = '\0';
@@ -647,7 +658,7 @@ void mm_text_destroy(mm_text_t *t) {
         if (!t->borrowed)
                 free(t->src);
         free(t->arena);
-        free(t->src_offs);
+        free(t->marks);
         free(t->lines);
         free(t);
 }
@@ -661,7 +672,12 @@ const mm_line_t *mm_text_line(const mm_text_t *t, size_t i) {
 }
 
 size_t mm_text_src_off(const mm_text_t *t, size_t i) {
-        return i < t->nlines ? t->src_offs[i] : t->srclen;
+        if (i >= t->nlines)
+                return t->srclen;
+        size_t k = i - i % MARK_EVERY, off = t->marks[k / MARK_EVERY];
+        while (k < i)
+                off += t->lines[++k].src_step;
+        return off;
 }
 
 const char *mm_text_source(const mm_text_t *t, size_t *len) {

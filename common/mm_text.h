@@ -22,21 +22,24 @@
 
 typedef struct mm_text_s mm_text_t;
 
-/* One normalised line (16 bytes: there is one per line of the input). `s`
+/* One normalised line (16 bytes, its source offset included: there is one
+ * per line of the input). `s`
  * is NUL-terminated and owned by the mm_text_t. The line's offset in the
  * decoded source is mm_text_src_off(). */
 typedef struct mm_line_s {
         const char *s;
         uint32_t len;
-        unsigned heading : 3; /* markdown heading level 1-6, or 0 */
-        unsigned bold : 1;    /* the whole line was bold (** or <b>) */
-        unsigned bullet : 1;  /* the line started with a list bullet */
-        unsigned blank : 1;   /* nothing left after normalisation */
-        unsigned cut : 1;     /* noise was cut from the end of the line */
+        unsigned heading : 3;   /* markdown heading level 1-6, or 0 */
+        unsigned bold : 1;      /* the whole line was bold (** or <b>) */
+        unsigned bullet : 1;    /* the line started with a list bullet */
+        unsigned blank : 1;     /* nothing left after normalisation */
+        unsigned cut : 1;       /* noise was cut from the end of the line */
+        unsigned src_step : 25; /* internal: see mm_text_src_off() */
 } mm_line_t;
 
-/* Longest line kept: a longer one makes mm_text_new fail. */
-#define MM_TEXT_MAX_LINE (UINT32_MAX / 2)
+/* Longest line kept (32 MiB - 1, also the longest source line): a longer
+ * one makes mm_text_new fail. */
+#define MM_TEXT_MAX_LINE ((1u << 25) - 1u)
 
 /* Decodes and normalises `len` bytes at `buf`. `noise` is an array of
  * `nnoise` patterns: a match of noise[i] is cut from the line, or, when
