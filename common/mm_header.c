@@ -449,8 +449,24 @@ static void end_time(ctx_t *c, json_t *doc) {
         }
 }
 
+/* "Vejle Byråd", "Hedensted Kommunalbestyrelse": the committee names the
+ * kommune. */
+static void municipality_from_committee(ctx_t *c, hdr_t *h) {
+        const char *cm = h->committee ? json_string_value(h->committee) : NULL;
+        const char *sp = cm ? strchr(cm, ' ') : NULL;
+        if (h->municipality || !sp ||
+            (strcmp(sp + 1, "Byr\xc3\xa5"
+                            "d") &&
+             strcmp(sp + 1, "Kommunalbestyrelse")))
+                return;
+        const char *off = mm_classify_kommune(c->p->cls, cm, (size_t)(sp - cm));
+        if (off)
+                h->municipality = json_string_nocheck(off);
+}
+
 static void finish(ctx_t *c, hdr_t *h) {
         json_t *doc = h->doc;
+        municipality_from_committee(c, h);
         if (!h->municipality) {
                 size_t sl;
                 const char *src = mm_text_source(c->text, &sl);
