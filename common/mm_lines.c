@@ -242,6 +242,9 @@ void mm_lines_analyse(ctx_t *c) {
 /* ------------------------------------------------------------------ */
 /* Repeated page headers                                                */
 
+/* Lines at the top of a document that may be its own header. */
+#define MM_HEADER_LINES 60
+
 /* Hash of a line with its digits left out, so "Side 3" and "Side 4", or
  * "Dato: 12.03.2019" on every page, compare equal. 0 means "not a
  * furniture candidate". */
@@ -286,7 +289,10 @@ static void drop_block(ctx_t *c, fslot_t *t, size_t mask, size_t a, size_t b) {
                 uint64_t key = furniture_key(c, i, &dg);
                 if (!key)
                         continue;
-                if (fslot(t, mask, key)->first != i)
+                /* The first copy stays when it is in the document's own
+                 * header (it may name the committee or the date). */
+                uint32_t first = fslot(t, mask, key)->first;
+                if (first != i || first >= MM_HEADER_LINES)
                         LIW(c, i)->consumed = 1;
         }
 }
