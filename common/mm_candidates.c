@@ -20,12 +20,29 @@ static int title_like(const ctx_t *c, size_t t) {
         return l->len <= 150 && !islower((unsigned char)l->s[0]);
 }
 
+static size_t next_text(const ctx_t *c, size_t i) {
+        while (i < c->n && LN(c, i)->blank)
+                i++;
+        return i;
+}
+
 /* A title broken over at most two more lines: a short line right below,
  * followed by a blank line, a heading or a journal number. */
 static size_t title_end(const ctx_t *c, size_t t) {
         size_t end = t;
         for (int k = 0; k < 2 && !LN(c, end)->cut; k++) {
-                size_t x = end + 1;
+                size_t x = end + 1, furniture = 0;
+                /* A page break (furniture, blank lines) may fall inside a
+                 * wrapped title. */
+                for (size_t y = x; y < c->n && y - x < 12; y++) {
+                        const linfo_t *z = LI(c, y);
+                        if (z->consumed && !z->case_label && !z->doc_no && !z->is_case)
+                                furniture = y + 1;
+                        else if (!LN(c, y)->blank)
+                                break;
+                }
+                if (furniture)
+                        x = next_text(c, furniture);
                 /* The rest of a wrapped title may start in lower case. */
                 if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->cand ||
                     LI(c, x)->is_case || is_heading_line(LI(c, x)) || LN(c, x)->len > 100 ||

@@ -11,6 +11,8 @@ static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend, size_t tb
         for (size_t k = tline; k <= tend; k++) {
                 const mm_line_t *l = LN(c, k);
                 size_t off = k == tline ? tb : 0;
+                if (l->blank || LI(c, k)->consumed) /* a page break inside */
+                        continue;
                 if (d.len)
                         mm_pass_ds_add(&d, " ", 1);
                 for (size_t q = off; q < l->len; q++)
