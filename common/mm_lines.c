@@ -284,15 +284,18 @@ static fslot_t *fslot(fslot_t *t, size_t mask, uint64_t key) {
 
 /* Marks every copy but the first of each line of block [a, b) as consumed. */
 static void drop_block(ctx_t *c, fslot_t *t, size_t mask, size_t a, size_t b) {
+        int dg, repeat = 0;
+        /* A block whose lines were all seen before is a repeat; the first
+         * block of them stays only in the document's own header (it may
+         * name the committee or the date). */
         for (size_t i = a; i < b; i++) {
-                int dg;
                 uint64_t key = furniture_key(c, i, &dg);
-                if (!key)
-                        continue;
-                /* The first copy stays when it is in the document's own
-                 * header (it may name the committee or the date). */
-                uint32_t first = fslot(t, mask, key)->first;
-                if (first != i || first >= MM_HEADER_LINES)
+                if (key && fslot(t, mask, key)->first < a)
+                        repeat = 1;
+        }
+        for (size_t i = a; i < b; i++) {
+                uint64_t key = furniture_key(c, i, &dg);
+                if (key && (repeat || fslot(t, mask, key)->first != i || i >= MM_HEADER_LINES))
                         LIW(c, i)->consumed = 1;
         }
 }
