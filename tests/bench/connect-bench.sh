@@ -26,7 +26,9 @@
 # ones. Environment: MM_BENCH_BATCH (worker --batch-size, default 500),
 # MM_CONNECT_BATCH (sink batch.size and consumer max.poll.records, default
 # 500), MM_CONNECT_TASKS (sink tasks.max = partitions per topic, default 1),
-# MM_CONNECT_HEAP (default 2g, as connect-standalone.sh), MM_BENCH_KEEP=1
+# MM_CONNECT_HEAP (default 2g, as connect-standalone.sh), MM_BENCH_REPEAT
+# (default 1: run both sides that many times, in turn, and print each run and
+# the medians; the machine is shared, so figures vary), MM_BENCH_KEEP=1
 # keeps the work directory.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -37,6 +39,7 @@ BATCH="${MM_BENCH_BATCH:-500}"
 CBATCH="${MM_CONNECT_BATCH:-500}"
 CTASKS="${MM_CONNECT_TASKS:-1}"
 CHEAP="${MM_CONNECT_HEAP:-2g}"
+REPEAT="${MM_BENCH_REPEAT:-1}"
 POLL=0.25 # seconds between row counts while waiting
 for b in minutes-worker minutes-submit; do
     [[ -x "$BIN/$b" ]] || { echo "missing $BIN/$b: build first" >&2; exit 2; }
@@ -106,15 +109,18 @@ trap cleanup EXIT
 
 now() { date +%s.%N; }
 run_id="$(date +%s)"
-DB=mm_cbench_worker DB2=mm_cbench_connect RAW="cbench.$run_id.raw" DLQ="cbench.$run_id.dlq" GROUP="cbench-$run_id"
+# DB: the first worker run (the rows Connect gets); DBW: later worker runs;
+# DBC: Connect's database, fresh for each run.
+DB=mm_cbench_worker DBW=mm_cbench_worker_rep DBC=mm_cbench_connect
+RAW="cbench.$run_id.raw" DLQ="cbench.$run_id.dlq"
 SUPER="${MM_PG_SUPERUSER_URL%/*}"
 TABLES=(documents meetings participants agenda_items item_sections item_absences attachments amounts law_references)
-for d in $DB $DB2; do
+fresh_db() { # NAME: empty database with the project's schema (minutes-worker --migrate)
     PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-        -c "DROP DATABASE IF EXISTS $d" -c "CREATE DATABASE $d OWNER minutes_owner" \
-        -c "GRANT CONNECT ON DATABASE $d TO minutes_worker" >/dev/null
-    "$BIN/minutes-worker" --migrate --pg "${MM_PG_OWNER_URL%/*}/$d" 2>>"$WORK/migrate.log"
-done
+        -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER minutes_owner" \
+        -c "GRANT CONNECT ON DATABASE $1 TO minutes_worker" >/dev/null
+    "$BIN/minutes-worker" --migrate --pg "${MM_PG_OWNER_URL%/*}/$1" 2>>"$WORK/migrate.log"
+}
 topic_create() { # TOPIC PARTITIONS
     bash "$SRC/tests/services/kafka-topics.sh" --create "$1" "$2" --config max.message.bytes=67108864 >/dev/null 2>&1
 }
@@ -123,9 +129,9 @@ topic_create "$DLQ" 4
 
 # wait_rows DB SECONDS TABLE=COUNT...: wait inside ONE backend (a psql per
 # poll would take CPU from PostgreSQL) until every table holds its count.
-# Prints "first rows_at_first docs_at_first done": epoch seconds when rows
-# were first visible, the rows (all listed tables) and documents visible
-# then, and when the last table was complete. COUNT 0: not waited for.
+# Prints "first rows_at_first done": epoch seconds when rows were first
+# visible, the rows (all listed tables) visible then, and when the last
+# table was complete. COUNT 0: not waited for.
 wait_rows() {
     local db="$1" secs="$2" tabs="" want="" tc
     shift 2
@@ -139,11 +145,11 @@ DECLARE
     want bigint[] := ARRAY[$want];
     done_ boolean[] := array_fill(false, ARRAY[cardinality(tabs)]);
     deadline timestamptz := clock_timestamp() + interval '$secs s';
-    have bigint; total bigint; docs bigint; pending boolean;
-    first_t timestamptz; first_rows bigint; first_docs bigint;
+    have bigint; total bigint; pending boolean;
+    first_t timestamptz; first_rows bigint;
 BEGIN
     LOOP
-        pending := false; total := 0; docs := 0;
+        pending := false; total := 0;
         FOR i IN 1..cardinality(tabs) LOOP
             IF done_[i] THEN
                 have := want[i];
@@ -153,10 +159,9 @@ BEGIN
                 pending := pending OR NOT done_[i];
             END IF;
             total := total + have;
-            IF tabs[i] = 'documents' THEN docs := have; END IF;
         END LOOP;
         IF first_t IS NULL AND total > 0 THEN
-            first_t := clock_timestamp(); first_docs := docs; first_rows := 0;
+            first_t := clock_timestamp(); first_rows := 0;
             FOR i IN 1..cardinality(tabs) LOOP
                 EXECUTE format('SELECT count(*) FROM %I', tabs[i]) INTO have;
                 first_rows := first_rows + have;
@@ -168,12 +173,122 @@ BEGIN
         END IF;
         PERFORM pg_sleep($POLL);
     END LOOP;
-    RAISE NOTICE 'mm-wait % % % %', extract(epoch FROM first_t), first_rows, first_docs,
+    RAISE NOTICE 'mm-wait % % %', extract(epoch FROM first_t), first_rows,
         extract(epoch FROM clock_timestamp());
 END \$\$;" 2>&1 | sed -n 's/.*mm-wait //p'
 }
 
-# ---------------------------------------------------------------- the worker
+# same_rows DB1 DB2: "yes" when every table holds the same rows in both
+same_rows() {
+    local t q
+    for t in "${TABLES[@]}"; do
+        q="SELECT md5(string_agg(t::text, E'\\n' ORDER BY id)) FROM $t t"
+        if [[ "$(psql "$SUPER/$1" -qAtX -c "$q")" != "$(psql "$SUPER/$2" -qAtX -c "$q")" ]]; then
+            echo "NO ($t differs)"
+            return 0
+        fi
+    done
+    echo yes
+}
+
+# run_worker REP DB: one worker, new consumer group, from start until all N
+# documents are in DB. The worker writes a batch in one transaction:
+# waiting for the documents is waiting for every table (the other tables
+# are listed for the rows counted at the first observation).
+run_worker() {
+    local rep="$1" db="$2" t0 res children=("${TABLES[@]:1}")
+    fresh_db "$db"
+    t0="$(now)"
+    "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "cbench-$run_id-$rep" -t "$RAW" --dlq-topic "$DLQ" \
+        --pg "${MM_PG_WORKER_URL%/*}/$db" --batch-size "$BATCH" \
+        --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>>"$WORK/worker.log" &
+    WPID=$!
+    res="$(wait_rows "$db" 1800 "documents=$N" "${children[@]/%/=0}")" || true
+    stop_pid "$WPID"
+    WPID=""
+    [[ -n "$res" ]] || { echo "worker did not finish in 1800 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
+    printf 'worker\t%s\t%s %s\n' "$rep" "$t0" "$res" >>"$WORK/results"
+}
+
+# run_connect REP: Kafka Connect standalone with the JDBC sink, new
+# connector (so a new consumer group), into a fresh DBC; from JVM start
+# until every table holds the worker's rows.
+run_connect() {
+    local rep="$1" t0 res port waitpid
+    fresh_db "$DBC"
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    mkdir -p "$WORK/connect"
+    cat >"$WORK/connect/worker.properties" <<PROPS
+bootstrap.servers=$KAFKA_BOOTSTRAP
+key.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=false
+value.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter.schemas.enable=true
+offset.storage.file.filename=$WORK/connect/offsets.$rep
+plugin.path=$CONNECT_PLUGINS
+# the sink ships ServiceLoader manifests: skip the reflective scan (9 s here),
+# as Connect's own start-up warning advises
+plugin.discovery=service_load
+listeners=http://127.0.0.1:$port
+consumer.max.poll.records=$CBATCH
+PROPS
+    # Foreign keys: the topics of the tables arrive in no particular order
+    # (and meetings <-> documents refer to each other), so the sink's session
+    # runs with session_replication_role = replica, as the COPY limit in
+    # worker-bench.sh does; Connect writes as the superuser for that.
+    cat >"$WORK/connect/jdbc-sink.properties" <<PROPS
+name=mm-jdbc-sink-$run_id-$rep
+connector.class=io.debezium.connector.jdbc.JdbcSinkConnector
+tasks.max=$CTASKS
+topics=$TOPICS
+connection.url=jdbc:postgresql://127.0.0.1:$PGPORT/$DBC?options=-c%20session_replication_role%3Dreplica&reWriteBatchedInserts=true
+connection.username=postgres
+connection.password=unused
+insert.mode=insert
+delete.enabled=false
+primary.key.mode=none
+schema.evolution=none
+batch.size=$CBATCH
+use.time.zone=UTC
+transforms=table
+transforms.table.type=org.apache.kafka.connect.transforms.RegexRouter
+transforms.table.regex=cbench[0-9]+\\\\.(.*)
+transforms.table.replacement=\$1
+PROPS
+    t0="$(now)"
+    "$MM_JAVA" -Xms256m -Xmx"$CHEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+        -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+        -Dlog4j.configuration="file:$CONNECT_DIR/log4j-connect.properties" -cp "$CONNECT_RUNTIME/*" \
+        org.apache.kafka.connect.cli.ConnectStandalone "$WORK/connect/worker.properties" \
+        "$WORK/connect/jdbc-sink.properties" >"$WORK/connect.$rep.log" 2>&1 &
+    CPID=$!
+    wait_rows "$DBC" 3600 "${EXPECT[@]}" >"$WORK/connect.wait" &
+    waitpid=$!
+    # A sink task that dies stays dead (Connect does not restart it): stop
+    # waiting then, instead of for an hour.
+    while kill -0 "$waitpid" 2>/dev/null; do
+        if ! kill -0 "$CPID" 2>/dev/null || grep -q 'unrecoverable exception' "$WORK/connect.$rep.log"; then
+            psql "$SUPER/$DBC" -qAtX -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                                         WHERE application_name = 'mm-cbench-wait-$run_id'" >/dev/null || true
+            break
+        fi
+        sleep 1
+    done
+    wait "$waitpid" 2>/dev/null || true
+    res="$(cat "$WORK/connect.wait")"
+    stop_pid "$CPID"
+    CPID=""
+    if [[ -z "$res" ]]; then
+        echo "Kafka Connect did not write all $ROWS rows; errors in its log:" >&2
+        grep -E -A3 'ERROR|Caused by' "$WORK/connect.$rep.log" | head -40 >&2
+        exit 1
+    fi
+    printf 'connect\t%s\t%s %s\n' "$rep" "$t0" "$res" >>"$WORK/results"
+    SAME="$(same_rows "$DB" "$DBC")"
+    [[ "$SAME" == yes ]] || { echo "Connect's rows differ from the worker's: $SAME" >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------- documents in Kafka
 python3 "$SRC/tests/integration/gen_variants.py" "$SRC/tests/fixtures/seeds" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
 BYTES="$(find "$WORK/docs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
 while IFS=$'\t' read -r slug muni count; do
@@ -181,18 +296,9 @@ while IFS=$'\t' read -r slug muni count; do
         -X partitioner=random "$WORK/docs/$slug" >/dev/null 2>>"$WORK/submit.log"
 done <"$WORK/dirs.tsv"
 
-# The worker writes a batch in one transaction: waiting for the documents
-# is waiting for every table (the others are listed for the rows counted at
-# the first observation).
-w0="$(now)"
-"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
-    --pg "${MM_PG_WORKER_URL%/*}/$DB" --batch-size "$BATCH" --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>"$WORK/worker.log" &
-WPID=$!
-CHILDREN=("${TABLES[@]:1}")
-read -r wf wfrows wfdocs w1 < <(wait_rows "$DB" 1800 "documents=$N" "${CHILDREN[@]/%/=0}") || true
-[[ -n "${w1:-}" ]] || { echo "worker did not finish in 1800 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
-stop_pid "$WPID"; WPID=""
-
+# ---------------------------------------------------------------- the worker, once
+: >"$WORK/results"
+run_worker 1 "$DB"
 EXPECT=()
 ROWS=0
 for t in "${TABLES[@]}"; do
@@ -201,7 +307,7 @@ for t in "${TABLES[@]}"; do
     ROWS=$((ROWS + c))
 done
 
-# ---------------------------------------------------------------- the rows as Connect records
+# ---------------------------------------------------------------- its rows as Connect records
 python3 "$CONNECT_DIR/rows-to-connect-json.py" "$SUPER/$DB" "$WORK/records" "${TABLES[@]}" >"$WORK/records.txt"
 RECBYTES="$(awk '{s+=$3} END {print s}' "$WORK/records.txt")"
 TOPICS=""
@@ -220,104 +326,43 @@ for t in "${TABLES[@]}"; do
         <"$WORK/records/$t.jsonl" 2>>"$WORK/produce.log" ||
         { echo "producing $topic failed" >&2; tail "$WORK/produce.log" >&2; exit 1; }
 done
+rm -rf "$WORK/records"
 
-# ---------------------------------------------------------------- Kafka Connect
-REST_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-mkdir -p "$WORK/connect"
-cat >"$WORK/connect/worker.properties" <<EOF
-bootstrap.servers=$KAFKA_BOOTSTRAP
-key.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=false
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-offset.storage.file.filename=$WORK/connect/offsets
-plugin.path=$CONNECT_PLUGINS
-# the sink ships ServiceLoader manifests: skip the reflective scan (9 s here),
-# as Connect's own start-up warning advises
-plugin.discovery=service_load
-listeners=http://127.0.0.1:$REST_PORT
-consumer.max.poll.records=$CBATCH
-EOF
-# Foreign keys: one topic per table arrives in no particular order across
-# tables (and meetings <-> documents refer to each other), so the sink's
-# session runs with session_replication_role = replica, as the COPY limit in
-# worker-bench.sh does. Connect writes as the superuser for that reason.
-cat >"$WORK/connect/jdbc-sink.properties" <<EOF
-name=mm-jdbc-sink-$run_id
-connector.class=io.debezium.connector.jdbc.JdbcSinkConnector
-tasks.max=$CTASKS
-topics=$TOPICS
-connection.url=jdbc:postgresql://127.0.0.1:$PGPORT/$DB2?options=-c%20session_replication_role%3Dreplica&reWriteBatchedInserts=true
-connection.username=postgres
-connection.password=unused
-insert.mode=insert
-delete.enabled=false
-primary.key.mode=none
-schema.evolution=none
-batch.size=$CBATCH
-use.time.zone=UTC
-transforms=table
-transforms.table.type=org.apache.kafka.connect.transforms.RegexRouter
-transforms.table.regex=cbench[0-9]+\\\\.(.*)
-transforms.table.replacement=\$1
-EOF
-c0="$(now)"
-"$MM_JAVA" -Xms256m -Xmx"$CHEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$CONNECT_DIR/log4j-connect.properties" -cp "$CONNECT_RUNTIME/*" \
-    org.apache.kafka.connect.cli.ConnectStandalone "$WORK/connect/worker.properties" \
-    "$WORK/connect/jdbc-sink.properties" >"$WORK/connect.log" 2>&1 &
-CPID=$!
-wait_rows "$DB2" 3600 "${EXPECT[@]}" >"$WORK/connect.wait" &
-WAITPID=$!
-# A sink task that dies stays dead (Connect does not restart it): stop
-# waiting then, instead of for an hour.
-while kill -0 "$WAITPID" 2>/dev/null; do
-    if ! kill -0 "$CPID" 2>/dev/null || grep -q 'unrecoverable exception' "$WORK/connect.log"; then
-        psql "$SUPER/$DB2" -qAtX -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-                                    WHERE application_name = 'mm-cbench-wait-$run_id'" >/dev/null || true
-        break
-    fi
-    sleep 1
-done
-wait "$WAITPID" 2>/dev/null || true
-read -r cf cfrows cfdocs c1 <"$WORK/connect.wait" || true
-if [[ -z "${c1:-}" ]]; then
-    echo "Kafka Connect did not write all $ROWS rows; errors in its log ($WORK/connect.log):" >&2
-    grep -E -A3 'ERROR|Caused by' "$WORK/connect.log" | head -40 >&2
-    exit 1
-fi
-stop_pid "$CPID"; CPID=""
-
-# ---------------------------------------------------------------- same rows?
-SAME=yes
-for t in "${TABLES[@]}"; do
-    q="SELECT md5(string_agg(t::text, E'\\n' ORDER BY id)) FROM $t t"
-    if [[ "$(psql "$SUPER/$DB" -qAtX -c "$q")" != "$(psql "$SUPER/$DB2" -qAtX -c "$q")" ]]; then
-        SAME="NO: $t differs"
-        break
-    fi
+# ---------------------------------------------------------------- Connect, then both in turn
+run_connect 1
+for ((rep = 2; rep <= REPEAT; rep++)); do
+    run_worker "$rep" "$DBW"
+    run_connect "$rep"
 done
 
-python3 - "$N" "$BYTES" "$ROWS" "$RECBYTES" "$SAME" "$BATCH" "$CBATCH" "$CTASKS" \
-    "$w0" "$wf" "$wfrows" "$wfdocs" "$w1" "$c0" "$cf" "$cfrows" "$cfdocs" "$c1" <<'PY'
+python3 - "$N" "$BYTES" "$ROWS" "$RECBYTES" "$SAME" "$BATCH" "$CBATCH" "$CTASKS" "$WORK/results" <<'PY'
+import statistics
 import sys
 n, nbytes, rows, recbytes = map(int, sys.argv[1:5])
-same, batch, cbatch, ctasks = sys.argv[5:9]
-w0, wf, wfrows, wfdocs, w1, c0, cf, cfrows, cfdocs, c1 = map(float, sys.argv[9:19])
-print(f"documents              {n} ({nbytes / 1e6:.1f} MB of text), {rows} rows; "
-      f"as Connect records (JSON with schemas) {recbytes / 1e6:.1f} MB")
-print(f"worker batch-size {batch}; Connect: Debezium JDBC sink, insert mode, "
-      f"batch.size {cbatch}, tasks {ctasks}; same rows in both databases: {same}")
-def line(name, t, nrows):
-    # docs/s = rows/s in documents' worth of rows (N documents = ROWS rows)
-    print(f"{name:<26} {t:7.2f} s  {nrows / t * n / rows:8.1f} docs/s  {nrows / t:9.0f} rows/s")
-ws = (w1 - wf) if w1 > wf else float("nan")
-cs = (c1 - cf) if c1 > cf else float("nan")
-line("worker, from start", w1 - w0, rows)
-line("Connect, from start", c1 - c0, rows)
-line("worker, steady", ws, rows - wfrows)
-line("Connect, steady", cs, rows - cfrows)
-print(f"ratio worker / Connect  from start {(c1 - c0) / (w1 - w0):.2f}   "
-      f"steady {((rows - wfrows) / ws) / ((rows - cfrows) / cs):.2f}")
+same, batch, cbatch, ctasks, results = sys.argv[5:10]
+runs = {"worker": [], "connect": []}
+for line in open(results):
+    side, rep, vals = line.rstrip("\n").split("\t")
+    t0, first, first_rows, done = map(float, vals.split())
+    # from start: all rows / (launch -> last row); steady: the rows written
+    # after the first observation / (first observation -> last row)
+    runs[side].append((done - t0, rows / (done - t0),
+                       (rows - first_rows) / (done - first) if done > first else float("nan")))
+print(f"documents {n} ({nbytes / 1e6:.1f} MB of text), {rows} rows; as Connect records "
+      f"(JSON with schemas) {recbytes / 1e6:.1f} MB; runs: {len(runs['worker'])} each")
+print(f"worker --batch-size {batch}; Connect 3.9.2 standalone, Debezium JDBC sink 3.0.0.Final, "
+      f"insert mode, batch.size {cbatch}, tasks {ctasks}; Connect's rows = the worker's: {same}")
+def docs(r):
+    return r * n / rows  # documents' worth of rows per second
+print(f"{'':<11} {'from start':>10} {'docs/s':>8} {'rows/s':>8}   {'steady docs/s':>13} {'rows/s':>8}")
+for side, name in (("worker", "worker"), ("connect", "Connect")):
+    for i, (t, r, s) in enumerate(runs[side], 1):
+        print(f"{name + ' ' + str(i):<11} {t:9.2f}s {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}")
+med = {k: (statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)) for k, v in runs.items()}
+if len(runs["worker"]) > 1:
+    for side, name in (("worker", "worker"), ("connect", "Connect")):
+        r, s = med[side]
+        print(f"{name + ' median':<11} {'':>10} {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}")
+print(f"ratio worker / Connect: from start {med['worker'][0] / med['connect'][0]:.2f}, "
+      f"steady {med['worker'][1] / med['connect'][1]:.2f}" + (" (medians)" if len(runs["worker"]) > 1 else ""))
 PY
