@@ -18,25 +18,30 @@
 # 4. checks that both databases hold the same rows, and prints docs/s and
 #    rows/s of both and the ratio worker / Connect.
 # Both sides are timed "from start" (process launch to the last row) and
-# "steady" (first rows visible to the last row, rate of the rows in between).
+# "steady" (first rows visible to the last row, rate of the rows in between:
+# leaves out the JVM's start-up and the worker's first batch). docs/s is
+# rows/s in documents' worth of rows. With MM_BENCH_REPEAT=k the worker and
+# Connect run k times in turn, and the ratios are of the medians.
 #
 # The Connect jars come from Maven Central via mvn into .cache/connect/
 # (poms under tests/bench/connect/), once. Starts its own Kafka + PostgreSQL
 # (tests/services/services.sh) unless MM_SERVICES_RUNDIR points at running
-# ones. Environment: MM_BENCH_BATCH (worker --batch-size, default 500),
-# MM_CONNECT_BATCH (sink batch.size and consumer max.poll.records, default
-# 500), MM_CONNECT_TASKS (sink tasks.max = partitions per topic, default 1),
-# MM_CONNECT_HEAP (default 2g, as connect-standalone.sh), MM_BENCH_REPEAT
-# (default 1: run both sides that many times, in turn, and print each run and
-# the medians; the machine is shared, so figures vary), MM_BENCH_KEEP=1
-# keeps the work directory.
+# ones. Environment:
+#   MM_BENCH_BATCH    worker --batch-size (default 500)
+#   MM_CONNECT_BATCH  sink batch.size and consumer max.poll.records (default
+#                     2000: Connect's best of 500 (both defaults), 2000, 5000)
+#   MM_CONNECT_TASKS  sink tasks.max = partitions per topic (default 1)
+#   MM_CONNECT_HEAP   Connect's -Xmx (default 2g, as connect-standalone.sh)
+#   MM_BENCH_REPEAT   run both sides that many times, in turn (default 1);
+#                     the machine is shared, so single figures vary
+#   MM_BENCH_KEEP=1   keep the work directory
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$SRC/build}"
 N="${2:-2000}"
 BIN="$BUILD/bin"
 BATCH="${MM_BENCH_BATCH:-500}"
-CBATCH="${MM_CONNECT_BATCH:-500}"
+CBATCH="${MM_CONNECT_BATCH:-2000}"
 CTASKS="${MM_CONNECT_TASKS:-1}"
 CHEAP="${MM_CONNECT_HEAP:-2g}"
 REPEAT="${MM_BENCH_REPEAT:-1}"
