@@ -196,30 +196,50 @@ same_rows() {
     echo yes
 }
 
+# cpu_s PID...: CPU seconds (user + system, all threads) the live processes used
+cpu_s() {
+    local pid ticks=0 f
+    for pid in "$@"; do
+        [[ -r "/proc/$pid/stat" ]] || continue
+        f="$(sed 's/.*) //' "/proc/$pid/stat")" # fields after "pid (comm) "
+        ticks=$((ticks + $(awk '{print $12 + $13}' <<<"$f")))
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
+}
+# backend_cpu DB: CPU seconds of the PostgreSQL backends connected to DB
+# (the writer's connections; the waiting backend has ended by then)
+backend_cpu() {
+    # shellcheck disable=SC2046
+    cpu_s $(psql "$SUPER/$1" -qAtX -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1'
+                                       AND pid <> pg_backend_pid()")
+}
+
 # run_worker REP DB: one worker, new consumer group, from start until all N
 # documents are in DB. The worker writes a batch in one transaction:
 # waiting for the documents is waiting for every table (the other tables
 # are listed for the rows counted at the first observation).
 run_worker() {
-    local rep="$1" db="$2" t0 res children=("${TABLES[@]:1}")
+    local rep="$1" db="$2" t0 res k0 cpu children=("${TABLES[@]:1}")
     fresh_db "$db"
     t0="$(now)"
     "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "cbench-$run_id-$rep" -t "$RAW" --dlq-topic "$DLQ" \
         --pg "${MM_PG_WORKER_URL%/*}/$db" --batch-size "$BATCH" \
         --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>>"$WORK/worker.log" &
     WPID=$!
+    k0="$(cpu_s "$KAFKA_PID")"
     res="$(wait_rows "$db" 1800 "documents=$N" "${children[@]/%/=0}")" || true
+    cpu="$(cpu_s "$WPID") $(backend_cpu "$db") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
     stop_pid "$WPID"
     WPID=""
     [[ -n "$res" ]] || { echo "worker did not finish in 1800 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
-    printf 'worker\t%s\t%s %s\n' "$rep" "$t0" "$res" >>"$WORK/results"
+    printf 'worker\t%s\t%s %s %s\n' "$rep" "$t0" "$res" "$cpu" >>"$WORK/results"
 }
 
 # run_connect REP: Kafka Connect standalone with the JDBC sink, new
 # connector (so a new consumer group), into a fresh DBC; from JVM start
 # until every table holds the worker's rows.
 run_connect() {
-    local rep="$1" t0 res port waitpid
+    local rep="$1" t0 res port waitpid k0 cpu
     fresh_db "$DBC"
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     mkdir -p "$WORK/connect"
@@ -267,6 +287,7 @@ PROPS
         org.apache.kafka.connect.cli.ConnectStandalone "$WORK/connect/worker.properties" \
         "$WORK/connect/jdbc-sink.properties" >"$WORK/connect.$rep.log" 2>&1 &
     CPID=$!
+    k0="$(cpu_s "$KAFKA_PID")"
     wait_rows "$DBC" 3600 "${EXPECT[@]}" >"$WORK/connect.wait" &
     waitpid=$!
     # A sink task that dies stays dead (Connect does not restart it): stop
@@ -281,6 +302,7 @@ PROPS
     done
     wait "$waitpid" 2>/dev/null || true
     res="$(cat "$WORK/connect.wait")"
+    cpu="$(cpu_s "$CPID") $(backend_cpu "$DBC") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
     stop_pid "$CPID"
     CPID=""
     if [[ -z "$res" ]]; then
@@ -288,7 +310,7 @@ PROPS
         grep -E -A3 'ERROR|Caused by' "$WORK/connect.$rep.log" | head -40 >&2
         exit 1
     fi
-    printf 'connect\t%s\t%s %s\n' "$rep" "$t0" "$res" >>"$WORK/results"
+    printf 'connect\t%s\t%s %s %s\n' "$rep" "$t0" "$res" "$cpu" >>"$WORK/results"
     SAME="$(same_rows "$DB" "$DBC")"
     [[ "$SAME" == yes ]] || { echo "Connect's rows differ from the worker's: $SAME" >&2; exit 1; }
 }
@@ -348,26 +370,31 @@ same, batch, cbatch, ctasks, results = sys.argv[5:10]
 runs = {"worker": [], "connect": []}
 for line in open(results):
     side, rep, vals = line.rstrip("\n").split("\t")
-    t0, first, first_rows, done = map(float, vals.split())
+    t0, first, first_rows, done, c_cli, c_pg, c_kafka = map(float, vals.split())
     # from start: all rows / (launch -> last row); steady: the rows written
     # after the first observation / (first observation -> last row)
     runs[side].append((done - t0, rows / (done - t0),
-                       (rows - first_rows) / (done - first) if done > first else float("nan")))
+                       # nan: everything arrived in the first batch seen
+                       (rows - first_rows) / (done - first) if first_rows < rows else float("nan"),
+                       c_cli, c_pg, c_kafka))
 print(f"documents {n} ({nbytes / 1e6:.1f} MB of text), {rows} rows; as Connect records "
       f"(JSON with schemas) {recbytes / 1e6:.1f} MB; runs: {len(runs['worker'])} each")
 print(f"worker --batch-size {batch}; Connect 3.9.2 standalone, Debezium JDBC sink 3.0.0.Final, "
       f"insert mode, batch.size {cbatch}, tasks {ctasks}; Connect's rows = the worker's: {same}")
 def docs(r):
     return r * n / rows  # documents' worth of rows per second
-print(f"{'':<11} {'from start':>10} {'docs/s':>8} {'rows/s':>8}   {'steady docs/s':>13} {'rows/s':>8}")
+print(f"{'':<11} {'from start':>10} {'docs/s':>8} {'rows/s':>8}   {'steady docs/s':>13} {'rows/s':>8}"
+      f"   CPU s: {'client':>6} {'pg':>6} {'kafka':>6}")
 for side, name in (("worker", "worker"), ("connect", "Connect")):
-    for i, (t, r, s) in enumerate(runs[side], 1):
-        print(f"{name + ' ' + str(i):<11} {t:9.2f}s {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}")
+    for i, (t, r, s, c_cli, c_pg, c_kafka) in enumerate(runs[side], 1):
+        print(f"{name + ' ' + str(i):<11} {t:9.2f}s {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}"
+              f"          {c_cli:6.1f} {c_pg:6.1f} {c_kafka:6.1f}")
 med = {k: (statistics.median(x[1] for x in v), statistics.median(x[2] for x in v)) for k, v in runs.items()}
 if len(runs["worker"]) > 1:
     for side, name in (("worker", "worker"), ("connect", "Connect")):
         r, s = med[side]
         print(f"{name + ' median':<11} {'':>10} {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}")
+print("CPU s: the worker or Connect's JVM, its PostgreSQL backends, the broker (from start to the last row)")
 print(f"ratio worker / Connect: from start {med['worker'][0] / med['connect'][0]:.2f}, "
       f"steady {med['worker'][1] / med['connect'][1]:.2f}" + (" (medians)" if len(runs["worker"]) > 1 else ""))
 PY
