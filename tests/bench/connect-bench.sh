@@ -395,6 +395,9 @@ if len(runs["worker"]) > 1:
         r, s = med[side]
         print(f"{name + ' median':<11} {'':>10} {docs(r):8.1f} {r:8.0f}   {docs(s):13.1f} {s:8.0f}")
 print("CPU s: the worker or Connect's JVM, its PostgreSQL backends, the broker (from start to the last row)")
+cpu = {k: statistics.median(x[3] + x[4] + x[5] for x in v) for k, v in runs.items()}
+print(f"CPU for the {n} documents: worker {cpu['worker']:.1f} s, Connect {cpu['connect']:.1f} s "
+      f"(Connect / worker {cpu['connect'] / cpu['worker']:.2f})")
 print(f"ratio worker / Connect: from start {med['worker'][0] / med['connect'][0]:.2f}, "
       f"steady {med['worker'][1] / med['connect'][1]:.2f}" + (" (medians)" if len(runs["worker"]) > 1 else ""))
 PY
