@@ -82,6 +82,7 @@ fetch_connect() {
     ) 9>"$CONNECT_CACHE/.lock"
 }
 fetch_connect
+mm_fetch_kafka # the console producer (tests/services/lib.sh)
 
 WORK="$(mktemp -d /tmp/mm-connect-bench.XXXXXX)"
 OWN_SERVICES=0
