@@ -21,6 +21,11 @@
 
 typedef struct mm_envelope_s mm_envelope_t;
 
+/* The one default size limit of a document, shared by minutes-submit (it
+ * refuses larger files) and minutes-worker (it dead-letters larger
+ * documents as too_large): both read it as option max-doc-bytes. */
+#define MM_ENVELOPE_MAX_DOC_BYTES "16MiB"
+
 typedef enum mm_envelope_mode_e {
         MM_ENVELOPE_PLAIN = 0,
         MM_ENVELOPE_BINARY,
