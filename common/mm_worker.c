@@ -575,7 +575,7 @@ static void add_dlq(worker_t *w, rd_kafka_message_t *msg, const char *stage, con
 static const char *envelope_kommune(worker_t *w, const rd_kafka_message_t *msg,
                                     const mm_envelope_t *env) {
         const char *m = mm_envelope_municipality(env);
-        const char *k = w->cls ? mm_classify_kommune(w->cls, m, strlen(m)) : NULL;
+        const char *k = mm_envelope_kommune(w->cls, m);
         if (k)
                 return k;
         mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset,

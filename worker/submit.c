@@ -145,7 +145,7 @@ static int submit_file(submit_t *s, const char *path) {
         }
         /* One name per kommune, as the worker stores it ("Århus" -> "Aarhus
          * Kommune"), so the agenda and the minutes share a key. */
-        const char *official = s->cls ? mm_classify_kommune(s->cls, muni, strlen(muni)) : NULL;
+        const char *official = mm_envelope_kommune(s->cls, muni);
         if (official)
                 muni = official;
         else if (strcmp(muni, "unknown"))
