@@ -670,6 +670,24 @@ int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_ba
         return rc;
 }
 
+int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errstr_size) {
+        if (mm_store_connect(st, errstr, errstr_size) != 0)
+                return MM_STORE_ERR_TRANSIENT;
+        /* A minimal valid document, written and rolled back: nothing stays. */
+        static const char canary[] =
+                "[{\"sha256\":\"mm-probe\",\"topic\":\"mm.probe\",\"partition\":0,"
+                "\"offset\":0,\"byte_length\":0,\"raw_text\":\"\","
+                "\"parse\":{\"document\":{},\"items\":[]}}]";
+        int rc = tx_step(st, "BEGIN", errstr, errstr_size);
+        if (rc == MM_STORE_OK)
+                rc = ingest(st, group, canary, "[]", NULL, NULL, errstr, errstr_size);
+        if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
+                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+                PQclear(r);
+        }
+        return rc;
+}
+
 int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic, int32_t partition,
                            int64_t offset, char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)

@@ -140,6 +140,12 @@ int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_ba
                             size_t payload_cap, size_t *inserted, size_t *duplicates, char *errstr,
                             size_t errstr_size);
 
+/* Writes a minimal valid document in a transaction that is rolled back
+ * (nothing stays): MM_STORE_OK if PostgreSQL takes documents at all, else
+ * the class of the error with errstr. Tells "every document is bad" from
+ * "the database refuses everything". */
+int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errstr_size);
+
 /* Counts one attempt of the risky steps (extraction, parsing) on input
  * topic/partition/offset for `group`, in its own (asynchronously committed)
  * transaction. Returns the attempts so far including this one, 0 for an

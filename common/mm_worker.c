@@ -65,7 +65,9 @@ typedef struct dlq_entry_s {
 typedef struct pending_s {
         char topic[256];
         int32_t partition;
+        int64_t offset; /* seek here (a rewind), or PENDING_FROM_PG */
 } pending_t;
+#define PENDING_FROM_PG (-1001)
 
 /* A message PostgreSQL refused (found by writing documents one by one).
  * The batch is re-read from Kafka; on the second pass the message is
@@ -255,9 +257,11 @@ static int is_pending(const worker_t *w, const char *topic, int32_t partition) {
         return 0;
 }
 
-/* Keeps `topic`/`partition` paused until its offset is loaded and sought
- * (service_pending). */
-static void add_pending(worker_t *w, const char *topic, int32_t partition) {
+/* Keeps `topic`/`partition` paused until it is sought (service_pending):
+ * to `offset`, or (PENDING_FROM_PG) to its offset stored in PostgreSQL
+ * once that can be read. Pausing also drops the messages librdkafka has
+ * already fetched for it. */
+static void add_pending_at(worker_t *w, const char *topic, int32_t partition, int64_t offset) {
         if (is_pending(w, topic, partition))
                 return;
         if (w->npending == w->cappending) {
@@ -273,12 +277,17 @@ static void add_pending(worker_t *w, const char *topic, int32_t partition) {
         pending_t *p = &w->pending[w->npending++];
         snprintf(p->topic, sizeof(p->topic), "%s", topic);
         p->partition = partition;
+        p->offset = offset;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, topic, partition);
         rd_kafka_pause_partitions(w->consumer, l);
         rd_kafka_topic_partition_list_destroy(l);
         w->pending_next_try = 0;
         w->pending_backoff = 100;
+}
+
+static void add_pending(worker_t *w, const char *topic, int32_t partition) {
+        add_pending_at(w, topic, partition, PENDING_FROM_PG);
 }
 
 static void remove_pending(worker_t *w, const char *topic, int32_t partition) {
@@ -360,15 +369,17 @@ static void service_pending(worker_t *w) {
         char err[512];
         for (size_t i = 0; i < w->npending;) {
                 pending_t p = w->pending[i];
-                int64_t off = -1;
-                if (mm_store_load_offset(w->store, w->group, p.topic, p.partition, &off, err,
-                                         sizeof(err)) != 0 ||
+                int64_t off = p.offset;
+                if ((p.offset == PENDING_FROM_PG &&
+                     mm_store_load_offset(w->store, w->group, p.topic, p.partition, &off, err,
+                                          sizeof(err)) != 0) ||
                     seek_one(w, p.topic, p.partition, off) != 0) {
                         i++;
                         continue;
                 }
-                mm_log_msg(MM_LOG_INFO, p.topic, p.partition, off,
-                           "offset loaded from PostgreSQL; partition sought");
+                mm_log_msg(MM_LOG_INFO, p.topic, p.partition, off, "partition sought to %s",
+                           p.offset == PENDING_FROM_PG ? "the offset stored in PostgreSQL"
+                                                       : "the input not yet counted");
                 remove_pending(w, p.topic, p.partition);
                 if (!w->paused) {
                         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -596,28 +607,26 @@ static void test_crash_hook(const char *data, size_t len) {
 #endif
 
 /* Counts an attempt at the risky steps (extraction, parsing) in
- * PostgreSQL, before taking them. An input that crashed workers
+ * PostgreSQL, before taking them, so an input that crashed workers
  * max-crashes times is dead-lettered as extract_crash instead, whichever
- * worker gets it; returns 1 then (`msg` is owned by the DLQ entry). With
- * the database unreachable the input is processed uncounted: the batch
- * cannot commit then anyway, and the re-read counts. */
-static int input_crashed_before(worker_t *w, rd_kafka_message_t *msg) {
+ * worker gets it. Returns the attempts so far (0: a re-read of an input
+ * that passed), or -1 when PostgreSQL cannot count: then the input is not
+ * processed uncounted (it might crash again, unseen); its partition is
+ * rewound to it and paused, and tried again after a backoff. */
+static int count_attempt(worker_t *w, rd_kafka_message_t *msg) {
         if (w->max_crashes <= 0)
                 return 0;
         char err[512];
-        int n = mm_store_input_attempt(w->store, w->group, rd_kafka_topic_name(msg->rkt),
-                                       msg->partition, msg->offset, err, sizeof(err));
-        if (n < 0) {
-                mm_log_msg(MM_LOG_DEBUG, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset,
-                           "attempt not counted: %s", err);
-                return 0;
-        }
-        if (n <= w->max_crashes)
-                return 0;
-        snprintf(err, sizeof(err),
-                 "the input crashed a worker %d times during extraction or parsing", n - 1);
-        add_dlq(w, msg, "extract", "extract_crash", err);
-        return 1;
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        int n = mm_store_input_attempt(w->store, w->group, topic, msg->partition, msg->offset, err,
+                                       sizeof(err));
+        if (n >= 0)
+                return n;
+        mm_metrics_set_db_ok(w->metrics, 0);
+        mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
+                   "cannot count the attempt on this input, rewinding to it: %s", err);
+        add_pending_at(w, topic, msg->partition, msg->offset);
+        return -1;
 }
 
 static json_t *json_str_or_null(const char *s) {
@@ -629,6 +638,16 @@ static json_t *json_str_or_null(const char *s) {
 static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         const char *topic = rd_kafka_topic_name(msg->rkt);
         char err[512];
+        /* fetched before its partition was paused for a seek: comes again */
+        if (w->npending && is_pending(w, topic, msg->partition)) {
+                rd_kafka_message_destroy(msg);
+                return;
+        }
+        int attempts = count_attempt(w, msg);
+        if (attempts < 0) {
+                rd_kafka_message_destroy(msg);
+                return;
+        }
         if (mm_store_batch_add_offset(w->batch, topic, msg->partition, msg->offset) != 0) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
@@ -667,8 +686,12 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
 
-        if (input_crashed_before(w, msg)) {
+        if (w->max_crashes > 0 && attempts > w->max_crashes) {
+                snprintf(err, sizeof(err),
+                         "the input crashed a worker %d times during extraction or parsing",
+                         attempts - 1);
                 mm_envelope_destroy(env);
+                add_dlq(w, msg, "extract", "extract_crash", err);
                 return;
         }
 
@@ -1012,14 +1035,25 @@ static int isolate_rejected(worker_t *w) {
                 snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
                 nbad++;
         }
-        /* A document's fault shows in some documents, not in none, and not
-         * in every one of several: then it is the database's. (A batch of
-         * one document is trusted to its SQLSTATE class.) */
-        if (nbad == 0 || (nbad == n && n > 1)) {
+        /* A document's fault shows in some documents, not in none. When
+         * every one fails alone, a minimal valid document (written and
+         * rolled back) decides: if PostgreSQL refuses it too, the refusal
+         * is the database's, whatever its code. */
+        int systemic = nbad == 0;
+        if (nbad == n && n > 0) {
+                int prc = mm_store_probe(w->store, w->group, err, sizeof(err));
+                if (prc == MM_STORE_ERR_TRANSIENT) {
+                        free(bad);
+                        free(errs);
+                        return -1;
+                }
+                systemic = prc != MM_STORE_OK;
+        }
+        if (systemic) {
                 mm_log(MM_LOG_WARN,
-                       "isolation: %zu of %zu documents fail alone: the refusal is systemic, "
+                       "isolation: %zu of %zu documents fail alone%s: the refusal is systemic, "
                        "retrying the batch",
-                       nbad, n);
+                       nbad, n, nbad ? " and so does a minimal valid document" : "");
                 free(bad);
                 free(errs);
                 return 1;
@@ -1155,6 +1189,11 @@ static rd_kafka_t *make_consumer(worker_t *w, const mm_config_t *cfg, char *err,
             mm_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", err, errsz) ||
             mm_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, errsz) ||
             mm_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errsz) ||
+            /* bounded memory (issue 10): librdkafka's prefetch queue and
+             * fetch responses default to 64 MiB and 50 MiB; a bigger message
+             * still comes through (one at a time). -X overrides. */
+            mm_kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errsz) ||
+            mm_kafka_conf_set(conf, "fetch.max.bytes", "8388608", err, errsz) ||
             (w->metrics &&
              mm_kafka_conf_set(conf, "statistics.interval.ms", "10000", err, errsz)) ||
             mm_kafka_conf_apply(conf, cfg, err, errsz)) {

@@ -6,6 +6,8 @@
 #   - PostgreSQL read-only for >= 10 s (ALTER SYSTEM default_transaction_read_only);
 #     /readyz must go red meanwhile;
 #   - INSERT on documents revoked from the worker role, then granted again (42501);
+#   - a constraint that refuses every document (23514 for all: systemic after
+#     isolation and a probe document), then dropped;
 #   - a statement hanging on a lock (lock_timeout 1.5 s -> 55P03, retried);
 #   - a broker SIGKILL and restart;
 #   - a PostgreSQL crash (immediate stop) and restart;
@@ -13,7 +15,12 @@
 #     (header-only dead letters, bytes kept in table dead_letters);
 #   - an input that crashes the worker (test hook): it kills two workers and is
 #     dead-lettered as extract_crash on the third attempt;
-#   - envelopes with a year-0000 ce_time and with "Århus" (valid documents).
+#   - envelopes with a year-0000 ce_time and with "Århus" (valid documents);
+#   - two documents PostgreSQL refuses for their content (a CHECK constraint
+#     added for this test: SQLSTATE 23514), sent back to back: isolation
+#     dead-letters exactly those two (db_rejected), even when a batch holds
+#     nothing else (then a rolled-back probe document tells them from a
+#     database that refuses everything).
 # Afterwards: every valid document is stored exactly once; nothing valid is
 # dead-lettered; dead_letters holds exactly one row per bad input; the DLQ
 # topic holds at least one copy of each; no worker is stuck (offsets at the
@@ -38,6 +45,7 @@ restore_db() {
     PGOPTIONS="-c default_transaction_read_only=off" psql "$MM_PG_SUPERUSER_URL" -qAtX \
         -c "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
     sqlrw "GRANT INSERT ON documents TO minutes_worker" >/dev/null 2>&1 || true
+    sqlrw "ALTER TABLE documents DROP CONSTRAINT IF EXISTS it_all" >/dev/null 2>&1 || true
 }
 matrix_cleanup() {
     local rc=$?
@@ -58,6 +66,10 @@ mkdir -p "$WORK/env" "$WORK/bad"
 B="$WORK/bad"
 : >"$B/empty.txt"
 { cat "$S4"; echo "$MM_TEST_CRASH_MARKER"; } >"$B/crash.txt"
+S0="$SEEDS/000_5c7e3b43a1136e53.txt" S1="$SEEDS/001_a7d7491aded16bfa.txt"
+{ cat "$S0"; echo "MM-IT-POISON one"; } >"$B/poison-1.txt"
+{ cat "$S1"; echo "MM-IT-POISON two"; } >"$B/poison-2.txt"
+sqlrw "ALTER TABLE documents ADD CONSTRAINT it_poison CHECK (position('MM-IT-POISON' in raw_text) = 0)" >/dev/null
 python3 - "$B" <<'PY'
 import random, sys
 d = sys.argv[1]
@@ -70,12 +82,12 @@ open(f"{d}/random-2mib.bin", "wb").write(r.randbytes(2 * 1024 * 1024))   # > DLQ
 open(f"{d}/huge-17mib.bin", "wb").write(r.randbytes(17 * 1024 * 1024))   # > max-doc-bytes
 open(f"{d}/broken.json", "w").write('{"specversion": "1.0", "data": ')
 PY
-NBAD=7
+NBAD=9
 # valid documents in chunks, one per fault phase
 mkdir -p "$WORK/chunks"
 i=0
 while IFS= read -r f; do
-    c=$((i % 6)); mkdir -p "$WORK/chunks/$c"; cp "$f" "$WORK/chunks/$c/"; i=$((i + 1))
+    c=$((i % 7)); mkdir -p "$WORK/chunks/$c"; cp "$f" "$WORK/chunks/$c/"; i=$((i + 1))
 done < <(find "$WORK/docs" -type f | sort)
 { find "$WORK/docs" -type f; echo "$WORK/env/aarhus.txt"; echo "$WORK/env/year0.txt"; } |
     xargs sha256sum | awk '{print $1}' | sort >"$WORK/expected.sha"
@@ -122,11 +134,12 @@ any_red() { local id; for id in 1 2 3; do [[ "$(readyz "$id")" == 503 ]] && retu
 all_green() { local id; for id in 1 2 3; do [[ "$(readyz "$id")" == 200 ]] || return 1; done; }
 docs() { sql "SELECT count(*) FROM documents" 2>/dev/null || echo 0; }
 at_least() { [[ "$(docs)" -ge "$1" ]]; }
-logged() { cat "$WORK"/worker-*.log 2>/dev/null | grep -q -- "$1"; }
+logged() { grep -q -- "$1" "$WORK"/worker-*.log 2>/dev/null; } # no pipe: grep -q + pipefail = SIGPIPE
 
 wait_for 60 "all workers ready" all_green
 
 # ---------------------------------------------------------------- phase 1: bad inputs, envelopes, SIGKILL
+submit --municipality "Testby Kommune" "$B/poison-1.txt" "$B/poison-2.txt" >/dev/null || fail "submit poison"
 submit --municipality "Testby Kommune" "$B/empty.txt" "$B/random.bin" "$B/english.txt" \
     "$B/random-2mib.bin" "$B/crash.txt" >/dev/null || fail "submit bad inputs"
 produce big "$B/huge-17mib.bin" "content-type=application/octet-stream"
@@ -164,6 +177,16 @@ wait_for 90 "a worker meets the missing grant" logged "42501"
 sqlrw "GRANT INSERT ON documents TO minutes_worker" >/dev/null
 log "INSERT on documents granted again"
 
+# ---------------------------------------------------------------- phase 3b: a constraint refusing everything
+# 23514 is a data class, but when every document fails alone and so does a
+# probe document, the refusal is systemic: nothing may be dead-lettered.
+sqlrw "ALTER TABLE documents ADD CONSTRAINT it_all CHECK (sha256 = '') NOT VALID" >/dev/null
+log "constraint refusing every document added"
+submit_chunk 6
+wait_for 90 "a worker finds the refusal systemic" logged "and so does a minimal valid document"
+sqlrw "ALTER TABLE documents DROP CONSTRAINT it_all" >/dev/null
+log "constraint dropped"
+
 # ---------------------------------------------------------------- phase 4: a statement hanging on a lock
 psql "$SUPER_URL" -qAtX -c "BEGIN" -c "LOCK TABLE documents IN SHARE ROW EXCLUSIVE MODE" \
     -c "SELECT pg_sleep(8)" -c "COMMIT" >/dev/null 2>&1 &
@@ -175,7 +198,7 @@ LOCKER=
 log "lock released"
 
 # ---------------------------------------------------------------- phase 5: broker SIGKILL and restart
-wait_for 180 "chunks 0-3 stored" at_least $((4 * N / 6))
+wait_for 180 "chunks 0-3 and 6 stored" at_least $((5 * (N / 7)))
 bash "$SERVICES" kafka-stop "$MM_SERVICES_RUNDIR" kill >"$WORK/kafka-stop.log" 2>&1 ||
     { cat "$WORK/kafka-stop.log" >&2; fail "kafka-stop"; }
 log "broker killed"
@@ -186,7 +209,7 @@ log "broker restarted"
 submit_chunk 4
 
 # ---------------------------------------------------------------- phase 6: PostgreSQL crash
-wait_for 180 "some of chunk 4 stored" at_least $((4 * N / 6 + 5))
+wait_for 180 "some of chunk 4 stored" at_least $((5 * (N / 7) + 5))
 bash "$SERVICES" pg-stop "$MM_SERVICES_RUNDIR" immediate >"$WORK/pg-stop.log" 2>&1 ||
     { cat "$WORK/pg-stop.log" >&2; fail "pg-stop"; }
 log "PostgreSQL crashed (immediate stop)"
@@ -226,7 +249,8 @@ rows = [l.split() for l in open(dl_path) if l.strip()]
 valid = set(open(valid_path).read().split())
 ok = True
 want_code = {"crash.txt": "extract_crash", "huge-17mib.bin": "too_large",
-             "broken.json": "envelope_invalid"}
+             "broken.json": "envelope_invalid", "poison-1.txt": "db_rejected",
+             "poison-2.txt": "db_rejected"}
 for name in sorted(os.listdir(bdir)):
     data = open(os.path.join(bdir, name), "rb").read()
     sha = hashlib.sha256(data).hexdigest()
@@ -265,9 +289,10 @@ if leaked:
     print(f"{len(leaked)} valid documents on the DLQ"); ok = False
 sys.exit(0 if ok else 1)
 PY
-crashes="$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing')"
+crashes="$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing' || true)"
 [[ "$crashes" == 2 ]] || fail "the crash input crashed workers $crashes times, expected 2"
-logged '"code":"db_rejected"' && fail "a document was dead-lettered as db_rejected"
+[[ "$(sql "SELECT count(*) FROM dead_letters WHERE code = 'db_rejected'")" == 2 ]] ||
+    fail "db_rejected: $(sql "SELECT count(*) FROM dead_letters WHERE code = 'db_rejected'"), expected the 2 poison documents"
 for id in 1 2 3; do revive; done
 for id in 1 2 3; do stop_worker "$id"; done
 log "PASS fault_matrix"
