@@ -689,15 +689,24 @@ int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errst
 }
 
 int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic, int32_t partition,
-                           int64_t offset, char *errstr, size_t errstr_size) {
+                           int64_t offset, const char *prev_topic, int32_t prev_partition,
+                           int64_t prev_offset, char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)
                 return -1;
-        char part[16], off[32];
+        char part[16], off[32], ppart[16], poff[32];
         snprintf(part, sizeof(part), "%d", (int)partition);
         snprintf(off, sizeof(off), "%lld", (long long)offset);
-        const char *p[4] = {group, topic, part, off};
-        PGresult *r = PQexecParams(st->conn, "SELECT mm_input_attempt($1, $2, $3, $4)", 4, NULL, p,
-                                   NULL, NULL, 0);
+        snprintf(ppart, sizeof(ppart), "%d", (int)prev_partition);
+        snprintf(poff, sizeof(poff), "%lld", (long long)prev_offset);
+        const char *p[7] = {group,
+                            topic,
+                            part,
+                            off,
+                            prev_topic,
+                            prev_topic ? ppart : NULL,
+                            prev_topic ? poff : NULL};
+        PGresult *r = PQexecParams(st->conn, "SELECT mm_input_attempt($1, $2, $3, $4, $5, $6, $7)",
+                                   7, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
                 failed(st->conn, r, "mm_input_attempt", errstr, errstr_size);
                 return -1;

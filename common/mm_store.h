@@ -148,11 +148,13 @@ int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errst
 
 /* Counts one attempt of the risky steps (extraction, parsing) on input
  * topic/partition/offset for `group`, in its own (asynchronously committed)
- * transaction. Returns the attempts so far including this one, 0 for an
- * input below the highest offset started (it passed before), or -1 with
- * errstr on a database error. */
+ * transaction; `prev_topic` (may be NULL), `prev_partition`, `prev_offset`
+ * name the input this worker passed those steps with last. Returns the
+ * attempts so far including this one, 0 for a re-read of an input that
+ * passed, or -1 with errstr on a database error. */
 int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic, int32_t partition,
-                           int64_t offset, char *errstr, size_t errstr_size);
+                           int64_t offset, const char *prev_topic, int32_t prev_partition,
+                           int64_t prev_offset, char *errstr, size_t errstr_size);
 
 /* Writes the batch in one transaction for consumer group `group`: the
  * documents, the offsets and the dead letters (whole values kept). First,

@@ -94,6 +94,11 @@ typedef struct mm_worker_s {
         int64_t rebalance_wait_ms;           /* bound of a wait inside a rebalance callback */
         int64_t dlq_down_since;              /* 0 while dead letters are delivered */
         mm_classify_t *cls;                  /* kommune names of envelopes */
+        /* the input this worker passed the risky steps with last (told to
+         * PostgreSQL with the next attempt); passed_topic[0] == 0: none */
+        char passed_topic[256];
+        int32_t passed_partition;
+        int64_t passed_offset;
 
         rd_kafka_t *consumer, *producer;
         mm_store_t *store;
@@ -606,6 +611,13 @@ static void test_crash_hook(const char *data, size_t len) {
 }
 #endif
 
+/* Remembers that `msg` went through the risky steps without crashing. */
+static void mark_passed(worker_t *w, const rd_kafka_message_t *msg) {
+        snprintf(w->passed_topic, sizeof(w->passed_topic), "%s", rd_kafka_topic_name(msg->rkt));
+        w->passed_partition = msg->partition;
+        w->passed_offset = msg->offset;
+}
+
 /* Counts an attempt at the risky steps (extraction, parsing) in
  * PostgreSQL, before taking them, so an input that crashed workers
  * max-crashes times is dead-lettered as extract_crash instead, whichever
@@ -618,10 +630,15 @@ static int count_attempt(worker_t *w, rd_kafka_message_t *msg) {
                 return 0;
         char err[512];
         const char *topic = rd_kafka_topic_name(msg->rkt);
-        int n = mm_store_input_attempt(w->store, w->group, topic, msg->partition, msg->offset, err,
-                                       sizeof(err));
-        if (n >= 0)
+        int n = mm_store_input_attempt(w->store, w->group, topic, msg->partition, msg->offset,
+                                       w->passed_topic[0] ? w->passed_topic : NULL,
+                                       w->passed_partition, w->passed_offset, err, sizeof(err));
+        if (n >= 0) {
+                /* One input at a time: once the next one is counted, this
+                 * one has passed (unless it is dead-lettered instead). */
+                mark_passed(w, msg);
                 return n;
+        }
         mm_metrics_set_db_ok(w->metrics, 0);
         mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
                    "cannot count the attempt on this input, rewinding to it: %s", err);
@@ -691,6 +708,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                          "the input crashed a worker %d times during extraction or parsing",
                          attempts - 1);
                 mm_envelope_destroy(env);
+                w->passed_topic[0] = '\0'; /* it never passed */
                 add_dlq(w, msg, "extract", "extract_crash", err);
                 return;
         }

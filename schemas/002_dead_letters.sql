@@ -29,34 +29,62 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_code_idx ON dead_letters (code, created_at);
 
--- Attempts per input before the risky steps (extraction, parsing): one row
--- per (group, topic, partition) holding the highest offset a worker started
--- on and how often. A worker that crashes on an input leaves the row behind;
--- after two crashes the next worker dead-letters the input (extract_crash).
--- A batch commit clears `attempts` for the offsets it covers (the inputs
--- passed), so re-reads of a batch that was not committed never count.
+-- Attempts per input before the risky steps (extraction, parsing). A worker
+-- works on one input at a time, so one row per (group, topic, partition)
+-- holds the input of that partition a worker started on last and how often
+-- it was started without passing: the next input a worker starts tells that
+-- the previous one passed (p_prev_*). A worker that crashes on an input
+-- leaves its count behind. An input started twice without passing goes to
+-- input_crashes as well, so it is still known when its partition's row has
+-- moved on (its dead letter was not committed, the batch is re-read).
 CREATE TABLE input_attempts (
-    group_id    text NOT NULL,
-    topic       text NOT NULL,
-    partition   integer NOT NULL,
+    group_id     text NOT NULL,
+    topic        text NOT NULL,
+    partition    integer NOT NULL,
     input_offset bigint NOT NULL,
-    attempts    integer NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now(),
+    attempts     integer NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (group_id, topic, partition)
 );
+CREATE TABLE input_crashes (
+    group_id     text NOT NULL,
+    topic        text NOT NULL,
+    partition    integer NOT NULL,
+    input_offset bigint NOT NULL,
+    attempts     integer NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (group_id, topic, partition, input_offset)
+);
 
--- Counts one attempt at `p_offset`; returns the attempts so far including
--- this one, or 0 when the input is below the highest offset started (it
--- passed before: a re-read). Committed asynchronously: it must only survive
--- a worker crash, not a PostgreSQL crash.
+-- Counts one attempt at input p_offset; p_prev_* (may be NULL) is the
+-- input this worker passed last. Returns the attempts so far including this
+-- one (a known crasher's count), or 0 for an input below the highest offset
+-- started that never failed to pass (a re-read). Committed asynchronously:
+-- it must only survive a worker crash, not a PostgreSQL crash.
 CREATE FUNCTION mm_input_attempt(p_group text, p_topic text, p_partition integer,
-                                 p_offset bigint)
+                                 p_offset bigint, p_prev_topic text,
+                                 p_prev_partition integer, p_prev_offset bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $fn$
 DECLARE
     n integer;
 BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
+    IF p_prev_topic IS NOT NULL THEN
+        UPDATE input_attempts SET attempts = 0, updated_at = now()
+         WHERE group_id = p_group AND topic = p_prev_topic AND partition = p_prev_partition
+           AND input_offset = p_prev_offset AND attempts <> 0;
+        UPDATE input_crashes SET attempts = 0, updated_at = now()
+         WHERE group_id = p_group AND topic = p_prev_topic AND partition = p_prev_partition
+           AND input_offset = p_prev_offset AND attempts <> 0;
+    END IF;
+    UPDATE input_crashes SET attempts = attempts + 1, updated_at = now()
+     WHERE group_id = p_group AND topic = p_topic AND partition = p_partition
+       AND input_offset = p_offset
+    RETURNING attempts INTO n;
+    IF n IS NOT NULL THEN
+        RETURN n;
+    END IF;
     INSERT INTO input_attempts AS a (group_id, topic, partition, input_offset, attempts)
     VALUES (p_group, p_topic, p_partition, p_offset, 1)
     ON CONFLICT (group_id, topic, partition) DO UPDATE
@@ -66,6 +94,12 @@ BEGIN
             updated_at = now()
         WHERE a.input_offset <= EXCLUDED.input_offset
     RETURNING attempts INTO n;
+    IF n >= 2 THEN
+        INSERT INTO input_crashes AS c (group_id, topic, partition, input_offset, attempts)
+        VALUES (p_group, p_topic, p_partition, p_offset, n)
+        ON CONFLICT (group_id, topic, partition, input_offset) DO UPDATE
+            SET attempts = EXCLUDED.attempts, updated_at = now();
+    END IF;
     RETURN coalesce(n, 0);
 END;
 $fn$;
@@ -117,15 +151,16 @@ LANGUAGE sql IMMUTABLE AS $$
 
 -- The worker role: exactly what the worker does with the new objects.
 -- dead_letters: INSERT (ON CONFLICT DO NOTHING needs no more) and SELECT for
--- operators' tools; the sequence for its id. input_attempts: SELECT, INSERT,
--- UPDATE through the two functions. No DELETE, no TRUNCATE.
+-- operators' tools; the sequence for its id. input_attempts, input_crashes:
+-- SELECT, INSERT, UPDATE through the two functions. No DELETE, no TRUNCATE.
 DO $grant$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'minutes_worker') THEN
         GRANT SELECT, INSERT ON dead_letters TO minutes_worker;
         GRANT USAGE ON SEQUENCE dead_letters_id_seq TO minutes_worker;
-        GRANT SELECT, INSERT, UPDATE ON input_attempts TO minutes_worker;
-        GRANT EXECUTE ON FUNCTION mm_input_attempt(text, text, integer, bigint),
+        GRANT SELECT, INSERT, UPDATE ON input_attempts, input_crashes TO minutes_worker;
+        GRANT EXECUTE ON FUNCTION mm_input_attempt(text, text, integer, bigint, text, integer,
+                                                   bigint),
                                   mm_inputs_passed(text, text, integer, bigint)
               TO minutes_worker;
     END IF;

@@ -41,14 +41,24 @@ w2() { psql "$WORKER2" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 w2 "INSERT INTO dead_letters (source_topic, source_partition, source_offset, stage, code, reason,
       sha256, byte_length, payload_complete) VALUES ('t', 0, 5, 'parse', 'x', 'y', 'z', 0, true)
       ON CONFLICT DO NOTHING" >/dev/null || fail "worker role cannot insert a dead letter"
-w2 "SELECT mm_input_attempt('g', 't', 0, 7)" >/dev/null || fail "worker role cannot count attempts"
+w2 "SELECT mm_input_attempt('g', 't', 0, 7, NULL, NULL, NULL)" >/dev/null || fail "worker role cannot count attempts"
 if w2 "DELETE FROM dead_letters" >/dev/null 2>&1; then fail "worker role may delete dead letters"; fi
 if w2 "UPDATE dead_letters SET code = 'changed'" >/dev/null 2>&1; then fail "worker role may update dead letters"; fi
-# the attempt counter: same offset counts up, a lower one is a re-read (0), a batch clears it
-[[ "$(w2 "SELECT mm_input_attempt('g', 't', 0, 7)")" == 2 ]] || fail "second attempt not counted"
-[[ "$(w2 "SELECT mm_input_attempt('g', 't', 0, 6)")" == 0 ]] || fail "re-read counted"
-w2 "SELECT mm_inputs_passed('g', 't', 0, 8)" >/dev/null
-[[ "$(w2 "SELECT mm_input_attempt('g', 't', 0, 8)")" == 1 ]] || fail "next input not at 1"
+# the attempt counter (a table of calls and expected counts):
+#  7 again (crashed once) -> 2 and known as a crasher; a lower offset that
+#  passed -> 0; partition 1 (told that 0/7 did NOT pass) -> 1; 7 re-read
+#  after partition 0 moved on -> still counted (3); 0/9 passed then 1/4
+#  started, told 0/9 passed; 0/9 again -> 1 (its count was cleared);
+#  mm_inputs_passed clears a partition's count below an offset.
+att() { w2 "SELECT mm_input_attempt('g', 't', $1, $2, ${3:-NULL}, ${4:-NULL}, ${5:-NULL})"; }
+[[ "$(att 0 7)" == 2 ]] || fail "second attempt not counted"
+[[ "$(att 0 6)" == 0 ]] || fail "re-read of a passed input counted"
+[[ "$(att 0 9)" == 1 ]] || fail "next input not at 1"
+[[ "$(att 0 7)" == 3 ]] || fail "a known crasher below the mark not counted"
+[[ "$(att 1 4 "'t'" 0 9)" == 1 ]] || fail "other partition"
+[[ "$(att 0 9 "'t'" 1 4)" == 1 ]] || fail "an input told passed keeps counting"
+w2 "SELECT mm_inputs_passed('g', 't', 0, 10)" >/dev/null
+[[ "$(att 0 9)" == 1 ]] || fail "mm_inputs_passed did not clear"
 log "upgrade from 001 with data: ok"
 
 # b) casts
