@@ -975,7 +975,7 @@ static void reseek_batch_partitions(worker_t *w) {
 }
 
 static void clear_batch(worker_t *w) {
-        int big = w->batch_bytes >= 4u * 1024 * 1024;
+        int big = w->batch_bytes >= 1024u * 1024;
         for (size_t i = 0; i < w->ndlq; i++)
                 rd_kafka_message_destroy(w->dlq[i].msg);
         w->ndlq = 0;
@@ -987,9 +987,10 @@ static void clear_batch(worker_t *w) {
                 w->dlq = NULL;
                 w->capdlq = 0;
         }
-        /* After a batch that held big inputs, give the freed memory back:
-         * glibc raises its mmap threshold after freeing a big block, so
-         * later big blocks would stay in the heap. */
+        /* After a batch of 1 MiB or more, give the freed memory back (a few
+         * ms per batch): glibc raises its mmap threshold after freeing a
+         * big block, so later big blocks would stay in the heap, and one
+         * huge input would keep the worker's RSS up long after it passed. */
         if (big)
                 malloc_trim(0);
 }

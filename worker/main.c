@@ -54,7 +54,7 @@ static const mm_config_option_t options[] = {
         {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
          "apply the embedded schema migrations (as the owner role) and exit"},
         /* faults: bounded waits, batch memory, dead letters in SQL, poison inputs */
-        {"batch-max-bytes", 0, MM_CONFIG_SIZE, "32MiB", "MM_BATCH_MAX_BYTES", 0,
+        {"batch-max-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_BATCH_MAX_BYTES", 0,
          "a batch is written once its messages hold this many bytes"},
         {"dead-letter-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
          "MM_DEAD_LETTER_MAX_BYTES", 0,

@@ -38,15 +38,18 @@ produce k4 "$WORK/structured.json" "content-type=application/cloudevents+json; c
 produce k0 "$WORK/structured64.json" "content-type=application/cloudevents+json"
 produce kb "$WORK/broken.json" "content-type=application/cloudevents+json"
 { cat "$S2"; echo; } >"$WORK/aarhus.txt"
+{ cat "$S4"; echo; } >"$WORK/aarhus-submit.txt"
 { cat "$S3"; echo; echo; } >"$WORK/year0.txt"
 produce ka "$WORK/aarhus.txt" "content-type=text/plain" "municipality=Århus"
 produce ky "$WORK/year0.txt" "ce_specversion=1.0" "ce_id=ev-year0" "ce_source=test/binary" \
     "ce_type=dk.minutes.document.raw" "ce_time=0000-01-01T00:00:00Z" "content-type=text/plain"
 
+# minutes-submit keys by the same official name as the worker stores
+submit --municipality "Århus" "$WORK/aarhus-submit.txt" >/dev/null || fail "submit Århus"
 start_worker 1
 wait_until 60 "offsets stored up to the end of the topic" pg_offsets_at_end
 wait_until 60 "group lag 0" lag_is_zero
-[[ "$(sql "SELECT count(*) FROM documents")" == 7 ]] || fail "$(sql "SELECT count(*) FROM documents") documents, expected 7"
+[[ "$(sql "SELECT count(*) FROM documents")" == 8 ]] || fail "$(sql "SELECT count(*) FROM documents") documents, expected 8"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 check() { # check SHA-OF-DOCUMENT SQL-EXPR EXPECTED
@@ -63,6 +66,15 @@ check "$(sha "$S4")" "d.ce_id || '|' || d.source_url || '|' || m.municipality" \
     "ev-structured-data|https://example.invalid/s4|Randers Kommune"
 check "$(sha "$S0")" "d.ce_id || '|' || m.municipality" "ev-structured-b64|Base64 Kommune"
 check "$(sha "$WORK/aarhus.txt")" "d.municipality || '|' || m.municipality" "Aarhus Kommune|Aarhus Kommune"
+check "$(sha "$WORK/aarhus-submit.txt")" "m.municipality" "Aarhus Kommune"
+"$MM_BIN/mm-kafka-tool" dump "$KAFKA_BOOTSTRAP" "$RAW" >"$WORK/raw.jsonl"
+python3 - "$WORK/raw.jsonl" "$(sha "$WORK/aarhus-submit.txt")" <<'PY' || fail "minutes-submit key not normalised"
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+m = [x for x in m if x["value_sha256"] == sys.argv[2]]
+assert len(m) == 1 and m[0]["key"] == "Aarhus Kommune", [x["key"] for x in m]
+assert m[0]["headers"].get("municipality") == "Aarhus Kommune", m[0]["headers"]
+PY
 check "$(sha "$WORK/year0.txt")" "d.ce_id || '|' || coalesce(d.ce_time::text, 'NULL')" "ev-year0|NULL"
 
 "$MM_BIN/mm-kafka-tool" dump "$KAFKA_BOOTSTRAP" "$DLQ" >"$WORK/dlq.jsonl"
