@@ -117,6 +117,7 @@ typedef struct mm_worker_s {
         pending_t *pending;
         size_t npending, cappending;
         int64_t pending_next_try, pending_backoff;
+        int64_t rewind_backoff; /* grows while attempts cannot be counted */
 
         int paused;         /* all assigned partitions paused (DB down) */
         int in_flush;       /* flush_batch is running (rebalance guard) */
@@ -396,6 +397,9 @@ static void service_pending(worker_t *w) {
         w->pending_next_try = now_ms() + w->pending_backoff;
         w->pending_backoff =
                 w->pending_backoff * 2 > w->retry_max_ms ? w->retry_max_ms : w->pending_backoff * 2;
+        /* paused for rewinds only (no batch to retry): go on */
+        if (!w->npending && w->paused && !w->batch_msgs && !w->in_flush)
+                resume_all(w);
 }
 
 static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t partition) {
@@ -637,12 +641,30 @@ static int count_attempt(worker_t *w, rd_kafka_message_t *msg) {
                 /* One input at a time: once the next one is counted, this
                  * one has passed (unless it is dead-lettered instead). */
                 mark_passed(w, msg);
+                w->rewind_backoff = 0;
                 return n;
         }
         mm_metrics_set_db_ok(w->metrics, 0);
+        if (!mm_store_connected(w->store)) {
+                /* PostgreSQL unreachable: the batch cannot commit, so the
+                 * input is counted on its re-read; processing it now keeps
+                 * the batch and the pause/backoff of flush_batch. */
+                mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset,
+                           "attempt not counted (PostgreSQL unreachable): %s", err);
+                return 0;
+        }
+        /* PostgreSQL answers but refuses the count (read-only, grants):
+         * never process uncounted; rewind, pause, retry after a backoff. */
         mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
                    "cannot count the attempt on this input, rewinding to it: %s", err);
         add_pending_at(w, topic, msg->partition, msg->offset);
+        w->rewind_backoff = w->rewind_backoff ? w->rewind_backoff * 2 : 100;
+        if (w->rewind_backoff > w->retry_max_ms)
+                w->rewind_backoff = w->retry_max_ms;
+        w->pending_backoff = w->rewind_backoff;
+        w->pending_next_try = now_ms() + w->rewind_backoff;
+        if (!w->paused)
+                pause_all(w);
         return -1;
 }
 
