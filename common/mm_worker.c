@@ -854,12 +854,12 @@ static void produce_one(worker_t *w, dlq_entry_t *e) {
                 rd_kafka_header_add(h, "minutes.source.length", -1, len, -1);
         }
         rd_kafka_resp_err_t perr;
+        void *value = e->headers_only ? NULL : m->payload;
+        size_t value_len = e->headers_only ? 0 : m->len;
         for (;;) {
                 perr = rd_kafka_producev(
                         w->producer, RD_KAFKA_V_TOPIC(w->dlq_topic),
-                        RD_KAFKA_V_KEY(m->key, m->key_len),
-                        RD_KAFKA_V_VALUE(e->headers_only ? NULL : m->payload,
-                                         e->headers_only ? 0 : m->len),
+                        RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(value, value_len),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)e->id), RD_KAFKA_V_END);
                 if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -206,10 +206,12 @@ static int cmd_produce(int argc, char **argv) {
                 }
                 rd_kafka_header_add(h, argv[i], eq - argv[i], eq + 1, -1);
         }
+        /* locals: RD_KAFKA_V_KEY casts its argument without parentheses */
         int nokey = !strcmp(key, "-");
+        const char *kptr = nokey ? NULL : key;
+        size_t klen = nokey ? 0 : strlen(key);
         rd_kafka_resp_err_t e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic),
-                RD_KAFKA_V_KEY(nokey ? NULL : key, nokey ? 0 : strlen(key)),
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(kptr, klen),
                 RD_KAFKA_V_VALUE(buf, (size_t)len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
                 RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (e) {
