@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,6 +99,9 @@ static int parse_int(const char *v, int is_size, long long *out) {
                 else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib"))
                         mul = 1024LL * 1024 * 1024;
                 else
+                        return -1;
+                /* x * mul must not overflow (undefined behaviour) */
+                if (x > LLONG_MAX / mul || x < LLONG_MIN / mul)
                         return -1;
                 x *= mul;
         }

@@ -1,5 +1,7 @@
 #include "mm_envelope.h"
 
+#include "mm_classify.h"
+
 #include <ctype.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -358,4 +360,22 @@ void mm_envelope_sha256_hex(const void *buf, size_t len, char hex[65]) {
                         hex[i * 8 + j * 2 + 1] = digits[v & 15];
                 }
         hex[64] = '\0';
+}
+
+const char *mm_envelope_kommune(const struct mm_classify_s *cls, const char *name) {
+        if (!cls || !name)
+                return NULL;
+        while (*name == ' ' || *name == '\t')
+                name++;
+        size_t len = strlen(name);
+        while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+                len--;
+        if (!len)
+                return NULL;
+        const char *k = mm_classify_kommune(cls, name, len);
+        static const char suffix[] = " kommune";
+        size_t sl = sizeof(suffix) - 1;
+        if (!k && len > sl && !strncasecmp(name + len - sl, suffix, sl))
+                k = mm_classify_kommune(cls, name, len - sl);
+        return k;
 }

@@ -20,6 +20,12 @@
 #include <stddef.h>
 
 typedef struct mm_envelope_s mm_envelope_t;
+struct mm_classify_s; /* common/mm_classify.h */
+
+/* The one default size limit of a document, shared by minutes-submit (it
+ * refuses larger files) and minutes-worker (it dead-letters larger
+ * documents as too_large): both read it as option max-doc-bytes. */
+#define MM_ENVELOPE_MAX_DOC_BYTES "16MiB"
 
 typedef enum mm_envelope_mode_e {
         MM_ENVELOPE_PLAIN = 0,
@@ -62,6 +68,13 @@ const char *mm_envelope_ce_id(const mm_envelope_t *env);
 const char *mm_envelope_ce_source(const mm_envelope_t *env);
 const char *mm_envelope_ce_type(const mm_envelope_t *env);
 const char *mm_envelope_ce_time(const mm_envelope_t *env);
+
+/* The official name ("Aarhus Kommune") of the kommune an envelope or a
+ * user calls `name` ("Aarhus", "Århus", "aarhus.dk", "Aarhus Kommune",
+ * "Københavns Kommune"), through the parser's kommune table in `cls`; NULL
+ * when it is not a known kommune (the caller keeps the name and warns).
+ * The result is owned by `cls`. */
+const char *mm_envelope_kommune(const struct mm_classify_s *cls, const char *name);
 
 /* Decodes standard base64 (padding optional, white space ignored).
  * Returns a malloc'd buffer (caller frees) and its size in *out_len, or

@@ -69,6 +69,8 @@ struct mm_metrics_s {
         uint64_t stats_errors;
         int assigned;
         int db_ok;
+        int dlq_ok;           /* 0 while dead letters cannot be delivered */
+        uint64_t db_systemic; /* database errors that are not a document's fault */
 
         dead_letter_t codes[MAX_CODES];
         size_t ncodes;
@@ -168,6 +170,7 @@ mm_metrics_t *mm_metrics_new(const char *version, char *errstr, size_t errstr_si
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
+        m->dlq_ok = 1;
         if (pthread_mutex_init(&m->lock, NULL) != 0) {
                 snprintf(errstr, errstr_size, "pthread_mutex_init failed");
                 free(m);
@@ -243,13 +246,21 @@ void mm_metrics_set_db_ok(mm_metrics_t *m, int ok) {
         LOCKED(m, m->db_ok = ok != 0);
 }
 
+void mm_metrics_set_dlq_ok(mm_metrics_t *m, int ok) {
+        LOCKED(m, m->dlq_ok = ok != 0);
+}
+
+void mm_metrics_add_db_systemic_error(mm_metrics_t *m) {
+        LOCKED(m, m->db_systemic++);
+}
+
 int mm_metrics_is_ready(mm_metrics_t *m) {
         int r;
 
         if (m == NULL)
                 return 0;
         pthread_mutex_lock(&m->lock);
-        r = m->assigned > 0 && m->db_ok;
+        r = m->assigned > 0 && m->db_ok && m->dlq_ok;
         pthread_mutex_unlock(&m->lock);
         return r;
 }
@@ -541,6 +552,12 @@ char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
         buf_printf(&b, "mm_db_paused_seconds_total %.6f\n", m->db_paused);
         family(&b, "mm_db_up", "gauge", "1 if the last database round trip succeeded.");
         buf_printf(&b, "mm_db_up %d\n", m->db_ok);
+        family(&b, "mm_db_systemic_errors_total", "counter",
+               "Database errors that are no document's fault (read-only, grants, timeouts, "
+               "connection): the batch is kept and retried.");
+        buf_printf(&b, "mm_db_systemic_errors_total %llu\n", (unsigned long long)m->db_systemic);
+        family(&b, "mm_dlq_up", "gauge", "0 while dead letters cannot be delivered.");
+        buf_printf(&b, "mm_dlq_up %d\n", m->dlq_ok);
 
         family(&b, "mm_rebalances_total", "counter", "Consumer group rebalances seen.");
         buf_printf(&b, "mm_rebalances_total %llu\n", (unsigned long long)m->rebalances);
@@ -548,7 +565,7 @@ char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
         buf_printf(&b, "mm_assigned_partitions %d\n", m->assigned);
         family(&b, "mm_ready", "gauge",
                "1 when partitions are assigned and the database is reachable.");
-        buf_printf(&b, "mm_ready %d\n", m->assigned > 0 && m->db_ok);
+        buf_printf(&b, "mm_ready %d\n", m->assigned > 0 && m->db_ok && m->dlq_ok);
 
         render_partition_gauge(&b, m, "mm_consumer_lag",
                                "High watermark minus the stored (or committed) offset.", 0);
@@ -631,11 +648,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
         }
         if (strcmp(url, "/readyz") == 0) {
-                int assigned, db_ok;
+                int assigned, db_ok, dlq_ok;
                 pthread_mutex_lock(&m->lock);
                 assigned = m->assigned;
                 db_ok = m->db_ok;
+                dlq_ok = m->dlq_ok;
                 pthread_mutex_unlock(&m->lock);
+                if (!dlq_ok)
+                        return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                           "not ready: dead letters cannot be delivered\n");
                 if (assigned > 0 && db_ok)
                         return send_static(conn, MHD_HTTP_OK, "ready\n");
                 if (!db_ok && assigned <= 0)

@@ -30,6 +30,8 @@
  *   mm_db_retries_total                       counter
  *   mm_db_paused_seconds_total                counter
  *   mm_db_up                                  gauge 0/1
+ *   mm_db_systemic_errors_total               counter
+ *   mm_dlq_up                                 gauge 0/1
  *   mm_rebalances_total                       counter
  *   mm_assigned_partitions                    gauge
  *   mm_ready                                  gauge 0/1
@@ -97,7 +99,14 @@ void mm_metrics_set_assigned(mm_metrics_t *m, int partitions); /* after every re
 void mm_metrics_set_db_ok(mm_metrics_t *m, int ok); /* 1 after a successful DB round trip,
                                                      * 0 on a connection fault */
 
-/* Ready = assigned partitions > 0 and db ok. `m` may be NULL (returns 0). */
+/* 0 while dead letters cannot be delivered (readiness goes red), 1 again
+ * once they are. Starts at 1. */
+void mm_metrics_set_dlq_ok(mm_metrics_t *m, int ok);
+
+/* Counts one database error that is no document's fault (systemic). */
+void mm_metrics_add_db_systemic_error(mm_metrics_t *m);
+
+/* Ready = assigned partitions > 0, db ok and dead letters deliverable. `m` may be NULL (returns 0). */
 int mm_metrics_is_ready(mm_metrics_t *m);
 
 /* Feeds one librdkafka statistics JSON document (the `json`, `json_len`

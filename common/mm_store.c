@@ -10,7 +10,21 @@
 struct mm_store_s {
         char *conninfo;
         PGconn *conn;
+        /* bounded waits (mm_store_set_limits); 0 = libpq's / the server's default */
+        char connect_timeout[24], keepalives_idle[24];
+        long long statement_timeout_ms, lock_timeout_ms;
 };
+
+/* A dead letter recorded with the batch (table dead_letters). */
+typedef struct batch_dl_s {
+        char *topic;
+        int32_t partition;
+        int64_t offset;
+        const void *key, *payload; /* borrowed, see mm_store_batch_add_dead_letter */
+        size_t key_len, payload_len, byte_length;
+        char *stage, *code, *reason, *delivery;
+        char sha256[65];
+} batch_dl_t;
 
 typedef struct batch_part_s {
         char *topic;
@@ -23,6 +37,8 @@ struct mm_store_batch_s {
         json_t *docs; /* array */
         batch_part_t *parts;
         size_t nparts, capparts;
+        batch_dl_t *dls;
+        size_t ndls, capdls;
 };
 
 mm_store_t *mm_store_new(const char *conninfo, char *errstr, size_t errstr_size) {
@@ -80,7 +96,29 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 st->conn = NULL;
                 return -1;
         }
-        st->conn = PQconnectdb(st->conninfo);
+        /* Our defaults come BEFORE dbname: with expand_dbname the user's
+         * URL or conninfo, expanded in its place, overrides them. */
+        const char *keys[8], *vals[8];
+        int k = 0;
+        if (st->connect_timeout[0]) {
+                keys[k] = "connect_timeout";
+                vals[k++] = st->connect_timeout;
+        }
+        if (st->keepalives_idle[0]) {
+                keys[k] = "keepalives";
+                vals[k++] = "1";
+                keys[k] = "keepalives_idle";
+                vals[k++] = st->keepalives_idle;
+                keys[k] = "keepalives_interval";
+                vals[k++] = "5";
+                keys[k] = "keepalives_count";
+                vals[k++] = "3";
+        }
+        keys[k] = "dbname";
+        vals[k++] = st->conninfo;
+        keys[k] = NULL;
+        vals[k] = NULL;
+        st->conn = PQconnectdbParams(keys, vals, 1);
         if (!st->conn || PQstatus(st->conn) != CONNECTION_OK) {
                 copy_pq_error(st->conn, errstr, errstr_size);
                 if (st->conn)
@@ -89,11 +127,33 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 return -1;
         }
         PQsetNoticeProcessor(st->conn, notice_processor, NULL);
+        /* Every statement of the session is bounded: a statement hanging on
+         * a lock or a slow server gives an error (57014 / 55P03), which is
+         * systemic: the batch is kept and retried. */
+        char stm[32], lkm[32];
+        snprintf(stm, sizeof(stm), "%lld", st->statement_timeout_ms);
+        snprintf(lkm, sizeof(lkm), "%lld", st->lock_timeout_ms);
+        const char *p[2] = {stm, lkm};
         PGresult *r = PQexecParams(st->conn,
-                                   "SELECT set_config('application_name', 'minutes-worker', false)",
-                                   0, NULL, NULL, NULL, NULL, 0);
+                                   "SELECT set_config('application_name', 'minutes-worker', false),"
+                                   " set_config('statement_timeout', $1, false),"
+                                   " set_config('lock_timeout', $2, false)",
+                                   2, NULL, p, NULL, NULL, 0);
         PQclear(r);
         return 0;
+}
+
+void mm_store_set_limits(mm_store_t *st, long long connect_timeout_s, long long keepalives_idle_s,
+                         long long statement_timeout_ms, long long lock_timeout_ms) {
+        st->connect_timeout[0] = st->keepalives_idle[0] = '\0';
+        if (connect_timeout_s > 0)
+                snprintf(st->connect_timeout, sizeof(st->connect_timeout), "%lld",
+                         connect_timeout_s);
+        if (keepalives_idle_s > 0)
+                snprintf(st->keepalives_idle, sizeof(st->keepalives_idle), "%lld",
+                         keepalives_idle_s);
+        st->statement_timeout_ms = statement_timeout_ms > 0 ? statement_timeout_ms : 0;
+        st->lock_timeout_ms = lock_timeout_ms > 0 ? lock_timeout_ms : 0;
 }
 
 int mm_store_connected(const mm_store_t *st) {
@@ -222,11 +282,33 @@ mm_store_batch_t *mm_store_batch_new(void) {
         return b;
 }
 
+static void free_dl(batch_dl_t *d) {
+        free(d->topic);
+        free(d->stage);
+        free(d->code);
+        free(d->reason);
+        free(d->delivery);
+}
+
 void mm_store_batch_clear(mm_store_batch_t *b) {
         json_array_clear(b->docs);
         for (size_t i = 0; i < b->nparts; i++)
                 free(b->parts[i].topic);
         b->nparts = 0;
+        for (size_t i = 0; i < b->ndls; i++)
+                free_dl(&b->dls[i]);
+        b->ndls = 0;
+        /* One huge batch must not hold memory after it passed. */
+        if (b->capparts > 64) {
+                free(b->parts);
+                b->parts = NULL;
+                b->capparts = 0;
+        }
+        if (b->capdls > 64) {
+                free(b->dls);
+                b->dls = NULL;
+                b->capdls = 0;
+        }
 }
 
 void mm_store_batch_destroy(mm_store_batch_t *b) {
@@ -235,6 +317,7 @@ void mm_store_batch_destroy(mm_store_batch_t *b) {
         mm_store_batch_clear(b);
         json_decref(b->docs);
         free(b->parts);
+        free(b->dls);
         free(b);
 }
 
@@ -307,21 +390,107 @@ void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic, int32
                 if (t && !strcmp(t, topic) && p == partition)
                         json_array_remove(b->docs, i);
         }
+        size_t j = 0;
+        for (size_t i = 0; i < b->ndls; i++) {
+                if (b->dls[i].partition == partition && !strcmp(b->dls[i].topic, topic))
+                        free_dl(&b->dls[i]);
+                else
+                        b->dls[j++] = b->dls[i];
+        }
+        b->ndls = j;
+}
+
+int mm_store_batch_add_dead_letter(mm_store_batch_t *b, const mm_store_dead_letter_t *dl) {
+        if (b->ndls == b->capdls) {
+                size_t cap = b->capdls ? b->capdls * 2 : 8;
+                batch_dl_t *n = realloc(b->dls, cap * sizeof(*n));
+                if (!n)
+                        return -1;
+                b->dls = n;
+                b->capdls = cap;
+        }
+        batch_dl_t *d = &b->dls[b->ndls];
+        memset(d, 0, sizeof(*d));
+        d->topic = strdup(dl->topic);
+        d->stage = strdup(dl->stage);
+        d->code = strdup(dl->code);
+        d->reason = strdup(dl->reason);
+        d->delivery = strdup(dl->delivery ? dl->delivery : "full");
+        if (!d->topic || !d->stage || !d->code || !d->reason || !d->delivery) {
+                free_dl(d);
+                return -1;
+        }
+        d->partition = dl->partition;
+        d->offset = dl->offset;
+        d->key = dl->key;
+        d->key_len = dl->key ? dl->key_len : 0;
+        d->payload = dl->payload;
+        d->payload_len = dl->payload ? dl->payload_len : 0;
+        d->byte_length = dl->byte_length;
+        snprintf(d->sha256, sizeof(d->sha256), "%s", dl->sha256);
+        b->ndls++;
+        return 0;
+}
+
+size_t mm_store_batch_dead_letter_count(const mm_store_batch_t *b) {
+        return b->ndls;
+}
+
+int mm_store_batch_set_delivery(mm_store_batch_t *b, const char *topic, int32_t partition,
+                                int64_t offset, const char *delivery) {
+        for (size_t i = 0; i < b->ndls; i++) {
+                batch_dl_t *d = &b->dls[i];
+                if (d->partition == partition && d->offset == offset && !strcmp(d->topic, topic)) {
+                        char *v = strdup(delivery);
+                        if (!v)
+                                return -1;
+                        free(d->delivery);
+                        d->delivery = v;
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+int mm_store_classify_sqlstate(const char *state) {
+        if (!state || strlen(state) != 5)
+                return MM_STORE_ERR_TRANSIENT;
+        if (!strcmp(state, "MM001"))
+                return MM_STORE_ERR_FENCED;
+        /* Only what a document's own content can cause makes it poison:
+         * data exceptions (22: bad date, out-of-range number, invalid text
+         * representation, untranslatable character), integrity violations
+         * (23) and the project's own validation codes (MMxxx). Everything
+         * else says something about the server, the schema, the grants or
+         * the batch as a whole (25006 read-only, 42501 missing grant, 54000
+         * program limit, 57014 statement timeout, 55P03 lock timeout, 08
+         * connection, 40 rollback, 53 resources, XX internal, ...): retry. */
+        if (!strncmp(state, "22", 2) || !strncmp(state, "23", 2) || !strncmp(state, "MM", 2))
+                return MM_STORE_ERR_DATA;
+        return MM_STORE_ERR_TRANSIENT;
 }
 
 /* Classifies a failed result. */
 static int classify(PGconn *conn, const PGresult *r) {
         if (!conn || PQstatus(conn) != CONNECTION_OK)
                 return MM_STORE_ERR_TRANSIENT;
+        return mm_store_classify_sqlstate(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+}
+
+/* Fills errstr from a failed result and returns its class. */
+static int failed(PGconn *conn, PGresult *r, const char *what, char *errstr, size_t errstr_size) {
+        int rc = classify(conn, r);
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        if (!state)
-                return MM_STORE_ERR_TRANSIENT;
-        if (!strcmp(state, "MM001"))
-                return MM_STORE_ERR_FENCED;
-        if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
-            !strncmp(state, "40", 2) || !strncmp(state, "58", 2) || !strcmp(state, "55P03"))
-                return MM_STORE_ERR_TRANSIENT;
-        return MM_STORE_ERR_DATA;
+        snprintf(errstr, errstr_size, "%s%s%s%s", what, state ? " [" : "", state ? state : "",
+                 state ? "]" : "");
+        size_t len = strlen(errstr);
+        snprintf(errstr + len, errstr_size - len, ": %s",
+                 r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+        len = strlen(errstr);
+        while (len > 0 && (errstr[len - 1] == '\n' || errstr[len - 1] == ' '))
+                errstr[--len] = '\0';
+        PQclear(r);
+        return rc;
 }
 
 /* Runs mm_ingest_batch on the given JSON texts. */
@@ -332,16 +501,8 @@ static int ingest(mm_store_t *st, const char *group, const char *docs_text, cons
                                    "SELECT idx, document_id, status"
                                    " FROM mm_ingest_batch($1, $2::jsonb, $3::jsonb)",
                                    3, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                int rc = classify(st->conn, r);
-                snprintf(errstr, errstr_size, "%s",
-                         r ? PQresultErrorMessage(r) : PQerrorMessage(st->conn));
-                size_t len = strlen(errstr);
-                while (len > 0 && errstr[len - 1] == '\n')
-                        errstr[--len] = '\0';
-                PQclear(r);
-                return rc;
-        }
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                return failed(st->conn, r, "mm_ingest_batch", errstr, errstr_size);
         for (int i = 0; i < PQntuples(r); i++) {
                 if (!strcmp(PQgetvalue(r, i, 2), "inserted")) {
                         if (inserted)
@@ -379,19 +540,76 @@ int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batc
         return rc;
 }
 
-int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch_t *b,
-                         size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
-        if (inserted)
-                *inserted = 0;
-        if (duplicates)
-                *duplicates = 0;
-        if (mm_store_connect(st, errstr, errstr_size) != 0)
-                return MM_STORE_ERR_TRANSIENT;
-        json_t *offs = json_array();
-        if (!offs) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return MM_STORE_ERR_TRANSIENT;
+/* Clears the attempt counters of every input the batch covers (they passed
+ * extraction and parsing). Autocommit, before the batch's transaction, so a
+ * batch that is rolled back and re-read never counts as a crash. */
+static int inputs_passed(mm_store_t *st, const char *group, const mm_store_batch_t *b, char *errstr,
+                         size_t errstr_size) {
+        for (size_t i = 0; i < b->nparts; i++) {
+                char part[16], next[32];
+                snprintf(part, sizeof(part), "%d", (int)b->parts[i].partition);
+                snprintf(next, sizeof(next), "%lld", (long long)b->parts[i].next_offset);
+                const char *p[4] = {group, b->parts[i].topic, part, next};
+                PGresult *r = PQexecParams(st->conn, "SELECT mm_inputs_passed($1, $2, $3, $4)", 4,
+                                           NULL, p, NULL, NULL, 0);
+                if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                        return failed(st->conn, r, "mm_inputs_passed", errstr, errstr_size);
+                PQclear(r);
         }
+        return MM_STORE_OK;
+}
+
+/* Inserts the batch's dead letters (inside the caller's transaction). The
+ * unique source offset makes a redone batch a no-op here. */
+static int insert_dead_letters(mm_store_t *st, const mm_store_batch_t *b, size_t payload_cap,
+                               char *errstr, size_t errstr_size) {
+        for (size_t i = 0; i < b->ndls; i++) {
+                const batch_dl_t *d = &b->dls[i];
+                char part[16], off[32], blen[32];
+                snprintf(part, sizeof(part), "%d", (int)d->partition);
+                snprintf(off, sizeof(off), "%lld", (long long)d->offset);
+                snprintf(blen, sizeof(blen), "%zu", d->byte_length);
+                int complete = d->payload_len <= payload_cap && d->payload_len == d->byte_length;
+                const char *p[11] = {
+                        d->topic,   part,      off,       d->key, d->stage,
+                        d->code,    d->reason, d->sha256, blen,   complete ? d->payload : NULL,
+                        d->delivery};
+                int len[11] = {
+                        0, 0, 0, (int)d->key_len, 0, 0, 0, 0, 0, complete ? (int)d->payload_len : 0,
+                        0};
+                int fmt[11] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+                if (complete && !d->payload)
+                        p[9] = ""; /* an empty value is kept, as 0 bytes */
+                PGresult *r = PQexecParams(
+                        st->conn,
+                        "INSERT INTO dead_letters (source_topic, source_partition, source_offset,"
+                        " message_key, stage, code, reason, sha256, byte_length, payload,"
+                        " payload_complete, dlq_delivery)"
+                        " VALUES ($1, $2, $3, $4::bytea, $5, $6, $7, $8, $9, $10::bytea, $10 IS "
+                        "NOT NULL, $11)"
+                        " ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING",
+                        11, NULL, p, len, fmt, 0);
+                if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                        return failed(st->conn, r, "dead_letters", errstr, errstr_size);
+                PQclear(r);
+        }
+        return MM_STORE_OK;
+}
+
+/* Runs one parameterless statement of the batch's transaction. */
+static int tx_step(mm_store_t *st, const char *sql, char *errstr, size_t errstr_size) {
+        PGresult *r = PQexecParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                return failed(st->conn, r, sql, errstr, errstr_size);
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
+/* Serialises the batch's offsets as the JSON mm_ingest_batch reads. */
+static char *offsets_json(const mm_store_batch_t *b) {
+        json_t *offs = json_array();
+        if (!offs)
+                return NULL;
         for (size_t i = 0; i < b->nparts; i++) {
                 const batch_part_t *p = &b->parts[i];
                 json_t *o =
@@ -400,21 +618,101 @@ int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch
                                   "next_offset", (json_int_t)p->next_offset);
                 if (!o || json_array_append_new(offs, o) != 0) {
                         json_decref(offs);
-                        snprintf(errstr, errstr_size, "out of memory");
-                        return MM_STORE_ERR_TRANSIENT;
+                        return NULL;
                 }
         }
-        char *docs_text = json_dumps(b->docs, JSON_COMPACT);
-        char *offs_text = json_dumps(offs, JSON_COMPACT);
+        char *t = json_dumps(offs, JSON_COMPACT);
         json_decref(offs);
+        return t;
+}
+
+int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch_t *b,
+                         size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
+        return mm_store_write_batch_dl(st, group, b, (size_t)-1, inserted, duplicates, errstr,
+                                       errstr_size);
+}
+
+int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_batch_t *b,
+                            size_t payload_cap, size_t *inserted, size_t *duplicates, char *errstr,
+                            size_t errstr_size) {
+        if (inserted)
+                *inserted = 0;
+        if (duplicates)
+                *duplicates = 0;
+        if (mm_store_connect(st, errstr, errstr_size) != 0)
+                return MM_STORE_ERR_TRANSIENT;
+        int rc = inputs_passed(st, group, b, errstr, errstr_size);
+        if (rc != MM_STORE_OK)
+                return rc;
+        char *docs_text = json_dumps(b->docs, JSON_COMPACT);
+        char *offs_text = offsets_json(b);
         if (!docs_text || !offs_text) {
                 free(docs_text);
                 free(offs_text);
                 snprintf(errstr, errstr_size, "out of memory");
                 return MM_STORE_ERR_TRANSIENT;
         }
-        int rc = ingest(st, group, docs_text, offs_text, inserted, duplicates, errstr, errstr_size);
+        /* Records, offsets and dead letters: one transaction. */
+        rc = tx_step(st, "BEGIN", errstr, errstr_size);
+        if (rc == MM_STORE_OK)
+                rc = ingest(st, group, docs_text, offs_text, inserted, duplicates, errstr,
+                            errstr_size);
         free(docs_text);
         free(offs_text);
+        if (rc == MM_STORE_OK)
+                rc = insert_dead_letters(st, b, payload_cap, errstr, errstr_size);
+        if (rc == MM_STORE_OK)
+                rc = tx_step(st, "COMMIT", errstr, errstr_size);
+        if (rc != MM_STORE_OK && PQstatus(st->conn) == CONNECTION_OK &&
+            PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
+                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+                PQclear(r);
+        }
         return rc;
+}
+
+int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errstr_size) {
+        if (mm_store_connect(st, errstr, errstr_size) != 0)
+                return MM_STORE_ERR_TRANSIENT;
+        /* A minimal valid document, written and rolled back: nothing stays. */
+        static const char canary[] =
+                "[{\"sha256\":\"mm-probe\",\"topic\":\"mm.probe\",\"partition\":0,"
+                "\"offset\":0,\"byte_length\":0,\"raw_text\":\"\","
+                "\"parse\":{\"document\":{},\"items\":[]}}]";
+        int rc = tx_step(st, "BEGIN", errstr, errstr_size);
+        if (rc == MM_STORE_OK)
+                rc = ingest(st, group, canary, "[]", NULL, NULL, errstr, errstr_size);
+        if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
+                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+                PQclear(r);
+        }
+        return rc;
+}
+
+int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic, int32_t partition,
+                           int64_t offset, const char *prev_topic, int32_t prev_partition,
+                           int64_t prev_offset, char *errstr, size_t errstr_size) {
+        if (mm_store_connect(st, errstr, errstr_size) != 0)
+                return -1;
+        char part[16], off[32], ppart[16], poff[32];
+        snprintf(part, sizeof(part), "%d", (int)partition);
+        snprintf(off, sizeof(off), "%lld", (long long)offset);
+        snprintf(ppart, sizeof(ppart), "%d", (int)prev_partition);
+        snprintf(poff, sizeof(poff), "%lld", (long long)prev_offset);
+        const char *p[7] = {group,
+                            topic,
+                            part,
+                            off,
+                            prev_topic,
+                            prev_topic ? ppart : NULL,
+                            prev_topic ? poff : NULL};
+        PGresult *r = PQexecParams(st->conn, "SELECT mm_input_attempt($1, $2, $3, $4, $5, $6, $7)",
+                                   7, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+                failed(st->conn, r, "mm_input_attempt", errstr, errstr_size);
+                return -1;
+        }
+        int n = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return n;
 }

@@ -23,15 +23,36 @@ typedef struct mm_store_batch_s mm_store_batch_t;
 
 /* Result codes of mm_store_write_batch and friends. */
 #define MM_STORE_OK 0
-#define MM_STORE_ERR_TRANSIENT                                                                     \
-        -1 /* connection lost, server shutting down,
-                                     deadlock, ...: retry later */
+/* Systemic: connection lost, server read-only or shutting down, missing
+ * grant, statement or lock timeout, deadlock, ...: not the documents' fault;
+ * keep the batch and retry later. */
+#define MM_STORE_ERR_TRANSIENT -1
 #define MM_STORE_ERR_FENCED                                                                        \
         -2 /* offsets already past this batch: another
                                      consumer wrote it; re-seek and drop it */
-#define MM_STORE_ERR_DATA                                                                          \
-        -3 /* a document was refused (bad data):
-                                     retrying the same batch will fail again */
+/* A document was refused for its content (SQLSTATE class 22 or 23, or a
+ * project code MMxxx): retrying the same batch will fail again. */
+#define MM_STORE_ERR_DATA -3
+
+/* The class (MM_STORE_ERR_*) of an error with SQLSTATE `sqlstate` (may be
+ * NULL: no server answer, i.e. transient). Only errors a document's own
+ * content can cause are MM_STORE_ERR_DATA. */
+int mm_store_classify_sqlstate(const char *sqlstate);
+
+/* A dead letter written with its batch (table dead_letters, migration 002). */
+typedef struct mm_store_dead_letter_s {
+        const char *topic;
+        int32_t partition;
+        int64_t offset;
+        const void *key; /* may be NULL; borrowed until the batch is cleared */
+        size_t key_len;
+        const char *stage, *code, *reason;
+        const char *delivery; /* "full" or "headers_only"; NULL = "full" */
+        char sha256[65];      /* of the whole message value */
+        size_t byte_length;   /* of the whole message value */
+        const void *payload;  /* the value; borrowed until the batch is cleared */
+        size_t payload_len;
+} mm_store_dead_letter_t;
 
 /* Creates a store for `conninfo` (URL or key=value; NULL or "" means
  * libpq's PG* environment variables). Does not connect: see
@@ -40,6 +61,13 @@ mm_store_t *mm_store_new(const char *conninfo, char *errstr, size_t errstr_size)
 
 /* Closes the connection and frees `st`; NULL is allowed. */
 void mm_store_destroy(mm_store_t *st);
+
+/* Bounds every wait on PostgreSQL: libpq connect_timeout (s) and TCP
+ * keepalives (idle s; dead peer found after about idle + 15 s), and the
+ * session's statement_timeout and lock_timeout (ms). 0 leaves a value at
+ * libpq's / the server's default. Applies to the next (re)connect. */
+void mm_store_set_limits(mm_store_t *st, long long connect_timeout_s, long long keepalives_idle_s,
+                         long long statement_timeout_ms, long long lock_timeout_ms);
 
 /* Connects, or reconnects if the connection is bad. Returns 0, or -1 with
  * errstr filled (the caller may retry). */
@@ -92,7 +120,45 @@ void mm_store_batch_partition(const mm_store_batch_t *b, size_t i, const char **
  * and the documents whose "topic"/"partition" match. */
 void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic, int32_t partition);
 
-/* Writes the batch in one transaction for consumer group `group`.
+/* Adds a dead letter to the batch; strings are copied, `key` and `payload`
+ * are borrowed and must stay valid until the batch is cleared or
+ * destroyed. Returns 0 or -1 (out of memory). */
+int mm_store_batch_add_dead_letter(mm_store_batch_t *b, const mm_store_dead_letter_t *dl);
+
+/* Number of dead letters in the batch. */
+size_t mm_store_batch_dead_letter_count(const mm_store_batch_t *b);
+
+/* Sets how the dead letter of topic/partition/offset reached the DLQ topic
+ * ("full" or "headers_only"). Returns 0, or -1 if it is not in the batch. */
+int mm_store_batch_set_delivery(mm_store_batch_t *b, const char *topic, int32_t partition,
+                                int64_t offset, const char *delivery);
+
+/* As mm_store_write_batch; dead letters keep at most `payload_cap` bytes
+ * of their value (a larger value is not kept: payload NULL, its sha256 and
+ * length are). */
+int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_batch_t *b,
+                            size_t payload_cap, size_t *inserted, size_t *duplicates, char *errstr,
+                            size_t errstr_size);
+
+/* Writes a minimal valid document in a transaction that is rolled back
+ * (nothing stays): MM_STORE_OK if PostgreSQL takes documents at all, else
+ * the class of the error with errstr. Tells "every document is bad" from
+ * "the database refuses everything". */
+int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errstr_size);
+
+/* Counts one attempt of the risky steps (extraction, parsing) on input
+ * topic/partition/offset for `group`, in its own (asynchronously committed)
+ * transaction; `prev_topic` (may be NULL), `prev_partition`, `prev_offset`
+ * name the input this worker passed those steps with last. Returns the
+ * attempts so far including this one, 0 for a re-read of an input that
+ * passed, or -1 with errstr on a database error. */
+int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic, int32_t partition,
+                           int64_t offset, const char *prev_topic, int32_t prev_partition,
+                           int64_t prev_offset, char *errstr, size_t errstr_size);
+
+/* Writes the batch in one transaction for consumer group `group`: the
+ * documents, the offsets and the dead letters (whole values kept). First,
+ * in its own statement, clears the attempt counters of the batch's inputs.
  * *inserted and *duplicates (may be NULL) receive the counts.
  * Returns MM_STORE_OK or one of the MM_STORE_ERR_* codes with errstr. */
 int mm_store_write_batch(mm_store_t *st, const char *group, const mm_store_batch_t *b,

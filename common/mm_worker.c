@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <malloc.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mm_classify.h"
 #include "mm_envelope.h"
 #include "mm_extract.h"
 #include "mm_kafka.h"
@@ -48,10 +51,24 @@ typedef struct dlq_entry_s {
         char reason[512];
         const char *stage; /* "extract" | "parse" | "store" */
         char timestamp[40];
-        uint64_t id;   /* identifies the entry in delivery reports */
-        int delivered; /* 1 once the DLQ delivery report said OK */
-        int failed;    /* 1 if the last delivery report said error */
+        uint64_t id;       /* identifies the entry in delivery reports */
+        int delivered;     /* 1 once the DLQ delivery report said OK */
+        int failed;        /* 1 if the last delivery report said error */
+        int permanent;     /* the last error will not go away by retrying */
+        int in_flight;     /* produced, delivery report not yet served */
+        int headers_only;  /* the copy carries no value (see produce_dlq) */
+        char last_err[64]; /* name of the last delivery error */
 } dlq_entry_t;
+
+/* A partition assigned (or re-seeked) before its offset in PostgreSQL could
+ * be read or the seek succeeded: it stays paused until service_pending
+ * loads the offset and seeks it. */
+typedef struct pending_s {
+        char topic[256];
+        int32_t partition;
+        int64_t offset; /* seek here (a rewind), or PENDING_FROM_PG */
+} pending_t;
+#define PENDING_FROM_PG (-1001)
 
 /* A message PostgreSQL refused (found by writing documents one by one).
  * The batch is re-read from Kafka; on the second pass the message is
@@ -72,6 +89,17 @@ typedef struct mm_worker_s {
         size_t batch_size;
         int64_t batch_ms, shutdown_ms, retry_max_ms;
         size_t max_doc_bytes;
+        size_t max_batch_bytes, batch_bytes; /* message bytes held by the batch */
+        size_t dl_payload_cap;               /* bytes of a dead letter kept in SQL */
+        int max_crashes;                     /* crashes on an input before extract_crash */
+        int64_t rebalance_wait_ms;           /* bound of a wait inside a rebalance callback */
+        int64_t dlq_down_since;              /* 0 while dead letters are delivered */
+        mm_classify_t *cls;                  /* kommune names of envelopes */
+        /* the input this worker passed the risky steps with last (told to
+         * PostgreSQL with the next attempt); passed_topic[0] == 0: none */
+        char passed_topic[256];
+        int32_t passed_partition;
+        int64_t passed_offset;
 
         rd_kafka_t *consumer, *producer;
         mm_store_t *store;
@@ -87,6 +115,10 @@ typedef struct mm_worker_s {
 
         poison_t *poison;
         size_t npoison, cappoison;
+        pending_t *pending;
+        size_t npending, cappending;
+        int64_t pending_next_try, pending_backoff;
+        int64_t rewind_backoff; /* grows while attempts cannot be counted */
 
         int paused;         /* all assigned partitions paused (DB down) */
         int in_flush;       /* flush_batch is running (rebalance guard) */
@@ -133,6 +165,24 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque) {
         return 0;
 }
 
+int mm_worker_dlq_error_permanent(int err) {
+        switch ((rd_kafka_resp_err_t)err) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+        case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         worker_t *w = opaque;
@@ -145,11 +195,14 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                         e = &w->dlq[i];
         if (!e)
                 return;
+        e->in_flight = 0;
         if (m->err) {
                 e->failed = 1;
+                e->permanent = mm_worker_dlq_error_permanent(m->err);
+                snprintf(e->last_err, sizeof(e->last_err), "%s", rd_kafka_err2name(m->err));
                 mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(e->msg->rkt), e->msg->partition,
-                           e->msg->offset, "dead-letter delivery failed: %s",
-                           rd_kafka_err2str(m->err));
+                           e->msg->offset, "dead-letter delivery failed (%s): %s",
+                           e->permanent ? "permanent" : "transient", rd_kafka_err2str(m->err));
         } else {
                 e->delivered = 1;
                 e->failed = 0;
@@ -205,9 +258,61 @@ static void pause_all(worker_t *w) {
         mm_log(MM_LOG_WARN, "paused all partitions until PostgreSQL is back");
 }
 
+static int is_pending(const worker_t *w, const char *topic, int32_t partition) {
+        for (size_t i = 0; i < w->npending; i++)
+                if (w->pending[i].partition == partition && !strcmp(w->pending[i].topic, topic))
+                        return 1;
+        return 0;
+}
+
+/* Keeps `topic`/`partition` paused until it is sought (service_pending):
+ * to `offset`, or (PENDING_FROM_PG) to its offset stored in PostgreSQL
+ * once that can be read. Pausing also drops the messages librdkafka has
+ * already fetched for it. */
+static void add_pending_at(worker_t *w, const char *topic, int32_t partition, int64_t offset) {
+        if (is_pending(w, topic, partition))
+                return;
+        if (w->npending == w->cappending) {
+                size_t cap = w->cappending ? w->cappending * 2 : 8;
+                pending_t *n = realloc(w->pending, cap * sizeof(*n));
+                if (!n) {
+                        mm_log(MM_LOG_ERROR, "out of memory");
+                        abort();
+                }
+                w->pending = n;
+                w->cappending = cap;
+        }
+        pending_t *p = &w->pending[w->npending++];
+        snprintf(p->topic, sizeof(p->topic), "%s", topic);
+        p->partition = partition;
+        p->offset = offset;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition);
+        rd_kafka_pause_partitions(w->consumer, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        w->pending_next_try = 0;
+        w->pending_backoff = 100;
+}
+
+static void add_pending(worker_t *w, const char *topic, int32_t partition) {
+        add_pending_at(w, topic, partition, PENDING_FROM_PG);
+}
+
+static void remove_pending(worker_t *w, const char *topic, int32_t partition) {
+        for (size_t i = 0; i < w->npending; i++)
+                if (w->pending[i].partition == partition && !strcmp(w->pending[i].topic, topic)) {
+                        w->pending[i] = w->pending[--w->npending];
+                        return;
+                }
+}
+
 static void resume_all(worker_t *w) {
         rd_kafka_topic_partition_list_t *a = NULL;
         if (rd_kafka_assignment(w->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+                /* partitions whose offset is not known yet stay paused */
+                for (int i = a->cnt - 1; i >= 0; i--)
+                        if (is_pending(w, a->elems[i].topic, a->elems[i].partition))
+                                rd_kafka_topic_partition_list_del_by_idx(a, i);
                 if (a->cnt > 0)
                         rd_kafka_resume_partitions(w->consumer, a);
                 rd_kafka_topic_partition_list_destroy(a);
@@ -217,10 +322,12 @@ static void resume_all(worker_t *w) {
 }
 
 /* Loads the offset of one partition from PostgreSQL, retrying with backoff
- * while the database is unavailable. Returns -1 (and *off unchanged) only
- * when the worker is stopping. */
-static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, int64_t *off) {
-        int64_t backoff = 100;
+ * while the database is unavailable, for at most `max_ms` (bounded: it runs
+ * inside rebalance callbacks). Returns -1 (and *off unchanged) when the time
+ * is up or the worker is stopping. */
+static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, int64_t *off,
+                             int64_t max_ms) {
+        int64_t backoff = 100, end = now_ms() + max_ms;
         char err[512];
         for (;;) {
                 mm_metrics_heartbeat(w->metrics); /* retrying is alive */
@@ -231,14 +338,71 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
                 }
                 mm_metrics_set_db_ok(w->metrics, 0);
                 mm_metrics_add_db_retry(w->metrics);
-                mm_log_msg(MM_LOG_WARN, topic, partition, -1,
-                           "cannot read stored offset, retrying in %lld ms: %s", (long long)backoff,
+                int64_t left = end - now_ms();
+                mm_log_msg(MM_LOG_WARN, topic, partition, -1, "cannot read stored offset%s: %s",
+                           left > 0 ? ", retrying" : "; the partition stays paused until it can",
                            err);
-                if (!*w->run || w->fatal)
+                if (!*w->run || w->fatal || left <= 0)
                         return -1;
-                usleep((useconds_t)backoff * 1000);
+                usleep((useconds_t)(backoff < left ? backoff : left) * 1000);
                 backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
         }
+}
+
+/* Seeks one partition to `off` (-1: the beginning). Returns 0 or -1. */
+static int seek_one(worker_t *w, const char *topic, int32_t partition, int64_t off) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition)->offset =
+                off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+        int rc = 0;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
+        if (e) {
+                mm_log_msg(MM_LOG_WARN, topic, partition, off, "seek failed: %s",
+                           rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                rc = -1;
+        } else if (l->elems[0].err) {
+                mm_log_msg(MM_LOG_WARN, topic, partition, off, "seek failed: %s",
+                           rd_kafka_err2str(l->elems[0].err));
+                rc = -1;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return rc;
+}
+
+/* Loads and seeks the pending partitions (with backoff between rounds);
+ * resumes each one that is done, unless all partitions are paused. */
+static void service_pending(worker_t *w) {
+        if (!w->npending || now_ms() < w->pending_next_try)
+                return;
+        char err[512];
+        for (size_t i = 0; i < w->npending;) {
+                pending_t p = w->pending[i];
+                int64_t off = p.offset;
+                if ((p.offset == PENDING_FROM_PG &&
+                     mm_store_load_offset(w->store, w->group, p.topic, p.partition, &off, err,
+                                          sizeof(err)) != 0) ||
+                    seek_one(w, p.topic, p.partition, off) != 0) {
+                        i++;
+                        continue;
+                }
+                mm_log_msg(MM_LOG_INFO, p.topic, p.partition, off, "partition sought to %s",
+                           p.offset == PENDING_FROM_PG ? "the offset stored in PostgreSQL"
+                                                       : "the input not yet counted");
+                remove_pending(w, p.topic, p.partition);
+                if (!w->paused) {
+                        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+                        rd_kafka_topic_partition_list_add(l, p.topic, p.partition);
+                        rd_kafka_resume_partitions(w->consumer, l);
+                        rd_kafka_topic_partition_list_destroy(l);
+                }
+        }
+        w->pending_next_try = now_ms() + w->pending_backoff;
+        w->pending_backoff =
+                w->pending_backoff * 2 > w->retry_max_ms ? w->retry_max_ms : w->pending_backoff * 2;
+        /* paused for rewinds only (no batch to retry): go on */
+        if (!w->npending && w->paused && !w->batch_msgs && !w->in_flush)
+                resume_all(w);
 }
 
 static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t partition) {
@@ -254,8 +418,17 @@ static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t pa
                 w->dlq[j++] = *e;
         }
         w->ndlq = j;
-        if (mm_store_batch_partition_count(w->batch) == 0 && w->ndlq == 0)
+        /* poison entries of a revoked partition belong to its next owner */
+        j = 0;
+        for (size_t i = 0; i < w->npoison; i++)
+                if (!(w->poison[i].partition == partition && !strcmp(w->poison[i].topic, topic)))
+                        w->poison[j++] = w->poison[i];
+        w->npoison = j;
+        remove_pending(w, topic, partition);
+        if (mm_store_batch_partition_count(w->batch) == 0 && w->ndlq == 0) {
                 w->batch_msgs = 0;
+                w->batch_bytes = 0;
+        }
 }
 
 static int flush_batch(worker_t *w, int max_attempts);
@@ -271,15 +444,23 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 /* Seek to the offsets stored in PostgreSQL, the source of truth. */
-                int unknown = 0;
+                /* Bounded: rebalance-wait-ms for the whole callback; a partition
+                 * whose offset cannot be read in time is assigned paused and
+                 * sought later (service_pending). */
+                int64_t end = now_ms() + w->rebalance_wait_ms;
+                int unknown_any = 0;
+                int *unknown = calloc((size_t)(parts->cnt > 0 ? parts->cnt : 1), sizeof(int));
+                if (!unknown) {
+                        mm_log(MM_LOG_ERROR, "out of memory");
+                        abort();
+                }
                 for (int i = 0; i < parts->cnt; i++) {
                         rd_kafka_topic_partition_t *p = &parts->elems[i];
-                        int64_t off = -1;
-                        if (load_offset_retry(w, p->topic, p->partition, &off) != 0) {
-                                /* stopping before the offset could be read: assign,
-                                 * but never consume (paused below) */
+                        int64_t off = -1, left = end - now_ms();
+                        if (load_offset_retry(w, p->topic, p->partition, &off,
+                                              left > 0 ? left : 0) != 0) {
                                 p->offset = RD_KAFKA_OFFSET_INVALID;
-                                unknown = 1;
+                                unknown[i] = unknown_any = 1;
                                 continue;
                         }
                         p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
@@ -312,15 +493,21 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 /* librdkafka keeps a partition's pause flag across a revoke and
                  * a later re-assignment: set it explicitly either way. */
                 if (parts->cnt > 0) {
-                        if (w->paused || unknown)
+                        if (w->paused)
                                 rd_kafka_pause_partitions(rk, parts);
                         else
                                 rd_kafka_resume_partitions(rk, parts);
                 }
+                for (int i = 0; unknown_any && i < parts->cnt; i++)
+                        if (unknown[i])
+                                add_pending(w, parts->elems[i].topic, parts->elems[i].partition);
+                free(unknown);
         } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
                 /* Commit what we have for these partitions; if that is not
                  * possible now, drop their part of the batch (the next owner
                  * re-reads from the offset stored in PostgreSQL). */
+                /* Bounded: one attempt; dead letters wait at most
+                 * rebalance-wait-ms; PostgreSQL at most statement_timeout. */
                 if (!w->in_flush && w->batch_msgs > 0)
                         flush_batch(w, 1);
                 for (int i = 0; i < parts->cnt; i++) {
@@ -372,11 +559,117 @@ static void add_dlq(worker_t *w, rd_kafka_message_t *msg, const char *stage, con
         e->stage = stage;
         snprintf(e->code, sizeof(e->code), "%s", code);
         snprintf(e->reason, sizeof(e->reason), "%s", reason);
+        /* reasons may quote document bytes: keep them valid UTF-8 (a Kafka
+         * header reader and the dead_letters text column need it) */
+        if (!mm_text_utf8_valid(e->reason, strlen(e->reason)))
+                for (char *c = e->reason; *c; c++)
+                        if ((unsigned char)*c >= 0x80)
+                                *c = '?';
+        reason = e->reason;
         iso_now(e->timestamp, sizeof(e->timestamp));
+        /* The SQL record (table dead_letters) commits with the batch. */
+        mm_store_dead_letter_t dl = {
+                .topic = rd_kafka_topic_name(msg->rkt),
+                .partition = msg->partition,
+                .offset = msg->offset,
+                .key = msg->key,
+                .key_len = msg->key_len,
+                .stage = stage,
+                .code = code,
+                .reason = reason,
+                .delivery = "full",
+                .byte_length = msg->len,
+                .payload = msg->payload,
+                .payload_len = msg->len,
+        };
+        mm_envelope_sha256_hex(msg->payload, msg->len, dl.sha256);
+        if (mm_store_batch_add_dead_letter(w->batch, &dl) != 0) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
         mm_metrics_add_dead_letter(w->metrics, code);
         const char *kv[] = {"stage", stage, "code", code, NULL};
         mm_log_kv(MM_LOG_WARN, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset, kv,
                   "dead-lettered: %s", reason);
+}
+
+/* The official name of the envelope's municipality ("Århus" -> "Aarhus
+ * Kommune"), through the parser's kommune table; an unknown name is kept
+ * as it is, with a warning. Borrowed string. */
+static const char *envelope_kommune(worker_t *w, const rd_kafka_message_t *msg,
+                                    const mm_envelope_t *env) {
+        const char *m = mm_envelope_municipality(env);
+        const char *k = mm_envelope_kommune(w->cls, m);
+        if (k)
+                return k;
+        mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset,
+                   "envelope municipality \"%.100s\" is not a known kommune: kept as it is", m);
+        return m;
+}
+
+#ifdef MM_TEST_HOOKS
+/* Test builds only: a document containing $MM_TEST_CRASH_MARKER kills the
+ * worker (SIGSEGV) before extraction, as a crashing extractor would. */
+static void test_crash_hook(const char *data, size_t len) {
+        const char *marker = getenv("MM_TEST_CRASH_MARKER");
+        if (marker && *marker && data && memmem(data, len, marker, strlen(marker))) {
+                mm_log(MM_LOG_WARN, "test hook: crashing on a marked input");
+                raise(SIGSEGV);
+        }
+}
+#endif
+
+/* Remembers that `msg` went through the risky steps without crashing. */
+static void mark_passed(worker_t *w, const rd_kafka_message_t *msg) {
+        snprintf(w->passed_topic, sizeof(w->passed_topic), "%s", rd_kafka_topic_name(msg->rkt));
+        w->passed_partition = msg->partition;
+        w->passed_offset = msg->offset;
+}
+
+/* Counts an attempt at the risky steps (extraction, parsing) in
+ * PostgreSQL, before taking them, so an input that crashed workers
+ * max-crashes times is dead-lettered as extract_crash instead, whichever
+ * worker gets it. Returns the attempts so far (0: a re-read of an input
+ * that passed), or -1 when PostgreSQL cannot count: then the input is not
+ * processed uncounted (it might crash again, unseen); its partition is
+ * rewound to it and paused, and tried again after a backoff. */
+static int count_attempt(worker_t *w, rd_kafka_message_t *msg) {
+        if (w->max_crashes <= 0)
+                return 0;
+        char err[512];
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        int n = mm_store_input_attempt(w->store, w->group, topic, msg->partition, msg->offset,
+                                       w->passed_topic[0] ? w->passed_topic : NULL,
+                                       w->passed_partition, w->passed_offset, err, sizeof(err));
+        if (n >= 0) {
+                /* One input at a time: once the next one is counted, this
+                 * one has passed (unless it is dead-lettered instead). */
+                mark_passed(w, msg);
+                w->rewind_backoff = 0;
+                return n;
+        }
+        mm_metrics_set_db_ok(w->metrics, 0);
+        if (!mm_store_connected(w->store)) {
+                /* PostgreSQL unreachable: the batch cannot commit, so the
+                 * input is counted on its re-read; processing it now keeps
+                 * the batch and the pause/backoff of flush_batch. */
+                mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset,
+                           "attempt not counted (PostgreSQL unreachable): %s", err);
+                return 0;
+        }
+        /* PostgreSQL answers but refuses the count (read-only, grants):
+         * never process uncounted; rewind, pause, retry after a backoff. */
+        mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
+                   "cannot count the attempt on this input, rewinding to it: %s", err);
+        add_pending_at(w, topic, msg->partition, msg->offset);
+        w->rewind_backoff = w->rewind_backoff ? w->rewind_backoff * 2 : 100;
+        if (w->rewind_backoff > w->retry_max_ms)
+                w->rewind_backoff = w->retry_max_ms;
+        w->pending_backoff = w->rewind_backoff;
+        w->pending_next_try = now_ms() + w->rewind_backoff;
+        if (!w->paused)
+                pause_all(w);
+        return -1;
 }
 
 static json_t *json_str_or_null(const char *s) {
@@ -388,12 +681,23 @@ static json_t *json_str_or_null(const char *s) {
 static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         const char *topic = rd_kafka_topic_name(msg->rkt);
         char err[512];
+        /* fetched before its partition was paused for a seek: comes again */
+        if (w->npending && is_pending(w, topic, msg->partition)) {
+                rd_kafka_message_destroy(msg);
+                return;
+        }
+        int attempts = count_attempt(w, msg);
+        if (attempts < 0) {
+                rd_kafka_message_destroy(msg);
+                return;
+        }
         if (mm_store_batch_add_offset(w->batch, topic, msg->partition, msg->offset) != 0) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }
         if (w->batch_msgs++ == 0)
                 w->batch_started = now_ms();
+        w->batch_bytes += msg->len;
         mm_metrics_add_consumed(w->metrics, 1);
 
         for (size_t i = 0; i < w->npoison; i++) {
@@ -425,7 +729,20 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
 
+        if (w->max_crashes > 0 && attempts > w->max_crashes) {
+                snprintf(err, sizeof(err),
+                         "the input crashed a worker %d times during extraction or parsing",
+                         attempts - 1);
+                mm_envelope_destroy(env);
+                w->passed_topic[0] = '\0'; /* it never passed */
+                add_dlq(w, msg, "extract", "extract_crash", err);
+                return;
+        }
+
         /* The source adapter (text, HTML, PDF or an export) makes the model. */
+#ifdef MM_TEST_HOOKS
+        test_crash_hook(data, dlen);
+#endif
         mm_source_result_t res;
         mm_parse_error_t perr;
         int64_t t0 = now_ms();
@@ -479,7 +796,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         json_t *pdoc = json_object_get(parsed, "document");
         if (json_is_object(pdoc) && mm_envelope_municipality(env)) {
                 json_object_set_new(pdoc, "municipality",
-                                    json_string(mm_envelope_municipality(env)));
+                                    json_string(envelope_kommune(w, msg, env)));
                 json_object_set_new(pdoc, "municipality_source", json_string("envelope"));
         }
 
@@ -513,51 +830,115 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
 
 /* ---------- batch flush ---------- */
 
-/* Produces every DLQ entry not yet delivered and waits for the reports.
- * Returns 0 when all are delivered. */
-static int produce_dlq(worker_t *w) {
+/* Produces one dead-letter copy: the original key, value and headers plus
+ * the error headers. A header-only copy (after a permanent refusal of the
+ * full one, e.g. MSG_SIZE_TOO_LARGE) carries no value; its reason says the
+ * original bytes are in table dead_letters. */
+static void produce_one(worker_t *w, dlq_entry_t *e) {
+        e->failed = 0;
+        rd_kafka_message_t *m = e->msg;
+        rd_kafka_headers_t *orig = NULL, *h;
+        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig &&
+            !e->headers_only)
+                h = rd_kafka_headers_copy(orig);
+        else
+                h = rd_kafka_headers_new(10);
+        char part[16], off[32], len[32];
+        snprintf(part, sizeof(part), "%d", (int)m->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+        snprintf(len, sizeof(len), "%zu", m->len);
+        rd_kafka_header_add(h, "minutes.error.code", -1, e->code, -1);
+        rd_kafka_header_add(h, "minutes.error.reason", -1, e->reason, -1);
+        rd_kafka_header_add(h, "minutes.error.stage", -1, e->stage, -1);
+        rd_kafka_header_add(h, "minutes.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+        rd_kafka_header_add(h, "minutes.source.partition", -1, part, -1);
+        rd_kafka_header_add(h, "minutes.source.offset", -1, off, -1);
+        rd_kafka_header_add(h, "minutes.worker.version", -1, MM_VERSION, -1);
+        rd_kafka_header_add(h, "minutes.error.timestamp", -1, e->timestamp, -1);
+        if (e->headers_only) {
+                rd_kafka_header_add(h, "minutes.dlq.headers_only", -1, "true", -1);
+                rd_kafka_header_add(h, "minutes.source.length", -1, len, -1);
+        }
+        rd_kafka_resp_err_t perr;
+        void *value = e->headers_only ? NULL : m->payload;
+        size_t value_len = e->headers_only ? 0 : m->len;
+        for (;;) {
+                perr = rd_kafka_producev(
+                        w->producer, RD_KAFKA_V_TOPIC(w->dlq_topic),
+                        RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(value, value_len),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)e->id), RD_KAFKA_V_END);
+                if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(w->producer, 100);
+        }
+        if (!perr)
+                e->in_flight = 1;
+        if (perr) {
+                rd_kafka_headers_destroy(h);
+                e->failed = 1;
+                e->permanent = mm_worker_dlq_error_permanent(perr);
+                snprintf(e->last_err, sizeof(e->last_err), "%s", rd_kafka_err2name(perr));
+                mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                           "dead-letter produce failed: %s", rd_kafka_err2str(perr));
+        }
+        /* on success the headers belong to the producer */
+}
+
+/* A full copy was refused for good: the next copy carries only headers,
+ * and the SQL record says so. A header-only copy refused for good (no
+ * topic, no ACL) cannot be helped by retrying: the worker stops with a
+ * fatal log rather than spin with paused partitions. */
+static void downgrade_refused(worker_t *w, dlq_entry_t *e) {
+        rd_kafka_message_t *m = e->msg;
+        if (!e->headers_only) {
+                e->headers_only = 1;
+                size_t l = strlen(e->reason);
+                snprintf(e->reason + l, sizeof(e->reason) - l,
+                         " [the dead-letter topic refused the copy (%s); the original bytes are "
+                         "kept in table dead_letters]",
+                         e->last_err);
+                mm_store_batch_set_delivery(w->batch, rd_kafka_topic_name(m->rkt), m->partition,
+                                            m->offset, "headers_only");
+                mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                           "dead-letter topic %s refused the copy (%s): sending a header-only "
+                           "copy; the original bytes are kept in table dead_letters",
+                           w->dlq_topic, e->last_err);
+                return;
+        }
+        mm_log_msg(MM_LOG_ERROR, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                   "FATAL: dead-letter topic %s refuses even a header-only copy (%s): check that "
+                   "the topic exists and this worker may write to it; stopping",
+                   w->dlq_topic, e->last_err);
+        w->fatal = 1;
+}
+
+/* Readiness follows the DLQ: red while dead letters cannot be delivered. */
+static void set_dlq_state(worker_t *w, int ok) {
+        if (ok && w->dlq_down_since) {
+                mm_log(MM_LOG_INFO, "dead letters are delivered again");
+                w->dlq_down_since = 0;
+        } else if (!ok && !w->dlq_down_since) {
+                w->dlq_down_since = now_ms();
+        }
+        mm_metrics_set_dlq_ok(w->metrics, ok);
+}
+
+/* Produces every DLQ entry not yet delivered and waits for the reports,
+ * at most `max_ms` (0 = until the shutdown deadline). Returns 0 when all
+ * are delivered. */
+static int produce_dlq(worker_t *w, int64_t max_ms) {
+        int64_t end = max_ms > 0 ? now_ms() + max_ms : 0;
         for (size_t i = 0; i < w->ndlq; i++) {
                 dlq_entry_t *e = &w->dlq[i];
-                if (e->delivered)
+                if (e->delivered || e->in_flight)
                         continue;
-                e->failed = 0;
-                rd_kafka_message_t *m = e->msg;
-                rd_kafka_headers_t *orig = NULL, *h;
-                if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-                        h = rd_kafka_headers_copy(orig);
-                else
-                        h = rd_kafka_headers_new(10);
-                char part[16], off[32];
-                snprintf(part, sizeof(part), "%d", (int)m->partition);
-                snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-                rd_kafka_header_add(h, "minutes.error.code", -1, e->code, -1);
-                rd_kafka_header_add(h, "minutes.error.reason", -1, e->reason, -1);
-                rd_kafka_header_add(h, "minutes.error.stage", -1, e->stage, -1);
-                rd_kafka_header_add(h, "minutes.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
-                rd_kafka_header_add(h, "minutes.source.partition", -1, part, -1);
-                rd_kafka_header_add(h, "minutes.source.offset", -1, off, -1);
-                rd_kafka_header_add(h, "minutes.worker.version", -1, MM_VERSION, -1);
-                rd_kafka_header_add(h, "minutes.error.timestamp", -1, e->timestamp, -1);
-                rd_kafka_resp_err_t perr;
-                for (;;) {
-                        perr = rd_kafka_producev(
-                                w->producer, RD_KAFKA_V_TOPIC(w->dlq_topic),
-                                RD_KAFKA_V_KEY(m->key, m->key_len),
-                                RD_KAFKA_V_VALUE(m->payload, m->len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)e->id), RD_KAFKA_V_END);
-                        if (perr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                                break;
-                        rd_kafka_poll(w->producer, 100);
-                }
-                if (perr) {
-                        rd_kafka_headers_destroy(h);
-                        e->failed = 1;
-                        mm_log_msg(MM_LOG_WARN, rd_kafka_topic_name(m->rkt), m->partition,
-                                   m->offset, "dead-letter produce failed: %s",
-                                   rd_kafka_err2str(perr));
-                }
-                /* on success the headers belong to the producer */
+                if (e->failed && e->permanent)
+                        downgrade_refused(w, e);
+                if (w->fatal)
+                        return -1;
+                e->permanent = 0;
+                produce_one(w, e);
         }
         /* Wait for every delivery report of this batch. */
         for (;;) {
@@ -570,7 +951,10 @@ static int produce_dlq(worker_t *w) {
                 }
                 if (!pending)
                         return failed ? -1 : 0;
-                rd_kafka_flush(w->producer, 1000);
+                int64_t left = end ? end - now_ms() : 1000;
+                if (left <= 0)
+                        return -1;
+                rd_kafka_flush(w->producer, (int)(left < 1000 ? left : 1000));
                 if (w->fatal || stop_deadline_passed(w))
                         return -1;
         }
@@ -601,36 +985,42 @@ static void commit_kafka(worker_t *w, int async) {
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* After a fence: seek the batch's partitions to the offsets in PostgreSQL. */
+/* After a fence or an isolation: seek the batch's partitions to the
+ * offsets in PostgreSQL. A partition whose offset cannot be read or whose
+ * seek fails stays paused (pending) until service_pending manages it:
+ * consuming on from where it is would skip the batch's messages. */
 static void reseek_batch_partitions(worker_t *w) {
         size_t n = mm_store_batch_partition_count(w->batch);
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
         for (size_t i = 0; i < n; i++) {
                 const char *t;
                 int32_t p;
                 int64_t first, next, off = -1;
                 mm_store_batch_partition(w->batch, i, &t, &p, &first, &next);
-                if (load_offset_retry(w, t, p, &off) != 0)
-                        continue;
-                rd_kafka_topic_partition_list_add(l, t, p)->offset =
-                        off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+                if (load_offset_retry(w, t, p, &off, w->rebalance_wait_ms) != 0 ||
+                    seek_one(w, t, p, off) != 0)
+                        add_pending(w, t, p);
         }
-        if (l->cnt > 0) {
-                rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-                if (e) {
-                        mm_log(MM_LOG_WARN, "seek failed: %s", rd_kafka_error_string(e));
-                        rd_kafka_error_destroy(e);
-                }
-        }
-        rd_kafka_topic_partition_list_destroy(l);
 }
 
 static void clear_batch(worker_t *w) {
+        int big = w->batch_bytes >= 1024u * 1024;
         for (size_t i = 0; i < w->ndlq; i++)
                 rd_kafka_message_destroy(w->dlq[i].msg);
         w->ndlq = 0;
         mm_store_batch_clear(w->batch);
         w->batch_msgs = 0;
+        w->batch_bytes = 0;
+        if (w->capdlq > 64) {
+                free(w->dlq);
+                w->dlq = NULL;
+                w->capdlq = 0;
+        }
+        /* After a batch of 1 MiB or more, give the freed memory back (a few
+         * ms per batch): glibc raises its mmap threshold after freeing a
+         * big block, so later big blocks would stay in the heap, and one
+         * huge input would keep the worker's RSS up long after it passed. */
+        if (big)
+                malloc_trim(0);
 }
 
 /* PostgreSQL refused the batch for its data. Writes the documents one by
@@ -640,35 +1030,92 @@ static void clear_batch(worker_t *w) {
  * good documents are duplicates (nothing new is written), the poison is
  * dead-lettered, and the offsets advance in one transaction as usual.
  * Returns 0 when done, -1 on a transient failure (retry the batch). */
+static int add_poison(worker_t *w, json_t *d, const char *err) {
+        const char *topic = json_string_value(json_object_get(d, "topic"));
+        int32_t partition = (int32_t)json_integer_value(json_object_get(d, "partition"));
+        int64_t offset = json_integer_value(json_object_get(d, "offset"));
+        for (size_t i = 0; i < w->npoison; i++)
+                if (w->poison[i].partition == partition && w->poison[i].offset == offset &&
+                    !strcmp(w->poison[i].topic, topic ? topic : ""))
+                        return 0; /* already known (an earlier, partial isolation) */
+        if (w->npoison == w->cappoison) {
+                size_t cap = w->cappoison ? w->cappoison * 2 : 8;
+                poison_t *np = realloc(w->poison, cap * sizeof(*np));
+                if (!np)
+                        return -1;
+                w->poison = np;
+                w->cappoison = cap;
+        }
+        poison_t *p = &w->poison[w->npoison++];
+        snprintf(p->topic, sizeof(p->topic), "%s", topic ? topic : "");
+        p->partition = partition;
+        p->offset = offset;
+        snprintf(p->reason, sizeof(p->reason), "PostgreSQL refused the document: %.400s", err);
+        mm_log_msg(MM_LOG_WARN, p->topic, p->partition, p->offset, "%s", p->reason);
+        return 0;
+}
+
+/* Returns 0 when done (poison found and remembered, batch re-read), 1 when
+ * the refusal is systemic after all (every document fails alone, or none
+ * does: retry the batch as it is), -1 on a transient failure. */
 static int isolate_rejected(worker_t *w) {
         char err[1024];
         size_t n = mm_store_batch_doc_count(w->batch);
+        size_t nbad = 0;
+        int *bad = calloc(n ? n : 1, sizeof(int));
+        char(*errs)[512] = calloc(n ? n : 1, sizeof(*errs));
+        if (!bad || !errs) {
+                free(bad);
+                free(errs);
+                return -1;
+        }
         for (size_t i = 0; i < n; i++) {
                 int rc = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
                 if (rc == MM_STORE_OK)
                         continue;
-                if (rc != MM_STORE_ERR_DATA)
+                if (rc != MM_STORE_ERR_DATA) {
+                        free(bad);
+                        free(errs);
                         return -1;
-                json_t *d = mm_store_batch_doc(w->batch, i);
-                if (w->npoison == w->cappoison) {
-                        size_t cap = w->cappoison ? w->cappoison * 2 : 8;
-                        poison_t *np = realloc(w->poison, cap * sizeof(*np));
-                        if (!np)
-                                return -1;
-                        w->poison = np;
-                        w->cappoison = cap;
                 }
-                poison_t *p = &w->poison[w->npoison++];
-                snprintf(p->topic, sizeof(p->topic), "%s",
-                         json_string_value(json_object_get(d, "topic")));
-                p->partition = (int32_t)json_integer_value(json_object_get(d, "partition"));
-                p->offset = json_integer_value(json_object_get(d, "offset"));
-                snprintf(p->reason, sizeof(p->reason), "PostgreSQL refused the document: %.400s",
-                         err);
-                mm_log_msg(MM_LOG_WARN, p->topic, p->partition, p->offset, "%s", p->reason);
+                bad[i] = 1;
+                snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
+                nbad++;
         }
+        /* A document's fault shows in some documents, not in none. When
+         * every one fails alone, a minimal valid document (written and
+         * rolled back) decides: if PostgreSQL refuses it too, the refusal
+         * is the database's, whatever its code. */
+        int systemic = nbad == 0;
+        if (nbad == n && n > 0) {
+                int prc = mm_store_probe(w->store, w->group, err, sizeof(err));
+                if (prc == MM_STORE_ERR_TRANSIENT) {
+                        free(bad);
+                        free(errs);
+                        return -1;
+                }
+                systemic = prc != MM_STORE_OK;
+        }
+        if (systemic) {
+                mm_log(MM_LOG_WARN,
+                       "isolation: %zu of %zu documents fail alone%s: the refusal is systemic, "
+                       "retrying the batch",
+                       nbad, n, nbad ? " and so does a minimal valid document" : "");
+                free(bad);
+                free(errs);
+                return 1;
+        }
+        int rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++)
+                if (bad[i])
+                        rc = add_poison(w, mm_store_batch_doc(w->batch, i), errs[i]);
+        free(bad);
+        free(errs);
+        if (rc != 0)
+                return -1;
         /* DLQ copies of this batch are acknowledged; on the re-read they are
-         * dead-lettered again (at-least-once on the DLQ, as documented). */
+         * dead-lettered again (at-least-once on the DLQ, as documented; the
+         * dead_letters table keeps one row). */
         reseek_batch_partitions(w);
         clear_batch(w);
         return 0;
@@ -692,12 +1139,14 @@ static int flush_batch(worker_t *w, int max_attempts) {
                 if (w->fatal)
                         break;
                 attempts++;
-                int step = produce_dlq(w);
+                int step = produce_dlq(w, w->rebalance_wait_ms);
+                set_dlq_state(w, step == 0 || w->ndlq == 0);
                 if (step == 0) {
                         size_t ins = 0, dup = 0;
                         int64_t t0 = now_ms();
-                        step = mm_store_write_batch(w->store, w->group, w->batch, &ins, &dup, err,
-                                                    sizeof(err));
+                        step = mm_store_write_batch_dl(w->store, w->group, w->batch,
+                                                       w->dl_payload_cap, &ins, &dup, err,
+                                                       sizeof(err));
                         if (step == MM_STORE_OK) {
                                 mm_metrics_observe_db_batch(w->metrics,
                                                             (double)(now_ms() - t0) / 1000.0);
@@ -723,15 +1172,24 @@ static int flush_batch(worker_t *w, int max_attempts) {
                                 rc = 0;
                                 break;
                         }
+                        int iso = -1;
                         if (step == MM_STORE_ERR_DATA) {
                                 mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
-                                if (isolate_rejected(w) == 0) {
+                                iso = isolate_rejected(w);
+                                if (iso == 0) {
                                         rc = 0;
                                         break;
                                 }
-                        } else {
+                        }
+                        if (step != MM_STORE_ERR_DATA || iso == 1) {
+                                /* Systemic: keep the batch, pause, back off,
+                                 * readiness red, retry. */
                                 mm_metrics_set_db_ok(w->metrics, 0);
-                                mm_log(MM_LOG_WARN, "PostgreSQL unavailable: %s", err);
+                                mm_metrics_add_db_systemic_error(w->metrics);
+                                mm_log(MM_LOG_WARN,
+                                       "PostgreSQL cannot take the batch (not the documents' "
+                                       "fault): keeping it and retrying: %s",
+                                       err);
                         }
                 } else {
                         mm_log(MM_LOG_WARN, "dead-letter topic not acknowledged yet");
@@ -778,6 +1236,11 @@ static rd_kafka_t *make_consumer(worker_t *w, const mm_config_t *cfg, char *err,
             mm_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", err, errsz) ||
             mm_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, errsz) ||
             mm_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errsz) ||
+            /* bounded memory (issue 10): librdkafka's prefetch queue and
+             * fetch responses default to 64 MiB and 50 MiB; a bigger message
+             * still comes through (one at a time). -X overrides. */
+            mm_kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errsz) ||
+            mm_kafka_conf_set(conf, "fetch.max.bytes", "8388608", err, errsz) ||
             (w->metrics &&
              mm_kafka_conf_set(conf, "statistics.interval.ms", "10000", err, errsz)) ||
             mm_kafka_conf_apply(conf, cfg, err, errsz)) {
@@ -807,7 +1270,11 @@ static rd_kafka_t *make_producer(worker_t *w, const mm_config_t *cfg, char *err,
             mm_kafka_conf_set(conf, "client.id", "minutes-worker-dlq", err, errsz) ||
             mm_kafka_conf_set(conf, "enable.idempotence", "true", err, errsz) ||
             mm_kafka_conf_set(conf, "message.max.bytes", "104857600", err, errsz) ||
-            mm_kafka_conf_set(conf, "linger.ms", "5", err, errsz)) {
+            mm_kafka_conf_set(conf, "linger.ms", "5", err, errsz) ||
+            /* bounded: a copy not delivered by then fails and is retried by
+             * flush_batch (with readiness red) instead of waiting 300 s */
+            mm_kafka_conf_set(conf, "message.timeout.ms", mm_config_get_str(cfg, "dlq-timeout-ms"),
+                              err, errsz)) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
@@ -860,6 +1327,14 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                                   ? mm_config_get_int(cfg, "retry-max-ms")
                                   : 100;
         w->max_doc_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        w->max_batch_bytes = (size_t)mm_config_get_int(cfg, "batch-max-bytes");
+        if (w->max_batch_bytes == 0)
+                w->max_batch_bytes = 1;
+        w->dl_payload_cap = (size_t)mm_config_get_int(cfg, "dead-letter-max-bytes");
+        w->max_crashes = (int)mm_config_get_int(cfg, "max-crashes");
+        w->rebalance_wait_ms = mm_config_get_int(cfg, "rebalance-wait-ms");
+        if (w->rebalance_wait_ms < 100)
+                w->rebalance_wait_ms = 100;
 
         const char *pg = mm_config_get_str(cfg, "pg");
         char masked[1024];
@@ -868,6 +1343,15 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         w->store = mm_store_new(pg, err, sizeof(err));
         if (!w->store) {
                 snprintf(errstr, errstr_size, "%s", err);
+                goto fail;
+        }
+        mm_store_set_limits(w->store, mm_config_get_int(cfg, "pg-connect-timeout-s"),
+                            mm_config_get_int(cfg, "pg-keepalives-idle-s"),
+                            mm_config_get_int(cfg, "pg-statement-timeout-ms"),
+                            mm_config_get_int(cfg, "pg-lock-timeout-ms"));
+        w->cls = mm_classify_new(err, sizeof(err));
+        if (!w->cls) {
+                snprintf(errstr, errstr_size, "kommune table: %s", err);
                 goto fail;
         }
         mm_extract_global_init();
@@ -882,6 +1366,10 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 goto fail;
         }
         w->batch = mm_store_batch_new();
+        if (!w->batch) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
         long long mport = mm_config_get_int(cfg, "metrics-port");
         if (mport > 0) {
                 w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
@@ -965,8 +1453,10 @@ int mm_worker_run(mm_worker_t *w) {
                         }
                 }
                 rd_kafka_poll(w->producer, 0);
+                service_pending(w);
                 if (w->batch_msgs > 0 &&
-                    (w->batch_msgs >= w->batch_size || now_ms() - w->batch_started >= w->batch_ms))
+                    (w->batch_msgs >= w->batch_size || w->batch_bytes >= w->max_batch_bytes ||
+                     now_ms() - w->batch_started >= w->batch_ms))
                         flush_batch(w, 0);
         }
 
@@ -1014,6 +1504,8 @@ void mm_worker_destroy(mm_worker_t *w) {
         mm_store_batch_destroy(w->batch);
         free(w->dlq);
         free(w->poison);
+        free(w->pending);
+        mm_classify_destroy(w->cls);
         mm_store_destroy(w->store);
         mm_parser_destroy(w->parser);
         mm_metrics_destroy(w->metrics);

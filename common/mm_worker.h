@@ -31,6 +31,12 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
  * error or a failed consumer close. Call at most once. */
 int mm_worker_run(mm_worker_t *w);
 
+/* 1 if a dead-letter delivery error `err` (an rd_kafka_resp_err_t) will
+ * not go away by retrying the same copy (message too large, unknown topic,
+ * authorization): the worker then sends a header-only copy, and stops with
+ * a fatal log if that is refused too. */
+int mm_worker_dlq_error_permanent(int err);
+
 /* Frees the worker, closing the consumer first if mm_worker_run did not.
  * `w` may be NULL. */
 void mm_worker_destroy(mm_worker_t *w);

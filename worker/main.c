@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mm_config.h"
+#include "mm_envelope.h"
 #include "mm_log.h"
 #include "mm_store.h"
 #include "mm_worker.h"
@@ -41,8 +42,8 @@ static const mm_config_option_t options[] = {
          "max time a batch collects messages (ms)"},
         {"shutdown-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_SHUTDOWN_TIMEOUT_MS", 0,
          "on SIGTERM/SIGINT: finish, commit and close within this time (ms)"},
-        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_MAX_DOC_BYTES", 0,
-         "larger documents are dead-lettered (too_large)"},
+        {"max-doc-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES, "MM_MAX_DOC_BYTES", 0,
+         "larger documents are dead-lettered (too_large); minutes-submit has the same default"},
         /* extraction limits (mm_extract; output is capped at max-doc-bytes) */
         {"extract-max-pages", 0, MM_CONFIG_INT, "2000", "MM_EXTRACT_MAX_PAGES", 0,
          "PDFs with more pages are dead-lettered (extract_limit)"},
@@ -73,6 +74,26 @@ static const mm_config_option_t options[] = {
          "mm_documents_low_confidence_total"},
         {"migrate", 0, MM_CONFIG_BOOL, "false", "MM_MIGRATE", 0,
          "apply the embedded schema migrations (as the owner role) and exit"},
+        /* faults: bounded waits, batch memory, dead letters in SQL, poison inputs */
+        {"batch-max-bytes", 0, MM_CONFIG_SIZE, "16MiB", "MM_BATCH_MAX_BYTES", 0,
+         "a batch is written once its messages hold this many bytes"},
+        {"dead-letter-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
+         "MM_DEAD_LETTER_MAX_BYTES", 0,
+         "dead letters up to this size keep their bytes in table dead_letters"},
+        {"max-crashes", 0, MM_CONFIG_INT, "2", "MM_MAX_CRASHES", 0,
+         "an input that crashed workers this often is dead-lettered (extract_crash); 0 = off"},
+        {"rebalance-wait-ms", 0, MM_CONFIG_INT, "10000", "MM_REBALANCE_WAIT_MS", 0,
+         "longest wait for PostgreSQL or dead-letter acks inside a rebalance callback (ms)"},
+        {"dlq-timeout-ms", 0, MM_CONFIG_INT, "30000", "MM_DLQ_TIMEOUT_MS", 0,
+         "a dead-letter copy not acknowledged by then is retried (message.timeout.ms)"},
+        {"pg-connect-timeout-s", 0, MM_CONFIG_INT, "10", "MM_PG_CONNECT_TIMEOUT_S", 0,
+         "libpq connect_timeout (s; 0 = libpq default)"},
+        {"pg-keepalives-idle-s", 0, MM_CONFIG_INT, "30", "MM_PG_KEEPALIVES_IDLE_S", 0,
+         "TCP keepalives on the PostgreSQL connection after this idle time (s; 0 = off)"},
+        {"pg-statement-timeout-ms", 0, MM_CONFIG_INT, "60000", "MM_PG_STATEMENT_TIMEOUT_MS", 0,
+         "statement_timeout of the worker's session (ms; 0 = none)"},
+        {"pg-lock-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_PG_LOCK_TIMEOUT_MS", 0,
+         "lock_timeout of the worker's session (ms; 0 = none)"},
 };
 
 static volatile sig_atomic_t run = 1;

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
 #include "mm_extract.h"
@@ -49,7 +50,7 @@ static const mm_config_option_t options[] = {
          "municipality (key and header); default: inferred by the parser, else \"unknown\""},
         {"source", 's', MM_CONFIG_STRING, "minutes-submit", "MM_SOURCE", 0,
          "CloudEvents source attribute (ce_source)"},
-        {"max-doc-bytes", 0, MM_CONFIG_SIZE, "64MiB", "MM_MAX_DOC_BYTES", 0,
+        {"max-doc-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES, "MM_MAX_DOC_BYTES", 0,
          "refuse to read files larger than this"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
@@ -57,6 +58,7 @@ static const mm_config_option_t options[] = {
 typedef struct submit_s {
         rd_kafka_t *rk;
         mm_parser_t *parser;
+        mm_classify_t *cls; /* kommune names: the key is the official name */
         const char *topic, *municipality, *source;
         size_t max_bytes;
         size_t sent, delivered, failed, skipped;
@@ -246,6 +248,14 @@ static int submit_file(submit_t *s, const char *path) {
                 inferred = parse_info(s, path, buf, len, ct);
                 muni = muni ? muni : inferred ? inferred : "unknown";
         }
+        /* One name per kommune, as the worker stores it ("Århus" -> "Aarhus
+         * Kommune"), so the agenda and the minutes share a key. */
+        const char *official = mm_envelope_kommune(s->cls, muni);
+        if (official)
+                muni = official;
+        else if (strcmp(muni, "unknown"))
+                mm_log(MM_LOG_WARN, "%s: municipality \"%s\" is not a known kommune: kept as it is",
+                       path, muni);
         if (is_export)
                 list_add(&s->shas, &s->nshas, &s->capshas, sha);
         if (!is_export || !folder_time(path, now, sizeof(now))) {
@@ -448,7 +458,10 @@ int main(int argc, char **argv) {
         tzset();
         mm_extract_global_init();
         s.parser = mm_parser_new(s.max_bytes, err, sizeof(err));
-        if (!s.parser) {
+        s.cls = mm_classify_new(err, sizeof(err));
+        if (!s.parser || !s.cls) {
+                mm_parser_destroy(s.parser);
+                mm_classify_destroy(s.cls);
                 mm_log(MM_LOG_ERROR, "parser: %s", err);
                 mm_config_destroy(cfg);
                 return 1;
@@ -464,6 +477,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "minutes-submit: %s\n", err);
                 rd_kafka_conf_destroy(conf);
                 mm_parser_destroy(s.parser);
+                mm_classify_destroy(s.cls);
                 mm_config_destroy(cfg);
                 return 2;
         }
@@ -475,6 +489,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "minutes-submit: %s\n", err);
                 rd_kafka_conf_destroy(conf);
                 mm_parser_destroy(s.parser);
+                mm_classify_destroy(s.cls);
                 mm_config_destroy(cfg);
                 return 2;
         }
@@ -486,6 +501,7 @@ int main(int argc, char **argv) {
                 rd_kafka_flush(s.rk, 1000);
         rd_kafka_destroy(s.rk);
         mm_parser_destroy(s.parser);
+        mm_classify_destroy(s.cls);
         int rc = s.failed > 0 || s.delivered != s.sent ? 1 : 0;
         printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s.sent,
                s.delivered, s.failed, s.skipped);

@@ -10,7 +10,9 @@
 #    in PostgreSQL: docs/s and MB/s (input bytes);
 # 3. exports every row the worker wrote and times COPYing the same rows
 #    into an empty copy of the schema: the database's own rate (docs/s);
-# 4. prints the ratio worker / COPY.
+# 4. prints the ratio worker / COPY;
+# 5. prints the worker's RSS: steady after the stream, its peak (VmHWM) and
+#    after one huge (15 MiB) input has passed.
 # Starts its own Kafka + PostgreSQL (tests/services/services.sh) unless
 # MM_SERVICES_RUNDIR points at running ones. Environment: MM_BENCH_BATCH
 # (worker --batch-size, default 500).
@@ -80,6 +82,35 @@ END \$\$;" || { echo "waiting for the worker failed" >&2; exit 1; }
 [[ "$(psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM documents")" -ge "$N" ]] ||
     { echo "worker did not finish in 900 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
 t3="$(now)"
+# Memory (issue 10): the worker's RSS once the stream has passed (steady),
+# then after one huge input (a 15 MiB binary: dead-lettered, its bytes kept
+# in dead_letters) has passed too, and the peak (VmHWM) over the whole run.
+rss() { awk -v k="$1:" '$1 == k {print int($2 / 1024)}' "/proc/$WPID/status"; }
+sleep 3 # a benchmark, not a test: let the last batch be freed (steady state)
+RSS_STEADY="$(rss VmRSS)"
+RSS_PEAK="$(rss VmHWM)"
+python3 -c "import random; open('$WORK/huge.bin', 'wb').write(random.Random(7).randbytes(15 * 1024 * 1024))"
+"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --municipality "Bench Kommune" \
+    "$WORK/huge.bin" >/dev/null 2>>"$WORK/submit.log"
+psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 -c "DO \$\$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN (SELECT count(*) FROM dead_letters) >= 1;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END \$\$;" >/dev/null
+RSS_HUGE_PEAK="$(rss VmHWM)"
+"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --municipality "Bench Kommune" \
+    "$SRC/tests/fixtures/seeds" >/dev/null 2>>"$WORK/submit.log" # a small batch after it
+psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 -c "DO \$\$
+BEGIN
+    FOR i IN 1..3000 LOOP
+        EXIT WHEN (SELECT count(*) FROM documents) >= $N + 5;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END \$\$;" >/dev/null
+sleep 3
+RSS_AFTER_HUGE="$(rss VmRSS)"
 kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
 
 # The database's own limit: COPY the same rows into an empty schema.
@@ -100,6 +131,7 @@ t4="$(now)"
 psql "$SUPER/$DB2" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/copy.sql" >/dev/null
 t5="$(now)"
 
+echo "worker RSS             steady ${RSS_STEADY} MB after $N documents (peak ${RSS_PEAK} MB); peak ${RSS_HUGE_PEAK} MB with one 15 MiB input; ${RSS_AFTER_HUGE} MB after it passed"
 python3 - "$N" "$BYTES" "$ROWS" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$BATCH" <<'PY'
 import sys
 n, nbytes, rows = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

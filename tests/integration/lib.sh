@@ -65,7 +65,7 @@ it_cleanup() {
 # start_worker ID [extra worker options...]
 start_worker() {
     local id="$1"; shift
-    "$MM_BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
+    "${MM_WORKER_BIN:-$MM_BIN/minutes-worker}" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
         --pg "$WORKER_URL" --batch-ms 100 \
         -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
         -X topic.metadata.refresh.interval.ms=2000 "$@" \

@@ -21,7 +21,8 @@ open(f"{d}/big.bin", "wb").write(r.randbytes(20 * 1024 * 1024))
 PY
 
 start_worker 1
-submit --municipality "Testby Kommune" "$G" >/dev/null || fail "minutes-submit"
+# the worker's own size check: submit a 20 MiB file past submit's limit
+submit --municipality "Testby Kommune" --max-doc-bytes 64MiB "$G" >/dev/null || fail "minutes-submit"
 wait_until 90 "4 messages on the DLQ" \
     bash -c "[[ \$('$MM_BIN/mm-kafka-tool' count '$KAFKA_BOOTSTRAP' '$DLQ') == 4 ]]"
 wait_until 60 "offsets stored up to the end of the topic" pg_offsets_at_end

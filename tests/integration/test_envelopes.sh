@@ -3,6 +3,9 @@
 # content-type/source-url/municipality/document-id headers (envelope
 # metadata wins over the parser), CloudEvents binary mode, structured mode
 # with "data" and with "data_base64", and a broken structured event (DLQ).
+# Issue 11: "Århus" in the header is stored as the parser's name "Aarhus
+# Kommune"; a ce_time of year 0000 is stored as NULL (the cast cannot throw)
+# without failing its batch.
 source "$(dirname "$0")/lib.sh"
 it_init envelopes
 
@@ -34,11 +37,19 @@ produce k3 "$S3" "ce_specversion=1.0" "ce_id=ev-binary" "ce_source=test/binary" 
 produce k4 "$WORK/structured.json" "content-type=application/cloudevents+json; charset=utf-8"
 produce k0 "$WORK/structured64.json" "content-type=application/cloudevents+json"
 produce kb "$WORK/broken.json" "content-type=application/cloudevents+json"
+{ cat "$S2"; echo; } >"$WORK/aarhus.txt"
+{ cat "$S4"; echo; } >"$WORK/aarhus-submit.txt"
+{ cat "$S3"; echo; echo; } >"$WORK/year0.txt"
+produce ka "$WORK/aarhus.txt" "content-type=text/plain" "municipality=Århus"
+produce ky "$WORK/year0.txt" "ce_specversion=1.0" "ce_id=ev-year0" "ce_source=test/binary" \
+    "ce_type=dk.minutes.document.raw" "ce_time=0000-01-01T00:00:00Z" "content-type=text/plain"
 
+# minutes-submit keys by the same official name as the worker stores
+submit --municipality "Århus" "$WORK/aarhus-submit.txt" >/dev/null || fail "submit Århus"
 start_worker 1
 wait_until 60 "offsets stored up to the end of the topic" pg_offsets_at_end
 wait_until 60 "group lag 0" lag_is_zero
-[[ "$(sql "SELECT count(*) FROM documents")" == 5 ]] || fail "$(sql "SELECT count(*) FROM documents") documents, expected 5"
+[[ "$(sql "SELECT count(*) FROM documents")" == 8 ]] || fail "$(sql "SELECT count(*) FROM documents") documents, expected 8"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 check() { # check SHA-OF-DOCUMENT SQL-EXPR EXPECTED
@@ -54,9 +65,22 @@ check "$(sha "$S3")" "d.ce_id || '|' || d.ce_source || '|' || d.ce_time" \
 check "$(sha "$S4")" "d.ce_id || '|' || d.source_url || '|' || m.municipality" \
     "ev-structured-data|https://example.invalid/s4|Randers Kommune"
 check "$(sha "$S0")" "d.ce_id || '|' || m.municipality" "ev-structured-b64|Base64 Kommune"
+check "$(sha "$WORK/aarhus.txt")" "d.municipality || '|' || m.municipality" "Aarhus Kommune|Aarhus Kommune"
+check "$(sha "$WORK/aarhus-submit.txt")" "m.municipality" "Aarhus Kommune"
+"$MM_BIN/mm-kafka-tool" dump "$KAFKA_BOOTSTRAP" "$RAW" >"$WORK/raw.jsonl"
+python3 - "$WORK/raw.jsonl" "$(sha "$WORK/aarhus-submit.txt")" <<'PY' || fail "minutes-submit key not normalised"
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])]
+m = [x for x in m if x["value_sha256"] == sys.argv[2]]
+assert len(m) == 1 and m[0]["key"] == "Aarhus Kommune", [x["key"] for x in m]
+assert m[0]["headers"].get("municipality") == "Aarhus Kommune", m[0]["headers"]
+PY
+check "$(sha "$WORK/year0.txt")" "d.ce_id || '|' || coalesce(d.ce_time::text, 'NULL')" "ev-year0|NULL"
 
 "$MM_BIN/mm-kafka-tool" dump "$KAFKA_BOOTSTRAP" "$DLQ" >"$WORK/dlq.jsonl"
 [[ "$(wc -l <"$WORK/dlq.jsonl")" == 1 ]] || fail "expected 1 dead letter"
 grep -q '"minutes.error.code":"envelope_invalid"' "$WORK/dlq.jsonl" || fail "broken event not dead-lettered as envelope_invalid"
+[[ "$(sql "SELECT count(*) || ' ' || string_agg(code || '/' || stage || '/' || byte_length, ',') FROM dead_letters")" == "1 envelope_invalid/extract/$(stat -c %s "$WORK/broken.json")" ]] ||
+    fail "dead_letters: $(sql "SELECT count(*), string_agg(code, ',') FROM dead_letters")"
 stop_worker 1
 log "PASS envelopes"

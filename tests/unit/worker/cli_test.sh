@@ -61,5 +61,12 @@ check submit-undeliverable 1 'failed 1' -- "$S" -b 127.0.0.1:1 -X message.timeou
     --municipality X "$SEEDS/000_5c7e3b43a1136e53.txt"
 check submit-missing-file 1 'failed 1' -- "$S" -b 127.0.0.1:1 -X message.timeout.ms=1500 \
     "$TMP/does-not-exist.txt"
+# one size limit: minutes-submit refuses what the worker would dead-letter
+# as too_large (both default to 16 MiB), and both print the same default
+head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' >"$TMP/big.txt"
+check submit-over-limit 1 'larger than 16777216 bytes' -- "$S" -b 127.0.0.1:1 \
+    -X message.timeout.ms=1500 --municipality X "$TMP/big.txt"
+check submit-limit-help 0 'MM_MAX_DOC_BYTES, default 16MiB' -- "$S" --help
+check worker-limit-help 0 'MM_MAX_DOC_BYTES, default 16MiB' -- "$W" --help
 echo "worker cli: $pass passed, $failed failed"
 [[ $failed -eq 0 ]]

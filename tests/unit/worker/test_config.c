@@ -96,6 +96,14 @@ static void test_errors(void **state) {
         assert_non_null(strstr(err, "batch-size"));
         char *a3[] = {"prog", "-X", "novalue", NULL};
         mm_config_destroy(load(3, a3, 0, err, sizeof(err)));
+        /* a size whose multiplication would overflow (undefined behaviour
+         * before) is refused, as is an integer out of range */
+        char *a16[] = {"prog", "--max-doc-bytes", "9000000000000G", NULL};
+        mm_config_destroy(load(3, a16, 0, err, sizeof(err)));
+        assert_non_null(strstr(err, "max-doc-bytes"));
+        char *a17[] = {"prog", "--batch-size", "99999999999999999999", NULL};
+        mm_config_destroy(load(3, a17, 0, err, sizeof(err)));
+        assert_non_null(strstr(err, "batch-size"));
         snprintf(path, sizeof(path), "%s/unknown-key.conf", fixtures);
         char *a4[] = {"prog", "--config", path, NULL};
         mm_config_destroy(load(3, a4, 0, err, sizeof(err)));

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "mm_classify.h"
 #include "mm_envelope.h"
 
 #define H(n, v)                                                                                    \
@@ -137,11 +138,44 @@ static void test_sha256(void **state) {
                             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+/* One name per kommune: what an envelope may say -> the stored name. */
+static void test_kommune(void **state) {
+        (void)state;
+        static const struct {
+                const char *in, *want; /* want NULL: unknown, kept by the caller */
+        } rows[] = {
+                {"Aarhus", "Aarhus Kommune"},
+                {"Århus", "Aarhus Kommune"},
+                {"aarhus.dk", "Aarhus Kommune"},
+                {"Aarhus Kommune", "Aarhus Kommune"},
+                {" Århus Kommune ", "Aarhus Kommune"},
+                {"Ålborg", "Aalborg Kommune"},
+                {"Københavns Kommune", "Københavns Kommune"},
+                {"Hedensted Kommune", "Hedensted Kommune"},
+                {"Høje Taastrup", "Høje-Taastrup Kommune"},
+                {"Testby Kommune", NULL},
+                {"Kommune", NULL},
+                {"", NULL},
+        };
+        char err[256];
+        mm_classify_t *c = mm_classify_new(err, sizeof(err));
+        assert_non_null(c);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                const char *got = mm_envelope_kommune(c, rows[i].in);
+                if (rows[i].want)
+                        assert_string_equal(got ? got : "(null)", rows[i].want);
+                else
+                        assert_null(got);
+        }
+        assert_null(mm_envelope_kommune(NULL, "Aarhus"));
+        mm_classify_destroy(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plain),      cmocka_unit_test(test_binary),
                 cmocka_unit_test(test_structured), cmocka_unit_test(test_base64),
-                cmocka_unit_test(test_sha256),
+                cmocka_unit_test(test_sha256),     cmocka_unit_test(test_kommune),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

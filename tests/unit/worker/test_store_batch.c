@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -62,6 +63,37 @@ static void test_drop_partition(void **state) {
         mm_store_batch_destroy(NULL);
 }
 
+/* Dead letters travel with the batch: dropped with their partition, their
+ * delivery mode can change, a clear empties them. */
+static void test_dead_letters(void **state) {
+        (void)state;
+        mm_store_batch_t *b = mm_store_batch_new();
+        assert_non_null(b);
+        static const char payload[] = "bytes";
+        for (int i = 0; i < 4; i++) {
+                mm_store_dead_letter_t dl = {.topic = "raw",
+                                             .partition = i % 2,
+                                             .offset = i,
+                                             .stage = "parse",
+                                             .code = "not_minutes",
+                                             .reason = "no meeting",
+                                             .byte_length = 5,
+                                             .payload = payload,
+                                             .payload_len = 5};
+                snprintf(dl.sha256, sizeof(dl.sha256), "%064d", i);
+                assert_int_equal(mm_store_batch_add_dead_letter(b, &dl), 0);
+        }
+        assert_int_equal(mm_store_batch_dead_letter_count(b), 4);
+        assert_int_equal(mm_store_batch_set_delivery(b, "raw", 0, 2, "headers_only"), 0);
+        assert_int_equal(mm_store_batch_set_delivery(b, "raw", 0, 3, "headers_only"), -1);
+        mm_store_batch_drop_partition(b, "raw", 1);
+        assert_int_equal(mm_store_batch_dead_letter_count(b), 2);
+        assert_int_equal(mm_store_batch_set_delivery(b, "raw", 1, 1, "headers_only"), -1);
+        mm_store_batch_clear(b);
+        assert_int_equal(mm_store_batch_dead_letter_count(b), 0);
+        mm_store_batch_destroy(b);
+}
+
 static void test_unreachable_db(void **state) {
         (void)state;
         char err[512] = "";
@@ -85,6 +117,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_offsets),
                 cmocka_unit_test(test_drop_partition),
+                cmocka_unit_test(test_dead_letters),
                 cmocka_unit_test(test_unreachable_db),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
