@@ -9,7 +9,7 @@
 #    current meeting (the later publication); the HTML rendering and the
 #    attachment PDFs are not sent; an older publication arriving later
 #    never wins;
-# d) upgrade: a database at migration 001 holding data is migrated (004)
+# d) upgrade: a database at the migrations before 004 holding data is migrated
 #    with its rows untouched and then ingests exports.
 source "$(dirname "$0")/lib.sh"
 it_init exports
@@ -98,7 +98,7 @@ wait_until 60 "group lag 0" lag_is_zero
 [[ "$(sql "SELECT count(*) FROM documents")" == "$ndocs" ]] || fail "the bad export was stored"
 stop_worker 1
 
-# d) upgrade from 001 with data in the database
+# d) upgrade from the schema before 004 with data in the database
 DB2="mm_it_exports_upgrade"
 psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB2" \
     -c "CREATE DATABASE $DB2 OWNER minutes_owner" -c "GRANT CONNECT ON DATABASE $DB2 TO minutes_worker" >/dev/null
@@ -106,20 +106,25 @@ SUPER_URL="${MM_PG_SUPERUSER_URL%/*}/$DB2"
 OWNER_URL="${MM_PG_OWNER_URL%/*}/$DB2"
 WORKER_URL="${MM_PG_WORKER_URL%/*}/$DB2"
 psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
-init_sql="$MM_SOURCE_DIR/schemas/001_init.sql"
-# as minutes-worker --migrate did at 001: schema_migrations first (001's
-# grants name it), then 001 itself, recorded with its checksum
+# as minutes-worker --migrate did before 004: schema_migrations first (001's
+# grants name it), then every migration below 004, each recorded with its
+# checksum. This build's worker needs the functions of 002 (attempt counts).
 psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 \
     -c "CREATE TABLE schema_migrations (version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
-psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 -f "$init_sql" >/dev/null || fail "apply 001"
-psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "INSERT INTO schema_migrations (version, checksum) VALUES ('001_init.sql', '$(md5sum "$init_sql" | cut -c1-32)')" >/dev/null
+for f in "$MM_SOURCE_DIR"/schemas/[0-9]*.sql; do
+    v="$(basename "$f")"
+    [[ "$v" < "004" ]] || continue
+    PGOPTIONS="-c client_min_messages=warning" psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/pre-$v.log" 2>&1 || { cat "$WORK/pre-$v.log" >&2; fail "apply $v"; }
+    psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 \
+        -c "INSERT INTO schema_migrations (version, checksum) VALUES ('$v', '$(md5sum <"$f" | cut -c1-32)')" >/dev/null
+done
 RAW="$RAW.upgrade" DLQ="$DLQ.upgrade" GROUP="$GROUP-upgrade"
 for t in "$RAW" "$DLQ"; do bash "$TOPICS" --create "$t" 2 >/dev/null 2>&1 || fail "topic $t"; done
 # the old schema's function stores what a worker sends it (source ignored)
 start_worker 2
 submit "$SEEDS" "$MM_SOURCE_DIR/tests/fixtures/firstagenda" >/dev/null || fail "submit before upgrade"
-wait_until 120 "35 documents stored at 001" eq_sql "SELECT count(*) FROM documents" 35
+wait_until 120 "35 documents stored before 004" eq_sql "SELECT count(*) FROM documents" 35
 stop_worker 2
 old="$(row_counts)"
 "$MM_BIN/minutes-worker" --migrate --pg "$OWNER_URL" 2>"$WORK/migrate2.log" ||
