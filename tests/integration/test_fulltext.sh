@@ -104,6 +104,8 @@ grep -q "Index Scan on item_sections_fts_bounded" "$WORK/explain-003.txt" ||
 [[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = '005_write_path.sql'")" == 1 ]] ||
     fail "005 not recorded"
 [[ "$(row_counts)" == "$rows_before" ]] || fail "005 changed rows: $rows_before -> $(row_counts)"
+[[ "$(sql "SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = 'mm_ingest_batch'")" == "jit=off" ]] ||
+    fail "mm_ingest_batch does not run with jit = off after 005"
 [[ "$(fts_indexes)" == "agenda_items_title_fts item_sections_fts" ]] ||
     fail "fts indexes after 005: $(fts_indexes)"
 # every stored row got the vector of 003's expression
