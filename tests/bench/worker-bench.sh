@@ -10,10 +10,7 @@
 #    in PostgreSQL: docs/s and MB/s (input bytes);
 # 3. exports every row the worker wrote and times COPYing the same rows
 #    into an empty copy of the schema: the database's own rate (docs/s);
-# 4. prints the ratio worker / COPY;
-# 4b. prints the CPU seconds of each side (the worker process, its
-#    PostgreSQL backend, the COPY's backend) and the ratio in CPU time: on a
-#    shared machine wall time also measures the neighbours.
+# 4. prints the ratio worker / COPY.
 # Starts its own Kafka + PostgreSQL (tests/services/services.sh) unless
 # MM_SERVICES_RUNDIR points at running ones. Environment: MM_BENCH_BATCH
 # (worker --batch-size, default 500).
@@ -80,7 +77,10 @@ BEGIN
         PERFORM pg_sleep(0.1);
     END LOOP;
 END \$\$;" || { echo "waiting for the worker failed" >&2; exit 1; }
-# CPU seconds (utime + stime) of a process, "" if /proc does not tell
+# CPU seconds of each side (the worker process, its PostgreSQL backend, and
+# below the COPY's backend), printed with the ratio in CPU time: on a shared
+# machine wall time also measures the neighbours.
+# cpu_s PID: CPU seconds (utime + stime) of a process, "" if /proc does not tell
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || true; }
 CPU_WORKER="$(cpu_s "$WPID")"
 CPU_WORKER_PG="$(for p in $(psql "$SUPER/$DB" -qAtX -c "SELECT pid FROM pg_stat_activity
