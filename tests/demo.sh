@@ -86,8 +86,8 @@ show "agenda items with journal number and outcome" \
  ORDER BY m.meeting_date, i.ord;"
 show "outcomes overall" \
 "SELECT outcome, count(*) FROM current_items GROUP BY outcome ORDER BY count(*) DESC;"
-# mm_fts_section() is the indexed expression (schemas/003_fulltext_bounded.sql);
-# the integration test it_worker_fulltext runs the same file.
+# item_sections.fts is the indexed column (schemas/005_write_path.sql, the
+# bounded expression of 003); the integration test it_worker_fulltext runs the same file.
 show "Danish full-text search over item sections (the index covers each section's first 100,000 characters)" \
 "$(cat "$ROOT/tests/sql/demo_search.sql")"
 show "which partition (and so which worker) carried each document; offsets stored with the rows" \

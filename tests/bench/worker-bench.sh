@@ -79,6 +79,15 @@ BEGIN
         PERFORM pg_sleep(0.1);
     END LOOP;
 END \$\$;" || { echo "waiting for the worker failed" >&2; exit 1; }
+# CPU seconds of each side (the worker process, its PostgreSQL backend, and
+# below the COPY's backend), printed with the ratio in CPU time: on a shared
+# machine wall time also measures the neighbours.
+# cpu_s PID: CPU seconds (utime + stime) of a process, "" if /proc does not tell
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || true; }
+CPU_WORKER="$(cpu_s "$WPID")"
+CPU_WORKER_PG="$(for p in $(psql "$SUPER/$DB" -qAtX -c "SELECT pid FROM pg_stat_activity
+                   WHERE datname = '$DB' AND application_name = 'minutes-worker'"); do cpu_s "$p"; echo; done |
+                 awk 'NF {s += $1; n++} END {if (n) printf "%.2f", s}')"
 [[ "$(psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM documents")" -ge "$N" ]] ||
     { echo "worker did not finish in 900 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
 t3="$(now)"
@@ -122,10 +131,14 @@ TABLES="documents meetings participants agenda_items item_sections item_absences
 } | psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 >/dev/null
 ROWS="$(for t in $TABLES; do psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM $t"; done | awk '{s+=$1} END {print s}')"
 {
+    echo "SELECT pg_backend_pid() AS bpid \\gset"
     echo "BEGIN;"
     echo "SET session_replication_role = replica;"   # the same rows, FKs already hold
     for t in $TABLES; do echo "\\copy $t FROM '$WORK/$t.copy'"; done
     echo "COMMIT;"
+    # the backend's CPU seconds, read while the session is still open
+    echo "\\setenv MM_BPID :bpid"
+    echo "\\! awk -v hz=\"\$(getconf CLK_TCK)\" '{printf \"%.2f\", (\$14 + \$15) / hz}' /proc/\$MM_BPID/stat >'$WORK/copy.cpu' 2>/dev/null"
 } >"$WORK/copy.sql"
 t4="$(now)"
 psql "$SUPER/$DB2" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/copy.sql" >/dev/null
@@ -145,3 +158,14 @@ print(f"one worker end-to-end  {wrk:7.2f} s  {n / wrk:8.1f} docs/s  {mb / wrk:7.
 print(f"PostgreSQL COPY limit  {cp:7.2f} s  {n / cp:8.1f} docs/s  {mb / cp:7.2f} MB/s  ({rows / cp:.0f} rows/s)")
 print(f"ratio worker / COPY    {(n / wrk) / (n / cp):.2f}")
 PY
+CPU_COPY="$(cat "$WORK/copy.cpu" 2>/dev/null || true)"
+if [[ -n "$CPU_WORKER" && -n "$CPU_WORKER_PG" && -n "$CPU_COPY" ]]; then
+    python3 - "$N" "$CPU_WORKER" "$CPU_WORKER_PG" "$CPU_COPY" <<'PY'
+import sys
+w, wpg, cp = map(float, sys.argv[2:5])
+print(f"CPU seconds            worker {w:.2f} + its PostgreSQL backend {wpg:.2f}; COPY backend {cp:.2f}")
+print(f"ratio in CPU time      COPY / worker's backend {cp / wpg:.2f}; COPY / (worker + backend) {cp / (w + wpg):.2f}")
+PY
+else
+    echo "CPU seconds            not available (/proc of the PostgreSQL backends not readable)"
+fi

@@ -4,7 +4,13 @@
 #    whole-section indexes are replaced by bounded ones, and the demo's search
 #    (tests/sql/demo_search.sql, run by tests/demo.sh) finds exactly what the
 #    search through the old index found, using the new index;
-# b) a document whose section holds 3 MB of distinct words (more than the
+# b) migration 005 (schemas/005_write_path.sql) upgrades that database again:
+#    every stored section and title gets its vector in the generated column
+#    (equal to 003's expression), the expression indexes are replaced by
+#    indexes over the columns, and the demo's search (now over
+#    item_sections.fts) still finds exactly the same rows, through the new
+#    index;
+# c) a document whose section holds 3 MB of distinct words (more than the
 #    1 MB of lexemes to_tsvector accepts) is stored, not dead-lettered, and
 #    the words of its indexed prefix are found.
 source "$(dirname "$0")/lib.sh"
@@ -56,29 +62,79 @@ sql "$old_query" >"$WORK/search-before.txt"
 log "demo search before 003: $(wc -l <"$WORK/search-before.txt") rows"
 rows_before="$(row_counts)"
 
-"$MM_BIN/minutes-worker" --migrate --pg "$OWNER_URL" 2>"$WORK/migrate-003.log" ||
-    { cat "$WORK/migrate-003.log" >&2; fail "migration 003 on a database with data"; }
+# apply_by_hand FROM TO: the migrations FROM <= version < TO, as
+# minutes-worker records them
+apply_by_hand() {
+    local f v
+    for f in "$MM_SOURCE_DIR"/schemas/[0-9]*.sql; do
+        v="$(basename "$f")"
+        [[ ! "$v" < "$1" && "$v" < "$2" ]] || continue
+        PGOPTIONS="-c client_min_messages=warning" psql "$OWNER_URL" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+            >"$WORK/up-$v.log" 2>&1 || { cat "$WORK/up-$v.log" >&2; fail "apply $v on a database with data"; }
+        sql "INSERT INTO schema_migrations (version, checksum) VALUES ('$v', '$(md5sum <"$f" | cut -c1-32)')"
+        log "applied $v by hand"
+    done
+}
+fts_indexes() { sql "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE indexname LIKE '%fts%'"; }
+
+# 003 (and 004) on the database with data
+apply_by_hand 003 005
 [[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = '003_fulltext_bounded.sql'")" == 1 ]] ||
     fail "003 not recorded"
-[[ "$(row_counts)" == "$rows_before" ]] || fail "the migration changed rows: $rows_before -> $(row_counts)"
-[[ "$(sql "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes
-           WHERE indexname LIKE '%fts%'")" == "agenda_items_title_fts_bounded item_sections_fts_bounded" ]] ||
-    fail "fts indexes after 003: $(sql "SELECT string_agg(indexname, ' ') FROM pg_indexes WHERE indexname LIKE '%fts%'")"
+[[ "$(row_counts)" == "$rows_before" ]] || fail "003/004 changed rows: $rows_before -> $(row_counts)"
+[[ "$(fts_indexes)" == "agenda_items_title_fts_bounded item_sections_fts_bounded" ]] ||
+    fail "fts indexes after 003: $(fts_indexes)"
+# the demo's search as it was under 003 (the bounded expression) finds the
+# same rows, through the bounded index
+pred003="mm_fts_section(s.heading, s.text) @@ plainto_tsquery('danish', 'budget økonomi')"
+sql "SELECT DISTINCT m.committee, m.meeting_date, i.number, left(i.title, 60) AS title
+  FROM current_items i JOIN meetings m ON m.id = i.meeting_id
+  JOIN item_sections s ON s.item_id = i.id
+ WHERE $pred003
+ ORDER BY 2, 3 LIMIT 10;" >"$WORK/search-003.txt"
+diff "$WORK/search-before.txt" "$WORK/search-003.txt" >&2 ||
+    fail "the demo search finds other rows after 003"
+explain_sections "$pred003" >"$WORK/explain-003.txt"
+grep -q "Index Scan on item_sections_fts_bounded" "$WORK/explain-003.txt" ||
+    fail "the 003 expression does not use the bounded index: $(cat "$WORK/explain-003.txt")"
 
-# b) the demo's own query file finds the same rows, through the new index
+# 005 (and whatever follows) the way a user upgrades
+"$MM_BIN/minutes-worker" --migrate --pg "$OWNER_URL" 2>"$WORK/migrate-005.log" ||
+    { cat "$WORK/migrate-005.log" >&2; fail "migration 005 on a database with data"; }
+[[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = '005_write_path.sql'")" == 1 ]] ||
+    fail "005 not recorded"
+[[ "$(row_counts)" == "$rows_before" ]] || fail "005 changed rows: $rows_before -> $(row_counts)"
+[[ "$(sql "SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = 'mm_ingest_batch'")" == "jit=off" ]] ||
+    fail "mm_ingest_batch does not run with jit = off after 005"
+[[ "$(fts_indexes)" == "agenda_items_title_fts item_sections_fts" ]] ||
+    fail "fts indexes after 005: $(fts_indexes)"
+# every stored row got the vector of 003's expression
+[[ "$(sql "SELECT count(*) FROM item_sections
+           WHERE fts IS DISTINCT FROM mm_fts_section(heading, text)")" == 0 ]] ||
+    fail "item_sections.fts differs from mm_fts_section(heading, text)"
+[[ "$(sql "SELECT count(*) FROM agenda_items WHERE title_fts IS DISTINCT FROM mm_fts_title(title)")" == 0 ]] ||
+    fail "agenda_items.title_fts differs from mm_fts_title(title)"
+[[ "$(sql "SELECT count(*) FROM item_sections WHERE length(fts) > 0")" -gt 0 ]] ||
+    fail "no section has a non-empty vector"
+
+# the demo's own query file finds the same rows, through the new index
 query="$(cat "$MM_SOURCE_DIR/tests/sql/demo_search.sql")"
 sql "$query" >"$WORK/search-after.txt"
 diff "$WORK/search-before.txt" "$WORK/search-after.txt" >&2 ||
-    fail "the demo search finds other rows after 003"
-pred="mm_fts_section(s.heading, s.text) @@ plainto_tsquery('danish', 'budget økonomi')"
+    fail "the demo search finds other rows after 005"
+pred="s.fts @@ plainto_tsquery('danish', 'budget økonomi')"
 grep -qF "$pred" <<<"$query" || fail "tests/sql/demo_search.sql does not search with: $pred"
 explain_sections "$pred" >"$WORK/explain-new.txt"
-grep -q "Index Scan on item_sections_fts_bounded" "$WORK/explain-new.txt" ||
-    fail "the demo's search expression does not use the bounded index: $(cat "$WORK/explain-new.txt")"
+grep -q "Index Scan on item_sections_fts\b" "$WORK/explain-new.txt" ||
+    fail "the demo's search does not use the column's index: $(cat "$WORK/explain-new.txt")"
+# the views show the new columns; a title search uses the title index
+sql "SELECT count(*) FROM current_sections s JOIN current_items i ON i.id = s.item_id
+      WHERE s.fts IS NOT NULL AND i.title_fts IS NOT NULL" >/dev/null ||
+    fail "current_sections/current_items lack fts/title_fts"
 sql "SET enable_seqscan = off; EXPLAIN SELECT id FROM agenda_items
-     WHERE mm_fts_title(title) @@ plainto_tsquery('danish', 'budget')" >"$WORK/explain-title.txt"
-grep -q "Index Scan on agenda_items_title_fts_bounded" "$WORK/explain-title.txt" ||
-    fail "a title search does not use the bounded index: $(cat "$WORK/explain-title.txt")"
+     WHERE title_fts @@ plainto_tsquery('danish', 'budget')" >"$WORK/explain-title.txt"
+grep -q "Index Scan on agenda_items_title_fts\b" "$WORK/explain-title.txt" ||
+    fail "a title search does not use the title index: $(cat "$WORK/explain-title.txt")"
 
 # c) one section of 3 MB of distinct words (numbered words: the Danish
 #    stemmer cannot merge them), inside a real seed
@@ -116,12 +172,12 @@ grep -q "string is too long for tsvector" "$WORK/old-expr.err" || fail "$(cat "$
 for w in k0x "k$((5000 * 7919 % 10000019))x"; do
     got="$(sql "SET enable_seqscan = off;
                 SELECT string_agg(s.id::text, ',') FROM current_sections s
-                 WHERE mm_fts_section(s.heading, s.text) @@ to_tsquery('danish', '$w')")"
+                 WHERE s.fts @@ to_tsquery('danish', '$w')")"
     [[ "$got" == "$big_id" ]] || fail "search for $w found '$got', want section $big_id"
 done
 # a word past the 100,000 indexed characters is not (the documented bound)
 w="k$((300000 * 7919 % 10000019))x"
-[[ "$(sql "SELECT count(*) FROM item_sections WHERE mm_fts_section(heading, text) @@ to_tsquery('danish', '$w')")" == 0 ]] ||
+[[ "$(sql "SELECT count(*) FROM item_sections WHERE fts @@ to_tsquery('danish', '$w')")" == 0 ]] ||
     fail "$w, 2.7 MB into the section, was found: the index is not bounded"
 [[ "$(sql "SELECT count(*) FROM item_sections WHERE id = $big_id AND text ~ '\\m$w\\M'")" == 1 ]] ||
     fail "$w is not in the stored text"

@@ -1,5 +1,5 @@
 SELECT DISTINCT m.committee, m.meeting_date, i.number, left(i.title, 60) AS title
   FROM current_items i JOIN meetings m ON m.id = i.meeting_id
   JOIN item_sections s ON s.item_id = i.id
- WHERE mm_fts_section(s.heading, s.text) @@ plainto_tsquery('danish', 'budget økonomi')
+ WHERE s.fts @@ plainto_tsquery('danish', 'budget økonomi')
  ORDER BY 2, 3 LIMIT 10;
