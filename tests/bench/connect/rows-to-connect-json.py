@@ -103,7 +103,8 @@ def column_type(table, name, data_type, udt):
 def dump_table(url, outdir, table):
     cols = psql(url, "SELECT column_name, data_type, udt_name, is_nullable"
                      " FROM information_schema.columns WHERE table_schema = 'public'"
-                     f" AND table_name = '{table}' ORDER BY ordinal_position")
+                     f" AND table_name = '{table}' AND is_generated = 'NEVER'"
+                     " ORDER BY ordinal_position")  # generated columns (fts) are computed by PostgreSQL
     if not cols:
         sys.exit(f"rows-to-connect-json: no table {table}")
     fields, convs = [], []
