@@ -95,6 +95,11 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p);
 /* Frees the builder. `b` may be NULL. */
 void mm_source_build_destroy(mm_source_build_t *b);
 
+/* Reads a Danish export's "DD-MM-YYYY[ HH:MM[:SS]]" into `date`
+ * ("YYYY-MM-DD") and `hm` ("HH:MM", or "" without a valid time). Returns 0
+ * (both "") when `v` is NULL or no date. */
+int mm_source_dmy(const char *v, char date[11], char hm[6]);
+
 /* Meeting fields. Strings are copied (white space collapsed, trimmed;
  * NULL or empty gives null). Dates are "YYYY-MM-DD", times "HH:MM". */
 void mm_source_build_meeting(mm_source_build_t *b, const char *committee, const char *date,

@@ -614,3 +614,17 @@ int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_res
         b->text.len = b->text.cap = 0;
         return 0;
 }
+
+int mm_source_dmy(const char *v, char date[11], char hm[6]) {
+        int d, m, y, h = -1, mi = -1;
+        date[0] = hm[0] = '\0';
+        if (!v || sscanf(v, "%2d-%2d-%4d %2d:%2d", &d, &m, &y, &h, &mi) < 3 || y < 1900 || m < 1 ||
+            m > 12 || d < 1 || d > 31)
+                return 0;
+        /* unsigned and reduced, so the compiler can see each field's width */
+        snprintf(date, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+                 (unsigned)d % 100u);
+        if (h >= 0 && h < 24 && mi >= 0 && mi < 60)
+                snprintf(hm, 6, "%02u:%02u", (unsigned)h % 100u, (unsigned)mi % 100u);
+        return 1;
+}

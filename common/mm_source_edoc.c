@@ -63,26 +63,12 @@ static int is_true(xmlNode *n, const char *name) {
         return r;
 }
 
-/* "02-05-2017 10:00" -> "2017-05-02" and "10:00". 0 if not a date. */
-static int edoc_date(const char *v, char date[11], char hm[6]) {
-        int d, m, y, h = -1, mi = -1;
-        date[0] = hm[0] = '\0';
-        if (!v || sscanf(v, "%2d-%2d-%4d %2d:%2d", &d, &m, &y, &h, &mi) < 3 || y < 1900)
-                return 0;
-        if (m < 1 || m > 12 || d < 1 || d > 31)
-                return 0;
-        snprintf(date, 11, "%04d-%02d-%02d", y % 10000, m, d);
-        if (h >= 0 && h < 24 && mi >= 0 && mi < 60)
-                snprintf(hm, 6, "%02d:%02d", h, mi);
-        return 1;
-}
-
 static void meeting(mm_source_build_t *b, xmlNode *com, xmlNode *mt) {
         char *name = text_of(com, "Name"), *when = text_of(mt, "MeetingDateTime");
         char *end = text_of(mt, "EndDateTime"), *loc = text_of(mt, "MeetingLocation");
         char date[11], start[6], d2[11], hm2[6];
-        edoc_date(when, date, start);
-        edoc_date(end, d2, hm2);
+        mm_source_dmy(when, date, start);
+        mm_source_dmy(end, d2, hm2);
         mm_source_build_meeting(b, name, date[0] ? date : NULL, start[0] ? start : NULL,
                                 hm2[0] ? hm2 : NULL, loc);
         for (xmlNode *p = child(child(mt, "MeetingParticipants"), "MeetingParticipant"); p;
@@ -211,7 +197,7 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
                 mm_source_invalid(err, "eDoc XML: Committee.Meeting is missing");
         else if (!mid || !*mid)
                 mm_source_invalid(err, "eDoc XML: Meeting.MeetingIdentifier is missing");
-        else if (!edoc_date(when, d, hm))
+        else if (!mm_source_dmy(when, d, hm))
                 mm_source_invalid(err, "eDoc XML: Meeting.MeetingDateTime is missing or not "
                                        "DD-MM-YYYY");
         else if (!els)

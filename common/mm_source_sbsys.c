@@ -58,27 +58,14 @@ static char *attr_of(xmlNode *n, const char *name) {
         return out;
 }
 
-/* "15-05-2013 16:30:00" -> "2013-05-15", "16:30"; 0 if not a date. */
-static int sb_date(const char *v, char date[11], char hm[6]) {
-        int d, m, y, h = -1, mi = -1;
-        date[0] = hm[0] = '\0';
-        if (!v || sscanf(v, "%2d-%2d-%4d %2d:%2d", &d, &m, &y, &h, &mi) < 3 || y < 1900 || m < 1 ||
-            m > 12 || d < 1 || d > 31)
-                return 0;
-        snprintf(date, 11, "%04d-%02d-%02d", y % 10000, m, d);
-        if (h >= 0 && h < 24 && mi >= 0 && mi < 60)
-                snprintf(hm, 6, "%02d:%02d", h, mi);
-        return 1;
-}
-
 static void meeting(mm_source_build_t *b, xmlNode *ag, xmlNode *mt) {
         char *com = text_of(child(ag, "Committee"), "Name");
         char *name = com ? NULL : text_of(ag, "Name");
         char *when = text_of(mt, "When"), *until = text_of(mt, "Until");
         char *where = text_of(mt, "Where");
         char date[11], start[6], d2[11], end[6];
-        sb_date(when, date, start);
-        sb_date(until, d2, end);
+        mm_source_dmy(when, date, start);
+        mm_source_dmy(until, d2, end);
         mm_source_build_meeting(b, com ? com : name, date[0] ? date : NULL, start[0] ? start : NULL,
                                 end[0] ? end : NULL, where);
         for (xmlNode *m = child(child(mt, "Members"), "MeetingMember"); m; m = m->next) {
@@ -179,14 +166,14 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
         char d[11], hm[6], iso[32] = "";
         int rc = -1;
         mm_source_build_t *b = NULL;
-        if (pubd && sb_date(pubd, d, hm))
+        if (pubd && mm_source_dmy(pubd, d, hm))
                 snprintf(iso, sizeof(iso), "%sT%s:%.2s", d, hm[0] ? hm : "00:00",
                          strlen(pubd) >= 19 ? pubd + 17 : "00");
         if (!ag)
                 mm_source_invalid(err, "SBSYS XML: Agendas.Agenda is missing");
         else if (!mt)
                 mm_source_invalid(err, "SBSYS XML: Agenda.Meeting is missing");
-        else if (!sb_date(when, d, hm))
+        else if (!mm_source_dmy(when, d, hm))
                 mm_source_invalid(err, "SBSYS XML: Meeting.When is missing or not DD-MM-YYYY");
         else if (!(mid && *mid) && !(aid && *aid))
                 mm_source_invalid(err, "SBSYS XML: Meeting ID (or Agenda ID) is missing");
