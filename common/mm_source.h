@@ -31,6 +31,7 @@
 #define MM_SOURCE_H
 
 #include <jansson.h>
+#include <libxml/tree.h>
 #include <stddef.h>
 
 #include "mm_parser.h"
@@ -94,6 +95,21 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p);
 
 /* Frees the builder. `b` may be NULL. */
 void mm_source_build_destroy(mm_source_build_t *b);
+
+/* Helpers of the XML export adapters (eDoc, SBSYS). */
+
+/* Reads an XML export without network access. NULL when it is not
+ * well-formed: `err` is then export_invalid, naming `system` and the line.
+ * The caller frees the document with xmlFreeDoc. */
+xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
+                             mm_parse_error_t *err);
+
+/* First element child of `n` (may be NULL) with local name `name`, or NULL. */
+xmlNode *mm_source_xml_child(xmlNode *n, const char *name);
+
+/* Text of the child `name` of `n` (may be NULL): malloc'd, the caller
+ * frees it; NULL when there is no such child. */
+char *mm_source_xml_text(xmlNode *n, const char *name);
 
 /* Reads a Danish export's "DD-MM-YYYY[ HH:MM[:SS]]" into `date`
  * ("YYYY-MM-DD") and `hm` ("HH:MM", or "" without a valid time). Returns 0

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -627,4 +628,38 @@ int mm_source_dmy(const char *v, char date[11], char hm[6]) {
         if (h >= 0 && h < 24 && mi >= 0 && mi < 60)
                 snprintf(hm, 6, "%02u:%02u", (unsigned)h % 100u, (unsigned)mi % 100u);
         return 1;
+}
+
+xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
+                             mm_parse_error_t *err) {
+        if (len > (size_t)0x7fffffff) {
+                mm_source_invalid(err, "%s XML: too large", system);
+                return NULL;
+        }
+        xmlDocPtr doc = xmlReadMemory(buf, (int)len, NULL, NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc) {
+                const xmlError *e = xmlGetLastError();
+                mm_source_invalid(err, "%s XML: not well-formed (truncated?) at line %d: %.120s",
+                                  system, e ? e->line : 0, e && e->message ? e->message : "");
+                size_t n = strlen(err->reason);
+                while (n && err->reason[n - 1] == '\n')
+                        err->reason[--n] = '\0';
+        }
+        return doc;
+}
+
+xmlNode *mm_source_xml_child(xmlNode *n, const char *name) {
+        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
+                        return c;
+        return NULL;
+}
+
+char *mm_source_xml_text(xmlNode *n, const char *name) {
+        xmlNode *c = mm_source_xml_child(n, name);
+        xmlChar *t = c ? xmlNodeGetContent(c) : NULL;
+        char *out = t ? strdup((const char *)t) : NULL;
+        xmlFree(t);
+        return out;
 }

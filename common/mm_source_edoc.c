@@ -39,44 +39,31 @@ static int sniff(const char *buf, size_t len) {
                memmem(buf, len, "Committee", 9) != NULL;
 }
 
-/* First element child of `n` with local name `name`, or NULL. */
-static xmlNode *child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-/* Text of the child `name` (malloc'd, caller frees), or NULL. */
-static char *text_of(xmlNode *n, const char *name) {
-        xmlNode *c = child(n, name);
-        xmlChar *t = c ? xmlNodeGetContent(c) : NULL;
-        char *out = t ? strdup((const char *)t) : NULL;
-        xmlFree(t);
-        return out;
-}
-
 static int is_true(xmlNode *n, const char *name) {
-        char *t = text_of(n, name);
+        char *t = mm_source_xml_text(n, name);
         int r = t && !strcasecmp(t, "true");
         free(t);
         return r;
 }
 
 static void meeting(mm_source_build_t *b, xmlNode *com, xmlNode *mt) {
-        char *name = text_of(com, "Name"), *when = text_of(mt, "MeetingDateTime");
-        char *end = text_of(mt, "EndDateTime"), *loc = text_of(mt, "MeetingLocation");
+        char *name = mm_source_xml_text(com, "Name"),
+             *when = mm_source_xml_text(mt, "MeetingDateTime");
+        char *end = mm_source_xml_text(mt, "EndDateTime"),
+             *loc = mm_source_xml_text(mt, "MeetingLocation");
         char date[11], start[6], d2[11], hm2[6];
         mm_source_dmy(when, date, start);
         mm_source_dmy(end, d2, hm2);
         mm_source_build_meeting(b, name, date[0] ? date : NULL, start[0] ? start : NULL,
                                 hm2[0] ? hm2 : NULL, loc);
-        for (xmlNode *p = child(child(mt, "MeetingParticipants"), "MeetingParticipant"); p;
-             p = p->next) {
+        for (xmlNode *p = mm_source_xml_child(mm_source_xml_child(mt, "MeetingParticipants"),
+                                              "MeetingParticipant");
+             p; p = p->next) {
                 if (p->type != XML_ELEMENT_NODE ||
                     strcmp((const char *)p->name, "MeetingParticipant"))
                         continue;
-                char *pn = text_of(p, "Name"), *part = text_of(p, "Participate");
+                char *pn = mm_source_xml_text(p, "Name"),
+                     *part = mm_source_xml_text(p, "Participate");
                 if (pn)
                         mm_source_build_participant(b, pn, part && !strcasecmp(part, "false"));
                 free(pn);
@@ -90,12 +77,13 @@ static void meeting(mm_source_build_t *b, xmlNode *com, xmlNode *mt) {
 
 /* The decision of one Handling: this meeting's, or history. */
 static void handling(mm_source_build_t *b, xmlNode *h) {
-        char *place = text_of(h, "Placement"), *dec = text_of(h, "Decision");
+        char *place = mm_source_xml_text(h, "Placement"), *dec = mm_source_xml_text(h, "Decision");
         char *txt = dec ? mm_source_html_text(dec, strlen(dec)) : NULL;
         int self = place && !strcasecmp(place, "This");
         if (txt && *txt && !(self && !strcasecmp(txt, "Beslutning ikke frigivet"))) {
                 char head[300];
-                char *cn = text_of(h, "CommitteeName"), *md = text_of(h, "MeetingDate");
+                char *cn = mm_source_xml_text(h, "CommitteeName"),
+                     *md = mm_source_xml_text(h, "MeetingDate");
                 snprintf(head, sizeof(head), "Beslutning %s %s", cn ? cn : "", md ? md : "");
                 mm_source_build_section(b, self ? "Beslutning" : head, "decision", !self, txt);
                 free(cn);
@@ -107,25 +95,28 @@ static void handling(mm_source_build_t *b, xmlNode *h) {
 }
 
 static void item_body(mm_source_build_t *b, xmlNode *hi, xmlNode *el) {
-        for (xmlNode *c = child(child(hi, "CasePresentations"), "CasePresentation"); c;
-             c = c->next) {
+        for (xmlNode *c = mm_source_xml_child(mm_source_xml_child(hi, "CasePresentations"),
+                                              "CasePresentation");
+             c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
-                char *t = text_of(c, "Title"), *html = text_of(c, "Content");
+                char *t = mm_source_xml_text(c, "Title"), *html = mm_source_xml_text(c, "Content");
                 char *txt = html ? mm_source_html_text(html, strlen(html)) : NULL;
                 mm_source_build_section(b, t, is_true(c, "IsDecision") ? "decision" : NULL, 0, txt);
                 free(t);
                 free(html);
                 free(txt);
         }
-        for (xmlNode *h = child(child(hi, "HandlingPlan"), "Handling"); h; h = h->next)
+        for (xmlNode *h = mm_source_xml_child(mm_source_xml_child(hi, "HandlingPlan"), "Handling");
+             h; h = h->next)
                 if (h->type == XML_ELEMENT_NODE)
                         handling(b, h);
-        for (xmlNode *a = child(child(hi, "Attachments"), "Attachment"); a; a = a->next) {
+        for (xmlNode *a = mm_source_xml_child(mm_source_xml_child(hi, "Attachments"), "Attachment");
+             a; a = a->next) {
                 if (a->type != XML_ELEMENT_NODE)
                         continue;
-                char *t = text_of(a, "Title"), *id = text_of(a, "Identifier");
-                char *link = text_of(a, "Link");
+                char *t = mm_source_xml_text(a, "Title"), *id = mm_source_xml_text(a, "Identifier");
+                char *link = mm_source_xml_text(a, "Link");
                 if (t)
                         mm_source_build_attachment(b, t, id, link);
                 free(t);
@@ -133,9 +124,11 @@ static void item_body(mm_source_build_t *b, xmlNode *hi, xmlNode *el) {
                 free(link);
         }
         /* Absences of this item: every Name below Absences. */
-        for (xmlNode *a = child(el, "Absences") ? child(el, "Absences")->children : NULL; a;
-             a = a->next) {
-                char *n = a->type == XML_ELEMENT_NODE ? text_of(a, "Name") : NULL;
+        for (xmlNode *a = mm_source_xml_child(el, "Absences")
+                                  ? mm_source_xml_child(el, "Absences")->children
+                                  : NULL;
+             a; a = a->next) {
+                char *n = a->type == XML_ELEMENT_NODE ? mm_source_xml_text(a, "Name") : NULL;
                 if (n)
                         mm_source_build_item_absent(b, n);
                 free(n);
@@ -147,9 +140,11 @@ static int items(mm_source_build_t *b, xmlNode *els, mm_parse_error_t *err) {
         for (xmlNode *el = els->children; el; el = el->next) {
                 if (el->type != XML_ELEMENT_NODE || strcmp((const char *)el->name, "AgendaElement"))
                         continue;
-                xmlNode *hi = child(el, "HandlingItem");
-                char *sn = text_of(hi, "SerialNo"), *title = text_of(hi, "Title");
-                char *cn = text_of(hi, "CaseNumber"), *pub = text_of(el, "AccessIsPublic");
+                xmlNode *hi = mm_source_xml_child(el, "HandlingItem");
+                char *sn = mm_source_xml_text(hi, "SerialNo"),
+                     *title = mm_source_xml_text(hi, "Title");
+                char *cn = mm_source_xml_text(hi, "CaseNumber"),
+                     *pub = mm_source_xml_text(el, "AccessIsPublic");
                 int rc = 0;
                 if (!hi)
                         rc = mm_source_invalid(err,
@@ -184,10 +179,12 @@ static int items(mm_source_build_t *b, xmlNode *els, mm_parse_error_t *err) {
 
 static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
                  mm_parse_error_t *err) {
-        xmlNode *com = child(root, "Committee"), *mt = child(com, "Meeting");
-        xmlNode *ag = child(mt, "Agenda"), *els = child(ag, "AgendaElements");
-        char *mid = mt ? text_of(mt, "MeetingIdentifier") : NULL;
-        char *when = mt ? text_of(mt, "MeetingDateTime") : NULL;
+        xmlNode *com = mm_source_xml_child(root, "Committee"),
+                *mt = mm_source_xml_child(com, "Meeting");
+        xmlNode *ag = mm_source_xml_child(mt, "Agenda"),
+                *els = mm_source_xml_child(ag, "AgendaElements");
+        char *mid = mt ? mm_source_xml_text(mt, "MeetingIdentifier") : NULL;
+        char *when = mt ? mm_source_xml_text(mt, "MeetingDateTime") : NULL;
         char d[11], hm[6];
         int rc = -1;
         mm_source_build_t *b = NULL;
@@ -205,7 +202,8 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
         else if (!(b = mm_source_build_new(p)))
                 mm_source_invalid(err, "out of memory");
         else {
-                char *aid = text_of(ag, "Identifier"), *type = text_of(ag, "Type");
+                char *aid = mm_source_xml_text(ag, "Identifier"),
+                     *type = mm_source_xml_text(ag, "Type");
                 meeting(b, com, mt);
                 mm_source_build_source(b, "edoc", mid, aid, NULL);
                 rc = items(b, els, err);
@@ -225,27 +223,15 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
 static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
                  mm_source_result_t *res, mm_parse_error_t *err) {
         (void)content_type;
-        if (len > (size_t)0x7fffffff)
-                return mm_source_invalid(err, "eDoc XML: too large");
-        xmlDocPtr doc = xmlReadMemory(buf, (int)len, NULL, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc) {
-                const xmlError *e = xmlGetLastError();
-                int rc = mm_source_invalid(err,
-                                           "eDoc XML: not well-formed (truncated?) at line "
-                                           "%d: %.120s",
-                                           e ? e->line : 0, e && e->message ? e->message : "");
-                size_t n = strlen(err->reason);
-                while (n && err->reason[n - 1] == '\n')
-                        err->reason[--n] = '\0';
-                return rc;
-        }
+        xmlDocPtr doc = mm_source_xml_read(buf, len, "eDoc", err);
+        if (!doc)
+                return -1;
         xmlNode *root = xmlDocGetRootElement(doc);
         int rc;
         if (!root || !root->ns || !root->ns->href ||
             strncmp((const char *)root->ns->href, EDOC_NS, strlen(EDOC_NS))) {
                 /* The namespace sits on the children: look there. */
-                xmlNode *c = child(root, "Committee");
+                xmlNode *c = mm_source_xml_child(root, "Committee");
                 if (!c || !c->ns || !c->ns->href ||
                     strncmp((const char *)c->ns->href, EDOC_NS, strlen(EDOC_NS))) {
                         xmlFreeDoc(doc);

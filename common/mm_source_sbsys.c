@@ -35,22 +35,6 @@ static int sniff(const char *buf, size_t len) {
                memmem(buf, len, "<Items>", 7);
 }
 
-static xmlNode *child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-/* Text of the child `name` (malloc'd, caller frees), or NULL. */
-static char *text_of(xmlNode *n, const char *name) {
-        xmlNode *c = child(n, name);
-        xmlChar *t = c ? xmlNodeGetContent(c) : NULL;
-        char *out = t ? strdup((const char *)t) : NULL;
-        xmlFree(t);
-        return out;
-}
-
 static char *attr_of(xmlNode *n, const char *name) {
         xmlChar *t = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
         char *out = t ? strdup((const char *)t) : NULL;
@@ -59,19 +43,21 @@ static char *attr_of(xmlNode *n, const char *name) {
 }
 
 static void meeting(mm_source_build_t *b, xmlNode *ag, xmlNode *mt) {
-        char *com = text_of(child(ag, "Committee"), "Name");
-        char *name = com ? NULL : text_of(ag, "Name");
-        char *when = text_of(mt, "When"), *until = text_of(mt, "Until");
-        char *where = text_of(mt, "Where");
+        char *com = mm_source_xml_text(mm_source_xml_child(ag, "Committee"), "Name");
+        char *name = com ? NULL : mm_source_xml_text(ag, "Name");
+        char *when = mm_source_xml_text(mt, "When"), *until = mm_source_xml_text(mt, "Until");
+        char *where = mm_source_xml_text(mt, "Where");
         char date[11], start[6], d2[11], end[6];
         mm_source_dmy(when, date, start);
         mm_source_dmy(until, d2, end);
         mm_source_build_meeting(b, com ? com : name, date[0] ? date : NULL, start[0] ? start : NULL,
                                 end[0] ? end : NULL, where);
-        for (xmlNode *m = child(child(mt, "Members"), "MeetingMember"); m; m = m->next) {
+        for (xmlNode *m = mm_source_xml_child(mm_source_xml_child(mt, "Members"), "MeetingMember");
+             m; m = m->next) {
                 if (m->type != XML_ELEMENT_NODE)
                         continue;
-                char *n = text_of(m, "Name"), *st = text_of(m, "ParticipationStatusAsText");
+                char *n = mm_source_xml_text(m, "Name"),
+                     *st = mm_source_xml_text(m, "ParticipationStatusAsText");
                 int absent = st && (strcasestr(st, "absent") || strcasestr(st, "notparticipat") ||
                                     strcasestr(st, "afbud"));
                 if (n)
@@ -87,11 +73,13 @@ static void meeting(mm_source_build_t *b, xmlNode *ag, xmlNode *mt) {
 }
 
 static void fields(mm_source_build_t *b, xmlNode *it, int *feedback_seen) {
-        for (xmlNode *f = child(child(it, "Fields"), "ItemField"); f; f = f->next) {
+        for (xmlNode *f = mm_source_xml_child(mm_source_xml_child(it, "Fields"), "ItemField"); f;
+             f = f->next) {
                 if (f->type != XML_ELEMENT_NODE)
                         continue;
-                char *cap = text_of(f, "Caption"), *html = text_of(f, "Content");
-                char *fb = text_of(f, "IsFeedback");
+                char *cap = mm_source_xml_text(f, "Caption"),
+                     *html = mm_source_xml_text(f, "Content");
+                char *fb = mm_source_xml_text(f, "IsFeedback");
                 char *txt = html ? mm_source_html_text(html, strlen(html)) : NULL;
                 int feedback = fb && !strcasecmp(fb, "true");
                 mm_source_build_section(b, cap, feedback ? "decision" : NULL,
@@ -106,10 +94,11 @@ static void fields(mm_source_build_t *b, xmlNode *it, int *feedback_seen) {
 }
 
 static void enclosures(mm_source_build_t *b, xmlNode *it) {
-        for (xmlNode *e = child(child(it, "Enclosures"), "Enclosure"); e; e = e->next) {
+        for (xmlNode *e = mm_source_xml_child(mm_source_xml_child(it, "Enclosures"), "Enclosure");
+             e; e = e->next) {
                 if (e->type != XML_ELEMENT_NODE)
                         continue;
-                char *n = text_of(e, "Name"), *fn = text_of(e, "FileName");
+                char *n = mm_source_xml_text(e, "Name"), *fn = mm_source_xml_text(e, "FileName");
                 char *id = attr_of(e, "ID");
                 mm_source_build_attachment(b, n && *n ? n : fn, id, fn);
                 free(n);
@@ -124,8 +113,10 @@ static int items(mm_source_build_t *b, xmlNode *list, mm_parse_error_t *err) {
         for (xmlNode *it = list->children; it; it = it->next) {
                 if (it->type != XML_ELEMENT_NODE || strcmp((const char *)it->name, "Item"))
                         continue;
-                char *num = text_of(it, "Number"), *cap = text_of(it, "Caption");
-                char *cn = text_of(child(it, "Case"), "Number"), *pub = text_of(it, "IsPublic");
+                char *num = mm_source_xml_text(it, "Number"),
+                     *cap = mm_source_xml_text(it, "Caption");
+                char *cn = mm_source_xml_text(mm_source_xml_child(it, "Case"), "Number"),
+                     *pub = mm_source_xml_text(it, "IsPublic");
                 int rc = 0, feedback_seen = 0;
                 if (!num || !isdigit((unsigned char)num[0]))
                         rc = mm_source_invalid(err,
@@ -158,11 +149,13 @@ static int items(mm_source_build_t *b, xmlNode *list, mm_parse_error_t *err) {
 
 static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
                  mm_parse_error_t *err) {
-        xmlNode *ag = child(child(root, "Agendas"), "Agenda"), *mt = child(ag, "Meeting");
-        xmlNode *list = child(ag, "Items");
+        xmlNode *ag = mm_source_xml_child(mm_source_xml_child(root, "Agendas"), "Agenda"),
+                *mt = mm_source_xml_child(ag, "Meeting");
+        xmlNode *list = mm_source_xml_child(ag, "Items");
         char *mid = attr_of(mt, "ID"), *aid = attr_of(ag, "ID");
-        char *when = text_of(mt, "When"), *type = text_of(root, "PublicationTypeAsEnum");
-        char *pubd = text_of(root, "Published"), *ts = attr_of(root, "TimeStamp");
+        char *when = mm_source_xml_text(mt, "When"),
+             *type = mm_source_xml_text(root, "PublicationTypeAsEnum");
+        char *pubd = mm_source_xml_text(root, "Published"), *ts = attr_of(root, "TimeStamp");
         char d[11], hm[6], iso[32] = "";
         int rc = -1;
         mm_source_build_t *b = NULL;
@@ -206,15 +199,9 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
 static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
                  mm_source_result_t *res, mm_parse_error_t *err) {
         (void)content_type;
-        if (len > (size_t)0x7fffffff)
-                return mm_source_invalid(err, "SBSYS XML: too large");
-        xmlDocPtr doc = xmlReadMemory(buf, (int)len, NULL, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc) {
-                const xmlError *e = xmlGetLastError();
-                return mm_source_invalid(err, "SBSYS XML: not well-formed (truncated?) at line %d",
-                                         e ? e->line : 0);
-        }
+        xmlDocPtr doc = mm_source_xml_read(buf, len, "SBSYS", err);
+        if (!doc)
+                return -1;
         xmlNode *root = xmlDocGetRootElement(doc);
         int rc = root && !strcmp((const char *)root->name, "Publication")
                          ? build(p, root, res, err)
