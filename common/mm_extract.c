@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1528,10 +1529,33 @@ static const char *child_verdict(int status, const struct rusage *ru, size_t rss
         return "extract_crash";
 }
 
+/* Sandboxed extractions run one at a time in a process. A fork copies only
+ * the calling thread: were another thread inside the extraction code (its
+ * pipe, its allocations, an in-process fallback) at that moment, the child
+ * could inherit a held lock or the other child's pipe and hang until the
+ * wall limit. The worker extracts on one thread, so this costs it nothing. */
+static pthread_mutex_t g_sandbox_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int extract_sandboxed_locked(const char *buf, size_t len, mm_extract_type_t t,
+                                    const char *content_type, const mm_extract_limits_t *lim,
+                                    char **out, size_t *out_len, char *code, size_t code_size,
+                                    char *errstr, size_t errstr_size);
+
 static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
                              const char *content_type, const mm_extract_limits_t *lim, char **out,
                              size_t *out_len, char *code, size_t code_size, char *errstr,
                              size_t errstr_size) {
+        pthread_mutex_lock(&g_sandbox_lock);
+        int rc = extract_sandboxed_locked(buf, len, t, content_type, lim, out, out_len, code,
+                                          code_size, errstr, errstr_size);
+        pthread_mutex_unlock(&g_sandbox_lock);
+        return rc;
+}
+
+static int extract_sandboxed_locked(const char *buf, size_t len, mm_extract_type_t t,
+                                    const char *content_type, const mm_extract_limits_t *lim,
+                                    char **out, size_t *out_len, char *code, size_t code_size,
+                                    char *errstr, size_t errstr_size) {
         /* No pipe or no process (fd or task limit): a fault of the system,
          * not of the document, which must not be dead-lettered for it; it is
          * extracted in-process, still within the page, node, inflate and

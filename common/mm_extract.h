@@ -39,6 +39,8 @@
  * "extract_crash"; the caller lives on either way. The child inherits
  * only the calling thread, so the caller must not hold locks that poppler,
  * GLib or libxml2 need (the worker extracts on its main thread only).
+ * Sandboxed extractions of one process run one at a time (a mutex around
+ * fork, read and wait), so concurrent callers are safe but serialised.
  * libxml2 never loads an external entity or DTD: an entity loader that
  * refuses every load is installed, and HTML_PARSE_NONET is set.
  */
