@@ -167,3 +167,9 @@ void mm_source_result_clear(mm_source_result_t *res) {
         free(res->text);
         memset(res, 0, sizeof(*res));
 }
+
+void mm_source_default_published_at(json_t *doc, const char *iso) {
+        json_t *src = json_object_get(json_object_get(doc, "document"), "source");
+        if (iso && json_is_object(src) && !json_is_string(json_object_get(src, "published_at")))
+                json_object_set_new(src, "published_at", json_string(iso));
+}

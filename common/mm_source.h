@@ -96,6 +96,11 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p);
 /* Frees the builder. `b` may be NULL. */
 void mm_source_build_destroy(mm_source_build_t *b);
 
+/* Sets document.source.published_at of an export's model `doc` to `iso`
+ * when the export stated none (the event's time, or --published-at).
+ * `iso` may be NULL; a model without document.source is left alone. */
+void mm_source_default_published_at(json_t *doc, const char *iso);
+
 /* Helpers of the XML export adapters (eDoc, SBSYS). */
 
 /* Reads an XML export without network access. NULL when it is not

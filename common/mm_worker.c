@@ -760,14 +760,8 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         json_t *parsed = res.doc;
         res.doc = NULL; /* ownership passed to parsed */
         const char *type_name = res.adapter;
-        {
-                /* An export without a publication time: the event's time. */
-                json_t *src = json_object_get(json_object_get(parsed, "document"), "source");
-                if (json_is_object(src) && !json_is_string(json_object_get(src, "published_at")) &&
-                    mm_envelope_ce_time(env))
-                        json_object_set_new(src, "published_at",
-                                            json_string(mm_envelope_ce_time(env)));
-        }
+        /* An export without a publication time: the event's time. */
+        mm_source_default_published_at(parsed, mm_envelope_ce_time(env));
         mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
 
         /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */

@@ -25,15 +25,6 @@
 #include "mm_parser.h"
 #include "mm_source.h"
 
-/* --published-at: the publication time of an export whose bytes do not
- * carry one (an eDoc publication folder's timestamp). */
-static void set_published_at(json_t *doc, const char *published_at) {
-        json_t *src = json_object_get(json_object_get(doc, "document"), "source");
-        if (published_at && json_is_object(src) &&
-            !json_is_string(json_object_get(src, "published_at")))
-                json_object_set_new(src, "published_at", json_string(published_at));
-}
-
 static void usage(FILE *fp) {
         fprintf(fp,
                 "Usage: minutes-parse [--pretty] [--max-bytes N] [--content-type TYPE]\n"
@@ -167,7 +158,7 @@ int main(int argc, char **argv) {
                 if (mm_source_parse(parser, buf, len, content_type, &res, &perr) == 0) {
                         doc = res.doc;
                         res.doc = NULL; /* ownership passed to doc */
-                        set_published_at(doc, published_at);
+                        mm_source_default_published_at(doc, published_at);
                 }
                 mm_source_result_clear(&res);
         }
