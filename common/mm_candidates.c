@@ -171,7 +171,7 @@ static unsigned char *toc_numbers(const ctx_t *c) {
                 const mm_line_t *l = LN(c, i);
                 if (!LI(c, i)->toc || !isdigit((unsigned char)l->s[0]))
                         continue;
-                int num = atoi(l->s);
+                long num = mm_pass_number(l->s, l->len, MM_CAND_MAX_NUM);
                 if (num > MM_CAND_MAX_NUM)
                         continue;
                 if (!toc && !(toc = calloc(MM_CAND_MAX_NUM + 1, 1)))

@@ -58,7 +58,8 @@ static void header_absence(ctx_t *c, const char *s, size_t n) {
                         h->nnums = 0;
                         for (size_t q = ub; q < ue && h->nnums < 64;) {
                                 if (isdigit((unsigned char)s[q])) {
-                                        h->nums[h->nnums++] = atoi(s + q);
+                                        h->nums[h->nnums++] =
+                                                (int)mm_pass_number(s + q, ue - q, 99999);
                                         while (q < ue && isdigit((unsigned char)s[q]))
                                                 q++;
                                 } else

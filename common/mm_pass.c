@@ -45,6 +45,14 @@ int mm_pass_trail_punct(char c) {
         return c == ':' || c == ',' || c == '.' || c == ';' || c == ' ' || c == '\t';
 }
 
+long mm_pass_number(const char *s, size_t n, long cap) {
+        long v = 0;
+        for (size_t k = 0; k < n && isdigit((unsigned char)s[k]); k++)
+                if ((v = v * 10 + (s[k] - '0')) > cap)
+                        return cap + 1;
+        return v;
+}
+
 void mm_pass_ds_add(dstr_t *d, const char *s, size_t n) {
         if (d->len + n + 1 > d->cap) {
                 size_t nc = d->cap ? d->cap * 2 : 128;

@@ -194,6 +194,11 @@ char *mm_pass_strndup(const char *s, size_t n);
 /* 1 for the punctuation and blanks that may trail a heading. */
 int mm_pass_trail_punct(char c);
 
+/* The number spelled by the digits at the start of s[0..n) (0 when none),
+ * or cap + 1 when it is larger than `cap`: unlike atoi, a long run of
+ * digits cannot overflow. */
+long mm_pass_number(const char *s, size_t n, long cap);
+
 /* Appends s[0..n) to d (growing it); on allocation failure d is left
  * unchanged: truncated output beats a crash. */
 void mm_pass_ds_add(dstr_t *d, const char *s, size_t n);
