@@ -27,6 +27,7 @@
 #include "mm_log.h"
 #include "mm_metrics.h"
 #include "mm_parser.h"
+#include "mm_pipe.h"
 #include "mm_source.h"
 #include "mm_store.h"
 #include "mm_text.h"
@@ -44,6 +45,7 @@ static int64_t now_ms(void) {
 /* A message dead-lettered in the current batch. */
 struct mm_worker_s;
 static int stop_deadline_passed(struct mm_worker_s *w);
+static void heartbeat(struct mm_worker_s *w);
 
 typedef struct dlq_entry_s {
         rd_kafka_message_t *msg; /* owned: the original message */
@@ -81,6 +83,21 @@ typedef struct poison_s {
         char reason[512];
 } poison_t;
 
+/* A consumed message in the read-ahead stage (mm_pipe): its attempt is
+ * counted, and it is extracted and parsed, on the pipe's thread while this
+ * thread may be writing the previous batch; it is then taken back in
+ * consumption order (integrate) and joins the batch. */
+typedef enum { PREP_DOC, PREP_DLQ, PREP_REFUSED } prep_kind_t;
+typedef struct prep_s {
+        rd_kafka_message_t *msg; /* owned */
+        prep_kind_t kind;
+        json_t *doc;       /* PREP_DOC: the batch record (owned) */
+        const char *stage; /* PREP_DLQ: "extract" | "parse" */
+        char code[64];     /* PREP_DLQ */
+        char reason[512];  /* PREP_DLQ: why; PREP_REFUSED: the count's error */
+        int pg_down;       /* not counted: PostgreSQL was unreachable */
+} prep_t;
+
 typedef struct mm_worker_s {
         char masked_pg[1024];             /* the PostgreSQL URL with secrets masked, for logs */
         int closed;                       /* the consumer was closed by mm_worker_run */
@@ -93,6 +110,7 @@ typedef struct mm_worker_s {
         size_t dl_payload_cap;               /* bytes of a dead letter kept in SQL */
         int max_crashes;                     /* crashes on an input before extract_crash */
         int64_t rebalance_wait_ms;           /* bound of a wait inside a rebalance callback */
+        int64_t liveness_ms;                 /* liveness-timeout-ms (0: off) */
         int64_t dlq_down_since;              /* 0 while dead letters are delivered */
         mm_classify_t *cls;                  /* kommune names of envelopes */
         /* the input this worker passed the risky steps with last (told to
@@ -103,6 +121,11 @@ typedef struct mm_worker_s {
 
         rd_kafka_t *consumer, *producer;
         mm_store_t *store;
+        /* The read-ahead stage and what only its thread uses: the parser,
+         * and a connection of its own for counting attempts. */
+        mm_pipe_t *pipe;
+        size_t ahead_bytes; /* message bytes in the pipe */
+        mm_store_t *count_store;
         mm_parser_t *parser;
         mm_metrics_t *metrics; /* may be NULL */
 
@@ -125,6 +148,14 @@ typedef struct mm_worker_s {
         int64_t stop_at;    /* graceful shutdown deadline, 0 while running */
         volatile int fatal; /* fatal librdkafka error seen */
 } worker_t;
+
+/* Liveness (/healthz): the main loop turns, and the read-ahead stage is
+ * not stuck in one message for longer than the liveness timeout (its
+ * count can wait on a hung PostgreSQL, as a batch write can). */
+static void heartbeat(worker_t *w) {
+        if (w->liveness_ms <= 0 || mm_pipe_busy_ms(w->pipe) < w->liveness_ms)
+                mm_metrics_heartbeat(w->metrics);
+}
 
 /* 1 once a stop was requested and the graceful-stop deadline has passed.
  * The deadline starts with the first signal, wherever the worker is. */
@@ -224,23 +255,16 @@ static void iso_now(char *buf, size_t size) {
 /* Sleeps up to `ms` while serving the consumer (rebalances, errors).
  * Messages that arrive meanwhile (only possible for unpaused partitions)
  * are handed to `on_msg`. Returns early when a stop is requested. */
-static void process_message(worker_t *w, rd_kafka_message_t *msg);
+static void pump(worker_t *w, int timeout_ms);
 
 static void serve_for(worker_t *w, int64_t ms) {
         int64_t end = now_ms() + ms;
         while (!w->fatal) {
-                mm_metrics_heartbeat(w->metrics); /* retrying a batch is alive */
+                heartbeat(w); /* retrying a batch is alive */
                 int64_t left = end - now_ms();
                 if (left <= 0)
                         break;
-                rd_kafka_message_t *m =
-                        rd_kafka_consumer_poll(w->consumer, (int)(left < 100 ? left : 100));
-                if (m) {
-                        if (m->err)
-                                rd_kafka_message_destroy(m);
-                        else
-                                process_message(w, m); /* ownership passes */
-                }
+                pump(w, (int)(left < 100 ? left : 100));
                 rd_kafka_poll(w->producer, 0);
                 if (stop_deadline_passed(w))
                         break;
@@ -265,6 +289,32 @@ static int is_pending(const worker_t *w, const char *topic, int32_t partition) {
         return 0;
 }
 
+typedef struct cancel_arg_s {
+        const char *topic;
+        int32_t partition;
+        int64_t from;
+} cancel_arg_t;
+
+static int ahead_matches(const void *job, void *arg) {
+        const prep_t *j = job;
+        const cancel_arg_t *a = arg;
+        return j->msg->partition == a->partition && (a->from < 0 || j->msg->offset >= a->from) &&
+               !strcmp(rd_kafka_topic_name(j->msg->rkt), a->topic);
+}
+
+/* Drops the read-ahead of `partition` from offset `from` on (negative: all
+ * of it): the partition is about to be sought or given away, so those
+ * messages come again (here or at the next owner). */
+static void cancel_ahead(worker_t *w, const char *topic, int32_t partition, int64_t from) {
+        if (!w->pipe)
+                return;
+        cancel_arg_t a = {topic, partition, from};
+        size_t n = mm_pipe_cancel_if(w->pipe, ahead_matches, &a);
+        if (n)
+                mm_log_msg(MM_LOG_DEBUG, topic, partition, from,
+                           "%zu read-ahead messages dropped: they come again", n);
+}
+
 /* Keeps `topic`/`partition` paused until it is sought (service_pending):
  * to `offset`, or (PENDING_FROM_PG) to its offset stored in PostgreSQL
  * once that can be read. Pausing also drops the messages librdkafka has
@@ -282,6 +332,7 @@ static void add_pending_at(worker_t *w, const char *topic, int32_t partition, in
                 w->pending = n;
                 w->cappending = cap;
         }
+        cancel_ahead(w, topic, partition, offset); /* PENDING_FROM_PG (< 0): all */
         pending_t *p = &w->pending[w->npending++];
         snprintf(p->topic, sizeof(p->topic), "%s", topic);
         p->partition = partition;
@@ -330,7 +381,7 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
         int64_t backoff = 100, end = now_ms() + max_ms;
         char err[512];
         for (;;) {
-                mm_metrics_heartbeat(w->metrics); /* retrying is alive */
+                heartbeat(w); /* retrying is alive */
                 if (mm_store_load_offset(w->store, w->group, topic, partition, off, err,
                                          sizeof(err)) == 0) {
                         mm_metrics_set_db_ok(w->metrics, 1);
@@ -349,8 +400,10 @@ static int load_offset_retry(worker_t *w, const char *topic, int32_t partition, 
         }
 }
 
-/* Seeks one partition to `off` (-1: the beginning). Returns 0 or -1. */
+/* Seeks one partition to `off` (-1: the beginning), dropping its
+ * read-ahead. Returns 0 or -1. */
 static int seek_one(worker_t *w, const char *topic, int32_t partition, int64_t off) {
+        cancel_ahead(w, topic, partition, -1);
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, topic, partition)->offset =
                 off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
@@ -406,6 +459,7 @@ static void service_pending(worker_t *w) {
 }
 
 static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t partition) {
+        cancel_ahead(w, topic, partition, -1);
         mm_store_batch_drop_partition(w->batch, topic, partition);
         size_t j = 0;
         for (size_t i = 0; i < w->ndlq; i++) {
@@ -619,6 +673,8 @@ static void test_crash_hook(const char *data, size_t len) {
 }
 #endif
 
+/* ---------- read-ahead: runs on the pipe's thread ---------- */
+
 /* Remembers that `msg` went through the risky steps without crashing. */
 static void mark_passed(worker_t *w, const rd_kafka_message_t *msg) {
         snprintf(w->passed_topic, sizeof(w->passed_topic), "%s", rd_kafka_topic_name(msg->rkt));
@@ -629,92 +685,100 @@ static void mark_passed(worker_t *w, const rd_kafka_message_t *msg) {
 /* Counts an attempt at the risky steps (extraction, parsing) in
  * PostgreSQL, before taking them, so an input that crashed workers
  * max-crashes times is dead-lettered as extract_crash instead, whichever
- * worker gets it. Returns the attempts so far (0: a re-read of an input
- * that passed), or -1 when PostgreSQL cannot count: then the input is not
- * processed uncounted (it might crash again, unseen); its partition is
- * rewound to it and paused, and tried again after a backoff. */
-static int count_attempt(worker_t *w, rd_kafka_message_t *msg) {
+ * worker gets it. The pipe's thread takes one input at a time, so "the
+ * previous input passed" still holds when the next one is counted.
+ * Returns the attempts so far (0: a re-read of an input that passed, or
+ * PostgreSQL unreachable: then the batch cannot commit and the input is
+ * counted on its re-read), or -1 when PostgreSQL answers but refuses the
+ * count (read-only, grants): the job is PREP_REFUSED and the main thread
+ * rewinds to it (never processed uncounted: it might crash again, unseen). */
+static int prep_count(worker_t *w, prep_t *j) {
         if (w->max_crashes <= 0)
                 return 0;
-        char err[512];
+        const rd_kafka_message_t *msg = j->msg;
         const char *topic = rd_kafka_topic_name(msg->rkt);
-        int n = mm_store_input_attempt(w->store, w->group, topic, msg->partition, msg->offset,
+        int n = mm_store_input_attempt(w->count_store, w->group, topic, msg->partition, msg->offset,
                                        w->passed_topic[0] ? w->passed_topic : NULL,
-                                       w->passed_partition, w->passed_offset, err, sizeof(err));
+                                       w->passed_partition, w->passed_offset, j->reason,
+                                       sizeof(j->reason));
         if (n >= 0) {
                 /* One input at a time: once the next one is counted, this
                  * one has passed (unless it is dead-lettered instead). */
                 mark_passed(w, msg);
-                w->rewind_backoff = 0;
                 return n;
         }
-        mm_metrics_set_db_ok(w->metrics, 0);
-        if (!mm_store_connected(w->store)) {
-                /* PostgreSQL unreachable: the batch cannot commit, so the
-                 * input is counted on its re-read; processing it now keeps
-                 * the batch and the pause/backoff of flush_batch. */
+        if (!mm_store_connected(w->count_store)) {
                 mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset,
-                           "attempt not counted (PostgreSQL unreachable): %s", err);
+                           "attempt not counted (PostgreSQL unreachable): %s", j->reason);
+                j->pg_down = 1;
+                j->reason[0] = '\0';
                 return 0;
         }
-        /* PostgreSQL answers but refuses the count (read-only, grants):
-         * never process uncounted; rewind, pause, retry after a backoff. */
-        mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
-                   "cannot count the attempt on this input, rewinding to it: %s", err);
-        add_pending_at(w, topic, msg->partition, msg->offset);
-        w->rewind_backoff = w->rewind_backoff ? w->rewind_backoff * 2 : 100;
-        if (w->rewind_backoff > w->retry_max_ms)
-                w->rewind_backoff = w->retry_max_ms;
-        w->pending_backoff = w->rewind_backoff;
-        w->pending_next_try = now_ms() + w->rewind_backoff;
-        if (!w->paused)
-                pause_all(w);
+        j->kind = PREP_REFUSED;
         return -1;
+}
+
+static void prep_dlq(prep_t *j, const char *stage, const char *code, const char *reason) {
+        j->kind = PREP_DLQ;
+        j->stage = stage;
+        snprintf(j->code, sizeof(j->code), "%s", code);
+        snprintf(j->reason, sizeof(j->reason), "%s", reason);
 }
 
 static json_t *json_str_or_null(const char *s) {
         return s ? json_string(s) : json_null();
 }
 
-/* Handles one consumed message. Ownership of `msg` passes here: it is
- * either kept for the dead-letter topic or destroyed. */
-static void process_message(worker_t *w, rd_kafka_message_t *msg) {
-        const char *topic = rd_kafka_topic_name(msg->rkt);
+/* The stored text as a JSON string: UTF-8, Windows-1252 decoded as the
+ * parser does. NULL if it cannot be decoded. */
+static json_t *raw_text_json(const mm_source_result_t *res) {
+        if (mm_text_utf8_valid(res->text, res->text_len))
+                return json_stringn_nocheck(res->text, res->text_len);
+        char err[256];
+        json_t *raw = NULL;
+        mm_text_t *t = mm_text_new(res->text, res->text_len, NULL, NULL, 0, NULL, err, sizeof(err));
+        if (t) {
+                size_t slen = 0;
+                const char *src = mm_text_source(t, &slen);
+                raw = json_stringn(src, slen);
+                mm_text_destroy(t);
+        }
+        return raw;
+}
+
+/* The batch record of one parsed message: envelope fields, the raw text
+ * and the parse. Ownership of `raw` and `parsed` passes here. */
+static json_t *doc_record(const rd_kafka_message_t *msg, const mm_envelope_t *env, const char *sha,
+                          size_t dlen, const char *type_name, json_t *raw, json_t *parsed) {
+        json_t *doc = json_object();
+        const char *ct = mm_envelope_content_type(env);
+        json_object_set_new(doc, "sha256", json_string(sha));
+        json_object_set_new(doc, "content_type", json_string(ct ? ct : type_name));
+        json_object_set_new(doc, "source_url", json_str_or_null(mm_envelope_source_url(env)));
+        json_object_set_new(doc, "external_id", json_str_or_null(mm_envelope_document_id(env)));
+        json_object_set_new(doc, "ce_id", json_str_or_null(mm_envelope_ce_id(env)));
+        json_object_set_new(doc, "ce_source", json_str_or_null(mm_envelope_ce_source(env)));
+        json_object_set_new(doc, "ce_type", json_str_or_null(mm_envelope_ce_type(env)));
+        json_object_set_new(doc, "ce_time", json_str_or_null(mm_envelope_ce_time(env)));
+        json_object_set_new(doc, "topic", json_string(rd_kafka_topic_name(msg->rkt)));
+        json_object_set_new(doc, "partition", json_integer(msg->partition));
+        json_object_set_new(doc, "offset", json_integer(msg->offset));
+        json_object_set_new(doc, "byte_length", json_integer((json_int_t)dlen));
+        json_object_set_new(doc, "raw_text", raw);
+        json_object_set_new(doc, "parse", parsed);
+        return doc;
+}
+
+/* Extracts and parses one message into j->doc, or says why it is a dead
+ * letter (PREP_DLQ). */
+static void prep_parse(worker_t *w, prep_t *j, int attempts) {
+        rd_kafka_message_t *msg = j->msg; /* headers are read lazily: not const */
         char err[512];
-        /* fetched before its partition was paused for a seek: comes again */
-        if (w->npending && is_pending(w, topic, msg->partition)) {
-                rd_kafka_message_destroy(msg);
-                return;
-        }
-        int attempts = count_attempt(w, msg);
-        if (attempts < 0) {
-                rd_kafka_message_destroy(msg);
-                return;
-        }
-        if (mm_store_batch_add_offset(w->batch, topic, msg->partition, msg->offset) != 0) {
-                mm_log(MM_LOG_ERROR, "out of memory");
-                abort();
-        }
-        if (w->batch_msgs++ == 0)
-                w->batch_started = now_ms();
-        w->batch_bytes += msg->len;
-        mm_metrics_add_consumed(w->metrics, 1);
-
-        for (size_t i = 0; i < w->npoison; i++) {
-                poison_t *p = &w->poison[i];
-                if (p->partition == msg->partition && p->offset == msg->offset &&
-                    !strcmp(p->topic, topic)) {
-                        add_dlq(w, msg, "store", "db_rejected", p->reason);
-                        w->poison[i] = w->poison[--w->npoison];
-                        return;
-                }
-        }
-
         mm_envelope_header_t hdrs[64];
         size_t nh = mm_kafka_headers(msg, hdrs, 64);
         mm_envelope_t *env = mm_envelope_new(msg->payload, msg->len, hdrs, nh, err, sizeof(err));
         if (!env) {
-                add_dlq(w, msg, "extract", "envelope_invalid", err);
+                prep_dlq(j, "extract", "envelope_invalid", err);
                 return;
         }
         size_t dlen = 0;
@@ -723,19 +787,16 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                 snprintf(err, sizeof(err), "document of %zu bytes is over the limit of %zu bytes",
                          dlen, w->max_doc_bytes);
                 mm_envelope_destroy(env);
-                add_dlq(w, msg, "extract", "too_large", err);
+                prep_dlq(j, "extract", "too_large", err);
                 return;
         }
-        char sha[65];
-        mm_envelope_sha256_hex(data, dlen, sha);
-
         if (w->max_crashes > 0 && attempts > w->max_crashes) {
                 snprintf(err, sizeof(err),
                          "the input crashed a worker %d times during extraction or parsing",
                          attempts - 1);
                 mm_envelope_destroy(env);
                 w->passed_topic[0] = '\0'; /* it never passed */
-                add_dlq(w, msg, "extract", "extract_crash", err);
+                prep_dlq(j, "extract", "extract_crash", err);
                 return;
         }
 
@@ -751,9 +812,9 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
         if (prc != 0) {
                 mm_envelope_destroy(env);
-                add_dlq(w, msg, res.stage ? res.stage : "parse",
-                        perr.code[0] ? perr.code : "parse_error",
-                        perr.reason[0] ? perr.reason : "the parser rejected the document");
+                prep_dlq(j, res.stage ? res.stage : "parse",
+                         perr.code[0] ? perr.code : "parse_error",
+                         perr.reason[0] ? perr.reason : "the parser rejected the document");
                 mm_source_result_clear(&res);
                 return;
         }
@@ -763,29 +824,14 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         /* An export without a publication time: the event's time. */
         mm_source_default_published_at(parsed, mm_envelope_ce_time(env));
         mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
-
-        /* The stored text must be UTF-8: decode Windows-1252 as the parser does. */
-        json_t *raw = NULL;
-        if (mm_text_utf8_valid(res.text, res.text_len)) {
-                raw = json_stringn_nocheck(res.text, res.text_len);
-        } else {
-                mm_text_t *t =
-                        mm_text_new(res.text, res.text_len, NULL, NULL, 0, NULL, err, sizeof(err));
-                if (t) {
-                        size_t slen = 0;
-                        const char *src = mm_text_source(t, &slen);
-                        raw = json_stringn(src, slen);
-                        mm_text_destroy(t);
-                }
-        }
+        json_t *raw = raw_text_json(&res);
         mm_source_result_clear(&res);
         if (!raw) {
                 json_decref(parsed);
                 mm_envelope_destroy(env);
-                add_dlq(w, msg, "extract", "encoding", "text cannot be decoded to UTF-8");
+                prep_dlq(j, "extract", "encoding", "text cannot be decoded to UTF-8");
                 return;
         }
-
         /* Envelope metadata wins over what the parser inferred. */
         json_t *pdoc = json_object_get(parsed, "document");
         if (json_is_object(pdoc) && mm_envelope_municipality(env)) {
@@ -793,33 +839,182 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                                     json_string(envelope_kommune(w, msg, env)));
                 json_object_set_new(pdoc, "municipality_source", json_string("envelope"));
         }
-
-        json_t *doc = json_object();
-        const char *ct = mm_envelope_content_type(env);
-        json_object_set_new(doc, "sha256", json_string(sha));
-        json_object_set_new(doc, "content_type", json_string(ct ? ct : type_name));
-        json_object_set_new(doc, "source_url", json_str_or_null(mm_envelope_source_url(env)));
-        json_object_set_new(doc, "external_id", json_str_or_null(mm_envelope_document_id(env)));
-        json_object_set_new(doc, "ce_id", json_str_or_null(mm_envelope_ce_id(env)));
-        json_object_set_new(doc, "ce_source", json_str_or_null(mm_envelope_ce_source(env)));
-        json_object_set_new(doc, "ce_type", json_str_or_null(mm_envelope_ce_type(env)));
-        json_object_set_new(doc, "ce_time", json_str_or_null(mm_envelope_ce_time(env)));
-        json_object_set_new(doc, "topic", json_string(topic));
-        json_object_set_new(doc, "partition", json_integer(msg->partition));
-        json_object_set_new(doc, "offset", json_integer(msg->offset));
-        json_object_set_new(doc, "byte_length", json_integer((json_int_t)dlen));
-        json_object_set_new(doc, "raw_text", raw);
-        raw = NULL; /* ownership passed to doc */
-        json_object_set_new(doc, "parse", parsed);
-        parsed = NULL; /* ownership passed to doc */
+        char sha[65];
+        mm_envelope_sha256_hex(data, dlen, sha);
+        j->doc = doc_record(msg, env, sha, dlen, type_name, raw, parsed);
+        /* ownership of raw and parsed passed to j->doc */
+        j->kind = PREP_DOC;
         mm_envelope_destroy(env);
-        if (mm_store_batch_add_doc(w->batch, doc) != 0) {
+}
+
+/* The pipe's work on one consumed message (mm_pipe_fn_t). */
+static void prep_message(void *job, void *opaque) {
+        worker_t *w = opaque;
+        prep_t *j = job;
+        int attempts = prep_count(w, j);
+        if (attempts >= 0)
+                prep_parse(w, j, attempts);
+}
+
+/* ---------- read-ahead: the main thread's side ---------- */
+
+static void free_prep(void *job) {
+        prep_t *j = job;
+        if (!j)
+                return;
+        if (j->msg)
+                rd_kafka_message_destroy(j->msg);
+        json_decref(j->doc);
+        free(j);
+}
+
+/* 1 while the read-ahead stage may take another message: at most one
+ * batch (batch-size messages, batch-max-bytes) is read ahead. */
+static int ahead_room(const worker_t *w) {
+        return mm_pipe_count(w->pipe) < w->batch_size && w->ahead_bytes < w->max_batch_bytes;
+}
+
+static int batch_full(const worker_t *w) {
+        return w->batch_msgs >= w->batch_size || w->batch_bytes >= w->max_batch_bytes;
+}
+
+/* Hands a consumed message to the read-ahead stage. Ownership of `msg`
+ * passes here. */
+static void process_message(worker_t *w, rd_kafka_message_t *msg) {
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        /* fetched before its partition was paused for a seek: comes again */
+        if (w->npending && is_pending(w, topic, msg->partition)) {
+                rd_kafka_message_destroy(msg);
+                return;
+        }
+        prep_t *j = calloc(1, sizeof(*j));
+        if (!j) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }
-        doc = NULL; /* ownership passed to the batch */
+        j->msg = msg;
+        size_t len = msg->len;
+        if (mm_pipe_submit(w->pipe, j) != 0) {
+                /* The stage is full (only when a poll had to be served with
+                 * no room, e.g. while a batch is retried): rewind to it. */
+                int64_t off = msg->offset;
+                j->msg = NULL;
+                free_prep(j);
+                rd_kafka_message_destroy(msg);
+                add_pending_at(w, topic, msg->partition, off);
+                return;
+        }
+        w->ahead_bytes += len;
+}
+
+/* The count of an input's attempt was refused: rewind to it, pause, and
+ * try again after a backoff. */
+static void refused_count(worker_t *w, const rd_kafka_message_t *msg, const char *err) {
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        mm_metrics_set_db_ok(w->metrics, 0);
+        mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
+                   "cannot count the attempt on this input, rewinding to it: %s", err);
+        add_pending_at(w, topic, msg->partition, msg->offset);
+        w->rewind_backoff = w->rewind_backoff ? w->rewind_backoff * 2 : 100;
+        if (w->rewind_backoff > w->retry_max_ms)
+                w->rewind_backoff = w->retry_max_ms;
+        w->pending_backoff = w->rewind_backoff;
+        w->pending_next_try = now_ms() + w->rewind_backoff;
+        if (!w->paused)
+                pause_all(w);
+}
+
+/* Takes one message back from the read-ahead stage, in consumption order,
+ * into the batch: its offset, and its record or its dead letter. */
+static void integrate(worker_t *w, prep_t *j, int cancelled) {
+        rd_kafka_message_t *msg = j->msg;
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        w->ahead_bytes -= msg->len <= w->ahead_bytes ? msg->len : w->ahead_bytes;
+        if (cancelled || (w->npending && is_pending(w, topic, msg->partition))) {
+                free_prep(j); /* its partition was sought or given away */
+                return;
+        }
+        if (j->pg_down)
+                mm_metrics_set_db_ok(w->metrics, 0);
+        if (j->kind == PREP_REFUSED) {
+                refused_count(w, msg, j->reason);
+                free_prep(j);
+                return;
+        }
+        w->rewind_backoff = 0;
+        if (mm_store_batch_add_offset(w->batch, topic, msg->partition, msg->offset) != 0) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
+        if (w->batch_msgs++ == 0)
+                w->batch_started = now_ms();
+        w->batch_bytes += msg->len;
+        mm_metrics_add_consumed(w->metrics, 1);
+        j->msg = NULL; /* ownership of msg passes to add_dlq, or it is destroyed below */
+        for (size_t i = 0; i < w->npoison; i++) {
+                poison_t *p = &w->poison[i];
+                if (p->partition == msg->partition && p->offset == msg->offset &&
+                    !strcmp(p->topic, topic)) {
+                        add_dlq(w, msg, "store", "db_rejected", p->reason);
+                        w->poison[i] = w->poison[--w->npoison];
+                        free_prep(j);
+                        return;
+                }
+        }
+        if (j->kind == PREP_DLQ) {
+                add_dlq(w, msg, j->stage, j->code, j->reason);
+                free_prep(j);
+                return;
+        }
+        if (mm_store_batch_add_doc(w->batch, j->doc) != 0) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
+        j->doc = NULL; /* ownership passed to the batch */
         mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset, "parsed");
         rd_kafka_message_destroy(msg);
+        free_prep(j);
+}
+
+/* Takes back the finished messages, in order, while the batch has room;
+ * waits up to `wait_ms` for the oldest one. */
+static void integrate_ready(worker_t *w, int wait_ms) {
+        while (mm_pipe_count(w->pipe) > 0 && !batch_full(w)) {
+                int cancelled = 0;
+                prep_t *j = mm_pipe_take(w->pipe, wait_ms, &cancelled);
+                if (!j)
+                        return;
+                wait_ms = 0;
+                integrate(w, j, cancelled);
+        }
+}
+
+/* One turn of consumption: takes back finished messages; polls Kafka for
+ * the next one while the read-ahead stage has room (waiting up to
+ * `timeout_ms` only when no finished message could join the batch);
+ * otherwise waits a little for the oldest message in the stage. */
+static void pump(worker_t *w, int timeout_ms) {
+        integrate_ready(w, 0);
+        /* a message in the stage could still join the batch */
+        int can_take = mm_pipe_count(w->pipe) > 0 && !batch_full(w);
+        /* while a batch is retried (paused), polls serve rebalances only */
+        if (ahead_room(w) || w->paused) {
+                rd_kafka_message_t *msg =
+                        rd_kafka_consumer_poll(w->consumer, can_take ? 0 : timeout_ms);
+                if (msg) {
+                        if (!msg->err) {
+                                process_message(w, msg); /* ownership passes */
+                        } else {
+                                if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        mm_log(MM_LOG_WARN, "consumer: %s",
+                                               rd_kafka_message_errstr(msg));
+                                rd_kafka_message_destroy(msg);
+                        }
+                        return;
+                }
+        }
+        if (can_take)
+                integrate_ready(w, timeout_ms < 5 ? timeout_ms : 5);
 }
 
 /* ---------- batch flush ---------- */
@@ -1326,6 +1521,7 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 w->max_batch_bytes = 1;
         w->dl_payload_cap = (size_t)mm_config_get_int(cfg, "dead-letter-max-bytes");
         w->max_crashes = (int)mm_config_get_int(cfg, "max-crashes");
+        w->liveness_ms = mm_config_get_int(cfg, "liveness-timeout-ms");
         w->rebalance_wait_ms = mm_config_get_int(cfg, "rebalance-wait-ms");
         if (w->rebalance_wait_ms < 100)
                 w->rebalance_wait_ms = 100;
@@ -1362,6 +1558,21 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         w->batch = mm_store_batch_new();
         if (!w->batch) {
                 snprintf(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        /* the read-ahead stage counts attempts on a connection of its own */
+        w->count_store = mm_store_new(pg, err, sizeof(err));
+        if (!w->count_store) {
+                snprintf(errstr, errstr_size, "%s", err);
+                goto fail;
+        }
+        mm_store_set_limits(w->count_store, mm_config_get_int(cfg, "pg-connect-timeout-s"),
+                            mm_config_get_int(cfg, "pg-keepalives-idle-s"),
+                            mm_config_get_int(cfg, "pg-statement-timeout-ms"),
+                            mm_config_get_int(cfg, "pg-lock-timeout-ms"));
+        w->pipe = mm_pipe_new(prep_message, w, w->batch_size, err, sizeof(err));
+        if (!w->pipe) {
+                snprintf(errstr, errstr_size, "read-ahead: %s", err);
                 goto fail;
         }
         long long mport = mm_config_get_int(cfg, "metrics-port");
@@ -1429,23 +1640,13 @@ int mm_worker_run(mm_worker_t *w) {
                w->topic, w->dlq_topic, masked);
 
         while (*w->run && !w->fatal) {
-                mm_metrics_heartbeat(w->metrics); /* liveness: /healthz */
+                heartbeat(w); /* liveness: /healthz */
                 int timeout = 100;
                 if (w->batch_msgs > 0) {
                         int64_t left = w->batch_started + w->batch_ms - now_ms();
                         timeout = left <= 0 ? 0 : (left < 100 ? (int)left : 100);
                 }
-                rd_kafka_message_t *msg = rd_kafka_consumer_poll(w->consumer, timeout);
-                if (msg) {
-                        if (msg->err) {
-                                if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                        mm_log(MM_LOG_WARN, "consumer: %s",
-                                               rd_kafka_message_errstr(msg));
-                                rd_kafka_message_destroy(msg);
-                        } else {
-                                process_message(w, msg); /* ownership passes */
-                        }
-                }
+                pump(w, timeout);
                 rd_kafka_poll(w->producer, 0);
                 service_pending(w);
                 if (w->batch_msgs > 0 &&
@@ -1463,6 +1664,10 @@ int mm_worker_run(mm_worker_t *w) {
                         mm_log(MM_LOG_WARN,
                                "batch not written before the deadline; it will be re-read");
         }
+        /* The read-ahead stage: its messages were never part of a batch
+         * (they are re-read); stop its thread, free them before closing. */
+        mm_pipe_destroy(w->pipe, free_prep);
+        w->pipe = NULL;
         /* Dead-letter copies still in flight belong to batch entries that are
          * about to be freed: purge them and serve their delivery reports now
          * (their offsets were not committed, so they will be re-read). */
@@ -1487,6 +1692,8 @@ int mm_worker_run(mm_worker_t *w) {
 void mm_worker_destroy(mm_worker_t *w) {
         if (!w)
                 return;
+        mm_pipe_destroy(w->pipe, free_prep); /* before any rd_kafka_destroy */
+        w->pipe = NULL;
         if (w->consumer && !w->closed)
                 rd_kafka_consumer_close(w->consumer);
         if (w->batch)
@@ -1501,6 +1708,7 @@ void mm_worker_destroy(mm_worker_t *w) {
         free(w->pending);
         mm_classify_destroy(w->cls);
         mm_store_destroy(w->store);
+        mm_store_destroy(w->count_store);
         mm_parser_destroy(w->parser);
         mm_metrics_destroy(w->metrics);
         free(w);
