@@ -96,6 +96,7 @@ typedef struct prep_s {
         char code[64];     /* PREP_DLQ */
         char reason[512];  /* PREP_DLQ: why; PREP_REFUSED: the count's error */
         int pg_down;       /* not counted: PostgreSQL was unreachable */
+        int64_t polled_at; /* now_ms() when it was consumed */
 } prep_t;
 
 typedef struct mm_worker_s {
@@ -868,10 +869,11 @@ static void free_prep(void *job) {
         free(j);
 }
 
-/* 1 while the read-ahead stage may take another message: at most one
- * batch (batch-size messages, batch-max-bytes) is read ahead. */
+/* 1 while the read-ahead stage may take another message: at most
+ * batch-size messages and half of batch-max-bytes (a parsed document takes
+ * a few times its bytes; the batch being written holds its own). */
 static int ahead_room(const worker_t *w) {
-        return mm_pipe_count(w->pipe) < w->batch_size && w->ahead_bytes < w->max_batch_bytes;
+        return mm_pipe_count(w->pipe) < w->batch_size && w->ahead_bytes < w->max_batch_bytes / 2;
 }
 
 static int batch_full(const worker_t *w) {
@@ -893,6 +895,7 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
                 abort();
         }
         j->msg = msg;
+        j->polled_at = now_ms();
         size_t len = msg->len;
         if (mm_pipe_submit(w->pipe, j) != 0) {
                 /* The stage is full (only when a poll had to be served with
@@ -946,8 +949,10 @@ static void integrate(worker_t *w, prep_t *j, int cancelled) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }
+        /* batch-ms bounds how long a message waits from its consumption:
+         * one read ahead during a long write starts its batch late */
         if (w->batch_msgs++ == 0)
-                w->batch_started = now_ms();
+                w->batch_started = j->polled_at;
         w->batch_bytes += msg->len;
         mm_metrics_add_consumed(w->metrics, 1);
         j->msg = NULL; /* ownership of msg passes to add_dlq, or it is destroyed below */
