@@ -1500,6 +1500,18 @@ static rd_kafka_t *make_producer(worker_t *w, const mm_config_t *cfg, char *err,
         return rk;
 }
 
+/* A store (one connection) with the pg-* limits of `cfg`. */
+static mm_store_t *new_store(const mm_config_t *cfg, const char *pg, char *errstr,
+                             size_t errstr_size) {
+        mm_store_t *st = mm_store_new(pg, errstr, errstr_size);
+        if (st)
+                mm_store_set_limits(st, mm_config_get_int(cfg, "pg-connect-timeout-s"),
+                                    mm_config_get_int(cfg, "pg-keepalives-idle-s"),
+                                    mm_config_get_int(cfg, "pg-statement-timeout-ms"),
+                                    mm_config_get_int(cfg, "pg-lock-timeout-ms"));
+        return st;
+}
+
 mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *run, char *errstr,
                            size_t errstr_size) {
         char err[1024];
@@ -1535,15 +1547,9 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         char masked[1024];
         mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
         snprintf(w->masked_pg, sizeof(w->masked_pg), "%s", masked);
-        w->store = mm_store_new(pg, err, sizeof(err));
-        if (!w->store) {
-                snprintf(errstr, errstr_size, "%s", err);
+        w->store = new_store(cfg, pg, errstr, errstr_size);
+        if (!w->store)
                 goto fail;
-        }
-        mm_store_set_limits(w->store, mm_config_get_int(cfg, "pg-connect-timeout-s"),
-                            mm_config_get_int(cfg, "pg-keepalives-idle-s"),
-                            mm_config_get_int(cfg, "pg-statement-timeout-ms"),
-                            mm_config_get_int(cfg, "pg-lock-timeout-ms"));
         w->cls = mm_classify_new(err, sizeof(err));
         if (!w->cls) {
                 snprintf(errstr, errstr_size, "kommune table: %s", err);
@@ -1566,15 +1572,9 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 goto fail;
         }
         /* the read-ahead stage counts attempts on a connection of its own */
-        w->count_store = mm_store_new(pg, err, sizeof(err));
-        if (!w->count_store) {
-                snprintf(errstr, errstr_size, "%s", err);
+        w->count_store = new_store(cfg, pg, errstr, errstr_size);
+        if (!w->count_store)
                 goto fail;
-        }
-        mm_store_set_limits(w->count_store, mm_config_get_int(cfg, "pg-connect-timeout-s"),
-                            mm_config_get_int(cfg, "pg-keepalives-idle-s"),
-                            mm_config_get_int(cfg, "pg-statement-timeout-ms"),
-                            mm_config_get_int(cfg, "pg-lock-timeout-ms"));
         w->pipe = mm_pipe_new(prep_message, w, w->batch_size, err, sizeof(err));
         if (!w->pipe) {
                 snprintf(errstr, errstr_size, "read-ahead: %s", err);
