@@ -9,6 +9,7 @@
 
 struct mm_rx_s {
         pcre2_code *code;
+        int jit; /* JIT-compiled: matched through pcre2_jit_match */
 };
 
 struct mm_rx_match_s {
@@ -23,10 +24,10 @@ static int jit_failures; /* JIT compilations refused in this process */
  * usual cause is a sandbox that forbids writable+executable memory
  * (systemd's MemoryDenyWriteExecute=yes: see deploy/systemd/). Said once
  * per process, not per pattern. */
-static void jit_compile(pcre2_code *code) {
+static int jit_compile(pcre2_code *code) {
         int rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         if (rc == 0)
-                return;
+                return 1;
         if (__atomic_fetch_add(&jit_failures, 1, __ATOMIC_RELAXED) == 0) {
                 PCRE2_UCHAR msg[160];
                 pcre2_get_error_message(rc, msg, sizeof(msg));
@@ -34,6 +35,7 @@ static void jit_compile(pcre2_code *code) {
                        "PCRE2 JIT unavailable (%s): regular expressions run in the interpreter",
                        (char *)msg);
         }
+        return 0;
 }
 
 int mm_rx_jit_failures(void) {
@@ -65,7 +67,7 @@ mm_rx_t *mm_rx_new(const char *pattern, int flags, char *errstr, size_t errstr_s
                 free(rx);
                 return NULL;
         }
-        jit_compile(rx->code);
+        rx->jit = jit_compile(rx->code);
         return rx;
 }
 
@@ -96,8 +98,19 @@ void mm_rx_match_destroy(mm_rx_match_t *m) {
 }
 
 int mm_rx_exec(const mm_rx_t *rx, mm_rx_match_t *m, const char *s, size_t len, size_t start) {
-        /* Input is validated UTF-8 before it reaches any pattern. */
-        m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK, m->md, NULL);
+        /* Input is validated UTF-8 before it reaches any pattern. The
+         * parser calls this a few hundred thousand times per megabyte, on
+         * short lines: pcre2_jit_match skips pcre2_match's argument checks
+         * (a third of the cost of such a call), so the one check that can
+         * fail here is made first. */
+        if (start > len)
+                m->rc = PCRE2_ERROR_BADOFFSET;
+        else if (rx->jit)
+                m->rc = pcre2_jit_match(rx->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK,
+                                        m->md, NULL);
+        else
+                m->rc = pcre2_match(rx->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_UTF_CHECK, m->md,
+                                    NULL);
         /* The JIT's stack (32 KiB) is smaller than the interpreter's heap
          * limit: a deep match that overflows it is not a non-match. */
         if (m->rc == PCRE2_ERROR_JIT_STACKLIMIT)
