@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#include "mm_str.h"
+
 /* Memory per line is kept small (16 bytes for the line, 4 for its source
  * offset, plus its text and a NUL): inputs of millions of short lines must
  * stay within a few times their size. */
@@ -354,8 +356,11 @@ static void nfc_line(mm_text_t *t, sbuf_t *tmp) {
 /* Strips list bullets at the start of tmp; returns 1 when there were any. */
 static int strip_bullets(sbuf_t *tmp) {
         int bullet = 0;
+        /* First bytes of the bullets below: most lines start with none. */
+        static const unsigned char lead[256] = {
+                ['-'] = 1, ['*'] = 1, ['+'] = 1, ['>'] = 1, [0xc2] = 1, [0xe2] = 1, [0xef] = 1};
         /* List bullets at the start. */
-        for (;;) {
+        while (tmp->len && lead[(unsigned char)tmp->p[0]]) {
                 static const char *const bullets[] = {"- ",
                                                       "* ",
                                                       "\xe2\x80\xa2",
@@ -577,6 +582,19 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
         finish_line(t, raw, tmp, seg_off, heading, bold, nz);
 }
 
+/* The first line break (\n, \r or \f) in [p, e), or e. Words of 8 bytes
+ * without a byte below 0x0E hold none and are passed over whole. */
+static const char *line_end(const char *p, const char *e) {
+        while (p < e) {
+                while (e - p >= 8 && !mm_str_word_has_below(mm_str_word(p), '\r' + 1))
+                        p += 8;
+                for (const char *end = e - p >= 8 ? p + 8 : e; p < end; p++)
+                        if (*p == '\n' || *p == '\r' || *p == '\f')
+                                return p;
+        }
+        return e;
+}
+
 static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *const *noise,
                            const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
                            size_t errstr_size) {
@@ -613,12 +631,17 @@ static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *con
                 t->srclen = d.len;
         }
 
+        /* The normalised lines take no more bytes than the source (a line
+         * break, or the tag that made one, becomes the NUL) but for rare
+         * expansions (NFC, entities): sized once, the arena is not copied
+         * as it grows. */
+        t->acap = t->srclen + 64;
+        if (!(t->arena = malloc(t->acap)))
+                goto oom;
         {
                 const char *p = t->src, *e = t->src + t->srclen;
                 while (p < e && !t->oom) {
-                        const char *q = p;
-                        while (q < e && *q != '\n' && *q != '\r' && *q != '\f')
-                                q++;
+                        const char *q = line_end(p, e);
                         do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp, nz);
                         if (q < e && *q == '\r' && q + 1 < e && q[1] == '\n')
                                 q++;
