@@ -280,10 +280,13 @@ static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) 
         while (p < e) {
                 utf8proc_int32_t cp;
                 utf8proc_ssize_t n;
-                /* ASCII fast path: printable bytes other than white space. */
+                /* ASCII fast path: printable bytes other than white space,
+                 * and the single blanks between them (a blank before a
+                 * printable ASCII byte stays one blank either way). */
                 if (*p > 0x20 && *p < 0x7F) {
                         const unsigned char *q = p + 1;
-                        while (q<e && * q> 0x20 && *q < 0x7F)
+                        while (q < e && ((*q > 0x20 && *q < 0x7F) ||
+                                         (*q == ' ' && q + 1 < e && q[1] > 0x20 && q[1] < 0x7F)))
                                 q++;
                         if (pending && tmp->len > 0)
                                 tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
@@ -512,10 +515,13 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                 const char *te = e;
                 while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
                         te--;
-                if ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
-                    (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
-                    (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
-                    (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>")))
+                /* Every bold form starts with '*', '_' or '<'. */
+                int may_bold = p < te && strchr("*_<", *p);
+                if (may_bold &&
+                    ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
+                     (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
+                     (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
+                     (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>"))))
                         bold = 1;
         }
 
