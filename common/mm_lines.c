@@ -46,8 +46,12 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
         /* Every form has a digit within its first 20 bytes after a label. */
         if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]))
                 return 0;
-        l = mm_pass_fold(s, n < 40 ? n : 40, buf, sizeof(buf));
-        for (size_t i = 0; i < p->ncase_labels; i++) {
+        /* Most lines start with no label's first byte: no fold then. */
+        unsigned char f0 = (unsigned char)s[0];
+        if (f0 >= 'A' && f0 <= 'Z')
+                f0 = (unsigned char)(f0 + 32);
+        l = p->case_label_first[f0] ? mm_pass_fold(s, n < 40 ? n : 40, buf, sizeof(buf)) : 0;
+        for (size_t i = 0; i < p->ncase_labels && l; i++) {
                 size_t ll = strlen(p->case_labels[i]);
                 if (ll <= l && !memcmp(buf, p->case_labels[i], ll)) {
                         off = ll;

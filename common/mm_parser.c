@@ -142,6 +142,11 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 if (!(p->case_labels[i] = mm_pass_strndup(buf, n)))
                         return OOM(errstr, errstr_size);
                 p->case_label_doc[i] = !strcmp(mm_table_get(p->t_case_labels, i, 1), "doc");
+                /* An empty label would start every line. */
+                if (n)
+                        p->case_label_first[(unsigned char)buf[0]] = 1;
+                else
+                        memset(p->case_label_first, 1, sizeof(p->case_label_first));
         }
         return 0;
 }
