@@ -265,6 +265,22 @@ static int needs_nfc(int32_t cp) {
                pr->category == UTF8PROC_CATEGORY_MC;
 }
 
+/* Whether the 8 bytes at q continue a run of fold_line's fast path as they
+ * are: printable ASCII, and blanks that stand alone with a printable byte
+ * after them (so not last). A run's next byte before q is printable or
+ * such a blank, so a blank first in the word follows no blank. */
+static int plain_word(const unsigned char *q) {
+        uint64_t w = mm_str_word((const char *)q);
+        if ((w & 0x8080808080808080ull) || mm_str_word_has_below(w, 0x20) ||
+            mm_str_word_has_byte(w, 0x7f) || q[7] == ' ')
+                return 0;
+        /* 0x80 in each byte that is a blank (exact, not the "any" test). */
+        uint64_t x = w ^ 0x2020202020202020ull;
+        uint64_t blank = ~(((x & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | x |
+                           0x7f7f7f7f7f7f7f7full);
+        return !(blank & (blank << 8));
+}
+
 /* Finishes one output line: bullets, noise, combining repair, NFC, white
  * space, then emits it. `raw` holds the stripped text. */
 /* Folds white space into single blanks (a tab stays a tab), drops
@@ -285,9 +301,16 @@ static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) 
                  * printable ASCII byte stays one blank either way). */
                 if (*p > 0x20 && *p < 0x7F) {
                         const unsigned char *q = p + 1;
-                        while (q < e && ((*q > 0x20 && *q < 0x7F) ||
-                                         (*q == ' ' && q + 1 < e && q[1] > 0x20 && q[1] < 0x7F)))
-                                q++;
+                        for (;;) {
+                                while (e - q >= 8 && plain_word(q))
+                                        q += 8;
+                                if (q < e &&
+                                    ((*q > 0x20 && *q < 0x7F) ||
+                                     (*q == ' ' && q + 1 < e && q[1] > 0x20 && q[1] < 0x7F)))
+                                        q++;
+                                else
+                                        break;
+                        }
                         if (pending && tmp->len > 0)
                                 tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
                         pending = 0;
