@@ -265,6 +265,18 @@ static int needs_nfc(int32_t cp) {
                pr->category == UTF8PROC_CATEGORY_MC;
 }
 
+/* The length of the plain character at q (before e) that fold_line copies
+ * unchanged: printable ASCII other than a blank, or a character of U+00C0
+ * to U+00FF (Æ, ø, é: no space, control, combining mark or private-use
+ * glyph, and nothing NFC changes). 0 for any other. */
+static size_t plain_char(const unsigned char *q, const unsigned char *e) {
+        if (q >= e)
+                return 0;
+        if (*q > 0x20 && *q < 0x7F)
+                return 1;
+        return *q == 0xC3 && q + 1 < e && (q[1] & 0xC0) == 0x80 ? 2 : 0;
+}
+
 /* Whether the 8 bytes at q continue a run of fold_line's fast path as they
  * are: printable ASCII, and blanks that stand alone with a printable byte
  * after them (so not last). A run's next byte before q is printable or
@@ -296,17 +308,19 @@ static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) 
         while (p < e) {
                 utf8proc_int32_t cp;
                 utf8proc_ssize_t n;
-                /* ASCII fast path: printable bytes other than white space,
-                 * and the single blanks between them (a blank before a
-                 * printable ASCII byte stays one blank either way). */
-                if (*p > 0x20 && *p < 0x7F) {
-                        const unsigned char *q = p + 1;
+                /* Fast path: a run of plain characters (printable ASCII,
+                 * U+00C0 to U+00FF) and the single blanks between them (a
+                 * blank before a plain character stays one blank either
+                 * way), copied as it is. */
+                size_t k = plain_char(p, e);
+                if (k) {
+                        const unsigned char *q = p + k;
                         for (;;) {
                                 while (e - q >= 8 && plain_word(q))
                                         q += 8;
-                                if (q < e &&
-                                    ((*q > 0x20 && *q < 0x7F) ||
-                                     (*q == ' ' && q + 1 < e && q[1] > 0x20 && q[1] < 0x7F)))
+                                if ((k = plain_char(q, e)))
+                                        q += k;
+                                else if (q < e && *q == ' ' && plain_char(q + 1, e))
                                         q++;
                                 else
                                         break;
