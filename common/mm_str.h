@@ -37,6 +37,14 @@ static inline int mm_str_word_has_byte(uint64_t w, unsigned char c) {
         return ((x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull) != 0;
 }
 
+/* Whether one of the 8 bytes of w is an ASCII byte strictly between lo and
+ * hi (lo <= 127, hi <= 128): per byte, on its low 7 bits, without carries
+ * between bytes. */
+static inline int mm_str_word_has_between(uint64_t w, unsigned lo, unsigned hi) {
+        const uint64_t ones = 0x0101010101010101ull, low7 = w & (ones * 127);
+        return ((ones * (127 + hi) - low7) & ~w & (low7 + ones * (127 - lo)) & (ones * 128)) != 0;
+}
+
 /* The next 8 bytes at p as a word (any alignment). */
 static inline uint64_t mm_str_word(const char *p) {
         uint64_t w;

@@ -183,6 +183,20 @@ typedef struct noise_s {
 static const unsigned char special[256] = {
         ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
 
+/* The first byte in [p, e) that may start markup, or e. Every such byte
+ * lies in 0x26..0x5F: words of 8 bytes with none there (lower-case text,
+ * blanks, UTF-8) are passed over whole. */
+static const char *next_special(const char *p, const char *e) {
+        while (p < e) {
+                while (e - p >= 8 && !mm_str_word_has_between(mm_str_word(p), 0x25, 0x60))
+                        p += 8;
+                for (const char *end = e - p >= 8 ? p + 8 : e; p < end; p++)
+                        if (special[(unsigned char)*p])
+                                return p;
+        }
+        return e;
+}
+
 static int is_block_tag(const char *name, size_t n) {
         static const char *const block[] = {"p",  "br",         "div",     "li",      "tr", "h1",
                                             "h2", "h3",         "h4",      "h5",      "h6", "ul",
@@ -615,9 +629,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                 /* Copy the run of ordinary bytes up to the next byte that
                  * may start markup, in one go. */
                 {
-                        const char *q = p + 1;
-                        while (q < e && !special[(unsigned char)*q])
-                                q++;
+                        const char *q = next_special(p + 1, e);
                         sbuf_add(raw, p, (size_t)(q - p));
                         p = q;
                 }
