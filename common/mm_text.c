@@ -88,6 +88,12 @@ int mm_text_utf8_valid(const char *s, size_t len) {
                         p++;
                         continue;
                 }
+                /* Two-byte sequences (æ, ø, å) are valid exactly when the
+                 * lead byte is C2-DF and a continuation byte follows. */
+                if (*p >= 0xC2 && *p <= 0xDF && e - p >= 2 && (p[1] & 0xC0) == 0x80) {
+                        p += 2;
+                        continue;
+                }
                 utf8proc_int32_t cp;
                 utf8proc_ssize_t n = utf8proc_iterate(p, e - p, &cp);
                 if (n < 0)
