@@ -249,6 +249,12 @@ void mm_lines_analyse(ctx_t *c) {
 /* Lines at the top of a document that may be its own header. */
 #define MM_HEADER_LINES 60
 
+/* Whether a line is long enough and short enough to have a furniture key
+ * (furniture_key gives every other line 0, and *digits 0). */
+static int is_keyed(const mm_line_t *l) {
+        return l->len >= 3 && l->len < 100;
+}
+
 /* Hash of a line with its digits left out, so "Side 3" and "Side 4", or
  * "Dato: 12.03.2019" on every page, compare equal. 0 means "not a
  * furniture candidate". */
@@ -327,19 +333,33 @@ static int block_dated(const ctx_t *c, size_t a, size_t b) {
  * of the lines' keys. */
 void mm_lines_page_furniture(ctx_t *c) {
         size_t cap = 64, keyed = 0;
-        int dg;
         /* An upper bound of the keyed lines, without hashing them twice. */
         for (size_t i = 0; i < c->n; i++)
-                keyed += LN(c, i)->len >= 3 && LN(c, i)->len < 100;
+                keyed += is_keyed(LN(c, i));
         while (cap < 2 * keyed)
                 cap *= 2;
         fslot_t *t = calloc(cap, sizeof(*t));
-        if (!t)
+        /* The key of every line that may have one, in line order, and
+         * whether it had digits: the second pass reads them back instead
+         * of hashing every line again (9 bytes a line, besides the 32 of
+         * its slots in t). */
+        uint64_t *keys = malloc((keyed + 1) * sizeof(*keys));
+        unsigned char *digits = malloc(keyed + 1);
+        if (!t || !keys || !digits) {
+                free(t);
+                free(keys);
+                free(digits);
                 return;
-        size_t mask = cap - 1;
+        }
+        size_t mask = cap - 1, nk = 0;
         c->work += 3 * c->n;
         for (size_t i = 0; i < c->n; i++) {
+                int dg;
+                if (!is_keyed(LN(c, i)))
+                        continue;
                 uint64_t key = furniture_key(c, i, &dg);
+                keys[nk] = key;
+                digits[nk++] = (unsigned char)dg;
                 if (key) {
                         fslot_t *f = fslot(t, mask, key);
                         if (!f->count++)
@@ -347,10 +367,15 @@ void mm_lines_page_furniture(ctx_t *c) {
                 }
         }
         size_t a = 0, nrep = 0, ndig = 0, last = 0;
+        nk = 0;
         for (size_t i = 0; i <= c->n; i++) {
                 int dg = 0, rep = 0;
                 if (i < c->n) {
-                        uint64_t key = furniture_key(c, i, &dg);
+                        uint64_t key = 0;
+                        if (is_keyed(LN(c, i))) {
+                                dg = digits[nk];
+                                key = keys[nk++];
+                        }
                         if (!key && LN(c, i)->blank && (!nrep || i - last <= 2))
                                 continue;
                         rep = key && fslot(t, mask, key)->count >= 3;
@@ -367,5 +392,7 @@ void mm_lines_page_furniture(ctx_t *c) {
                         drop_block(c, t, mask, a, last + 1);
                 nrep = ndig = 0;
         }
+        free(keys);
+        free(digits);
         free(t);
 }
