@@ -87,14 +87,30 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
         return 0;
 }
 
+/* Whether s[0..n) folds (mm_pass_fold) to w, n lower-case ASCII letters:
+ * only 'A'-'Z' fold to them. */
+static int folds_to(const char *s, const char *w, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (s[i] != w[i] && s[i] != w[i] - 32)
+                        return 0;
+        return 1;
+}
+
+/* Whether the fold of the first 40 bytes of the line holds "beslutning"
+ * or starts with "tidligere", read without folding. */
+static int speaks_of_decision(const mm_line_t *l) {
+        size_t m = l->len < 40 ? l->len : 40;
+        for (size_t k = 0; k + 10 <= m; k++)
+                if ((l->s[k] | 32) == 'b' && folds_to(l->s + k, "beslutning", 10))
+                        return 1;
+        return m >= 9 && folds_to(l->s, "tidligere", 9);
+}
+
 static int is_history(const ctx_t *c, const mm_line_t *l) {
-        char buf[48];
         if (l->len > 220)
                 return 0;
-        mm_pass_fold(l->s, l->len < 40 ? l->len : 40, buf, sizeof(buf));
         /* Only heading-like lines, or lines that speak of a decision. */
-        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || strstr(buf, "beslutning") ||
-              !strncmp(buf, "tidligere", 9)))
+        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || speaks_of_decision(l)))
                 return 0;
         for (size_t r = 0; r < c->p->history.n; r++)
                 if (mm_rx_exec(c->p->history.rx[r], c->m, l->s, l->len, 0))
@@ -153,6 +169,15 @@ static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         }
 }
 
+/* Whether the fold of the line's first 60 bytes can start with
+ * "beslutning" at its start or after its first blank (folding keeps
+ * offsets, and only 'B' folds to 'b'), the forms line_section looks for. */
+static int may_name_decision(const mm_line_t *l) {
+        size_t m = l->len < 60 ? l->len : 60;
+        const char *sp = memchr(l->s, ' ', m);
+        return (l->s[0] | 32) == 'b' || (sp && (size_t)(sp + 1 - l->s) < m && (sp[1] | 32) == 'b');
+}
+
 /* A known section heading, alone or as "Heading: text". */
 static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
@@ -171,7 +196,8 @@ static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
                 }
         }
         /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
-        if (SEC(li) < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.') {
+        if (SEC(li) < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.' &&
+            may_name_decision(l)) {
                 char fb[64];
                 mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
                 const char *sp = strchr(fb, ' ');
