@@ -283,9 +283,12 @@ int mm_classify_amounts(const mm_classify_t *c, mm_rx_match_t *m, const char *li
                                         v *= 1e9;
                         }
                         json_t *a = json_object();
-                        json_object_set_new(a, "value", json_integer((json_int_t)llround(v)));
-                        json_object_set_new(a, "text", json_stringn_nocheck(line + b, e - b));
-                        json_object_set_new(a, "sentence", sentence_around(line, len, b, e));
+                        json_object_set_new_nocheck(a, "value",
+                                                    json_integer((json_int_t)llround(v)));
+                        json_object_set_new_nocheck(a, "text",
+                                                    json_stringn_nocheck(line + b, e - b));
+                        json_object_set_new_nocheck(a, "sentence",
+                                                    sentence_around(line, len, b, e));
                         json_array_append_new(out, a);
                         n++;
                 }
@@ -316,12 +319,12 @@ int mm_classify_laws(const mm_classify_t *c, mm_rx_match_t *m, const char *line,
                         if (!dup && !mm_rx_named(c->laws[r], m, "law", &lb, &le) &&
                             !mm_rx_named(c->laws[r], m, "para", &pb, &pe)) {
                                 json_t *l = json_object();
-                                json_object_set_new(l, "text",
-                                                    json_stringn_nocheck(line + b, e - b));
-                                json_object_set_new(l, "law",
-                                                    json_stringn_nocheck(line + lb, le - lb));
-                                json_object_set_new(l, "paragraph",
-                                                    json_stringn_nocheck(line + pb, pe - pb));
+                                json_object_set_new_nocheck(l, "text",
+                                                            json_stringn_nocheck(line + b, e - b));
+                                json_object_set_new_nocheck(
+                                        l, "law", json_stringn_nocheck(line + lb, le - lb));
+                                json_object_set_new_nocheck(
+                                        l, "paragraph", json_stringn_nocheck(line + pb, pe - pb));
                                 json_array_append_new(out, l);
                                 n++;
                                 if (nspans < 32) {
@@ -346,10 +349,11 @@ json_t *mm_classify_kle(const mm_classify_t *c, const char *cn) {
                 const char *code = mm_table_get(c->t_kle, r, 0);
                 if (!strncmp(code, cn, 2)) {
                         json_t *k = json_object();
-                        json_object_set_new(k, "code", json_stringn_nocheck(cn, 8));
-                        json_object_set_new(k, "main_group", json_stringn_nocheck(cn, 2));
-                        json_object_set_new(k, "main_group_name",
-                                            json_string_nocheck(mm_table_get(c->t_kle, r, 1)));
+                        json_object_set_new_nocheck(k, "code", json_stringn_nocheck(cn, 8));
+                        json_object_set_new_nocheck(k, "main_group", json_stringn_nocheck(cn, 2));
+                        json_object_set_new_nocheck(
+                                k, "main_group_name",
+                                json_string_nocheck(mm_table_get(c->t_kle, r, 1)));
                         return k;
                 }
         }

@@ -98,7 +98,7 @@ typedef struct hdr_s {
 static void set_date(hdr_t *h, const char *v, size_t vl) {
         int y, mo, d;
         if (!h->have_date && !mm_date_find(v, vl, &y, &mo, &d, NULL, NULL)) {
-                json_object_set_new(h->doc, "meeting_date", mm_pass_fmt_date(y, mo, d));
+                json_object_set_new_nocheck(h->doc, "meeting_date", mm_pass_fmt_date(y, mo, d));
                 h->have_date = 1;
         }
 }
@@ -110,7 +110,7 @@ static void set_time(hdr_t *h, const char *v, size_t vl, int need_kl, int range)
         size_t te;
         if (h->have_time || mm_time_find(v, vl, need_kl, &hh, &mi, NULL, &te))
                 return;
-        json_object_set_new(h->doc, "start_time", mm_pass_fmt_time(hh, mi));
+        json_object_set_new_nocheck(h->doc, "start_time", mm_pass_fmt_time(hh, mi));
         h->have_time = 1;
         if (!range)
                 return;
@@ -440,7 +440,8 @@ static void end_time(ctx_t *c, json_t *doc) {
                                 continue;
                         size_t off = (size_t)(q - buf) + strlen(cues[k]);
                         if (!mm_time_find(buf + off, fl - off, 0, &hh, &mi, NULL, NULL)) {
-                                json_object_set_new(doc, "end_time", mm_pass_fmt_time(hh, mi));
+                                json_object_set_new_nocheck(doc, "end_time",
+                                                            mm_pass_fmt_time(hh, mi));
                                 /* "Mødet sluttede kl. 20.35" is no item's text. */
                                 if (l->len < 80)
                                         LIW(c, i)->consumed = 1;
@@ -474,21 +475,23 @@ static void finish(ctx_t *c, hdr_t *h) {
                 const char *off = mm_classify_infer_kommune(c->p->cls, src, sl);
                 if (off) {
                         h->municipality = json_string_nocheck(off);
-                        json_object_set_new(doc, "municipality_source", json_string("body"));
+                        json_object_set_new_nocheck(doc, "municipality_source",
+                                                    json_string("body"));
                 }
         } else {
-                json_object_set_new(doc, "municipality_source", json_string("header"));
+                json_object_set_new_nocheck(doc, "municipality_source", json_string("header"));
         }
-        json_object_set_new(doc, "municipality", h->municipality ? h->municipality : json_null());
-        json_object_set_new(doc, "committee", h->committee ? h->committee : json_null());
-        json_object_set_new(doc, "location", h->location ? h->location : json_null());
+        json_object_set_new_nocheck(doc, "municipality",
+                                    h->municipality ? h->municipality : json_null());
+        json_object_set_new_nocheck(doc, "committee", h->committee ? h->committee : json_null());
+        json_object_set_new_nocheck(doc, "location", h->location ? h->location : json_null());
         if (!h->have_date)
-                json_object_set_new(doc, "meeting_date", json_null());
+                json_object_set_new_nocheck(doc, "meeting_date", json_null());
         if (!h->have_time)
-                json_object_set_new(doc, "start_time", json_null());
-        json_object_set_new(doc, "end_time", h->range_end ? h->range_end : json_null());
+                json_object_set_new_nocheck(doc, "start_time", json_null());
+        json_object_set_new_nocheck(doc, "end_time", h->range_end ? h->range_end : json_null());
         end_time(c, doc);
-        json_object_set_new(doc, "participants", json_incref(c->participants));
+        json_object_set_new_nocheck(doc, "participants", json_incref(c->participants));
 }
 
 void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {

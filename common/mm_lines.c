@@ -46,8 +46,12 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
         /* Every form has a digit within its first 20 bytes after a label. */
         if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]))
                 return 0;
-        l = mm_pass_fold(s, n < 40 ? n : 40, buf, sizeof(buf));
-        for (size_t i = 0; i < p->ncase_labels; i++) {
+        /* Most lines start with no label's first byte: no fold then. */
+        unsigned char f0 = (unsigned char)s[0];
+        if (f0 >= 'A' && f0 <= 'Z')
+                f0 = (unsigned char)(f0 + 32);
+        l = p->case_label_first[f0] ? mm_pass_fold(s, n < 40 ? n : 40, buf, sizeof(buf)) : 0;
+        for (size_t i = 0; i < p->ncase_labels && l; i++) {
                 size_t ll = strlen(p->case_labels[i]);
                 if (ll <= l && !memcmp(buf, p->case_labels[i], ll)) {
                         off = ll;
@@ -83,14 +87,30 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
         return 0;
 }
 
+/* Whether s[0..n) folds (mm_pass_fold) to w, n lower-case ASCII letters:
+ * only 'A'-'Z' fold to them. */
+static int folds_to(const char *s, const char *w, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (s[i] != w[i] && s[i] != w[i] - 32)
+                        return 0;
+        return 1;
+}
+
+/* Whether the fold of the first 40 bytes of the line holds "beslutning"
+ * or starts with "tidligere", read without folding. */
+static int speaks_of_decision(const mm_line_t *l) {
+        size_t m = l->len < 40 ? l->len : 40;
+        for (size_t k = 0; k + 10 <= m; k++)
+                if ((l->s[k] | 32) == 'b' && folds_to(l->s + k, "beslutning", 10))
+                        return 1;
+        return m >= 9 && folds_to(l->s, "tidligere", 9);
+}
+
 static int is_history(const ctx_t *c, const mm_line_t *l) {
-        char buf[48];
         if (l->len > 220)
                 return 0;
-        mm_pass_fold(l->s, l->len < 40 ? l->len : 40, buf, sizeof(buf));
         /* Only heading-like lines, or lines that speak of a decision. */
-        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || strstr(buf, "beslutning") ||
-              !strncmp(buf, "tidligere", 9)))
+        if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || speaks_of_decision(l)))
                 return 0;
         for (size_t r = 0; r < c->p->history.n; r++)
                 if (mm_rx_exec(c->p->history.rx[r], c->m, l->s, l->len, 0))
@@ -149,6 +169,15 @@ static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         }
 }
 
+/* Whether the fold of the line's first 60 bytes can start with
+ * "beslutning" at its start or after its first blank (folding keeps
+ * offsets, and only 'B' folds to 'b'), the forms line_section looks for. */
+static int may_name_decision(const mm_line_t *l) {
+        size_t m = l->len < 60 ? l->len : 60;
+        const char *sp = memchr(l->s, ' ', m);
+        return (l->s[0] | 32) == 'b' || (sp && (size_t)(sp + 1 - l->s) < m && (sp[1] | 32) == 'b');
+}
+
 /* A known section heading, alone or as "Heading: text". */
 static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
@@ -167,7 +196,8 @@ static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
                 }
         }
         /* "Beslutning i Byrådet", "Udvalgets beslutning den ..." */
-        if (SEC(li) < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.') {
+        if (SEC(li) < 0 && p->decision_sec >= 0 && l->len < 100 && l->s[l->len - 1] != '.' &&
+            may_name_decision(l)) {
                 char fb[64];
                 mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
                 const char *sp = strchr(fb, ' ');
@@ -244,6 +274,12 @@ void mm_lines_analyse(ctx_t *c) {
 
 /* Lines at the top of a document that may be its own header. */
 #define MM_HEADER_LINES 60
+
+/* Whether a line is long enough and short enough to have a furniture key
+ * (furniture_key gives every other line 0, and *digits 0). */
+static int is_keyed(const mm_line_t *l) {
+        return l->len >= 3 && l->len < 100;
+}
 
 /* Hash of a line with its digits left out, so "Side 3" and "Side 4", or
  * "Dato: 12.03.2019" on every page, compare equal. 0 means "not a
@@ -323,19 +359,33 @@ static int block_dated(const ctx_t *c, size_t a, size_t b) {
  * of the lines' keys. */
 void mm_lines_page_furniture(ctx_t *c) {
         size_t cap = 64, keyed = 0;
-        int dg;
         /* An upper bound of the keyed lines, without hashing them twice. */
         for (size_t i = 0; i < c->n; i++)
-                keyed += LN(c, i)->len >= 3 && LN(c, i)->len < 100;
+                keyed += is_keyed(LN(c, i));
         while (cap < 2 * keyed)
                 cap *= 2;
         fslot_t *t = calloc(cap, sizeof(*t));
-        if (!t)
+        /* The key of every line that may have one, in line order, and
+         * whether it had digits: the second pass reads them back instead
+         * of hashing every line again (9 bytes a line, besides the 32 of
+         * its slots in t). */
+        uint64_t *keys = malloc((keyed + 1) * sizeof(*keys));
+        unsigned char *digits = malloc(keyed + 1);
+        if (!t || !keys || !digits) {
+                free(t);
+                free(keys);
+                free(digits);
                 return;
-        size_t mask = cap - 1;
+        }
+        size_t mask = cap - 1, nk = 0;
         c->work += 3 * c->n;
         for (size_t i = 0; i < c->n; i++) {
+                int dg;
+                if (!is_keyed(LN(c, i)))
+                        continue;
                 uint64_t key = furniture_key(c, i, &dg);
+                keys[nk] = key;
+                digits[nk++] = (unsigned char)dg;
                 if (key) {
                         fslot_t *f = fslot(t, mask, key);
                         if (!f->count++)
@@ -343,10 +393,15 @@ void mm_lines_page_furniture(ctx_t *c) {
                 }
         }
         size_t a = 0, nrep = 0, ndig = 0, last = 0;
+        nk = 0;
         for (size_t i = 0; i <= c->n; i++) {
                 int dg = 0, rep = 0;
                 if (i < c->n) {
-                        uint64_t key = furniture_key(c, i, &dg);
+                        uint64_t key = 0;
+                        if (is_keyed(LN(c, i))) {
+                                dg = digits[nk];
+                                key = keys[nk++];
+                        }
                         if (!key && LN(c, i)->blank && (!nrep || i - last <= 2))
                                 continue;
                         rep = key && fslot(t, mask, key)->count >= 3;
@@ -363,5 +418,7 @@ void mm_lines_page_furniture(ctx_t *c) {
                         drop_block(c, t, mask, a, last + 1);
                 nrep = ndig = 0;
         }
+        free(keys);
+        free(digits);
         free(t);
 }

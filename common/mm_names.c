@@ -168,6 +168,10 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                                 const char *pn =
                                         json_string_value(json_array_get(c->participants, k));
                                 size_t lb = mm_pass_fold(pn, strlen(pn), fb, sizeof(fb));
+                                /* The distance is at least the difference
+                                 * in length: no need to compute it then. */
+                                if ((la > lb ? la - lb : lb - la) >= (size_t)best)
+                                        continue;
                                 int dist = levenshtein(fa, la, fb, lb);
                                 if (dist < best) {
                                         best = dist;

@@ -2,7 +2,8 @@
 
 /* All strings handed to jansson here come from text that mm_text has
  * validated as UTF-8 and were cut at character boundaries, so the
- * _nocheck constructors skip a second validation. */
+ * _nocheck constructors skip a second validation; object keys are ASCII
+ * literals, set with json_object_set_new_nocheck for the same reason. */
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -142,6 +143,11 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 if (!(p->case_labels[i] = mm_pass_strndup(buf, n)))
                         return OOM(errstr, errstr_size);
                 p->case_label_doc[i] = !strcmp(mm_table_get(p->t_case_labels, i, 1), "doc");
+                /* An empty label would start every line. */
+                if (n)
+                        p->case_label_first[(unsigned char)buf[0]] = 1;
+                else
+                        memset(p->case_label_first, 1, sizeof(p->case_label_first));
         }
         return 0;
 }
@@ -287,16 +293,24 @@ static void set_err(mm_parse_error_t *err, const char *code, const char *fmt, ..
         va_end(ap);
 }
 
-/* Rejects inputs that are plainly not text. */
+/* Rejects inputs that are plainly not text. Runs over every byte of every
+ * document: words of 8 bytes without a control byte (most of a text) are
+ * passed over whole. */
 static int check_binary(const char *buf, size_t len, mm_parse_error_t *err) {
         size_t ctrl = 0, nul = 0;
-        for (size_t i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char)buf[i];
-                if (ch == 0)
-                        nul++;
-                else if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f') ||
-                         ch == 0x7f)
-                        ctrl++;
+        for (size_t i = 0; i < len;) {
+                while (len - i >= 8 && !mm_str_word_has_below(mm_str_word(buf + i), 0x20) &&
+                       !mm_str_word_has_byte(mm_str_word(buf + i), 0x7f))
+                        i += 8;
+                for (size_t end = len - i >= 8 ? i + 8 : len; i < end; i++) {
+                        unsigned char ch = (unsigned char)buf[i];
+                        if (ch == 0)
+                                nul++;
+                        else if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' &&
+                                  ch != '\f') ||
+                                 ch == 0x7f)
+                                ctrl++;
+                }
         }
         if (nul) {
                 set_err(err, "binary", "input holds %zu NUL bytes: not a text document", nul);
@@ -402,8 +416,8 @@ static void judge(ctx_t *c, json_t *doc, json_t *items) {
                 if (json_is_true(json_object_get(it, "has_decision")))
                         decided++;
                 json_object_del(it, "has_decision");
-                json_object_set_new(it, "confidence",
-                                    json_real((double)(long)(ic * 1000) / 1000.0));
+                json_object_set_new_nocheck(it, "confidence",
+                                            json_real((double)(long)(ic * 1000) / 1000.0));
                 sum += ic;
                 if (ic < 0.6) {
                         if (weak++ < 5)
@@ -415,7 +429,8 @@ static void judge(ctx_t *c, json_t *doc, json_t *items) {
         }
         if (weak > 5)
                 warn(c, "%zu items with weak heading evidence", weak);
-        json_object_set_new(doc, "kind", json_string_nocheck(decided ? "minutes" : "agenda"));
+        json_object_set_new_nocheck(doc, "kind",
+                                    json_string_nocheck(decided ? "minutes" : "agenda"));
         if (mm_text_was_cp1252(c->text))
                 warn(c, "input is not UTF-8: decoded as Windows-1252");
         if (mm_text_repairs(c->text))
@@ -434,7 +449,8 @@ static void judge(ctx_t *c, json_t *doc, json_t *items) {
         conf += json_is_string(json_object_get(doc, "committee")) ? 0.1 : 0;
         conf += json_is_string(json_object_get(doc, "municipality")) ? 0.05 : 0;
         conf += ni ? 0.7 * sum / (double)ni : 0;
-        json_object_set_new(doc, "confidence", json_real((double)(long)(conf * 1000) / 1000.0));
+        json_object_set_new_nocheck(doc, "confidence",
+                                    json_real((double)(long)(conf * 1000) / 1000.0));
 }
 
 /* Decodes and analyses the text: the passes before the header. Returns 0,
@@ -530,14 +546,14 @@ json_t *mm_parser_parse_stats(const mm_parser_t *p, const char *buf, size_t len,
         }
         items_pass(&c, items);
         judge(&c, doc, items);
-        json_object_set_new(doc, "warnings", c.warnings);
+        json_object_set_new_nocheck(doc, "warnings", c.warnings);
         c.warnings = NULL; /* owned by doc now */
         size_t sl;
         (void)mm_text_source(c.text, &sl);
-        json_object_set_new(doc, "length", json_integer((json_int_t)sl));
+        json_object_set_new_nocheck(doc, "length", json_integer((json_int_t)sl));
         out = json_object();
-        json_object_set_new(out, "document", doc);
-        json_object_set_new(out, "items", items);
+        json_object_set_new_nocheck(out, "document", doc);
+        json_object_set_new_nocheck(out, "items", items);
         doc = items = NULL; /* owned by out now */
 done:
         stats->work = c.work;

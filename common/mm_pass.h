@@ -78,6 +78,7 @@ struct mm_parser_s {
         char **case_labels;
         unsigned char *case_label_doc; /* label of a document number, not a case */
         size_t ncase_labels;
+        unsigned char case_label_first[256]; /* first bytes of the folded labels */
         rxlist_t history, absence, closed, caseno, committees, places;
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
         int noise_drop[4];

@@ -133,16 +133,16 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
                         size_t hn = LI(c, cur->head)->inl ? LI(c, cur->head)->inl : hl->len;
                         while (hn && mm_pass_trail_punct(hl->s[hn - 1]))
                                 hn--;
-                        json_object_set_new(s, "heading", json_stringn_nocheck(hl->s, hn));
+                        json_object_set_new_nocheck(s, "heading", json_stringn_nocheck(hl->s, hn));
                 } else {
-                        json_object_set_new(s, "heading", json_null());
+                        json_object_set_new_nocheck(s, "heading", json_null());
                 }
-                json_object_set_new(s, "kind", json_string_nocheck(cur->kind));
-                json_object_set_new(s, "history", json_boolean(cur->hist));
-                json_object_set_new(
+                json_object_set_new_nocheck(s, "kind", json_string_nocheck(cur->kind));
+                json_object_set_new_nocheck(s, "history", json_boolean(cur->hist));
+                json_object_set_new_nocheck(
                         s, "text",
                         json_stringn_nocheck(cur->text.p ? cur->text.p : "", cur->text.len));
-                json_object_set_new(s, "offset", json_integer((json_int_t)cur->offset));
+                json_object_set_new_nocheck(s, "offset", json_integer((json_int_t)cur->offset));
                 json_array_append_new(sections, s);
         }
         if (cur->attach) {
@@ -383,33 +383,35 @@ static void item_json(ctx_t *c, ist_t *st, json_t *o, size_t order, const char *
         const item_t *it = st->it;
         size_t src_len;
         (void)mm_text_source(c->text, &src_len);
-        json_object_set_new(o, "number", json_integer(it->number));
-        json_object_set_new(o, "order", json_integer((json_int_t)order));
-        json_object_set_new(o, "title", json_string_nocheck(it->title));
-        json_object_set_new(o, "case_number",
-                            it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
-        json_object_set_new(o, "case_number_kind",
-                            it->case_no[0] ? json_string_nocheck(it->case_kind) : json_null());
+        json_object_set_new_nocheck(o, "number", json_integer(it->number));
+        json_object_set_new_nocheck(o, "order", json_integer((json_int_t)order));
+        json_object_set_new_nocheck(o, "title", json_string_nocheck(it->title));
+        json_object_set_new_nocheck(
+                o, "case_number", it->case_no[0] ? json_string_nocheck(it->case_no) : json_null());
+        json_object_set_new_nocheck(o, "case_number_kind",
+                                    it->case_no[0] ? json_string_nocheck(it->case_kind)
+                                                   : json_null());
         json_t *k = it->case_no[0] ? mm_classify_kle(c->p->cls, it->case_no) : NULL;
-        json_object_set_new(o, "kle", k ? k : json_null());
-        json_object_set_new(o, "closed", json_boolean(it->closed));
-        json_object_set_new(o, "outcome", json_string_nocheck(outcome));
-        json_object_set_new(o, "outcome_parts", st->parts);
-        json_object_set_new(o, "decision",
-                            st->decision.len
-                                    ? json_stringn_nocheck(st->decision.p, st->decision.len)
-                                    : json_null());
-        json_object_set_new(o, "absent", st->absent);
-        json_object_set_new(o, "attachments", st->attach);
-        json_object_set_new(o, "sections", st->sections);
-        json_object_set_new(o, "amounts", st->amounts);
-        json_object_set_new(o, "laws", st->laws);
+        json_object_set_new_nocheck(o, "kle", k ? k : json_null());
+        json_object_set_new_nocheck(o, "closed", json_boolean(it->closed));
+        json_object_set_new_nocheck(o, "outcome", json_string_nocheck(outcome));
+        json_object_set_new_nocheck(o, "outcome_parts", st->parts);
+        json_object_set_new_nocheck(o, "decision",
+                                    st->decision.len
+                                            ? json_stringn_nocheck(st->decision.p, st->decision.len)
+                                            : json_null());
+        json_object_set_new_nocheck(o, "absent", st->absent);
+        json_object_set_new_nocheck(o, "attachments", st->attach);
+        json_object_set_new_nocheck(o, "sections", st->sections);
+        json_object_set_new_nocheck(o, "amounts", st->amounts);
+        json_object_set_new_nocheck(o, "laws", st->laws);
         size_t off = mm_text_src_off(c->text, it->head);
         size_t endoff = it->end < c->n ? mm_text_src_off(c->text, it->end) : src_len;
-        json_object_set_new(o, "offset", json_integer((json_int_t)off));
-        json_object_set_new(o, "length",
-                            json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
-        json_object_set_new(o, "has_decision", json_boolean(st->have_decision && st->decision.len));
+        json_object_set_new_nocheck(o, "offset", json_integer((json_int_t)off));
+        json_object_set_new_nocheck(o, "length",
+                                    json_integer((json_int_t)(endoff > off ? endoff - off : 0)));
+        json_object_set_new_nocheck(o, "has_decision",
+                                    json_boolean(st->have_decision && st->decision.len));
 }
 
 void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, json_t **bilag_secs,

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#include "mm_str.h"
+
 /* Memory per line is kept small (16 bytes for the line, 4 for its source
  * offset, plus its text and a NUL): inputs of millions of short lines must
  * stay within a few times their size. */
@@ -84,6 +86,12 @@ int mm_text_utf8_valid(const char *s, size_t len) {
                         break;
                 if (*p < 0x80) {
                         p++;
+                        continue;
+                }
+                /* Two-byte sequences (æ, ø, å) are valid exactly when the
+                 * lead byte is C2-DF and a continuation byte follows. */
+                if (*p >= 0xC2 && *p <= 0xDF && e - p >= 2 && (p[1] & 0xC0) == 0x80) {
+                        p += 2;
                         continue;
                 }
                 utf8proc_int32_t cp;
@@ -181,6 +189,20 @@ typedef struct noise_s {
 static const unsigned char special[256] = {
         ['<'] = 1, ['&'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, ['\\'] = 1};
 
+/* The first byte in [p, e) that may start markup, or e. Every such byte
+ * lies in 0x26..0x5F: words of 8 bytes with none there (lower-case text,
+ * blanks, UTF-8) are passed over whole. */
+static const char *next_special(const char *p, const char *e) {
+        while (p < e) {
+                while (e - p >= 8 && !mm_str_word_has_between(mm_str_word(p), 0x25, 0x60))
+                        p += 8;
+                for (const char *end = e - p >= 8 ? p + 8 : e; p < end; p++)
+                        if (special[(unsigned char)*p])
+                                return p;
+        }
+        return e;
+}
+
 static int is_block_tag(const char *name, size_t n) {
         static const char *const block[] = {"p",  "br",         "div",     "li",      "tr", "h1",
                                             "h2", "h3",         "h4",      "h5",      "h6", "ul",
@@ -263,6 +285,34 @@ static int needs_nfc(int32_t cp) {
                pr->category == UTF8PROC_CATEGORY_MC;
 }
 
+/* The length of the plain character at q (before e) that fold_line copies
+ * unchanged: printable ASCII other than a blank, or a character of U+00C0
+ * to U+00FF (Æ, ø, é: no space, control, combining mark or private-use
+ * glyph, and nothing NFC changes). 0 for any other. */
+static size_t plain_char(const unsigned char *q, const unsigned char *e) {
+        if (q >= e)
+                return 0;
+        if (*q > 0x20 && *q < 0x7F)
+                return 1;
+        return *q == 0xC3 && q + 1 < e && (q[1] & 0xC0) == 0x80 ? 2 : 0;
+}
+
+/* Whether the 8 bytes at q continue a run of fold_line's fast path as they
+ * are: printable ASCII, and blanks that stand alone with a printable byte
+ * after them (so not last). A run's next byte before q is printable or
+ * such a blank, so a blank first in the word follows no blank. */
+static int plain_word(const unsigned char *q) {
+        uint64_t w = mm_str_word((const char *)q);
+        if ((w & 0x8080808080808080ull) || mm_str_word_has_below(w, 0x20) ||
+            mm_str_word_has_byte(w, 0x7f) || q[7] == ' ')
+                return 0;
+        /* 0x80 in each byte that is a blank (exact, not the "any" test). */
+        uint64_t x = w ^ 0x2020202020202020ull;
+        uint64_t blank = ~(((x & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | x |
+                           0x7f7f7f7f7f7f7f7full);
+        return !(blank & (blank << 8));
+}
+
 /* Finishes one output line: bullets, noise, combining repair, NFC, white
  * space, then emits it. `raw` holds the stripped text. */
 /* Folds white space into single blanks (a tab stays a tab), drops
@@ -278,11 +328,23 @@ static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) 
         while (p < e) {
                 utf8proc_int32_t cp;
                 utf8proc_ssize_t n;
-                /* ASCII fast path: printable bytes other than white space. */
-                if (*p > 0x20 && *p < 0x7F) {
-                        const unsigned char *q = p + 1;
-                        while (q<e && * q> 0x20 && *q < 0x7F)
-                                q++;
+                /* Fast path: a run of plain characters (printable ASCII,
+                 * U+00C0 to U+00FF) and the single blanks between them (a
+                 * blank before a plain character stays one blank either
+                 * way), copied as it is. */
+                size_t k = plain_char(p, e);
+                if (k) {
+                        const unsigned char *q = p + k;
+                        for (;;) {
+                                while (e - q >= 8 && plain_word(q))
+                                        q += 8;
+                                if ((k = plain_char(q, e)))
+                                        q += k;
+                                else if (q < e && *q == ' ' && plain_char(q + 1, e))
+                                        q++;
+                                else
+                                        break;
+                        }
                         if (pending && tmp->len > 0)
                                 tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
                         pending = 0;
@@ -354,8 +416,11 @@ static void nfc_line(mm_text_t *t, sbuf_t *tmp) {
 /* Strips list bullets at the start of tmp; returns 1 when there were any. */
 static int strip_bullets(sbuf_t *tmp) {
         int bullet = 0;
+        /* First bytes of the bullets below: most lines start with none. */
+        static const unsigned char lead[256] = {
+                ['-'] = 1, ['*'] = 1, ['+'] = 1, ['>'] = 1, [0xc2] = 1, [0xe2] = 1, [0xef] = 1};
         /* List bullets at the start. */
-        for (;;) {
+        while (tmp->len && lead[(unsigned char)tmp->p[0]]) {
                 static const char *const bullets[] = {"- ",
                                                       "* ",
                                                       "\xe2\x80\xa2",
@@ -507,10 +572,13 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                 const char *te = e;
                 while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
                         te--;
-                if ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
-                    (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
-                    (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
-                    (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>")))
+                /* Every bold form starts with '*', '_' or '<'. */
+                int may_bold = p < te && strchr("*_<", *p);
+                if (may_bold &&
+                    ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
+                     (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
+                     (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
+                     (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>"))))
                         bold = 1;
         }
 
@@ -567,14 +635,25 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                 /* Copy the run of ordinary bytes up to the next byte that
                  * may start markup, in one go. */
                 {
-                        const char *q = p + 1;
-                        while (q < e && !special[(unsigned char)*q])
-                                q++;
+                        const char *q = next_special(p + 1, e);
                         sbuf_add(raw, p, (size_t)(q - p));
                         p = q;
                 }
         }
         finish_line(t, raw, tmp, seg_off, heading, bold, nz);
+}
+
+/* The first line break (\n, \r or \f) in [p, e), or e. Words of 8 bytes
+ * without a byte below 0x0E hold none and are passed over whole. */
+static const char *line_end(const char *p, const char *e) {
+        while (p < e) {
+                while (e - p >= 8 && !mm_str_word_has_below(mm_str_word(p), '\r' + 1))
+                        p += 8;
+                for (const char *end = e - p >= 8 ? p + 8 : e; p < end; p++)
+                        if (*p == '\n' || *p == '\r' || *p == '\f')
+                                return p;
+        }
+        return e;
 }
 
 static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *const *noise,
@@ -613,12 +692,17 @@ static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *con
                 t->srclen = d.len;
         }
 
+        /* The normalised lines take no more bytes than the source (a line
+         * break, or the tag that made one, becomes the NUL) but for rare
+         * expansions (NFC, entities): sized once, the arena is not copied
+         * as it grows. */
+        t->acap = t->srclen + 64;
+        if (!(t->arena = malloc(t->acap)))
+                goto oom;
         {
                 const char *p = t->src, *e = t->src + t->srclen;
                 while (p < e && !t->oom) {
-                        const char *q = p;
-                        while (q < e && *q != '\n' && *q != '\r' && *q != '\f')
-                                q++;
+                        const char *q = line_end(p, e);
                         do_line(t, p, q, (size_t)(p - t->src), &raw, &tmp, nz);
                         if (q < e && *q == '\r' && q + 1 < e && q[1] == '\n')
                                 q++;
