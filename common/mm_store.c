@@ -13,6 +13,9 @@ struct mm_store_s {
         /* bounded waits (mm_store_set_limits); 0 = libpq's / the server's default */
         char connect_timeout[24], keepalives_idle[24];
         long long statement_timeout_ms, lock_timeout_ms;
+        /* mm_ingest_documents (006) is there: 1, not (an older schema):
+         * 0, not asked yet on this connection: -1 */
+        int copy_path;
 };
 
 /* A dead letter recorded with the batch (table dead_letters). */
@@ -89,6 +92,7 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 return 0;
         if (st->conn) {
                 PQreset(st->conn);
+                st->copy_path = -1;
                 if (PQstatus(st->conn) == CONNECTION_OK)
                         return 0;
                 copy_pq_error(st->conn, errstr, errstr_size);
@@ -127,6 +131,7 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 return -1;
         }
         PQsetNoticeProcessor(st->conn, notice_processor, NULL);
+        st->copy_path = -1;
         /* Every statement of the session is bounded: a statement hanging on
          * a lock or a slow server gives an error (57014 / 55P03), which is
          * systemic: the batch is kept and retried. */
@@ -242,6 +247,7 @@ int mm_store_migrate(mm_store_t *st, const char *const *names, const char *const
         }
         if (exec_simple(c, "COMMIT", errstr, errstr_size) != 0)
                 return -1;
+        st->copy_path = -1; /* 006 may be new */
         return applied;
 fail:
         /* Keep the first error: a failing ROLLBACK says nothing new. */
@@ -937,13 +943,20 @@ static int copy_end(copy_t *c, const char *table, char *errstr, size_t errstr_si
         int oom = c->buf.oom || c->tmp.oom;
         free(c->buf.p);
         free(c->tmp.p);
-        if (c->send_failed || PQputCopyEnd(c->conn, oom ? "out of memory" : NULL) != 1) {
+        /* An aborted COPY (no memory, a failed send) ends with an error
+         * message; the server then raises 57014 (systemic). */
+        const char *abort_msg = oom ? "out of memory" : c->send_failed ? "send failed" : NULL;
+        if (PQputCopyEnd(c->conn, abort_msg) != 1) {
                 snprintf(errstr, errstr_size, "COPY %s: %s", table, PQerrorMessage(c->conn));
-                return MM_STORE_ERR_TRANSIENT;
+                return MM_STORE_ERR_TRANSIENT; /* rollback() drops the connection */
         }
         int rc = MM_STORE_OK;
         PGresult *r;
         while ((r = PQgetResult(c->conn)) != NULL) {
+                if (PQresultStatus(r) == PGRES_COPY_IN) { /* never after PQputCopyEnd */
+                        PQclear(r);
+                        break;
+                }
                 if (rc == MM_STORE_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
                         char what[64];
                         snprintf(what, sizeof(what), "COPY %s", table);
@@ -952,8 +965,8 @@ static int copy_end(copy_t *c, const char *table, char *errstr, size_t errstr_si
                         PQclear(r);
                 }
         }
-        if (rc == MM_STORE_OK && oom) {
-                snprintf(errstr, errstr_size, "COPY %s: out of memory", table);
+        if (rc == MM_STORE_OK && abort_msg) {
+                snprintf(errstr, errstr_size, "COPY %s: %s", table, abort_msg);
                 rc = MM_STORE_ERR_TRANSIENT;
         }
         return rc;
@@ -1307,11 +1320,56 @@ static int ingest_documents(mm_store_t *st, const char *group, const json_t *doc
         return MM_STORE_OK;
 }
 
+/* 1 if the database has mm_ingest_documents (migration 006), else 0. */
+static int has_copy_path(mm_store_t *st) {
+        PGresult *r =
+                PQexecParams(st->conn,
+                             "SELECT to_regprocedure('mm_ingest_documents(text, jsonb, jsonb)')"
+                             " IS NOT NULL",
+                             0, NULL, NULL, NULL, NULL, 0);
+        /* unknown (an error) counts as there: the write then says why */
+        int yes = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+                  !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        return yes;
+}
+
+/* A schema before 006 (the worker runs ahead of `--migrate` in a rolling
+ * upgrade): the whole batch, children included, through mm_ingest_batch. */
+static int ingest_batch(mm_store_t *st, const char *group, const json_t *docs,
+                        const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
+                        size_t errstr_size) {
+        char *docs_text = json_dumps(docs, JSON_COMPACT);
+        if (!docs_text) {
+                snprintf(errstr, errstr_size, "out of memory (or a string that is not UTF-8)");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        const char *params[3] = {group, docs_text, offs_text};
+        PGresult *r = PQexecParams(st->conn,
+                                   "SELECT status FROM mm_ingest_batch($1, $2::jsonb, $3::jsonb)",
+                                   3, NULL, params, NULL, NULL, 0);
+        free(docs_text);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                return failed(st->conn, r, "mm_ingest_batch", errstr, errstr_size);
+        for (int i = 0; i < PQntuples(r); i++) {
+                size_t *n = !strcmp(PQgetvalue(r, i, 0), "inserted") ? inserted : duplicates;
+                if (n)
+                        (*n)++;
+        }
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
 /* Writes `docs` with their children and the offsets `offs_text`, inside the
  * caller's transaction: documents and meetings by mm_ingest_documents
  * (schemas/006_copy_children.sql), the child rows by COPY. */
 static int write_docs(mm_store_t *st, const char *group, const json_t *docs, const char *offs_text,
                       size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
+        if (st->copy_path < 0)
+                st->copy_path = has_copy_path(st);
+        if (st->copy_path == 0)
+                return ingest_batch(st, group, docs, offs_text, inserted, duplicates, errstr,
+                                    errstr_size);
         ins_set_t s = {0};
         int rc = ingest_documents(st, group, docs, offs_text, &s, inserted, duplicates, errstr,
                                   errstr_size);
@@ -1333,6 +1391,14 @@ static int tx_step(mm_store_t *st, const char *sql, char *errstr, size_t errstr_
 
 /* Ends the transaction of a failed write (keeps the first error). */
 static void rollback(mm_store_t *st) {
+        if (PQstatus(st->conn) == CONNECTION_OK &&
+            PQtransactionStatus(st->conn) == PQTRANS_ACTIVE) {
+                /* a COPY that could not be ended: only a new connection is
+                 * usable again (mm_store_connect makes one) */
+                PQfinish(st->conn);
+                st->conn = NULL;
+                return;
+        }
         if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
                 PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
                 PQclear(r);
