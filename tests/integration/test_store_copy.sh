@@ -6,7 +6,8 @@
 #    quotes and braces, numbers out of range, non-array and non-object
 #    values) written once by mm_ingest_batch and once by mm_store into two
 #    databases, as the worker role: every row of every ingest table is the
-#    same (ids aside); a changed row is seen (the comparison can fail);
+#    same (ids aside); a changed row is seen (the comparison can fail); on a
+#    schema before 006 mm_store falls back to mm_ingest_batch;
 # b) a NUL or invalid UTF-8 in a child value, a NULL name: the batch is a
 #    data error (MM_STORE_ERR_DATA) with SQLSTATE class 22/23, alone too
 #    (mm_store_write_single), and the good documents beside it store alone;
@@ -62,6 +63,27 @@ if diff -q "$WORK/rows-old.txt" "$WORK/rows-changed.txt" >/dev/null; then
     fail "the comparison does not see a changed section"
 fi
 log "a) $(wc -l <"$WORK/rows-new.txt") rows the same both ways"
+
+# a') a schema before 006 (this worker ahead of `--migrate` in a rolling
+#     upgrade): mm_store falls back to mm_ingest_batch, the same rows
+PRE_DB="mm_it_store_copy_pre006"
+PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $PRE_DB" -c "CREATE DATABASE $PRE_DB OWNER minutes_owner" \
+    -c "GRANT CONNECT ON DATABASE $PRE_DB TO minutes_worker" >/dev/null
+PRE_SUPER="${MM_PG_SUPERUSER_URL%/*}/$PRE_DB" PRE_OWNER="${MM_PG_OWNER_URL%/*}/$PRE_DB"
+psql "$PRE_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
+psql "$PRE_OWNER" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+for f in "$MM_SOURCE_DIR"/schemas/00[1-5]_*.sql; do
+    PGOPTIONS="-c client_min_messages=warning" psql "$PRE_OWNER" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/pre006.log" 2>&1 || { cat "$WORK/pre006.log" >&2; fail "apply $f"; }
+done
+out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$PRE_DB" "$WORK/docs/compare.json" 2>"$WORK/pre006.err")" ||
+    { cat "$WORK/pre006.err" >&2; fail "mm_store on a schema before 006"; }
+[[ "$out" == "$out_old" ]] || fail "counts before 006: $out"
+rows "$PRE_SUPER" >"$WORK/rows-pre006.txt" || fail "dump rows before 006"
+diff -q "$WORK/rows-old.txt" "$WORK/rows-pre006.txt" >/dev/null || fail "rows differ on a schema before 006"
+log "a') a schema before 006: mm_ingest_batch, the same rows"
 
 # b) refused values: a data error in the batch and alone; the good ones store alone
 for f in "$WORK"/docs/bad_*.json; do
