@@ -553,6 +553,30 @@ static int is_space(char c) {
         return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* Skips what \s matches in a C.UTF-8 database: ASCII spaces and U+1680,
+ * U+2000-2006, U+2008-200A, U+2028, U+2029, U+205F, U+3000 (iswspace; no
+ * no-break spaces). Sets *wide for a non-ASCII one: the mm_try_* pattern
+ * then matches but the cast (int4in, numeric_in: ASCII spaces only) throws
+ * 22P02, so 004 refused the document. */
+static const char *skip_spaces(const char *t, int *wide) {
+        for (;;) {
+                const unsigned char *u = (const unsigned char *)t;
+                if (is_space(*t)) {
+                        t++;
+                } else if ((u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) ||
+                           (u[0] == 0xe2 && u[1] == 0x80 &&
+                            ((u[2] >= 0x80 && u[2] <= 0x8a && u[2] != 0x87) || u[2] == 0xa8 ||
+                             u[2] == 0xa9)) ||
+                           (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) ||
+                           (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)) {
+                        t += 3;
+                        *wide = 1;
+                } else {
+                        return t;
+                }
+        }
+}
+
 /* Appends the numeric text PostgreSQL prints for the JSON number `s`
  * (numeric_out of numeric_in): plain digits, as many decimals as the input
  * had minus the exponent ("1e30" -> 31 digits, "1.50" -> "1.50"). */
@@ -718,10 +742,12 @@ static int value_text(sbuf_t *b, const json_t *v) {
         return 1;
 }
 
-/* mm_try_int / mm_try_bigint: '^\s*[-+]?\d{1,max}\s*$', else NULL (0). */
+/* mm_try_int / mm_try_bigint: '^\s*[-+]?\d{1,max}\s*$', else NULL (0).
+ * Returns 1 with *out, or 2 when PostgreSQL's cast throws (see
+ * skip_spaces). */
 static int try_integer(const char *t, int max_digits, long long *out) {
-        while (is_space(*t))
-                t++;
+        int wide = 0;
+        t = skip_spaces(t, &wide);
         int neg = *t == '-';
         if (*t == '-' || *t == '+')
                 t++;
@@ -729,12 +755,11 @@ static int try_integer(const char *t, int max_digits, long long *out) {
         long long v = 0;
         for (; is_digit(*t); t++, n++)
                 v = n < max_digits ? v * 10 + (*t - '0') : v;
-        while (is_space(*t))
-                t++;
+        t = skip_spaces(t, &wide);
         if (*t || n < 1 || n > max_digits)
                 return 0;
         *out = neg ? -v : v;
-        return 1;
+        return wide ? 2 : 1;
 }
 
 /* Counts a run of digits at *t, advancing it. */
@@ -749,10 +774,11 @@ static int digit_run(const char **t) {
 
 /* mm_try_numeric's pattern:
  * '^\s*[-+]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][-+]?\d{1,2})?\s*$'.
- * Returns 1 with [*start, *end) the number without the spaces around it. */
+ * Returns 1 with [*start, *end) the number without the spaces around it,
+ * or 2 when PostgreSQL's cast throws (see skip_spaces). */
 static int try_numeric(const char *t, const char **start, const char **end) {
-        while (is_space(*t))
-                t++;
+        int wide = 0;
+        t = skip_spaces(t, &wide);
         *start = t;
         if (*t == '-' || *t == '+')
                 t++;
@@ -772,9 +798,8 @@ static int try_numeric(const char *t, const char **start, const char **end) {
                         return 0;
         }
         *end = t;
-        while (is_space(*t))
-                t++;
-        return *t == '\0';
+        t = skip_spaces(t, &wide);
+        return *t != '\0' ? 0 : wide ? 2 : 1;
 }
 
 /* mm_try_real (002): the numeric if it is 0 or 1e-30 <= |v| <= 1e30.
@@ -871,10 +896,11 @@ static const char *cast_input(sbuf_t *tmp, const json_t *v) {
 static void f_try_integer(sbuf_t *b, sbuf_t *tmp, const json_t *v, int max_digits) {
         const char *t = cast_input(tmp, v);
         long long n;
-        if (t && strlen(t) == tmp->len && try_integer(t, max_digits, &n))
+        int m = t && strlen(t) == tmp->len ? try_integer(t, max_digits, &n) : 0;
+        if (m == 1)
                 f_int(b, n);
-        else if (t && strlen(t) != tmp->len)
-                copy_escaped(b, tmp->p, tmp->len); /* a NUL: refused by COPY (22021) */
+        else if (t && (m == 2 || strlen(t) != tmp->len))
+                copy_escaped(b, tmp->p, tmp->len); /* refused by COPY: 22021 (NUL), 22P02 */
         else
                 f_null(b);
 }
@@ -882,10 +908,10 @@ static void f_try_integer(sbuf_t *b, sbuf_t *tmp, const json_t *v, int max_digit
 /* mm_try_numeric (real_only = 0) or mm_try_real (1) of `v->>`. */
 static void f_try_numeric(sbuf_t *b, sbuf_t *tmp, const json_t *v, int real_only) {
         const char *t = cast_input(tmp, v), *s, *e;
-        int range;
-        if (t && strlen(t) != tmp->len)
-                copy_escaped(b, tmp->p, tmp->len); /* a NUL: refused by COPY (22021) */
-        else if (!t || !try_numeric(t, &s, &e))
+        int range, m = t && strlen(t) == tmp->len ? try_numeric(t, &s, &e) : 0;
+        if (t && (m == 2 || strlen(t) != tmp->len))
+                copy_escaped(b, tmp->p, tmp->len); /* refused by COPY: 22021 (NUL), 22P02 */
+        else if (m == 0)
                 f_null(b);
         else if (!real_only)
                 sb_put(b, s, (size_t)(e - s));
@@ -1040,9 +1066,14 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
         const json_t *kle = json_object_get(it, "kle"), *closed = json_object_get(it, "closed");
         long long order = (long long)ord; /* coalesce(mm_try_int(order), ordinal) */
         const char *ot = cast_input(t, json_object_get(it, "order"));
-        int order_nul = ot && strlen(ot) != t->len;
-        if (ot && !order_nul && !try_integer(ot, 9, &order))
+        int order_raw = ot && strlen(ot) != t->len; /* a NUL */
+        int m = ot && !order_raw ? try_integer(ot, 9, &order) : 0;
+        order_raw |= m == 2;
+        if (m != 1)
                 order = (long long)ord;
+        sbuf_t raw = {0}; /* the text COPY refuses (22021 or 22P02) */
+        if (order_raw)
+                copy_escaped(&raw, t->p, t->len);
         f_int(b, id);
         f_sep(b, 0);
         f_int(b, d->doc_id);
@@ -1051,10 +1082,12 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
         f_sep(b, 0);
         f_try_integer(b, t, json_object_get(it, "number"), 9);
         f_sep(b, 0);
-        if (order_nul)
-                sb_puts(b, "\\000"); /* a NUL: refused by COPY (22021) */
+        if (order_raw)
+                sb_put(b, raw.p ? raw.p : "", raw.len);
         else
                 f_int(b, order);
+        b->oom |= raw.oom;
+        free(raw.p);
         static const char *const texts[] = {"title", "case_number", "case_number_kind"};
         for (size_t i = 0; i < 3; i++) {
                 f_sep(b, 0);

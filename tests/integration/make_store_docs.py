@@ -71,7 +71,7 @@ CONFIDENCES = [1e31, "1e30", "1e-30", "1e-31", 0, "-0", 1e30, "10e29",
                "1.0000000000000000000000000001e30", 1e-5, 1e-40, "-3.5", " 0.5 ", "x", None,
                True, [0.5], 3.4e38, "0.000000000000000000000000000001", "-1e30", "-1.5e30"]
 NUMBERS = [999999999, 1000000000, -7, "4a", 3.0, True, "007", " -0 ", "+999999999", "", None,
-           2147483648, "1 2", "\u00a012"]
+           2147483648, "1 2", "\u00a012", "12\u2007", "\u200b3", "4\u202f"]
 ORDERS = ["x", 2147483647, "  42\n", 0, -3, "99", None, 1.0, "1e2", "+5", "- 5"]
 CLOSED = ["true", 1, True, False, None, "false", {"v": True}]
 KLE = ["string", [1], None, {"code": None}, 5]
@@ -129,6 +129,12 @@ BAD = {
     "nul_document": {"document": {"committee": "c\u0000"}, "items": []},
     "null_participant": {"document": {"participants": ["a", None]}, "items": []},
     "null_absent": {"document": {}, "items": [{"absent": [None]}]},
+    # \s of a C.UTF-8 database matches these spaces, the cast then throws
+    "wide_space_number": {"document": {}, "items": [{"number": "5\u2003"}]},
+    "wide_space_order": {"document": {}, "items": [{"order": "\u16807"}]},
+    "wide_space_confidence": {"document": {}, "items": [{"confidence": "0.5\u2028"}]},
+    "wide_space_amount": {"document": {}, "items": [{"amounts": [{"value": "\u30001.5"}]}]},
+    "wide_space_offset": {"document": {}, "items": [{"sections": [{"offset": "\u205f12"}]}]},
     "invalid_utf8_section": {"document": {}, "items": [{"sections": [{"text": "<<INVALID-UTF8>>"}]}]},
     "invalid_utf8_title": {"document": {}, "items": [{"title": "<<INVALID-UTF8>>"}]},
 }

@@ -8,9 +8,11 @@
 #    databases, as the worker role: every row of every ingest table is the
 #    same (ids aside); a changed row is seen (the comparison can fail); on a
 #    schema before 006 mm_store falls back to mm_ingest_batch;
-# b) a NUL or invalid UTF-8 in a child value, a NULL name: the batch is a
-#    data error (MM_STORE_ERR_DATA) with SQLSTATE class 22/23, alone too
-#    (mm_store_write_single), and the good documents beside it store alone;
+# b) a NUL or invalid UTF-8 in a child value, a NULL name, a number with a
+#    space \s matches but the cast refuses (U+2003): the batch is a data
+#    error (MM_STORE_ERR_DATA) with SQLSTATE class 22/23 as with
+#    mm_ingest_batch, alone too (mm_store_write_single), and the good
+#    documents beside it store alone;
 # c) the offset fence (MM001) and a duplicate, mm_store_probe leaves nothing.
 source "$(dirname "$0")/lib.sh"
 it_init store_copy
@@ -93,6 +95,11 @@ for f in "$WORK"/docs/bad_*.json; do
     grep -Eq '\[(22|23)[0-9A-Z]{3}\]' "$WORK/$name.err" || fail "$name: no class 22/23 SQLSTATE: $(cat "$WORK/$name.err")"
     out="$("$TOOL" single "$WORKER_URL" "$f" 1 2>"$WORK/$name-single.err")" && fail "$name: accepted alone"
     [[ "$out" == rc=-3* ]] || fail "$name: alone not a data error: $out $(cat "$WORK/$name-single.err")"
+    # 004 refused it too (a JSON text cannot carry invalid UTF-8: not asked)
+    if [[ "$name" != bad_invalid_utf8_* ]]; then
+        out="$("$TOOL" old "$OLD_WORKER" "$f" 2>"$WORK/$name-old.err")" && fail "$name: mm_ingest_batch accepted it"
+        [[ "$out" == rc=-3* ]] || fail "$name: mm_ingest_batch: $out $(cat "$WORK/$name-old.err")"
+    fi
     for i in 0 2; do
         "$TOOL" single "$WORKER_URL" "$f" "$i" >/dev/null 2>"$WORK/$name-$i.err" ||
             fail "$name: good document $i refused: $(cat "$WORK/$name-$i.err")"
