@@ -13,6 +13,9 @@ struct mm_store_s {
         /* bounded waits (mm_store_set_limits); 0 = libpq's / the server's default */
         char connect_timeout[24], keepalives_idle[24];
         long long statement_timeout_ms, lock_timeout_ms;
+        /* mm_ingest_documents (006) is there: 1, not (an older schema):
+         * 0, not asked yet on this connection: -1 */
+        int copy_path;
 };
 
 /* A dead letter recorded with the batch (table dead_letters). */
@@ -89,6 +92,7 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 return 0;
         if (st->conn) {
                 PQreset(st->conn);
+                st->copy_path = -1;
                 if (PQstatus(st->conn) == CONNECTION_OK)
                         return 0;
                 copy_pq_error(st->conn, errstr, errstr_size);
@@ -127,6 +131,7 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size) {
                 return -1;
         }
         PQsetNoticeProcessor(st->conn, notice_processor, NULL);
+        st->copy_path = -1;
         /* Every statement of the session is bounded: a statement hanging on
          * a lock or a slow server gives an error (57014 / 55P03), which is
          * systemic: the batch is kept and retried. */
@@ -242,6 +247,7 @@ int mm_store_migrate(mm_store_t *st, const char *const *names, const char *const
         }
         if (exec_simple(c, "COMMIT", errstr, errstr_size) != 0)
                 return -1;
+        st->copy_path = -1; /* 006 may be new */
         return applied;
 fail:
         /* Keep the first error: a failing ROLLBACK says nothing new. */
@@ -493,26 +499,943 @@ static int failed(PGconn *conn, PGresult *r, const char *what, char *errstr, siz
         return rc;
 }
 
-/* Runs mm_ingest_batch on the given JSON texts. */
-static int ingest(mm_store_t *st, const char *group, const char *docs_text, const char *offs_text,
-                  size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
-        const char *params[3] = {group, docs_text, offs_text};
-        PGresult *r = PQexecParams(st->conn,
-                                   "SELECT idx, document_id, status"
-                                   " FROM mm_ingest_batch($1, $2::jsonb, $3::jsonb)",
-                                   3, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-                return failed(st->conn, r, "mm_ingest_batch", errstr, errstr_size);
-        for (int i = 0; i < PQntuples(r); i++) {
-                if (!strcmp(PQgetvalue(r, i, 2), "inserted")) {
-                        if (inserted)
-                                (*inserted)++;
-                } else if (duplicates) {
-                        (*duplicates)++;
+/* ---- Child rows as COPY text (migration 006) ------------------------------
+ *
+ * The documents and meetings go through mm_ingest_documents; their children
+ * are COPYed. Every value below is the one 004's mm_ingest_batch writes for
+ * the same document: `->>` of a JSON value is its text (a number as
+ * PostgreSQL's numeric prints it, an object or array as jsonb prints it),
+ * and the lenient casts mm_try_* of 001/002 are re-implemented (a value
+ * they map to NULL is NULL here). tests/integration/test_store_copy.sh
+ * writes the same documents both ways and compares every row. */
+
+/* A growing byte buffer; `oom` sticks after a failed allocation. */
+typedef struct sbuf_s {
+        char *p;
+        size_t len, cap;
+        int oom;
+} sbuf_t;
+
+static void sb_put(sbuf_t *b, const char *s, size_t n) {
+        if (b->oom)
+                return;
+        if (b->len + n + 1 > b->cap) {
+                size_t cap = b->cap ? b->cap : 4096;
+                while (cap < b->len + n + 1)
+                        cap *= 2;
+                char *p = realloc(b->p, cap);
+                if (!p) {
+                        b->oom = 1;
+                        return;
                 }
+                b->p = p;
+                b->cap = cap;
+        }
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+}
+
+static void sb_puts(sbuf_t *b, const char *s) {
+        sb_put(b, s, strlen(s));
+}
+
+static void sb_putc(sbuf_t *b, char c) {
+        sb_put(b, &c, 1);
+}
+
+static int is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+/* What PostgreSQL's regex \s matches in ASCII. */
+static int is_space(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Skips what \s matches in a C.UTF-8 database: ASCII spaces and U+1680,
+ * U+2000-2006, U+2008-200A, U+2028, U+2029, U+205F, U+3000 (iswspace; no
+ * no-break spaces). Sets *wide for a non-ASCII one: the mm_try_* pattern
+ * then matches but the cast (int4in, numeric_in: ASCII spaces only) throws
+ * 22P02, so 004 refused the document. */
+static const char *skip_spaces(const char *t, int *wide) {
+        for (;;) {
+                const unsigned char *u = (const unsigned char *)t;
+                if (is_space(*t)) {
+                        t++;
+                } else if ((u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) ||
+                           (u[0] == 0xe2 && u[1] == 0x80 &&
+                            ((u[2] >= 0x80 && u[2] <= 0x8a && u[2] != 0x87) || u[2] == 0xa8 ||
+                             u[2] == 0xa9)) ||
+                           (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) ||
+                           (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)) {
+                        t += 3;
+                        *wide = 1;
+                } else {
+                        return t;
+                }
+        }
+}
+
+/* Appends the numeric text PostgreSQL prints for the JSON number `s`
+ * (numeric_out of numeric_in): plain digits, as many decimals as the input
+ * had minus the exponent ("1e30" -> 31 digits, "1.50" -> "1.50"). */
+static void numeric_text(sbuf_t *b, const char *s) {
+        int neg = *s == '-';
+        if (*s == '-' || *s == '+')
+                s++;
+        char digits[64];
+        size_t n = 0, frac = 0;
+        int in_frac = 0;
+        for (; *s && *s != 'e' && *s != 'E'; s++) {
+                if (*s == '.')
+                        in_frac = 1;
+                else if (is_digit(*s) && n < sizeof(digits)) {
+                        digits[n++] = *s;
+                        frac += in_frac;
+                }
+        }
+        long exp10 = (*s == 'e' || *s == 'E') ? strtol(s + 1, NULL, 10) : 0;
+        long shift = exp10 - (long)frac; /* value = digits * 10^shift */
+        size_t dscale = shift < 0 ? (size_t)-shift : 0;
+        sbuf_t all = {0};
+        sb_put(&all, digits, n);
+        for (long i = 0; i < shift; i++)
+                sb_putc(&all, '0');
+        while (all.len <= dscale && !all.oom) { /* at least one integer digit */
+                sb_put(&all, "0", 1);
+                memmove(all.p + 1, all.p, all.len - 1);
+                all.p[0] = '0';
+        }
+        if (all.oom) {
+                b->oom = 1;
+                free(all.p);
+                return;
+        }
+        size_t ilen = all.len - dscale, lead = 0;
+        while (lead + 1 < ilen && all.p[lead] == '0')
+                lead++;
+        if (neg && strspn(all.p, "0") != all.len)
+                sb_putc(b, '-'); /* numeric has no negative zero */
+        sb_put(b, all.p + lead, ilen - lead);
+        if (dscale) {
+                sb_putc(b, '.');
+                sb_put(b, all.p + ilen, dscale);
+        }
+        free(all.p);
+}
+
+/* The text of a real as the batch's JSON text holds it (json_dumps). */
+static void real_text(sbuf_t *b, const json_t *v) {
+        char num[64];
+        size_t n = json_dumpb(v, num, sizeof(num) - 1, JSON_ENCODE_ANY | JSON_COMPACT);
+        num[n < sizeof(num) ? n : 0] = '\0';
+        numeric_text(b, num);
+}
+
+/* A JSON string as jsonb prints it (escape_json). A NUL stays a raw NUL:
+ * PostgreSQL refuses it (22021) as it refuses \u0000 in jsonb (22P05). */
+static void jsonb_string(sbuf_t *b, const char *s, size_t n) {
+        sb_putc(b, '"');
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                const char *e = c == '\b'   ? "\\b"
+                                : c == '\f' ? "\\f"
+                                : c == '\n' ? "\\n"
+                                : c == '\r' ? "\\r"
+                                : c == '\t' ? "\\t"
+                                : c == '"'  ? "\\\""
+                                : c == '\\' ? "\\\\"
+                                            : NULL;
+                char u[8];
+                if (!e && c && c < ' ') {
+                        snprintf(u, sizeof(u), "\\u%04x", c);
+                        e = u;
+                }
+                if (e)
+                        sb_puts(b, e);
+                else
+                        sb_putc(b, (char)c);
+        }
+        sb_putc(b, '"');
+}
+
+/* jsonb orders object keys by length, then bytewise. */
+static int jsonb_key_cmp(const void *a, const void *b) {
+        const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+        size_t lx = strlen(x), ly = strlen(y);
+        if (lx != ly)
+                return lx < ly ? -1 : 1;
+        return memcmp(x, y, lx);
+}
+
+static void jsonb_text(sbuf_t *b, const json_t *v);
+
+static void jsonb_object(sbuf_t *b, const json_t *v) {
+        size_t n = json_object_size(v), k = 0;
+        const char **keys = n ? malloc(n * sizeof(*keys)) : NULL;
+        if (n && !keys) {
+                b->oom = 1;
+                return;
+        }
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)v, key, val) keys[k++] = key;
+        qsort(keys, n, sizeof(*keys), jsonb_key_cmp);
+        sb_putc(b, '{');
+        for (size_t i = 0; i < n; i++) {
+                sb_puts(b, i ? ", " : "");
+                jsonb_string(b, keys[i], strlen(keys[i]));
+                sb_puts(b, ": ");
+                jsonb_text(b, json_object_get(v, keys[i]));
+        }
+        sb_putc(b, '}');
+        free(keys);
+}
+
+/* Any JSON value as jsonb's text output prints it. */
+static void jsonb_text(sbuf_t *b, const json_t *v) {
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                jsonb_object(b, v);
+                break;
+        case JSON_ARRAY:
+                sb_putc(b, '[');
+                for (size_t i = 0; i < json_array_size(v); i++) {
+                        sb_puts(b, i ? ", " : "");
+                        jsonb_text(b, json_array_get(v, i));
+                }
+                sb_putc(b, ']');
+                break;
+        case JSON_STRING:
+                jsonb_string(b, json_string_value(v), json_string_length(v));
+                break;
+        case JSON_INTEGER: {
+                char n[32];
+                snprintf(n, sizeof(n), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                sb_puts(b, n);
+                break;
+        }
+        case JSON_REAL:
+                real_text(b, v);
+                break;
+        case JSON_TRUE:
+                sb_puts(b, "true");
+                break;
+        case JSON_FALSE:
+                sb_puts(b, "false");
+                break;
+        default:
+                sb_puts(b, "null");
+        }
+}
+
+/* Appends what `v->>` gives in SQL; returns 0 for SQL NULL (no value, or
+ * JSON null). */
+static int value_text(sbuf_t *b, const json_t *v) {
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_is_string(v))
+                sb_put(b, json_string_value(v), json_string_length(v));
+        else
+                jsonb_text(b, v);
+        return 1;
+}
+
+/* mm_try_int / mm_try_bigint: '^\s*[-+]?\d{1,max}\s*$', else NULL (0).
+ * Returns 1 with *out, or 2 when PostgreSQL's cast throws (see
+ * skip_spaces). */
+static int try_integer(const char *t, int max_digits, long long *out) {
+        int wide = 0;
+        t = skip_spaces(t, &wide);
+        int neg = *t == '-';
+        if (*t == '-' || *t == '+')
+                t++;
+        int n = 0;
+        long long v = 0;
+        for (; is_digit(*t); t++, n++)
+                v = n < max_digits ? v * 10 + (*t - '0') : v;
+        t = skip_spaces(t, &wide);
+        if (*t || n < 1 || n > max_digits)
+                return 0;
+        *out = neg ? -v : v;
+        return wide ? 2 : 1;
+}
+
+/* Counts a run of digits at *t, advancing it. */
+static int digit_run(const char **t) {
+        int n = 0;
+        while (is_digit(**t)) {
+                (*t)++;
+                n++;
+        }
+        return n;
+}
+
+/* mm_try_numeric's pattern:
+ * '^\s*[-+]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][-+]?\d{1,2})?\s*$'.
+ * Returns 1 with [*start, *end) the number without the spaces around it,
+ * or 2 when PostgreSQL's cast throws (see skip_spaces). */
+static int try_numeric(const char *t, const char **start, const char **end) {
+        int wide = 0;
+        t = skip_spaces(t, &wide);
+        *start = t;
+        if (*t == '-' || *t == '+')
+                t++;
+        int ni = digit_run(&t), nf = -1;
+        if (*t == '.') {
+                t++;
+                nf = digit_run(&t);
+        }
+        if (ni > 30 || nf > 30 || (ni == 0 && nf < 1))
+                return 0;
+        if (*t == 'e' || *t == 'E') {
+                t++;
+                if (*t == '-' || *t == '+')
+                        t++;
+                int ne = digit_run(&t);
+                if (ne < 1 || ne > 2)
+                        return 0;
+        }
+        *end = t;
+        t = skip_spaces(t, &wide);
+        return *t != '\0' ? 0 : wide ? 2 : 1;
+}
+
+/* mm_try_real (002): the numeric if it is 0 or 1e-30 <= |v| <= 1e30.
+ * Returns 0 (NULL), 1 (in range) or 2 (zero). */
+static int real_in_range(const char *s, const char *end) {
+        if (*s == '-' || *s == '+')
+                s++;
+        char sig[64];
+        int n = 0, frac = 0, in_frac = 0;
+        long exp10 = 0;
+        for (; s < end; s++) {
+                if (*s == '.') {
+                        in_frac = 1;
+                } else if (*s == 'e' || *s == 'E') {
+                        exp10 = strtol(s + 1, NULL, 10);
+                        break;
+                } else if (n > 0 || *s != '0') {
+                        sig[n++] = *s; /* at most 60 digits: see try_numeric */
+                        frac += in_frac;
+                } else {
+                        frac += in_frac; /* a leading zero after the point */
+                }
+        }
+        while (n > 0 && sig[n - 1] == '0') {
+                n--;
+                frac--;
+        }
+        if (n == 0)
+                return 2;                /* zero */
+        long top = exp10 - frac + n - 1; /* 10^top <= |v| < 10^(top+1) */
+        return top >= -30 && (top < 30 || (top == 30 && n == 1));
+}
+
+/* Appends `s` (n bytes) as one COPY text field. A NUL goes as \000: COPY
+ * then refuses the row with 22021 (a data error of the document). */
+static void copy_escaped(sbuf_t *b, const char *s, size_t n) {
+        size_t run = 0;
+        for (size_t i = 0; i < n; i++) {
+                const char *e = s[i] == '\\'   ? "\\\\"
+                                : s[i] == '\t' ? "\\t"
+                                : s[i] == '\n' ? "\\n"
+                                : s[i] == '\r' ? "\\r"
+                                : s[i] == '\0' ? "\\000"
+                                               : NULL;
+                if (!e)
+                        continue;
+                sb_put(b, s + run, i - run);
+                sb_puts(b, e);
+                run = i + 1;
+        }
+        sb_put(b, s + run, n - run);
+}
+
+/* One COPY field: separator, then the value or \N. */
+static void f_sep(sbuf_t *b, int first) {
+        if (!first)
+                sb_putc(b, '\t');
+}
+
+static void f_null(sbuf_t *b) {
+        sb_puts(b, "\\N");
+}
+
+static void f_int(sbuf_t *b, long long v) {
+        char n[32];
+        snprintf(n, sizeof(n), "%lld", v);
+        sb_puts(b, n);
+}
+
+/* `v->>` as a text column. */
+static void f_text(sbuf_t *b, sbuf_t *tmp, const json_t *v) {
+        if (json_is_string(v)) {
+                copy_escaped(b, json_string_value(v), json_string_length(v));
+                return;
+        }
+        tmp->len = 0;
+        if (value_text(tmp, v))
+                copy_escaped(b, tmp->p ? tmp->p : "", tmp->len);
+        else
+                f_null(b);
+}
+
+/* The text `v->>` gives, in tmp, for a lenient cast; NULL for SQL NULL.
+ * The caller checks strlen against tmp->len: a text with a NUL is sent as
+ * it is, and COPY refuses it (22021) as jsonb refuses \u0000 (22P05). */
+static const char *cast_input(sbuf_t *tmp, const json_t *v) {
+        tmp->len = 0;
+        if (!value_text(tmp, v) || tmp->oom)
+                return NULL;
+        return tmp->p ? tmp->p : "";
+}
+
+/* mm_try_int / mm_try_bigint of `v->>` as a column. */
+static void f_try_integer(sbuf_t *b, sbuf_t *tmp, const json_t *v, int max_digits) {
+        const char *t = cast_input(tmp, v);
+        long long n;
+        int m = t && strlen(t) == tmp->len ? try_integer(t, max_digits, &n) : 0;
+        if (m == 1)
+                f_int(b, n);
+        else if (t && (m == 2 || strlen(t) != tmp->len))
+                copy_escaped(b, tmp->p, tmp->len); /* refused by COPY: 22021 (NUL), 22P02 */
+        else
+                f_null(b);
+}
+
+/* mm_try_numeric (real_only = 0) or mm_try_real (1) of `v->>`. */
+static void f_try_numeric(sbuf_t *b, sbuf_t *tmp, const json_t *v, int real_only) {
+        const char *t = cast_input(tmp, v), *s, *e;
+        int range, m = t && strlen(t) == tmp->len ? try_numeric(t, &s, &e) : 0;
+        if (t && (m == 2 || strlen(t) != tmp->len))
+                copy_escaped(b, tmp->p, tmp->len); /* refused by COPY: 22021 (NUL), 22P02 */
+        else if (m == 0)
+                f_null(b);
+        else if (!real_only)
+                sb_put(b, s, (size_t)(e - s));
+        else if ((range = real_in_range(s, e)) == 0)
+                f_null(b);
+        else /* numeric has no -0: '-0'::numeric::real is 0 */
+                sb_put(b, range == 2 ? "0" : s, range == 2 ? 1 : (size_t)(e - s));
+}
+
+/* The new documents of a batch, in input order, with their item ids. */
+typedef struct ins_doc_s {
+        const json_t *parse;
+        long long doc_id, meeting_id;
+} ins_doc_t;
+
+typedef struct ins_set_s {
+        ins_doc_t *d;
+        size_t n;
+        long long *item_ids; /* one per item of items_of(d[0..n)), in order */
+        size_t nitems;
+} ins_set_t;
+
+/* parse.items when it is an array (004: jsonb_typeof guard), else NULL. */
+static const json_t *items_of(const json_t *parse) {
+        const json_t *a = json_object_get(parse, "items");
+        return json_is_array(a) ? a : NULL;
+}
+
+/* v.key when it is an array, else NULL (no rows). */
+static const json_t *array_at(const json_t *v, const char *key) {
+        const json_t *a = json_object_get(v, key);
+        return json_is_array(a) ? a : NULL;
+}
+
+/* One COPY ... FROM STDIN in progress: rows are buffered and sent in
+ * pieces of about 1 MB. */
+typedef struct copy_s {
+        PGconn *conn;
+        sbuf_t buf, tmp;
+        int send_failed;
+} copy_t;
+
+static void copy_flush(copy_t *c, size_t above) {
+        if (c->buf.len <= above || c->send_failed || c->buf.oom)
+                return;
+        if (PQputCopyData(c->conn, c->buf.p, (int)c->buf.len) != 1)
+                c->send_failed = 1;
+        c->buf.len = 0;
+}
+
+/* Ends the COPY and returns its class; an error raised while the rows
+ * streamed in (a refused value, a foreign key) comes back here. */
+static int copy_end(copy_t *c, const char *table, char *errstr, size_t errstr_size) {
+        copy_flush(c, 0);
+        int oom = c->buf.oom || c->tmp.oom;
+        free(c->buf.p);
+        free(c->tmp.p);
+        /* An aborted COPY (no memory, a failed send) ends with an error
+         * message; the server then raises 57014 (systemic). */
+        const char *abort_msg = oom ? "out of memory" : c->send_failed ? "send failed" : NULL;
+        if (PQputCopyEnd(c->conn, abort_msg) != 1) {
+                snprintf(errstr, errstr_size, "COPY %s: %s", table, PQerrorMessage(c->conn));
+                return MM_STORE_ERR_TRANSIENT; /* rollback() drops the connection */
+        }
+        int rc = MM_STORE_OK;
+        PGresult *r;
+        while ((r = PQgetResult(c->conn)) != NULL) {
+                if (PQresultStatus(r) == PGRES_COPY_IN) { /* never after PQputCopyEnd */
+                        PQclear(r);
+                        break;
+                }
+                if (rc == MM_STORE_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+                        char what[64];
+                        snprintf(what, sizeof(what), "COPY %s", table);
+                        rc = failed(c->conn, r, what, errstr, errstr_size);
+                } else {
+                        PQclear(r);
+                }
+        }
+        if (rc == MM_STORE_OK && abort_msg) {
+                snprintf(errstr, errstr_size, "COPY %s: %s", table, abort_msg);
+                rc = MM_STORE_ERR_TRANSIENT;
+        }
+        return rc;
+}
+
+/* Starts `sql` (a COPY ... FROM STDIN). */
+static int copy_begin(copy_t *c, PGconn *conn, const char *sql, const char *table, char *errstr,
+                      size_t errstr_size) {
+        memset(c, 0, sizeof(*c));
+        c->conn = conn;
+        PGresult *r = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+                char what[64];
+                snprintf(what, sizeof(what), "COPY %s", table);
+                return failed(conn, r, what, errstr, errstr_size);
         }
         PQclear(r);
         return MM_STORE_OK;
+}
+
+/* participants: 1-based ordinal of parse.document.participants. */
+static void rows_participants(copy_t *c, const ins_set_t *s) {
+        for (size_t k = 0; k < s->n; k++) {
+                const json_t *doc = json_object_get(s->d[k].parse, "document");
+                const json_t *a = array_at(doc, "participants");
+                for (size_t i = 0; i < json_array_size(a); i++) {
+                        f_int(&c->buf, s->d[k].doc_id);
+                        f_sep(&c->buf, 0);
+                        f_int(&c->buf, s->d[k].meeting_id);
+                        f_sep(&c->buf, 0);
+                        f_int(&c->buf, (long long)i + 1);
+                        f_sep(&c->buf, 0);
+                        f_text(&c->buf, &c->tmp, json_array_get(a, i));
+                        sb_putc(&c->buf, '\n');
+                        copy_flush(c, 1 << 20);
+                }
+        }
+}
+
+/* outcome_parts as a text[] literal: every element quoted, " and \
+ * escaped; a JSON null element is NULL. Not an array: '{}'. */
+static void f_text_array(copy_t *c, const json_t *a) {
+        sbuf_t *lit = &c->tmp;
+        lit->len = 0;
+        sb_putc(lit, '{');
+        sbuf_t el = {0};
+        for (size_t i = 0; i < json_array_size(a); i++) {
+                sb_puts(lit, i ? "," : "");
+                el.len = 0;
+                if (!value_text(&el, json_array_get(a, i))) {
+                        sb_puts(lit, "NULL");
+                        continue;
+                }
+                sb_putc(lit, '"');
+                for (size_t j = 0; j < el.len; j++) {
+                        if (el.p[j] == '"' || el.p[j] == '\\')
+                                sb_putc(lit, '\\');
+                        sb_putc(lit, el.p[j]);
+                }
+                sb_putc(lit, '"');
+        }
+        sb_putc(lit, '}');
+        lit->oom |= el.oom;
+        free(el.p);
+        copy_escaped(&c->buf, lit->p ? lit->p : "{}", lit->len);
+}
+
+/* One agenda_items row (004's ins_items). */
+static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *it, size_t ord) {
+        sbuf_t *b = &c->buf, *t = &c->tmp;
+        const json_t *kle = json_object_get(it, "kle"), *closed = json_object_get(it, "closed");
+        long long order = (long long)ord; /* coalesce(mm_try_int(order), ordinal) */
+        const char *ot = cast_input(t, json_object_get(it, "order"));
+        int order_raw = ot && strlen(ot) != t->len; /* a NUL */
+        int m = ot && !order_raw ? try_integer(ot, 9, &order) : 0;
+        order_raw |= m == 2;
+        if (m != 1)
+                order = (long long)ord;
+        sbuf_t raw = {0}; /* the text COPY refuses (22021 or 22P02) */
+        if (order_raw)
+                copy_escaped(&raw, t->p, t->len);
+        f_int(b, id);
+        f_sep(b, 0);
+        f_int(b, d->doc_id);
+        f_sep(b, 0);
+        f_int(b, d->meeting_id);
+        f_sep(b, 0);
+        f_try_integer(b, t, json_object_get(it, "number"), 9);
+        f_sep(b, 0);
+        if (order_raw)
+                sb_put(b, raw.p ? raw.p : "", raw.len);
+        else
+                f_int(b, order);
+        b->oom |= raw.oom;
+        free(raw.p);
+        static const char *const texts[] = {"title", "case_number", "case_number_kind"};
+        for (size_t i = 0; i < 3; i++) {
+                f_sep(b, 0);
+                f_text(b, t, json_object_get(it, texts[i]));
+        }
+        static const char *const kles[] = {"code", "main_group", "main_group_name"};
+        for (size_t i = 0; i < 3; i++) {
+                f_sep(b, 0);
+                f_text(b, t, json_object_get(kle, kles[i]));
+        }
+        f_sep(b, 0);
+        sb_puts(b, json_is_true(closed) ? "f" : "t"); /* public = NOT closed */
+        f_sep(b, 0);
+        f_text(b, t, json_object_get(it, "outcome"));
+        f_sep(b, 0);
+        f_text_array(c, array_at(it, "outcome_parts"));
+        f_sep(b, 0);
+        f_text(b, t, json_object_get(it, "decision"));
+        f_sep(b, 0);
+        f_try_numeric(b, t, json_object_get(it, "confidence"), 1);
+        f_sep(b, 0);
+        f_try_integer(b, t, json_object_get(it, "offset"), 18);
+        f_sep(b, 0);
+        f_try_integer(b, t, json_object_get(it, "length"), 18);
+        sb_putc(b, '\n');
+}
+
+static void rows_items(copy_t *c, const ins_set_t *s) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                const json_t *items = items_of(s->d[i].parse);
+                for (size_t j = 0; j < json_array_size(items); j++) {
+                        row_item(c, &s->d[i], s->item_ids[k++], json_array_get(items, j), j + 1);
+                        copy_flush(c, 1 << 20);
+                }
+        }
+}
+
+/* A row of a table under agenda_items: its columns after item_id, from
+ * element `e` (ordinal `ord`) of the item's array. */
+typedef void (*child_row_fn)(copy_t *c, const json_t *e, size_t ord);
+
+static void row_section(copy_t *c, const json_t *e, size_t ord) {
+        const json_t *h = json_object_get(e, "history");
+        f_int(&c->buf, (long long)ord);
+        static const char *const texts[] = {"heading", "kind", "text"};
+        for (size_t i = 0; i < 3; i++) {
+                f_sep(&c->buf, 0);
+                f_text(&c->buf, &c->tmp, json_object_get(e, texts[i]));
+        }
+        f_sep(&c->buf, 0);
+        f_try_integer(&c->buf, &c->tmp, json_object_get(e, "offset"), 18);
+        f_sep(&c->buf, 0);
+        sb_puts(&c->buf, json_is_boolean(h) ? (json_is_true(h) ? "t" : "f") : "\\N");
+}
+
+static void row_absence(copy_t *c, const json_t *e, size_t ord) {
+        (void)ord;
+        f_text(&c->buf, &c->tmp, e);
+}
+
+static void row_attachment(copy_t *c, const json_t *e, size_t ord) {
+        f_int(&c->buf, (long long)ord);
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, &c->tmp, e);
+}
+
+static void row_amount(copy_t *c, const json_t *e, size_t ord) {
+        (void)ord;
+        f_try_numeric(&c->buf, &c->tmp, json_object_get(e, "value"), 0);
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, &c->tmp, json_object_get(e, "text"));
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, &c->tmp, json_object_get(e, "sentence"));
+}
+
+static void row_law(copy_t *c, const json_t *e, size_t ord) {
+        (void)ord;
+        static const char *const texts[] = {"text", "law", "paragraph"};
+        for (size_t i = 0; i < 3; i++) {
+                f_sep(&c->buf, i == 0);
+                f_text(&c->buf, &c->tmp, json_object_get(e, texts[i]));
+        }
+}
+
+/* Rows of `key`'s array of every item: item_id, then row(). */
+static void rows_children(copy_t *c, const ins_set_t *s, const char *key, child_row_fn row) {
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                const json_t *items = items_of(s->d[i].parse);
+                for (size_t j = 0; j < json_array_size(items); j++, k++) {
+                        const json_t *a = array_at(json_array_get(items, j), key);
+                        for (size_t e = 0; e < json_array_size(a); e++) {
+                                f_int(&c->buf, s->item_ids[k]);
+                                f_sep(&c->buf, 0);
+                                row(c, json_array_get(a, e), e + 1);
+                                sb_putc(&c->buf, '\n');
+                                copy_flush(c, 1 << 20);
+                        }
+                }
+        }
+}
+
+/* The child tables, in an order the foreign keys allow. */
+static const struct child_table_s {
+        const char *table, *sql, *key; /* key: the item's array; NULL = special */
+        child_row_fn row;
+} child_tables[] = {
+        {"participants", "COPY participants (document_id, meeting_id, ord, name) FROM STDIN", NULL,
+         NULL},
+        {"agenda_items",
+         "COPY agenda_items (id, document_id, meeting_id, number, ord, title, case_number,"
+         " case_number_kind, kle_code, kle_main_group, kle_main_group_name, public, outcome,"
+         " outcome_parts, decision, confidence, text_offset, text_length) FROM STDIN",
+         NULL, NULL},
+        {"item_sections",
+         "COPY item_sections (item_id, ord, heading, kind, text, text_offset, history) FROM STDIN",
+         "sections", row_section},
+        {"item_absences", "COPY item_absences (item_id, name) FROM STDIN", "absent", row_absence},
+        {"attachments", "COPY attachments (item_id, ord, name) FROM STDIN", "attachments",
+         row_attachment},
+        {"amounts", "COPY amounts (item_id, value, text, sentence) FROM STDIN", "amounts",
+         row_amount},
+        {"law_references", "COPY law_references (item_id, text, law, paragraph) FROM STDIN", "laws",
+         row_law},
+};
+
+/* Draws one agenda_items id per item of the new documents, one query. */
+static int draw_item_ids(mm_store_t *st, ins_set_t *s, char *errstr, size_t errstr_size) {
+        for (size_t i = 0; i < s->n; i++)
+                s->nitems += json_array_size(items_of(s->d[i].parse));
+        if (s->nitems == 0)
+                return MM_STORE_OK;
+        s->item_ids = malloc(s->nitems * sizeof(*s->item_ids));
+        if (!s->item_ids) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", s->nitems);
+        const char *p[1] = {n};
+        PGresult *r = PQexecParams(
+                st->conn,
+                "SELECT nextval('agenda_items_id_seq') FROM generate_series(1, $1::bigint)", 1,
+                NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || (size_t)PQntuples(r) != s->nitems)
+                return failed(st->conn, r, "agenda_items ids", errstr, errstr_size);
+        for (size_t i = 0; i < s->nitems; i++)
+                s->item_ids[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
+/* COPYs every child row of the new documents (inside the caller's
+ * transaction). */
+static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errstr_size) {
+        int rc = draw_item_ids(st, s, errstr, errstr_size);
+        for (size_t t = 0; rc == MM_STORE_OK && t < sizeof(child_tables) / sizeof(child_tables[0]);
+             t++) {
+                const struct child_table_s *ct = &child_tables[t];
+                if (t > 0 && s->nitems == 0)
+                        break; /* no items: nothing under them either */
+                copy_t c;
+                rc = copy_begin(&c, st->conn, ct->sql, ct->table, errstr, errstr_size);
+                if (rc != MM_STORE_OK)
+                        break;
+                if (t == 0)
+                        rows_participants(&c, s);
+                else if (t == 1)
+                        rows_items(&c, s);
+                else
+                        rows_children(&c, s, ct->key, ct->row);
+                rc = copy_end(&c, ct->table, errstr, errstr_size);
+        }
+        return rc;
+}
+
+/* The document as mm_ingest_documents reads it: everything but the parse's
+ * items and the document's participants (only the children need them, and
+ * PostgreSQL would parse them into jsonb for nothing). A new object sharing
+ * the values. */
+static json_t *slim_doc(json_t *d) {
+        json_t *parse = json_object_get(d, "parse");
+        if (!json_is_object(parse))
+                return json_incref(d);
+        json_t *s = json_copy(d), *sp = json_object();
+        if (!s || !sp) {
+                json_decref(s);
+                json_decref(sp);
+                return NULL;
+        }
+        json_t *pd = json_object_get(parse, "document");
+        int cut = json_is_object(pd) && json_object_get(pd, "participants");
+        pd = cut ? json_copy(pd) : json_incref(pd);
+        if (cut && !pd) {
+                json_decref(s);
+                json_decref(sp);
+                return NULL;
+        }
+        if (cut)
+                json_object_del(pd, "participants");
+        if ((pd && json_object_set_new(sp, "document", pd) != 0) ||
+            json_object_set_new(s, "parse", sp) != 0) {
+                json_decref(s);
+                return NULL;
+        }
+        return s;
+}
+
+/* The JSON text of `docs` without children. */
+static char *slim_docs_text(const json_t *docs) {
+        json_t *slim = json_array();
+        for (size_t i = 0; slim && i < json_array_size(docs); i++) {
+                if (json_array_append_new(slim, slim_doc(json_array_get(docs, i))) != 0) {
+                        json_decref(slim);
+                        slim = NULL;
+                }
+        }
+        char *t = slim ? json_dumps(slim, JSON_COMPACT) : NULL;
+        json_decref(slim);
+        return t;
+}
+
+/* Runs mm_ingest_documents on `docs` and collects the new documents. */
+static int ingest_documents(mm_store_t *st, const char *group, const json_t *docs,
+                            const char *offs_text, ins_set_t *s, size_t *inserted,
+                            size_t *duplicates, char *errstr, size_t errstr_size) {
+        char *docs_text = slim_docs_text(docs);
+        if (!docs_text) {
+                snprintf(errstr, errstr_size, "out of memory (or a string that is not UTF-8)");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        const char *params[3] = {group, docs_text, offs_text};
+        PGresult *r = PQexecParams(st->conn,
+                                   "SELECT idx, document_id, meeting_id, status"
+                                   " FROM mm_ingest_documents($1, $2::jsonb, $3::jsonb)",
+                                   3, NULL, params, NULL, NULL, 0);
+        free(docs_text);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                return failed(st->conn, r, "mm_ingest_documents", errstr, errstr_size);
+        int rows = PQntuples(r);
+        s->d = rows ? calloc((size_t)rows, sizeof(*s->d)) : NULL;
+        if (rows && !s->d) {
+                PQclear(r);
+                snprintf(errstr, errstr_size, "out of memory");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        for (int i = 0; i < rows; i++) {
+                if (strcmp(PQgetvalue(r, i, 3), "inserted") != 0) {
+                        if (duplicates)
+                                (*duplicates)++;
+                        continue;
+                }
+                if (inserted)
+                        (*inserted)++;
+                ins_doc_t *d = &s->d[s->n++];
+                d->parse = json_object_get(json_array_get(docs, (size_t)atol(PQgetvalue(r, i, 0))),
+                                           "parse");
+                d->doc_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+                d->meeting_id = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        }
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
+/* 1 if the database has mm_ingest_documents (migration 006), else 0. */
+static int has_copy_path(mm_store_t *st) {
+        PGresult *r =
+                PQexecParams(st->conn,
+                             "SELECT to_regprocedure('mm_ingest_documents(text, jsonb, jsonb)')"
+                             " IS NOT NULL",
+                             0, NULL, NULL, NULL, NULL, 0);
+        /* unknown (an error) counts as there: the write then says why */
+        int yes = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+                  !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        return yes;
+}
+
+/* A schema before 006 (the worker runs ahead of `--migrate` in a rolling
+ * upgrade): the whole batch, children included, through mm_ingest_batch. */
+static int ingest_batch(mm_store_t *st, const char *group, const json_t *docs,
+                        const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
+                        size_t errstr_size) {
+        char *docs_text = json_dumps(docs, JSON_COMPACT);
+        if (!docs_text) {
+                snprintf(errstr, errstr_size, "out of memory (or a string that is not UTF-8)");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        const char *params[3] = {group, docs_text, offs_text};
+        PGresult *r = PQexecParams(st->conn,
+                                   "SELECT status FROM mm_ingest_batch($1, $2::jsonb, $3::jsonb)",
+                                   3, NULL, params, NULL, NULL, 0);
+        free(docs_text);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                return failed(st->conn, r, "mm_ingest_batch", errstr, errstr_size);
+        for (int i = 0; i < PQntuples(r); i++) {
+                size_t *n = !strcmp(PQgetvalue(r, i, 0), "inserted") ? inserted : duplicates;
+                if (n)
+                        (*n)++;
+        }
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
+/* Writes `docs` with their children and the offsets `offs_text`, inside the
+ * caller's transaction: documents and meetings by mm_ingest_documents
+ * (schemas/006_copy_children.sql), the child rows by COPY. */
+static int write_docs(mm_store_t *st, const char *group, const json_t *docs, const char *offs_text,
+                      size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
+        if (st->copy_path < 0)
+                st->copy_path = has_copy_path(st);
+        if (st->copy_path == 0)
+                return ingest_batch(st, group, docs, offs_text, inserted, duplicates, errstr,
+                                    errstr_size);
+        ins_set_t s = {0};
+        int rc = ingest_documents(st, group, docs, offs_text, &s, inserted, duplicates, errstr,
+                                  errstr_size);
+        if (rc == MM_STORE_OK && s.n > 0)
+                rc = copy_children(st, &s, errstr, errstr_size);
+        free(s.d);
+        free(s.item_ids);
+        return rc;
+}
+
+/* Runs one parameterless statement of the batch's transaction. */
+static int tx_step(mm_store_t *st, const char *sql, char *errstr, size_t errstr_size) {
+        PGresult *r = PQexecParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                return failed(st->conn, r, sql, errstr, errstr_size);
+        PQclear(r);
+        return MM_STORE_OK;
+}
+
+/* Ends the transaction of a failed write (keeps the first error). */
+static void rollback(mm_store_t *st) {
+        if (PQstatus(st->conn) == CONNECTION_OK &&
+            PQtransactionStatus(st->conn) == PQTRANS_ACTIVE) {
+                /* a COPY that could not be ended: only a new connection is
+                 * usable again (mm_store_connect makes one) */
+                PQfinish(st->conn);
+                st->conn = NULL;
+                return;
+        }
+        if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
+                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+                PQclear(r);
+        }
 }
 
 json_t *mm_store_batch_doc(const mm_store_batch_t *b, size_t i) {
@@ -529,14 +1452,16 @@ int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batc
                 snprintf(errstr, errstr_size, "out of memory");
                 return MM_STORE_ERR_TRANSIENT;
         }
-        char *docs_text = json_dumps(one, JSON_COMPACT);
+        /* The batch's path, document and children in one transaction: a
+         * document refused in a batch is refused alone too. */
+        int rc = tx_step(st, "BEGIN", errstr, errstr_size);
+        if (rc == MM_STORE_OK)
+                rc = write_docs(st, group, one, "[]", NULL, NULL, errstr, errstr_size);
         json_decref(one);
-        if (!docs_text) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return MM_STORE_ERR_TRANSIENT;
-        }
-        int rc = ingest(st, group, docs_text, "[]", NULL, NULL, errstr, errstr_size);
-        free(docs_text);
+        if (rc == MM_STORE_OK)
+                rc = tx_step(st, "COMMIT", errstr, errstr_size);
+        if (rc != MM_STORE_OK)
+                rollback(st);
         return rc;
 }
 
@@ -596,16 +1521,7 @@ static int insert_dead_letters(mm_store_t *st, const mm_store_batch_t *b, size_t
         return MM_STORE_OK;
 }
 
-/* Runs one parameterless statement of the batch's transaction. */
-static int tx_step(mm_store_t *st, const char *sql, char *errstr, size_t errstr_size) {
-        PGresult *r = PQexecParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                return failed(st->conn, r, sql, errstr, errstr_size);
-        PQclear(r);
-        return MM_STORE_OK;
-}
-
-/* Serialises the batch's offsets as the JSON mm_ingest_batch reads. */
+/* Serialises the batch's offsets as the JSON mm_ingest_documents reads. */
 static char *offsets_json(const mm_store_batch_t *b) {
         json_t *offs = json_array();
         if (!offs)
@@ -644,48 +1560,46 @@ int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_ba
         int rc = inputs_passed(st, group, b, errstr, errstr_size);
         if (rc != MM_STORE_OK)
                 return rc;
-        char *docs_text = json_dumps(b->docs, JSON_COMPACT);
         char *offs_text = offsets_json(b);
-        if (!docs_text || !offs_text) {
-                free(docs_text);
-                free(offs_text);
+        if (!offs_text) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return MM_STORE_ERR_TRANSIENT;
         }
         /* Records, offsets and dead letters: one transaction. */
         rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
-                rc = ingest(st, group, docs_text, offs_text, inserted, duplicates, errstr,
-                            errstr_size);
-        free(docs_text);
+                rc = write_docs(st, group, b->docs, offs_text, inserted, duplicates, errstr,
+                                errstr_size);
         free(offs_text);
         if (rc == MM_STORE_OK)
                 rc = insert_dead_letters(st, b, payload_cap, errstr, errstr_size);
         if (rc == MM_STORE_OK)
                 rc = tx_step(st, "COMMIT", errstr, errstr_size);
-        if (rc != MM_STORE_OK && PQstatus(st->conn) == CONNECTION_OK &&
-            PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
-                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
-                PQclear(r);
-        }
+        if (rc != MM_STORE_OK)
+                rollback(st);
         return rc;
 }
 
 int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errstr_size) {
         if (mm_store_connect(st, errstr, errstr_size) != 0)
                 return MM_STORE_ERR_TRANSIENT;
-        /* A minimal valid document, written and rolled back: nothing stays. */
-        static const char canary[] =
-                "[{\"sha256\":\"mm-probe\",\"topic\":\"mm.probe\",\"partition\":0,"
-                "\"offset\":0,\"byte_length\":0,\"raw_text\":\"\","
-                "\"parse\":{\"document\":{},\"items\":[]}}]";
+        /* A minimal valid document with one item and a section (so the
+         * COPY path runs too), written and rolled back: nothing stays. */
+        json_t *canary =
+                json_loads("[{\"sha256\":\"mm-probe\",\"topic\":\"mm.probe\",\"partition\":0,"
+                           "\"offset\":0,\"byte_length\":0,\"raw_text\":\"\","
+                           "\"parse\":{\"document\":{\"participants\":[\"p\"]},"
+                           "\"items\":[{\"title\":\"t\",\"sections\":[{\"text\":\"s\"}]}]}}]",
+                           0, NULL);
+        if (!canary) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return MM_STORE_ERR_TRANSIENT;
+        }
         int rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
-                rc = ingest(st, group, canary, "[]", NULL, NULL, errstr, errstr_size);
-        if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE) {
-                PGresult *r = PQexecParams(st->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
-                PQclear(r);
-        }
+                rc = write_docs(st, group, canary, "[]", NULL, NULL, errstr, errstr_size);
+        json_decref(canary);
+        rollback(st);
         return rc;
 }
 

@@ -5,8 +5,10 @@
  *   recorded in schema_migrations);
  * - consumer offsets kept in PostgreSQL (table consumer_offsets);
  * - batches: many documents AND the consumed offsets written in ONE
- *   statement, hence one transaction (SQL function mm_ingest_batch, see
- *   schemas/001_init.sql).
+ *   transaction: documents, meetings and offsets by the SQL function
+ *   mm_ingest_documents (schemas/006_copy_children.sql), the child rows
+ *   (items, sections, participants, ...) by COPY, with the values 004's
+ *   mm_ingest_batch would write (that function stays for older workers).
  *
  * A store owns one connection. It reconnects on demand (PQreset), so after
  * a transient error the caller simply retries.

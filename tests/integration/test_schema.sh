@@ -59,6 +59,22 @@ att() { w2 "SELECT mm_input_attempt('g', 't', $1, $2, ${3:-NULL}, ${4:-NULL}, ${
 [[ "$(att 0 9 "'t'" 1 4)" == 1 ]] || fail "an input told passed keeps counting"
 w2 "SELECT mm_inputs_passed('g', 't', 0, 10)" >/dev/null
 [[ "$(att 0 9)" == 1 ]] || fail "mm_inputs_passed did not clear"
+# 006: the worker role writes through mm_ingest_documents (same meeting as
+# the 001 row: it becomes current), and mm_ingest_batch still works (an
+# older worker during a rolling upgrade)
+[[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == 006_copy_children.sql ]] ||
+    fail "006 not applied last"
+[[ "$(w2 "SELECT status || ' ' || (meeting_id = (SELECT id FROM meetings)) FROM mm_ingest_documents('g',
+      '[{\"sha256\":\"bb\",\"topic\":\"t\",\"partition\":0,\"offset\":1,\"byte_length\":1,\"raw_text\":\"y\",
+        \"parse\":{\"document\":{\"kind\":\"minutes\",\"municipality\":\"Greve Kommune\",
+        \"committee\":\"Byrådet\",\"meeting_date\":\"2025-01-02\"}}}]',
+      '[{\"topic\":\"t\",\"partition\":0,\"first_offset\":1,\"next_offset\":2}]')")" == "inserted true" ]] ||
+    fail "mm_ingest_documents on the upgraded database"
+[[ "$(s2 "SELECT d.sha256 FROM meetings m JOIN documents d ON d.id = m.current_document_id")" == bb ]] ||
+    fail "the new document did not supersede the 001 row"
+[[ "$(w2 "SELECT status FROM mm_ingest_batch('g', '[{\"sha256\":\"cc\",\"topic\":\"t\",\"partition\":0,
+      \"offset\":2,\"byte_length\":1,\"raw_text\":\"z\",\"parse\":{\"items\":[{\"title\":\"T\"}]}}]', '[]')")" == inserted ]] ||
+    fail "mm_ingest_batch after the upgrade"
 log "upgrade from 001 with data: ok"
 
 # b) casts
