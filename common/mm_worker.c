@@ -126,6 +126,7 @@ typedef struct mm_worker_s {
          * and a connection of its own for counting attempts. */
         mm_pipe_t *pipe;
         size_t ahead_bytes; /* message bytes in the pipe */
+        int trim_due;       /* malloc_trim once idle (clear_batch) */
         mm_store_t *count_store;
         mm_parser_t *parser;
         mm_metrics_t *metrics; /* may be NULL */
@@ -1022,6 +1023,20 @@ static void pump(worker_t *w, int timeout_ms) {
                 integrate_ready(w, timeout_ms < 5 ? timeout_ms : 5);
 }
 
+/* Hands the read-ahead stage what Kafka has ready, up to its bound,
+ * without waiting: work for its thread while this one writes a batch. */
+static void fill_ahead(worker_t *w) {
+        while (ahead_room(w) && !w->fatal) {
+                rd_kafka_message_t *msg = rd_kafka_consumer_poll(w->consumer, 0);
+                if (!msg)
+                        return;
+                if (!msg->err)
+                        process_message(w, msg); /* ownership passes */
+                else
+                        rd_kafka_message_destroy(msg);
+        }
+}
+
 /* ---------- batch flush ---------- */
 
 /* Produces one dead-letter copy: the original key, value and headers plus
@@ -1209,12 +1224,24 @@ static void clear_batch(worker_t *w) {
                 w->dlq = NULL;
                 w->capdlq = 0;
         }
-        /* After a batch of 1 MiB or more, give the freed memory back (a few
-         * ms per batch): glibc raises its mmap threshold after freeing a
-         * big block, so later big blocks would stay in the heap, and one
-         * huge input would keep the worker's RSS up long after it passed. */
+        /* After a batch of 1 MiB or more, give the freed memory back once
+         * the worker is idle (trim_if_idle): glibc raises its mmap
+         * threshold after freeing a big block, so later big blocks would
+         * stay in the heap, and one huge input would keep the worker's RSS
+         * up long after it passed. Not at once: malloc_trim walks the heap
+         * (0.1-0.5 s after a batch of a few hundred documents), time the
+         * database would wait for the next batch. */
         if (big)
+                w->trim_due = 1;
+}
+
+/* Gives freed memory back to the system (see clear_batch) when nothing
+ * is waiting: no batch and nothing read ahead. */
+static void trim_if_idle(worker_t *w) {
+        if (w->trim_due && w->batch_msgs == 0 && mm_pipe_count(w->pipe) == 0) {
                 malloc_trim(0);
+                w->trim_due = 0;
+        }
 }
 
 /* PostgreSQL refused the batch for its data. Writes the documents one by
@@ -1654,10 +1681,13 @@ int mm_worker_run(mm_worker_t *w) {
                 pump(w, timeout);
                 rd_kafka_poll(w->producer, 0);
                 service_pending(w);
+                trim_if_idle(w);
                 if (w->batch_msgs > 0 &&
                     (w->batch_msgs >= w->batch_size || w->batch_bytes >= w->max_batch_bytes ||
-                     now_ms() - w->batch_started >= w->batch_ms))
+                     now_ms() - w->batch_started >= w->batch_ms)) {
+                        fill_ahead(w); /* the stage parses while the batch is written */
                         flush_batch(w, 0);
+                }
         }
 
         /* Graceful stop: finish the batch, commit, close within the deadline. */
