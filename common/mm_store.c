@@ -38,6 +38,8 @@ typedef struct batch_part_s {
 
 struct mm_store_batch_s {
         json_t *docs; /* array */
+        char **texts; /* texts[i]: docs[i] as mm_store_doc_text renders it, or NULL */
+        size_t captexts;
         batch_part_t *parts;
         size_t nparts, capparts;
         batch_dl_t *dls;
@@ -297,6 +299,10 @@ static void free_dl(batch_dl_t *d) {
 }
 
 void mm_store_batch_clear(mm_store_batch_t *b) {
+        for (size_t i = 0; i < json_array_size(b->docs) && b->texts; i++) {
+                free(b->texts[i]);
+                b->texts[i] = NULL;
+        }
         json_array_clear(b->docs);
         for (size_t i = 0; i < b->nparts; i++)
                 free(b->parts[i].topic);
@@ -322,14 +328,40 @@ void mm_store_batch_destroy(mm_store_batch_t *b) {
                 return;
         mm_store_batch_clear(b);
         json_decref(b->docs);
+        free(b->texts);
         free(b->parts);
         free(b->dls);
         free(b);
 }
 
 int mm_store_batch_add_doc(mm_store_batch_t *b, json_t *doc) {
+        return mm_store_batch_add_doc_text(b, doc, NULL);
+}
+
+const char *mm_store_batch_doc_text(const mm_store_batch_t *b, size_t i) {
+        return i < json_array_size(b->docs) ? b->texts[i] : NULL;
+}
+
+int mm_store_batch_add_doc_text(mm_store_batch_t *b, json_t *doc, char *text) {
+        size_t n = json_array_size(b->docs);
+        if (n == b->captexts) {
+                size_t cap = b->captexts ? b->captexts * 2 : 64;
+                char **nt = realloc(b->texts, cap * sizeof(*nt));
+                if (!nt) {
+                        json_decref(doc);
+                        free(text);
+                        return -1;
+                }
+                b->texts = nt;
+                b->captexts = cap;
+        }
         /* json_array_append_new takes the reference, also on failure. */
-        return json_array_append_new(b->docs, doc) == 0 ? 0 : -1;
+        if (json_array_append_new(b->docs, doc) != 0) {
+                free(text);
+                return -1;
+        }
+        b->texts[n] = text;
+        return 0;
 }
 
 int mm_store_batch_add_offset(mm_store_batch_t *b, const char *topic, int32_t partition,
@@ -393,8 +425,13 @@ void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic, int32
                 json_t *d = json_array_get(b->docs, i);
                 const char *t = json_string_value(json_object_get(d, "topic"));
                 json_int_t p = json_integer_value(json_object_get(d, "partition"));
-                if (t && !strcmp(t, topic) && p == partition)
+                if (t && !strcmp(t, topic) && p == partition) {
+                        size_t n = json_array_size(b->docs);
+                        free(b->texts[i]);
+                        memmove(&b->texts[i], &b->texts[i + 1], (n - i - 1) * sizeof(char *));
+                        b->texts[n - 1] = NULL;
                         json_array_remove(b->docs, i);
+                }
         }
         size_t j = 0;
         for (size_t i = 0; i < b->ndls; i++) {
@@ -1297,25 +1334,54 @@ static json_t *slim_doc(json_t *d) {
         return s;
 }
 
-/* The JSON text of `docs` without children. */
-static char *slim_docs_text(const json_t *docs) {
-        json_t *slim = json_array();
-        for (size_t i = 0; slim && i < json_array_size(docs); i++) {
-                if (json_array_append_new(slim, slim_doc(json_array_get(docs, i))) != 0) {
-                        json_decref(slim);
-                        slim = NULL;
-                }
-        }
+char *mm_store_doc_text(json_t *doc) {
+        json_t *slim = slim_doc(doc);
         char *t = slim ? json_dumps(slim, JSON_COMPACT) : NULL;
         json_decref(slim);
         return t;
 }
 
+/* The JSON array of `docs` without children: each element is texts[i]
+ * when there is one (rendered ahead, see mm_store_doc_text), else rendered
+ * now. `texts` may be NULL. */
+static char *slim_docs_text(const json_t *docs, char *const *texts) {
+        size_t n = json_array_size(docs), len = 2, cap = 0;
+        char **own = calloc(n ? n : 1, sizeof(*own));
+        char *out = NULL;
+        for (size_t i = 0; own && i < n; i++) {
+                if (!(texts && texts[i]) && !(own[i] = mm_store_doc_text(json_array_get(docs, i))))
+                        goto done;
+                len += strlen(texts && texts[i] ? texts[i] : own[i]) + 1;
+        }
+        cap = len + 1;
+        out = own ? malloc(cap) : NULL;
+        if (out) {
+                size_t o = 0;
+                out[o++] = '[';
+                for (size_t i = 0; i < n; i++) {
+                        const char *t = texts && texts[i] ? texts[i] : own[i];
+                        size_t tl = strlen(t);
+                        if (i)
+                                out[o++] = ',';
+                        memcpy(out + o, t, tl);
+                        o += tl;
+                }
+                out[o++] = ']';
+                out[o] = '\0';
+        }
+done:
+        for (size_t i = 0; own && i < n; i++)
+                free(own[i]);
+        free(own);
+        return out;
+}
+
 /* Runs mm_ingest_documents on `docs` and collects the new documents. */
 static int ingest_documents(mm_store_t *st, const char *group, const json_t *docs,
-                            const char *offs_text, ins_set_t *s, size_t *inserted,
-                            size_t *duplicates, char *errstr, size_t errstr_size) {
-        char *docs_text = slim_docs_text(docs);
+                            char *const *texts, const char *offs_text, ins_set_t *s,
+                            size_t *inserted, size_t *duplicates, char *errstr,
+                            size_t errstr_size) {
+        char *docs_text = slim_docs_text(docs, texts);
         if (!docs_text) {
                 snprintf(errstr, errstr_size, "out of memory (or a string that is not UTF-8)");
                 return MM_STORE_ERR_TRANSIENT;
@@ -1396,16 +1462,17 @@ static int ingest_batch(mm_store_t *st, const char *group, const json_t *docs,
 /* Writes `docs` with their children and the offsets `offs_text`, inside the
  * caller's transaction: documents and meetings by mm_ingest_documents
  * (schemas/006_copy_children.sql), the child rows by COPY. */
-static int write_docs(mm_store_t *st, const char *group, const json_t *docs, const char *offs_text,
-                      size_t *inserted, size_t *duplicates, char *errstr, size_t errstr_size) {
+static int write_docs(mm_store_t *st, const char *group, const json_t *docs, char *const *texts,
+                      const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
+                      size_t errstr_size) {
         if (st->copy_path < 0)
                 st->copy_path = has_copy_path(st);
         if (st->copy_path == 0)
                 return ingest_batch(st, group, docs, offs_text, inserted, duplicates, errstr,
                                     errstr_size);
         ins_set_t s = {0};
-        int rc = ingest_documents(st, group, docs, offs_text, &s, inserted, duplicates, errstr,
-                                  errstr_size);
+        int rc = ingest_documents(st, group, docs, texts, offs_text, &s, inserted, duplicates,
+                                  errstr, errstr_size);
         if (rc == MM_STORE_OK && s.n > 0)
                 rc = copy_children(st, &s, errstr, errstr_size);
         free(s.d);
@@ -1456,7 +1523,8 @@ int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batc
          * document refused in a batch is refused alone too. */
         int rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
-                rc = write_docs(st, group, one, "[]", NULL, NULL, errstr, errstr_size);
+                rc = write_docs(st, group, one, b->texts ? &b->texts[i] : NULL, "[]", NULL, NULL,
+                                errstr, errstr_size);
         json_decref(one);
         if (rc == MM_STORE_OK)
                 rc = tx_step(st, "COMMIT", errstr, errstr_size);
@@ -1568,8 +1636,8 @@ int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_ba
         /* Records, offsets and dead letters: one transaction. */
         rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
-                rc = write_docs(st, group, b->docs, offs_text, inserted, duplicates, errstr,
-                                errstr_size);
+                rc = write_docs(st, group, b->docs, b->texts, offs_text, inserted, duplicates,
+                                errstr, errstr_size);
         free(offs_text);
         if (rc == MM_STORE_OK)
                 rc = insert_dead_letters(st, b, payload_cap, errstr, errstr_size);
@@ -1597,7 +1665,7 @@ int mm_store_probe(mm_store_t *st, const char *group, char *errstr, size_t errst
         }
         int rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
-                rc = write_docs(st, group, canary, "[]", NULL, NULL, errstr, errstr_size);
+                rc = write_docs(st, group, canary, NULL, "[]", NULL, NULL, errstr, errstr_size);
         json_decref(canary);
         rollback(st);
         return rc;

@@ -104,6 +104,22 @@ void mm_store_batch_clear(mm_store_batch_t *b);
  * Returns 0 or -1 (out of memory; the reference is released). */
 int mm_store_batch_add_doc(mm_store_batch_t *b, json_t *doc);
 
+/* The text the batch write sends PostgreSQL for `doc` (the document without
+ * its child rows, as JSON), rendered ahead of the write: the worker's
+ * read-ahead thread renders it, so the write does not wait for it. A
+ * malloc'ed string the caller owns, or NULL (out of memory, or a string
+ * that is not UTF-8: then the write renders it and says why). */
+char *mm_store_doc_text(json_t *doc);
+
+/* As mm_store_batch_add_doc, with the document's text from
+ * mm_store_doc_text (may be NULL: rendered at write time). Ownership of
+ * `doc` and `text` passes to the batch, also on failure. */
+int mm_store_batch_add_doc_text(mm_store_batch_t *b, json_t *doc, char *text);
+
+/* The text added with document `i` (borrowed), or NULL (none, or no such
+ * document). */
+const char *mm_store_batch_doc_text(const mm_store_batch_t *b, size_t i);
+
 /* Records that message `offset` of topic/partition belongs to the batch:
  * the batch's first offset of that partition is the smallest such offset,
  * and its next offset is the largest + 1. Returns 0 or -1. */

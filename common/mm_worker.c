@@ -92,6 +92,7 @@ typedef struct prep_s {
         rd_kafka_message_t *msg; /* owned */
         prep_kind_t kind;
         json_t *doc;       /* PREP_DOC: the batch record (owned) */
+        char *doc_text;    /* PREP_DOC: its text for the write (mm_store_doc_text), or NULL */
         const char *stage; /* PREP_DLQ: "extract" | "parse" */
         char code[64];     /* PREP_DLQ */
         char reason[512];  /* PREP_DLQ: why; PREP_REFUSED: the count's error */
@@ -845,6 +846,8 @@ static void prep_parse(worker_t *w, prep_t *j, int attempts) {
         mm_envelope_sha256_hex(data, dlen, sha);
         j->doc = doc_record(msg, env, sha, dlen, type_name, raw, parsed);
         /* ownership of raw and parsed passed to j->doc */
+        /* rendered here, off the write's critical path (NULL: at write time) */
+        j->doc_text = mm_store_doc_text(j->doc);
         j->kind = PREP_DOC;
         mm_envelope_destroy(env);
 }
@@ -867,6 +870,7 @@ static void free_prep(void *job) {
         if (j->msg)
                 rd_kafka_message_destroy(j->msg);
         json_decref(j->doc);
+        free(j->doc_text);
         free(j);
 }
 
@@ -972,11 +976,13 @@ static void integrate(worker_t *w, prep_t *j, int cancelled) {
                 free_prep(j);
                 return;
         }
-        if (mm_store_batch_add_doc(w->batch, j->doc) != 0) {
+        int arc = mm_store_batch_add_doc_text(w->batch, j->doc, j->doc_text);
+        j->doc = NULL; /* ownership of doc and text passed to the batch */
+        j->doc_text = NULL;
+        if (arc != 0) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }
-        j->doc = NULL; /* ownership passed to the batch */
         mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset, "parsed");
         rd_kafka_message_destroy(msg);
         free_prep(j);

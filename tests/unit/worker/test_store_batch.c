@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -63,6 +64,44 @@ static void test_drop_partition(void **state) {
         mm_store_batch_destroy(NULL);
 }
 
+/* A document's text rendered ahead stays with its document when another
+ * partition is dropped; the text leaves out the child rows. */
+static void test_doc_texts(void **state) {
+        (void)state;
+        mm_store_batch_t *b = mm_store_batch_new();
+        for (int i = 0; i < 6; i++) {
+                json_t *d = doc("raw", i % 2, i);
+                json_object_set_new(d, "parse",
+                                    json_pack("{s:{s:s, s:[s]}, s:[{s:i}]}", "document", "kind",
+                                              "minutes", "participants", "A. Jensen", "items",
+                                              "number", i));
+                char *t = i == 4 ? NULL : mm_store_doc_text(d); /* one rendered at write time */
+                assert_true(i == 4 || t != NULL);
+                assert_int_equal(mm_store_batch_add_doc_text(b, d, t), 0);
+        }
+        mm_store_batch_drop_partition(b, "raw", 1);
+        assert_int_equal(mm_store_batch_doc_count(b), 3);
+        for (size_t i = 0; i < 3; i++) {
+                json_t *d = mm_store_batch_doc(b, i);
+                const char *t = mm_store_batch_doc_text(b, i);
+                if (json_integer_value(json_object_get(d, "offset")) == 4) {
+                        assert_null(t);
+                        continue;
+                }
+                char *want = mm_store_doc_text(d);
+                assert_non_null(t);
+                assert_string_equal(t, want); /* still the text of this document */
+                assert_null(strstr(t, "items"));
+                assert_null(strstr(t, "participants"));
+                assert_non_null(strstr(t, "\"kind\":\"minutes\""));
+                free(want);
+        }
+        assert_null(mm_store_batch_doc_text(b, 3));
+        mm_store_batch_clear(b);
+        assert_null(mm_store_batch_doc_text(b, 0));
+        mm_store_batch_destroy(b);
+}
+
 /* Dead letters travel with the batch: dropped with their partition, their
  * delivery mode can change, a clear empties them. */
 static void test_dead_letters(void **state) {
@@ -115,9 +154,8 @@ static void test_unreachable_db(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_offsets),
-                cmocka_unit_test(test_drop_partition),
-                cmocka_unit_test(test_dead_letters),
+                cmocka_unit_test(test_offsets),        cmocka_unit_test(test_drop_partition),
+                cmocka_unit_test(test_doc_texts),      cmocka_unit_test(test_dead_letters),
                 cmocka_unit_test(test_unreachable_db),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
