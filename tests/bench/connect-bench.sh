@@ -46,7 +46,7 @@ CTASKS="${MM_CONNECT_TASKS:-1}"
 CHEAP="${MM_CONNECT_HEAP:-2g}"
 REPEAT="${MM_BENCH_REPEAT:-1}"
 POLL=0.25 # seconds between row counts while waiting
-for b in minutes-worker minutes-submit; do
+for b in minutes-worker minutes-submit minutes-lag; do
     [[ -x "$BIN/$b" ]] || { echo "missing $BIN/$b: build first" >&2; exit 2; }
 done
 # shellcheck source=../services/lib.sh
@@ -326,6 +326,7 @@ done <"$WORK/dirs.tsv"
 
 # ---------------------------------------------------------------- the worker, once
 : >"$WORK/results"
+mm_warm_group_coordinator "$BIN" "$KAFKA_BOOTSTRAP" "$RAW" # as on a running cluster
 run_worker 1 "$DB"
 EXPECT=()
 ROWS=0

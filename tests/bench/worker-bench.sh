@@ -22,7 +22,7 @@ BUILD="${1:-$SRC/build}"
 N="${2:-2000}"
 BIN="$BUILD/bin"
 BATCH="${MM_BENCH_BATCH:-500}"
-for b in minutes-worker minutes-submit mm-kafka-tool; do
+for b in minutes-worker minutes-submit minutes-lag mm-kafka-tool; do
     [[ -x "$BIN/$b" ]] || { echo "missing $BIN/$b: build first" >&2; exit 2; }
 done
 WORK="$(mktemp -d /tmp/mm-bench.XXXXXX)"
@@ -57,6 +57,9 @@ for t in "$RAW" "$DLQ"; do
     bash "$SRC/tests/services/kafka-topics.sh" --create "$t" 4 --config max.message.bytes=67108864 >/dev/null 2>&1
 done
 
+# shellcheck source=../services/lib.sh
+source "$SRC/tests/services/lib.sh"
+mm_warm_group_coordinator "$BIN" "$KAFKA_BOOTSTRAP" "$RAW" # as on a running cluster
 python3 "$SRC/tests/integration/gen_variants.py" "$SRC/tests/fixtures/seeds" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
 BYTES="$(find "$WORK/docs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
 t0="$(now)"

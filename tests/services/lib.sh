@@ -70,6 +70,15 @@ mm_kafka_tool() {
         -cp "$MM_KAFKA_LIB/*" "$cls" "$@"
 }
 
+# Benchmarks: a fresh broker creates its __consumer_offsets topic at the
+# first consumer group's first request, which then takes about 1.2 s (later
+# ones about 0.1 s). A running cluster has that topic, so a benchmark makes
+# it exist before it times a worker (or Connect, whichever would come
+# first): one lag query of a throwaway group. BIN BOOTSTRAP TOPIC
+mm_warm_group_coordinator() {
+    "$1/minutes-lag" -b "$2" -g mm-bench-warm-up -t "$3" >/dev/null 2>&1 || true
+}
+
 # Resolve the bootstrap address: $KAFKA_BOOTSTRAP, else from a RUNDIR/env given
 # by --rundir DIR (handled by callers) or $MM_SERVICES_RUNDIR.
 mm_resolve_bootstrap() {
