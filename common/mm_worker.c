@@ -1001,6 +1001,18 @@ static void integrate_ready(worker_t *w, int wait_ms) {
         }
 }
 
+/* A polled message or event: a message goes to the read-ahead stage, an
+ * error is logged (but the end of a partition). Ownership of `msg` passes. */
+static void take_polled(worker_t *w, rd_kafka_message_t *msg) {
+        if (!msg->err) {
+                process_message(w, msg);
+                return;
+        }
+        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                mm_log(MM_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(msg));
+        rd_kafka_message_destroy(msg);
+}
+
 /* One turn of consumption: takes back finished messages; polls Kafka for
  * the next one while the read-ahead stage has room (waiting up to
  * `timeout_ms` only when no finished message could join the batch);
@@ -1014,14 +1026,7 @@ static void pump(worker_t *w, int timeout_ms) {
                 rd_kafka_message_t *msg =
                         rd_kafka_consumer_poll(w->consumer, can_take ? 0 : timeout_ms);
                 if (msg) {
-                        if (!msg->err) {
-                                process_message(w, msg); /* ownership passes */
-                        } else {
-                                if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                        mm_log(MM_LOG_WARN, "consumer: %s",
-                                               rd_kafka_message_errstr(msg));
-                                rd_kafka_message_destroy(msg);
-                        }
+                        take_polled(w, msg); /* ownership passes */
                         return;
                 }
         }
@@ -1036,10 +1041,7 @@ static void fill_ahead(worker_t *w) {
                 rd_kafka_message_t *msg = rd_kafka_consumer_poll(w->consumer, 0);
                 if (!msg)
                         return;
-                if (!msg->err)
-                        process_message(w, msg); /* ownership passes */
-                else
-                        rd_kafka_message_destroy(msg);
+                take_polled(w, msg); /* ownership passes */
         }
 }
 
