@@ -274,6 +274,43 @@ static void serve_for(worker_t *w, int64_t ms) {
         }
 }
 
+/* Where a partition with no offset in PostgreSQL starts: its first
+ * offset, asked of the broker here (waiting until `end` at most). A
+ * logical "beginning" would do, but librdkafka 2.0.2 resolves it for a
+ * partition it has only just created by a timer that first fires 500 ms
+ * later ("no current leader for partition"): half a second lost when a
+ * group starts. If the broker does not answer, the logical beginning; if
+ * the first offset moves on before the fetch, auto.offset.reset=earliest
+ * applies. */
+static int64_t first_offset(rd_kafka_t *rk, const rd_kafka_topic_partition_t *p, int64_t end) {
+        int64_t lo = -1, hi = -1, left = end - now_ms();
+        if (left <= 0)
+                return RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                rk, p->topic, p->partition, &lo, &hi, (int)(left < 1000 ? left : 1000));
+        if (e || lo < 0) {
+                mm_log_msg(MM_LOG_DEBUG, p->topic, p->partition, -1,
+                           "first offset not known (%s): starting at the logical beginning",
+                           rd_kafka_err2str(e));
+                return RD_KAFKA_OFFSET_BEGINNING;
+        }
+        return lo;
+}
+
+/* Pauses (or resumes) `parts` on a copy of the list: librdkafka writes
+ * each partition's result into the list it is given, and `parts` goes on
+ * to an assign call. */
+static void set_paused(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, int paused) {
+        if (parts->cnt == 0)
+                return;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(parts);
+        if (paused)
+                rd_kafka_pause_partitions(rk, l);
+        else
+                rd_kafka_resume_partitions(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void pause_all(worker_t *w) {
         rd_kafka_topic_partition_list_t *a = NULL;
         if (rd_kafka_assignment(w->consumer, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
@@ -520,15 +557,26 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                 unknown[i] = unknown_any = 1;
                                 continue;
                         }
-                        p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+                        p->offset = off >= 0 ? off : first_offset(rk, p, end);
                         mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off,
                                    "assigned; starting at %s",
                                    off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
                 }
+                /* librdkafka keeps a partition's pause flag across a revoke and
+                 * a later re-assignment: set it explicitly either way, and
+                 * before assigning. Set after, it outdates the offset lookup
+                 * that the assignment starts (for the beginning), and
+                 * librdkafka retries that lookup only 500 ms later: half a
+                 * second lost on every assignment. */
+                set_paused(rk, parts, w->paused);
                 if (cooperative)
                         error = rd_kafka_incremental_assign(rk, parts);
                 else
                         ret_err = rd_kafka_assign(rk, parts);
+                /* A partition this client had never seen has no pause flag
+                 * to set before its assignment: pause it now. */
+                if (w->paused)
+                        set_paused(rk, parts, 1);
                 /* Let lag tools see PostgreSQL's offsets even if no message
                  * follows: store them; auto-commit sends them to Kafka. */
                 if (!error && !ret_err) {
@@ -546,14 +594,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                                rd_kafka_err2str(se));
                         }
                         rd_kafka_topic_partition_list_destroy(st);
-                }
-                /* librdkafka keeps a partition's pause flag across a revoke and
-                 * a later re-assignment: set it explicitly either way. */
-                if (parts->cnt > 0) {
-                        if (w->paused)
-                                rd_kafka_pause_partitions(rk, parts);
-                        else
-                                rd_kafka_resume_partitions(rk, parts);
                 }
                 for (int i = 0; unknown_any && i < parts->cnt; i++)
                         if (unknown[i])
