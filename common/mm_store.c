@@ -1348,26 +1348,27 @@ char *mm_store_doc_text(json_t *doc) {
  * when there is one (rendered ahead, see mm_store_doc_text), else rendered
  * now. `texts` may be NULL. */
 static char *slim_docs_text(const json_t *docs, char *const *texts) {
-        size_t n = json_array_size(docs), len = 2, cap = 0;
+        size_t n = json_array_size(docs), len = 2;
         char **own = calloc(n ? n : 1, sizeof(*own));
+        size_t *lens = calloc(n ? n : 1, sizeof(*lens));
         char *out = NULL;
-        for (size_t i = 0; own && i < n; i++) {
+        if (!own || !lens)
+                goto done;
+        for (size_t i = 0; i < n; i++) {
                 if (!(texts && texts[i]) && !(own[i] = mm_store_doc_text(json_array_get(docs, i))))
                         goto done;
-                len += strlen(texts && texts[i] ? texts[i] : own[i]) + 1;
+                lens[i] = strlen(texts && texts[i] ? texts[i] : own[i]);
+                len += lens[i] + 1;
         }
-        cap = len + 1;
-        out = own ? malloc(cap) : NULL;
+        out = malloc(len + 1);
         if (out) {
                 size_t o = 0;
                 out[o++] = '[';
                 for (size_t i = 0; i < n; i++) {
-                        const char *t = texts && texts[i] ? texts[i] : own[i];
-                        size_t tl = strlen(t);
                         if (i)
                                 out[o++] = ',';
-                        memcpy(out + o, t, tl);
-                        o += tl;
+                        memcpy(out + o, texts && texts[i] ? texts[i] : own[i], lens[i]);
+                        o += lens[i];
                 }
                 out[o++] = ']';
                 out[o] = '\0';
@@ -1376,6 +1377,7 @@ done:
         for (size_t i = 0; own && i < n; i++)
                 free(own[i]);
         free(own);
+        free(lens);
         return out;
 }
 
