@@ -543,6 +543,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  * sought later (service_pending). */
                 int64_t end = now_ms() + w->rebalance_wait_ms;
                 int unknown_any = 0;
+                /* per partition: 0 its offset is PostgreSQL's, 1 not known yet,
+                 * 2 PostgreSQL has none (it starts at the first offset) */
                 int *unknown = calloc((size_t)(parts->cnt > 0 ? parts->cnt : 1), sizeof(int));
                 if (!unknown) {
                         mm_log(MM_LOG_ERROR, "out of memory");
@@ -558,6 +560,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                 continue;
                         }
                         p->offset = off >= 0 ? off : first_offset(rk, p, end);
+                        unknown[i] = off >= 0 ? 0 : 2;
                         mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off,
                                    "assigned; starting at %s",
                                    off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
@@ -578,12 +581,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 if (w->paused)
                         set_paused(rk, parts, 1);
                 /* Let lag tools see PostgreSQL's offsets even if no message
-                 * follows: store them; auto-commit sends them to Kafka. */
+                 * follows: store them; auto-commit sends them to Kafka. (Not
+                 * a first offset: nothing of that partition is done yet.) */
                 if (!error && !ret_err) {
                         rd_kafka_topic_partition_list_t *st =
                                 rd_kafka_topic_partition_list_new(parts->cnt);
                         for (int i = 0; i < parts->cnt; i++)
-                                if (parts->elems[i].offset >= 0)
+                                if (parts->elems[i].offset >= 0 && unknown[i] == 0)
                                         rd_kafka_topic_partition_list_add(st, parts->elems[i].topic,
                                                                           parts->elems[i].partition)
                                                 ->offset = parts->elems[i].offset;
@@ -596,7 +600,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_destroy(st);
                 }
                 for (int i = 0; unknown_any && i < parts->cnt; i++)
-                        if (unknown[i])
+                        if (unknown[i] == 1)
                                 add_pending(w, parts->elems[i].topic, parts->elems[i].partition);
                 free(unknown);
         } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
