@@ -13,8 +13,9 @@ struct mm_store_s {
         /* bounded waits (mm_store_set_limits); 0 = libpq's / the server's default */
         char connect_timeout[24], keepalives_idle[24];
         long long statement_timeout_ms, lock_timeout_ms;
-        /* mm_ingest_documents (006) is there: 1, not (an older schema):
-         * 0, not asked yet on this connection: -1 */
+        /* which write path the schema has: mm_ingest_documents with the
+         * raw texts as a parameter (007): 2, without (006): 1, neither
+         * (an older schema): 0, not asked yet on this connection: -1 */
         int copy_path;
 };
 
@@ -249,7 +250,7 @@ int mm_store_migrate(mm_store_t *st, const char *const *names, const char *const
         }
         if (exec_simple(c, "COMMIT", errstr, errstr_size) != 0)
                 return -1;
-        st->copy_path = -1; /* 006 may be new */
+        st->copy_path = -1; /* 006 or 007 may be new */
         return applied;
 fail:
         /* Keep the first error: a failing ROLLBACK says nothing new. */
@@ -1307,16 +1308,25 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
 
 /* The document as mm_ingest_documents reads it: everything but the parse's
  * items and the document's participants (only the children need them, and
- * PostgreSQL would parse them into jsonb for nothing). A new object sharing
- * the values. */
-static json_t *slim_doc(json_t *d) {
+ * PostgreSQL would parse them into jsonb for nothing), and, unless
+ * `keep_raw`, but a raw text that is a string (migration 007 takes it as a
+ * parameter of its own, see raw_texts_param). A new object sharing the
+ * values. */
+static json_t *slim_doc(json_t *d, int keep_raw) {
         json_t *parse = json_object_get(d, "parse");
-        if (!json_is_object(parse))
+        int cut_raw = !keep_raw && json_is_string(json_object_get(d, "raw_text"));
+        if (!json_is_object(parse) && !cut_raw)
                 return json_incref(d);
-        json_t *s = json_copy(d), *sp = json_object();
-        if (!s || !sp) {
+        json_t *s = json_copy(d);
+        if (!s)
+                return NULL;
+        if (cut_raw)
+                json_object_del(s, "raw_text");
+        if (!json_is_object(parse))
+                return s;
+        json_t *sp = json_object();
+        if (!sp) {
                 json_decref(s);
-                json_decref(sp);
                 return NULL;
         }
         json_t *pd = json_object_get(parse, "document");
@@ -1337,17 +1347,21 @@ static json_t *slim_doc(json_t *d) {
         return s;
 }
 
-char *mm_store_doc_text(json_t *doc) {
-        json_t *slim = slim_doc(doc);
+static char *doc_text(json_t *doc, int keep_raw) {
+        json_t *slim = slim_doc(doc, keep_raw);
         char *t = slim ? json_dumps(slim, JSON_COMPACT) : NULL;
         json_decref(slim);
         return t;
 }
 
+char *mm_store_doc_text(json_t *doc) {
+        return doc_text(doc, 0);
+}
+
 /* The JSON array of `docs` without children: each element is texts[i]
  * when there is one (rendered ahead, see mm_store_doc_text), else rendered
- * now. `texts` may be NULL. */
-static char *slim_docs_text(const json_t *docs, char *const *texts) {
+ * now, with the raw text if `keep_raw`. `texts` may be NULL. */
+static char *slim_docs_text(const json_t *docs, char *const *texts, int keep_raw) {
         size_t n = json_array_size(docs), len = 2;
         char **own = calloc(n ? n : 1, sizeof(*own));
         size_t *lens = calloc(n ? n : 1, sizeof(*lens));
@@ -1355,7 +1369,7 @@ static char *slim_docs_text(const json_t *docs, char *const *texts) {
         if (!own || !lens)
                 goto done;
         for (size_t i = 0; i < n; i++) {
-                if (!(texts && texts[i]) && !(own[i] = mm_store_doc_text(json_array_get(docs, i))))
+                if (!(texts && texts[i]) && !(own[i] = doc_text(json_array_get(docs, i), keep_raw)))
                         goto done;
                 lens[i] = strlen(texts && texts[i] ? texts[i] : own[i]);
                 len += lens[i] + 1;
@@ -1381,22 +1395,82 @@ done:
         return out;
 }
 
+static void put_be32(sbuf_t *b, uint32_t v) {
+        char be[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+        sb_put(b, be, 4);
+}
+
+/* The documents' raw texts as a text[] in PostgreSQL's binary form (what
+ * array_recv reads): dimensions, then a length and the bytes per element;
+ * NULL (-1) where a document's raw text is not a string (it then stays in
+ * the JSON, see slim_doc). The bytes are checked by the server as any
+ * text: invalid UTF-8 or a NUL is refused (22021). */
+static int raw_texts_param(const json_t *docs, sbuf_t *b) {
+        size_t n = json_array_size(docs);
+        if (n > INT32_MAX / 2)
+                return -1;
+        put_be32(b, n ? 1 : 0); /* dimensions */
+        put_be32(b, 1);         /* may hold NULLs */
+        put_be32(b, 25);        /* element type: text */
+        if (n) {
+                put_be32(b, (uint32_t)n);
+                put_be32(b, 1); /* lower bound */
+        }
+        for (size_t i = 0; i < n; i++) {
+                const json_t *t = json_object_get(json_array_get(docs, i), "raw_text");
+                size_t len = json_is_string(t) ? json_string_length(t) : 0;
+                if (!json_is_string(t)) {
+                        put_be32(b, 0xFFFFFFFFu);
+                        continue;
+                }
+                if (len > INT32_MAX)
+                        return -1;
+                put_be32(b, (uint32_t)len);
+                sb_put(b, json_string_value(t), len);
+        }
+        return b->oom || b->len > INT32_MAX ? -1 : 0;
+}
+
+/* Sends `docs` to mm_ingest_documents: on 007's schema without their raw
+ * texts, which go as a binary text[] beside them; on 006's with them.
+ * Returns the result (the caller clears it), or NULL (no memory). */
+static PGresult *call_ingest_documents(mm_store_t *st, const char *group, const json_t *docs,
+                                       char *const *texts, const char *offs_text) {
+        int with_raw = st->copy_path == 2;
+        /* texts rendered ahead leave the raw text out: 006 needs it in */
+        char *docs_text = slim_docs_text(docs, with_raw ? texts : NULL, !with_raw);
+        sbuf_t raw = {0};
+        PGresult *r = NULL;
+        if (docs_text && !with_raw) {
+                const char *params[3] = {group, docs_text, offs_text};
+                r = PQexecParams(st->conn,
+                                 "SELECT idx, document_id, meeting_id, status"
+                                 " FROM mm_ingest_documents($1, $2::jsonb, $3::jsonb)",
+                                 3, NULL, params, NULL, NULL, 0);
+        } else if (docs_text && raw_texts_param(docs, &raw) == 0) {
+                const char *params[4] = {group, docs_text, offs_text, raw.p};
+                const Oid types[4] = {0, 0, 0, 1009 /* text[] */};
+                const int lens[4] = {0, 0, 0, (int)raw.len}, fmts[4] = {0, 0, 0, 1};
+                r = PQexecParams(st->conn,
+                                 "SELECT idx, document_id, meeting_id, status"
+                                 " FROM mm_ingest_documents($1, $2::jsonb, $3::jsonb, $4)",
+                                 4, types, params, lens, fmts, 0);
+        }
+        free(docs_text);
+        free(raw.p);
+        return r;
+}
+
 /* Runs mm_ingest_documents on `docs` and collects the new documents. */
 static int ingest_documents(mm_store_t *st, const char *group, const json_t *docs,
                             char *const *texts, const char *offs_text, ins_set_t *s,
                             size_t *inserted, size_t *duplicates, char *errstr,
                             size_t errstr_size) {
-        char *docs_text = slim_docs_text(docs, texts);
-        if (!docs_text) {
+        PGresult *r = call_ingest_documents(st, group, docs, texts, offs_text);
+        if (!r) {
                 snprintf(errstr, errstr_size, "out of memory (or a string that is not UTF-8)");
                 return MM_STORE_ERR_TRANSIENT;
         }
-        const char *params[3] = {group, docs_text, offs_text};
-        PGresult *r = PQexecParams(st->conn,
-                                   "SELECT idx, document_id, meeting_id, status"
-                                   " FROM mm_ingest_documents($1, $2::jsonb, $3::jsonb)",
-                                   3, NULL, params, NULL, NULL, 0);
-        free(docs_text);
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
                 return failed(st->conn, r, "mm_ingest_documents", errstr, errstr_size);
         int rows = PQntuples(r);
@@ -1424,18 +1498,22 @@ static int ingest_documents(mm_store_t *st, const char *group, const json_t *doc
         return MM_STORE_OK;
 }
 
-/* 1 if the database has mm_ingest_documents (migration 006), else 0. */
+/* The write path the schema has: 2 mm_ingest_documents with the raw
+ * texts as a parameter (migration 007), 1 without (006), 0 neither. */
 static int has_copy_path(mm_store_t *st) {
-        PGresult *r =
-                PQexecParams(st->conn,
-                             "SELECT to_regprocedure('mm_ingest_documents(text, jsonb, jsonb)')"
-                             " IS NOT NULL",
-                             0, NULL, NULL, NULL, NULL, 0);
-        /* unknown (an error) counts as there: the write then says why */
-        int yes = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
-                  !strcmp(PQgetvalue(r, 0, 0), "t");
+        PGresult *r = PQexecParams(
+                st->conn,
+                "SELECT CASE WHEN to_regprocedure("
+                "'mm_ingest_documents(text, jsonb, jsonb, text[])') IS NOT NULL THEN 2"
+                " WHEN to_regprocedure('mm_ingest_documents(text, jsonb, jsonb)') IS NOT NULL"
+                " THEN 1 ELSE 0 END",
+                0, NULL, NULL, NULL, NULL, 0);
+        /* unknown (an error) counts as the newest: the write then says why */
+        int path = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1
+                           ? 2
+                           : atoi(PQgetvalue(r, 0, 0));
         PQclear(r);
-        return yes;
+        return path;
 }
 
 /* A schema before 006 (the worker runs ahead of `--migrate` in a rolling

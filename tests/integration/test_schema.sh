@@ -62,8 +62,8 @@ w2 "SELECT mm_inputs_passed('g', 't', 0, 10)" >/dev/null
 # 006: the worker role writes through mm_ingest_documents (same meeting as
 # the 001 row: it becomes current), and mm_ingest_batch still works (an
 # older worker during a rolling upgrade)
-[[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == 006_copy_children.sql ]] ||
-    fail "006 not applied last"
+[[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == 007_raw_text_param.sql ]] ||
+    fail "007 not applied last"
 [[ "$(w2 "SELECT status || ' ' || (meeting_id = (SELECT id FROM meetings)) FROM mm_ingest_documents('g',
       '[{\"sha256\":\"bb\",\"topic\":\"t\",\"partition\":0,\"offset\":1,\"byte_length\":1,\"raw_text\":\"y\",
         \"parse\":{\"document\":{\"kind\":\"minutes\",\"municipality\":\"Greve Kommune\",
@@ -75,6 +75,16 @@ w2 "SELECT mm_inputs_passed('g', 't', 0, 10)" >/dev/null
 [[ "$(w2 "SELECT status FROM mm_ingest_batch('g', '[{\"sha256\":\"cc\",\"topic\":\"t\",\"partition\":0,
       \"offset\":2,\"byte_length\":1,\"raw_text\":\"z\",\"parse\":{\"items\":[{\"title\":\"T\"}]}}]', '[]')")" == inserted ]] ||
     fail "mm_ingest_batch after the upgrade"
+# 007: the raw text as a parameter of its own (an element that is NULL
+# falls back to the JSON's), and 006's three-argument call still works
+[[ "$(w2 "SELECT string_agg(status, ' ' ORDER BY idx) FROM mm_ingest_documents('g',
+      '[{\"sha256\":\"dd\",\"topic\":\"t\",\"partition\":0,\"offset\":3,\"byte_length\":1,\"parse\":{}},
+        {\"sha256\":\"ee\",\"topic\":\"t\",\"partition\":0,\"offset\":4,\"byte_length\":1,\"raw_text\":\"in json\",\"parse\":{}}]',
+      '[]', ARRAY['from the array', NULL])")" == "inserted inserted" ]] ||
+    fail "mm_ingest_documents with raw texts"
+[[ "$(s2 "SELECT string_agg(sha256 || '=' || raw_text, ' ' ORDER BY sha256) FROM documents
+          WHERE sha256 IN ('bb', 'dd', 'ee')")" == "bb=y dd=from the array ee=in json" ]] ||
+    fail "raw texts: $(s2 "SELECT string_agg(sha256 || '=' || coalesce(raw_text, '-'), ' ') FROM documents")"
 log "upgrade from 001 with data: ok"
 
 # b) casts

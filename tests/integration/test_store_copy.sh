@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The write path of migration 006 (mm_ingest_documents + COPY of the child
-# rows, common/mm_store.c) against 004's mm_ingest_batch, on real PostgreSQL:
+# The write path of migrations 006 and 007 (mm_ingest_documents + COPY of
+# the child rows, common/mm_store.c) against 004's mm_ingest_batch, on real
+# PostgreSQL:
 # a) the same documents (the seeds and the in-repo exports parsed by
 #    minutes-parse, plus hand-made ones with tabs, newlines, backslashes,
 #    quotes and braces, numbers out of range, non-array and non-object
 #    values) written once by mm_ingest_batch and once by mm_store into two
 #    databases, as the worker role: every row of every ingest table is the
 #    same (ids aside); a changed row is seen (the comparison can fail); on a
-#    schema before 006 mm_store falls back to mm_ingest_batch;
+#    schema before 006 mm_store falls back to mm_ingest_batch, on one at
+#    006 it sends the raw texts inside the JSON (007: beside it);
 # b) a NUL or invalid UTF-8 in a child value, a NULL name, a number with a
 #    space \s matches but the cast refuses (U+2003): the batch is a data
 #    error (MM_STORE_ERR_DATA) with SQLSTATE class 22/23 as with
@@ -86,6 +88,27 @@ out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$PRE_DB" "$WORK/docs/compare.json" 2>
 rows "$PRE_SUPER" >"$WORK/rows-pre006.txt" || fail "dump rows before 006"
 diff -q "$WORK/rows-old.txt" "$WORK/rows-pre006.txt" >/dev/null || fail "rows differ on a schema before 006"
 log "a') a schema before 006: mm_ingest_batch, the same rows"
+
+# a'') a schema at 006 (the raw texts inside the JSON, not beside it as
+#      007 takes them): the same rows
+AT6_DB="mm_it_store_copy_at006"
+PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $AT6_DB" -c "CREATE DATABASE $AT6_DB OWNER minutes_owner" \
+    -c "GRANT CONNECT ON DATABASE $AT6_DB TO minutes_worker" >/dev/null
+AT6_SUPER="${MM_PG_SUPERUSER_URL%/*}/$AT6_DB" AT6_OWNER="${MM_PG_OWNER_URL%/*}/$AT6_DB"
+psql "$AT6_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
+psql "$AT6_OWNER" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+for f in "$MM_SOURCE_DIR"/schemas/00[1-6]_*.sql; do
+    PGOPTIONS="-c client_min_messages=warning" psql "$AT6_OWNER" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/at006.log" 2>&1 || { cat "$WORK/at006.log" >&2; fail "apply $f"; }
+done
+out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$AT6_DB" "$WORK/docs/compare.json" 2>"$WORK/at006.err")" ||
+    { cat "$WORK/at006.err" >&2; fail "mm_store on a schema at 006"; }
+[[ "$out" == "$out_old" ]] || fail "counts at 006: $out"
+rows "$AT6_SUPER" >"$WORK/rows-at006.txt" || fail "dump rows at 006"
+diff -q "$WORK/rows-old.txt" "$WORK/rows-at006.txt" >/dev/null || fail "rows differ on a schema at 006"
+log "a'') a schema at 006: raw texts in the JSON, the same rows"
 
 # b) refused values: a data error in the batch and alone; the good ones store alone
 for f in "$WORK"/docs/bad_*.json; do
