@@ -140,12 +140,24 @@ TABLES="documents meetings participants agenda_items item_sections item_absences
     echo "COMMIT;"
 } | psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 >/dev/null
 ROWS="$(for t in $TABLES; do psql "$SUPER/$DB" -qAtX -c "SELECT count(*) FROM $t"; done | awk '{s+=$1} END {print s}')"
+# copy_sql ROLE: COPYs every table back in one transaction: documents and
+# meetings unchecked (they refer to each other), the child rows with
+# session_replication_role ROLE: replica skips the foreign keys (the rows
+# came from a database where they held: the limit), origin checks them,
+# as the worker's inserts are.
+copy_sql() {
+    echo "BEGIN;"
+    echo "SET session_replication_role = replica;"
+    for t in documents meetings; do echo "\\copy $t FROM '$WORK/$t.copy'"; done
+    echo "SET session_replication_role = $1;"
+    for t in $TABLES; do
+        [[ $t == documents || $t == meetings ]] || echo "\\copy $t FROM '$WORK/$t.copy'"
+    done
+    echo "COMMIT;"
+}
 {
     echo "SELECT pg_backend_pid() AS bpid \\gset"
-    echo "BEGIN;"
-    echo "SET session_replication_role = replica;"   # the same rows, FKs already hold
-    for t in $TABLES; do echo "\\copy $t FROM '$WORK/$t.copy'"; done
-    echo "COMMIT;"
+    copy_sql replica
     # the backend's CPU seconds, read while the session is still open
     echo "\\setenv MM_BPID :bpid"
     echo "\\! awk -v hz=\"\$(getconf CLK_TCK)\" '{printf \"%.2f\", (\$14 + \$15) / hz}' /proc/\$MM_BPID/stat >'$WORK/copy.cpu' 2>/dev/null"
@@ -154,19 +166,9 @@ psql "$SUPER/$DB2" -qAtX -v ON_ERROR_STOP=1 -c "CHECKPOINT" >/dev/null
 t4="$(now)"
 psql "$SUPER/$DB2" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/copy.sql" >/dev/null
 t5="$(now)"
-# The same COPY with the children's foreign keys checked, as the worker's
-# inserts are (documents and meetings refer to each other, so they still
-# load unchecked): what those checks cost, shown beside the limit.
-{
-    echo "BEGIN;"
-    echo "SET session_replication_role = replica;"
-    for t in documents meetings; do echo "\\copy $t FROM '$WORK/$t.copy'"; done
-    echo "SET session_replication_role = origin;"
-    for t in $TABLES; do
-        [[ $t == documents || $t == meetings ]] || echo "\\copy $t FROM '$WORK/$t.copy'"
-    done
-    echo "COMMIT;"
-} >"$WORK/copy_fk.sql"
+# The same COPY with the children's foreign keys checked: what those
+# checks cost, shown beside the limit.
+copy_sql origin >"$WORK/copy_fk.sql"
 psql "$SUPER/$DB3" -qAtX -v ON_ERROR_STOP=1 -c "CHECKPOINT" >/dev/null
 t6="$(now)"
 psql "$SUPER/$DB3" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/copy_fk.sql" >/dev/null

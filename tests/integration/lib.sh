@@ -16,6 +16,17 @@ declare -A WPID=()
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
+# it_new_db NAME: an empty database NAME (dropped first if it is there),
+# owned by minutes_owner, which the worker role may connect to.
+it_new_db() {
+    PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
+        -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER minutes_owner" \
+        -c "GRANT CONNECT ON DATABASE $1 TO minutes_worker" >/dev/null
+    # the owner creates the schema; public must belong to it in PG 15
+    psql "${MM_PG_SUPERUSER_URL%/*}/$1" -qAtX -v ON_ERROR_STOP=1 \
+        -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
+}
+
 # it_init NAME: fresh database, topics and group for this test.
 it_init() {
     IT_NAME="$1"
@@ -30,12 +41,7 @@ it_init() {
     SUPER_URL="${MM_PG_SUPERUSER_URL%/*}/$DB"
     OWNER_URL="${MM_PG_OWNER_URL%/*}/$DB"
     WORKER_URL="${MM_PG_WORKER_URL%/*}/$DB"
-    PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-        -c "DROP DATABASE IF EXISTS $DB" \
-        -c "CREATE DATABASE $DB OWNER minutes_owner" \
-        -c "GRANT CONNECT ON DATABASE $DB TO minutes_worker" >/dev/null
-    # the owner creates the schema; public must belong to it in PG 15
-    psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
+    it_new_db "$DB"
     "$MM_BIN/minutes-worker" --migrate --pg "$OWNER_URL" 2>"$WORK/migrate.log" ||
         { cat "$WORK/migrate.log" >&2; fail "migration"; }
     for t in "$RAW" "$DLQ"; do

@@ -100,12 +100,10 @@ stop_worker 1
 
 # d) upgrade from the schema before 004 with data in the database
 DB2="mm_it_exports_upgrade"
-psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB2" \
-    -c "CREATE DATABASE $DB2 OWNER minutes_owner" -c "GRANT CONNECT ON DATABASE $DB2 TO minutes_worker" >/dev/null
+it_new_db "$DB2"
 SUPER_URL="${MM_PG_SUPERUSER_URL%/*}/$DB2"
 OWNER_URL="${MM_PG_OWNER_URL%/*}/$DB2"
 WORKER_URL="${MM_PG_WORKER_URL%/*}/$DB2"
-psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
 # as minutes-worker --migrate did before 004: schema_migrations first (001's
 # grants name it), then every migration below 004, each recorded with its
 # checksum. This build's worker needs the functions of 002 (attempt counts).

@@ -12,11 +12,8 @@ it_init schema
 
 # a) fresh database with 001 only, plus data
 DB2="mm_it_schema_upgrade"
-PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "DROP DATABASE IF EXISTS $DB2" -c "CREATE DATABASE $DB2 OWNER minutes_owner" \
-    -c "GRANT CONNECT ON DATABASE $DB2 TO minutes_worker" >/dev/null
+it_new_db "$DB2"
 SUPER2="${MM_PG_SUPERUSER_URL%/*}/$DB2" OWNER2="${MM_PG_OWNER_URL%/*}/$DB2" WORKER2="${MM_PG_WORKER_URL%/*}/$DB2"
-psql "$SUPER2" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
 F001="$MM_SOURCE_DIR/schemas/001_init.sql"
 # as `--migrate` of a 001-only build did: schema_migrations first, then 001
 psql "$OWNER2" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,

@@ -21,11 +21,8 @@ it_init store_copy
 TOOL="$MM_BIN/mm-store-tool"
 
 OLD_DB="mm_it_store_copy_old"
-PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "DROP DATABASE IF EXISTS $OLD_DB" -c "CREATE DATABASE $OLD_DB OWNER minutes_owner" \
-    -c "GRANT CONNECT ON DATABASE $OLD_DB TO minutes_worker" >/dev/null
+it_new_db "$OLD_DB"
 OLD_SUPER="${MM_PG_SUPERUSER_URL%/*}/$OLD_DB" OLD_WORKER="${MM_PG_WORKER_URL%/*}/$OLD_DB"
-psql "$OLD_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
 "$MM_BIN/minutes-worker" --migrate --pg "${MM_PG_OWNER_URL%/*}/$OLD_DB" 2>"$WORK/migrate-old.log" ||
     { cat "$WORK/migrate-old.log" >&2; fail "migration of $OLD_DB"; }
 
@@ -68,46 +65,30 @@ if diff -q "$WORK/rows-old.txt" "$WORK/rows-changed.txt" >/dev/null; then
 fi
 log "a) $(wc -l <"$WORK/rows-new.txt") rows the same both ways"
 
-# a') a schema before 006 (this worker ahead of `--migrate` in a rolling
-#     upgrade): mm_store falls back to mm_ingest_batch, the same rows
-PRE_DB="mm_it_store_copy_pre006"
-PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "DROP DATABASE IF EXISTS $PRE_DB" -c "CREATE DATABASE $PRE_DB OWNER minutes_owner" \
-    -c "GRANT CONNECT ON DATABASE $PRE_DB TO minutes_worker" >/dev/null
-PRE_SUPER="${MM_PG_SUPERUSER_URL%/*}/$PRE_DB" PRE_OWNER="${MM_PG_OWNER_URL%/*}/$PRE_DB"
-psql "$PRE_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
-psql "$PRE_OWNER" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
-    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
-for f in "$MM_SOURCE_DIR"/schemas/00[1-5]_*.sql; do
-    PGOPTIONS="-c client_min_messages=warning" psql "$PRE_OWNER" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
-        >"$WORK/pre006.log" 2>&1 || { cat "$WORK/pre006.log" >&2; fail "apply $f"; }
-done
-out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$PRE_DB" "$WORK/docs/compare.json" 2>"$WORK/pre006.err")" ||
-    { cat "$WORK/pre006.err" >&2; fail "mm_store on a schema before 006"; }
-[[ "$out" == "$out_old" ]] || fail "counts before 006: $out"
-rows "$PRE_SUPER" >"$WORK/rows-pre006.txt" || fail "dump rows before 006"
-diff -q "$WORK/rows-old.txt" "$WORK/rows-pre006.txt" >/dev/null || fail "rows differ on a schema before 006"
+# store_at NAME GLOB WHAT: a database NAME with only the migrations
+# schemas/GLOB (as a worker ahead of `--migrate` in a rolling upgrade
+# meets it); mm_store writes the documents there: the same counts and rows
+# as through 004's mm_ingest_batch.
+store_at() {
+    local owner="${MM_PG_OWNER_URL%/*}/$1" f out
+    it_new_db "$1"
+    psql "$owner" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+        checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+    for f in "$MM_SOURCE_DIR"/schemas/$2_*.sql; do
+        PGOPTIONS="-c client_min_messages=warning" psql "$owner" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+            >"$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log" >&2; fail "apply $f"; }
+    done
+    out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$1" "$WORK/docs/compare.json" 2>"$WORK/$1.err")" ||
+        { cat "$WORK/$1.err" >&2; fail "mm_store on $3"; }
+    [[ "$out" == "$out_old" ]] || fail "counts on $3: $out"
+    rows "${MM_PG_SUPERUSER_URL%/*}/$1" >"$WORK/rows-$1.txt" || fail "dump rows on $3"
+    diff -q "$WORK/rows-old.txt" "$WORK/rows-$1.txt" >/dev/null || fail "rows differ on $3"
+}
+# a') before 006: mm_store falls back to mm_ingest_batch
+store_at mm_it_store_copy_pre006 '00[1-5]' "a schema before 006"
 log "a') a schema before 006: mm_ingest_batch, the same rows"
-
-# a'') a schema at 006 (the raw texts inside the JSON, not beside it as
-#      007 takes them): the same rows
-AT6_DB="mm_it_store_copy_at006"
-PGOPTIONS="-c client_min_messages=warning" psql "$MM_PG_SUPERUSER_URL" -qAtX -v ON_ERROR_STOP=1 \
-    -c "DROP DATABASE IF EXISTS $AT6_DB" -c "CREATE DATABASE $AT6_DB OWNER minutes_owner" \
-    -c "GRANT CONNECT ON DATABASE $AT6_DB TO minutes_worker" >/dev/null
-AT6_SUPER="${MM_PG_SUPERUSER_URL%/*}/$AT6_DB" AT6_OWNER="${MM_PG_OWNER_URL%/*}/$AT6_DB"
-psql "$AT6_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "ALTER SCHEMA public OWNER TO minutes_owner" >/dev/null
-psql "$AT6_OWNER" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
-    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
-for f in "$MM_SOURCE_DIR"/schemas/00[1-6]_*.sql; do
-    PGOPTIONS="-c client_min_messages=warning" psql "$AT6_OWNER" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
-        >"$WORK/at006.log" 2>&1 || { cat "$WORK/at006.log" >&2; fail "apply $f"; }
-done
-out="$("$TOOL" new "${MM_PG_WORKER_URL%/*}/$AT6_DB" "$WORK/docs/compare.json" 2>"$WORK/at006.err")" ||
-    { cat "$WORK/at006.err" >&2; fail "mm_store on a schema at 006"; }
-[[ "$out" == "$out_old" ]] || fail "counts at 006: $out"
-rows "$AT6_SUPER" >"$WORK/rows-at006.txt" || fail "dump rows at 006"
-diff -q "$WORK/rows-old.txt" "$WORK/rows-at006.txt" >/dev/null || fail "rows differ on a schema at 006"
+# a'') at 006: the raw texts inside the JSON, not beside it as 007 takes them
+store_at mm_it_store_copy_at006 '00[1-6]' "a schema at 006"
 log "a'') a schema at 006: raw texts in the JSON, the same rows"
 
 # b) refused values: a data error in the batch and alone; the good ones store alone
