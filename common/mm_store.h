@@ -71,6 +71,13 @@ void mm_store_destroy(mm_store_t *st);
 void mm_store_set_limits(mm_store_t *st, long long connect_timeout_s, long long keepalives_idle_s,
                          long long statement_timeout_ms, long long lock_timeout_ms);
 
+/* Sets work to do while PostgreSQL works on a batch's documents: `cb(arg)`
+ * runs once per write (mm_store_write_batch*, mm_store_write_single) on a
+ * schema with mm_ingest_documents (006 and later), after the documents
+ * are sent and before their result is awaited; on an older schema never.
+ * It must not use `st`. `cb` may be NULL (none, the default). */
+void mm_store_set_wait_cb(mm_store_t *st, void (*cb)(void *arg), void *arg);
+
 /* Connects, or reconnects if the connection is bad. Returns 0, or -1 with
  * errstr filled (the caller may retry). */
 int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size);

@@ -133,6 +133,11 @@ typedef struct mm_worker_s {
         mm_metrics_t *metrics; /* may be NULL */
 
         mm_store_batch_t *batch;
+        /* The batch written last, its documents not yet freed: freeing
+         * them takes 10-40 ms a batch, done while PostgreSQL works on the
+         * next batch's documents (free_spent, mm_store_set_wait_cb). */
+        mm_store_batch_t *spent;
+        int spent_full, spent_big;
         size_t batch_msgs;
         int64_t batch_started;
         dlq_entry_t *dlq;
@@ -1263,12 +1268,32 @@ static void reseek_batch_partitions(worker_t *w) {
         }
 }
 
+/* Frees the spent batch's documents (see worker_t.spent). Also the store's
+ * wait callback: it must not use the store. */
+static void free_spent(void *arg) {
+        worker_t *w = arg;
+        if (!w->spent_full)
+                return;
+        mm_store_batch_clear(w->spent);
+        w->spent_full = 0;
+        /* see clear_batch: give the memory back once the worker is idle */
+        if (w->spent_big)
+                w->trim_due = 1;
+}
+
 static void clear_batch(worker_t *w) {
         int big = w->batch_bytes >= 1024u * 1024;
         for (size_t i = 0; i < w->ndlq; i++)
                 rd_kafka_message_destroy(w->dlq[i].msg);
         w->ndlq = 0;
-        mm_store_batch_clear(w->batch);
+        /* the written (or dropped) batch becomes the spent one, freed
+         * later; the spent one, freed now if it was not yet, the next */
+        free_spent(w);
+        mm_store_batch_t *b = w->batch;
+        w->batch = w->spent;
+        w->spent = b;
+        w->spent_full = 1;
+        w->spent_big = big;
         w->batch_msgs = 0;
         w->batch_bytes = 0;
         if (w->capdlq > 64) {
@@ -1276,20 +1301,20 @@ static void clear_batch(worker_t *w) {
                 w->dlq = NULL;
                 w->capdlq = 0;
         }
-        /* After a batch of 1 MiB or more, give the freed memory back once
-         * the worker is idle (trim_if_idle): glibc raises its mmap
-         * threshold after freeing a big block, so later big blocks would
-         * stay in the heap, and one huge input would keep the worker's RSS
-         * up long after it passed. Not at once: malloc_trim walks the heap
-         * (0.1-0.5 s after a batch of a few hundred documents), time the
-         * database would wait for the next batch. */
-        if (big)
-                w->trim_due = 1;
+        /* After a batch of 1 MiB or more is freed (free_spent), give the
+         * memory back once the worker is idle (trim_if_idle): glibc raises
+         * its mmap threshold after freeing a big block, so later big blocks
+         * would stay in the heap, and one huge input would keep the
+         * worker's RSS up long after it passed. Not at once: malloc_trim
+         * walks the heap (0.1-0.5 s after a batch of a few hundred
+         * documents), time the database would wait for the next batch. */
 }
 
 /* Gives freed memory back to the system (see clear_batch) when nothing
  * is waiting: no batch and nothing read ahead. */
 static void trim_if_idle(worker_t *w) {
+        if (w->batch_msgs == 0 && mm_pipe_count(w->pipe) == 0)
+                free_spent(w); /* idle: no write is coming to free it */
         if (w->trim_due && w->batch_msgs == 0 && mm_pipe_count(w->pipe) == 0) {
                 malloc_trim(0);
                 w->trim_due = 0;
@@ -1629,6 +1654,7 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         w->store = new_store(cfg, pg, errstr, errstr_size);
         if (!w->store)
                 goto fail;
+        mm_store_set_wait_cb(w->store, free_spent, w);
         w->cls = mm_classify_new(err, sizeof(err));
         if (!w->cls) {
                 snprintf(errstr, errstr_size, "kommune table: %s", err);
@@ -1646,7 +1672,8 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
                 goto fail;
         }
         w->batch = mm_store_batch_new();
-        if (!w->batch) {
+        w->spent = mm_store_batch_new();
+        if (!w->batch || !w->spent) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
@@ -1790,6 +1817,7 @@ void mm_worker_destroy(mm_worker_t *w) {
         if (w->producer)
                 rd_kafka_destroy(w->producer);
         mm_store_batch_destroy(w->batch);
+        mm_store_batch_destroy(w->spent);
         free(w->dlq);
         free(w->poison);
         free(w->pending);
