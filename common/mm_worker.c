@@ -532,6 +532,102 @@ static void drop_partition_from_batch(worker_t *w, const char *topic, int32_t pa
 
 static int flush_batch(worker_t *w, int max_attempts);
 
+/* Where each assigned partition starts: PostgreSQL's offset, else its
+ * first offset; state[i] = 0 PostgreSQL's, 1 not known yet (assigned
+ * unset, sought later by service_pending), 2 PostgreSQL has none.
+ * Bounded: rebalance-wait-ms for all of them. Returns 1 if any is 1. */
+static int start_offsets(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                         int *state) {
+        int64_t end = now_ms() + w->rebalance_wait_ms;
+        int unknown_any = 0;
+        for (int i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t off = -1, left = end - now_ms();
+                if (load_offset_retry(w, p->topic, p->partition, &off, left > 0 ? left : 0) != 0) {
+                        p->offset = RD_KAFKA_OFFSET_INVALID;
+                        state[i] = unknown_any = 1;
+                        continue;
+                }
+                p->offset = off >= 0 ? off : first_offset(rk, p, end);
+                state[i] = off >= 0 ? 0 : 2;
+                mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off, "assigned; starting at %s",
+                           off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
+        }
+        return unknown_any;
+}
+
+/* Lets lag tools see PostgreSQL's offsets even if no message follows:
+ * stores them (state 0, see start_offsets); auto-commit sends them to
+ * Kafka. Not a first offset: nothing of that partition is done yet. */
+static void store_pg_offsets(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts,
+                             const int *state) {
+        rd_kafka_topic_partition_list_t *st = rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].offset >= 0 && state[i] == 0)
+                        rd_kafka_topic_partition_list_add(st, parts->elems[i].topic,
+                                                          parts->elems[i].partition)
+                                ->offset = parts->elems[i].offset;
+        if (st->cnt > 0) {
+                rd_kafka_resp_err_t se = rd_kafka_offsets_store(rk, st);
+                if (se)
+                        mm_log(MM_LOG_DEBUG, "storing assigned offsets: %s", rd_kafka_err2str(se));
+        }
+        rd_kafka_topic_partition_list_destroy(st);
+}
+
+/* Assigns `parts` at the offsets stored in PostgreSQL, the source of
+ * truth; a partition whose offset cannot be read in time is assigned
+ * paused and sought later (service_pending). */
+static void assign_parts(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                         int cooperative, rd_kafka_error_t **error, rd_kafka_resp_err_t *ret_err) {
+        int *state = calloc((size_t)(parts->cnt > 0 ? parts->cnt : 1), sizeof(int));
+        if (!state) {
+                mm_log(MM_LOG_ERROR, "out of memory");
+                abort();
+        }
+        int unknown_any = start_offsets(w, rk, parts, state);
+        /* librdkafka keeps a partition's pause flag across a revoke and a
+         * later re-assignment: set it explicitly either way, and before
+         * assigning. Set after, it outdates the offset lookup that the
+         * assignment starts (for the beginning), and librdkafka retries
+         * that lookup only 500 ms later: half a second lost on every
+         * assignment. */
+        set_paused(rk, parts, w->paused);
+        if (cooperative)
+                *error = rd_kafka_incremental_assign(rk, parts);
+        else
+                *ret_err = rd_kafka_assign(rk, parts);
+        /* A partition this client had never seen has no pause flag to set
+         * before its assignment: pause it now. */
+        if (w->paused)
+                set_paused(rk, parts, 1);
+        if (!*error && !*ret_err)
+                store_pg_offsets(rk, parts, state);
+        for (int i = 0; unknown_any && i < parts->cnt; i++)
+                if (state[i] == 1)
+                        add_pending(w, parts->elems[i].topic, parts->elems[i].partition);
+        free(state);
+}
+
+/* Commits what the batch holds for `parts`; if that is not possible now,
+ * drops their part of the batch (the next owner re-reads from the offset
+ * stored in PostgreSQL). Bounded: one attempt; dead letters wait at most
+ * rebalance-wait-ms; PostgreSQL at most statement_timeout. */
+static void revoke_parts(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                         int cooperative, rd_kafka_error_t **error, rd_kafka_resp_err_t *ret_err) {
+        if (!w->in_flush && w->batch_msgs > 0)
+                flush_batch(w, 1);
+        for (int i = 0; i < parts->cnt; i++) {
+                drop_partition_from_batch(w, parts->elems[i].topic, parts->elems[i].partition);
+                mm_log_msg(MM_LOG_INFO, parts->elems[i].topic, parts->elems[i].partition, -1,
+                           "revoked");
+        }
+        if (cooperative)
+                *error = rd_kafka_incremental_unassign(rk, parts);
+        else
+                *ret_err = rd_kafka_assign(rk, NULL);
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         worker_t *w = opaque;
@@ -542,90 +638,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         mm_metrics_add_rebalance(w->metrics);
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                /* Seek to the offsets stored in PostgreSQL, the source of truth. */
-                /* Bounded: rebalance-wait-ms for the whole callback; a partition
-                 * whose offset cannot be read in time is assigned paused and
-                 * sought later (service_pending). */
-                int64_t end = now_ms() + w->rebalance_wait_ms;
-                int unknown_any = 0;
-                /* per partition: 0 its offset is PostgreSQL's, 1 not known yet,
-                 * 2 PostgreSQL has none (it starts at the first offset) */
-                int *unknown = calloc((size_t)(parts->cnt > 0 ? parts->cnt : 1), sizeof(int));
-                if (!unknown) {
-                        mm_log(MM_LOG_ERROR, "out of memory");
-                        abort();
-                }
-                for (int i = 0; i < parts->cnt; i++) {
-                        rd_kafka_topic_partition_t *p = &parts->elems[i];
-                        int64_t off = -1, left = end - now_ms();
-                        if (load_offset_retry(w, p->topic, p->partition, &off,
-                                              left > 0 ? left : 0) != 0) {
-                                p->offset = RD_KAFKA_OFFSET_INVALID;
-                                unknown[i] = unknown_any = 1;
-                                continue;
-                        }
-                        p->offset = off >= 0 ? off : first_offset(rk, p, end);
-                        unknown[i] = off >= 0 ? 0 : 2;
-                        mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off,
-                                   "assigned; starting at %s",
-                                   off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
-                }
-                /* librdkafka keeps a partition's pause flag across a revoke and
-                 * a later re-assignment: set it explicitly either way, and
-                 * before assigning. Set after, it outdates the offset lookup
-                 * that the assignment starts (for the beginning), and
-                 * librdkafka retries that lookup only 500 ms later: half a
-                 * second lost on every assignment. */
-                set_paused(rk, parts, w->paused);
-                if (cooperative)
-                        error = rd_kafka_incremental_assign(rk, parts);
-                else
-                        ret_err = rd_kafka_assign(rk, parts);
-                /* A partition this client had never seen has no pause flag
-                 * to set before its assignment: pause it now. */
-                if (w->paused)
-                        set_paused(rk, parts, 1);
-                /* Let lag tools see PostgreSQL's offsets even if no message
-                 * follows: store them; auto-commit sends them to Kafka. (Not
-                 * a first offset: nothing of that partition is done yet.) */
-                if (!error && !ret_err) {
-                        rd_kafka_topic_partition_list_t *st =
-                                rd_kafka_topic_partition_list_new(parts->cnt);
-                        for (int i = 0; i < parts->cnt; i++)
-                                if (parts->elems[i].offset >= 0 && unknown[i] == 0)
-                                        rd_kafka_topic_partition_list_add(st, parts->elems[i].topic,
-                                                                          parts->elems[i].partition)
-                                                ->offset = parts->elems[i].offset;
-                        if (st->cnt > 0) {
-                                rd_kafka_resp_err_t se = rd_kafka_offsets_store(rk, st);
-                                if (se)
-                                        mm_log(MM_LOG_DEBUG, "storing assigned offsets: %s",
-                                               rd_kafka_err2str(se));
-                        }
-                        rd_kafka_topic_partition_list_destroy(st);
-                }
-                for (int i = 0; unknown_any && i < parts->cnt; i++)
-                        if (unknown[i] == 1)
-                                add_pending(w, parts->elems[i].topic, parts->elems[i].partition);
-                free(unknown);
+                assign_parts(w, rk, parts, cooperative, &error, &ret_err);
         } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-                /* Commit what we have for these partitions; if that is not
-                 * possible now, drop their part of the batch (the next owner
-                 * re-reads from the offset stored in PostgreSQL). */
-                /* Bounded: one attempt; dead letters wait at most
-                 * rebalance-wait-ms; PostgreSQL at most statement_timeout. */
-                if (!w->in_flush && w->batch_msgs > 0)
-                        flush_batch(w, 1);
-                for (int i = 0; i < parts->cnt; i++) {
-                        drop_partition_from_batch(w, parts->elems[i].topic,
-                                                  parts->elems[i].partition);
-                        mm_log_msg(MM_LOG_INFO, parts->elems[i].topic, parts->elems[i].partition,
-                                   -1, "revoked");
-                }
-                if (cooperative)
-                        error = rd_kafka_incremental_unassign(rk, parts);
-                else
-                        ret_err = rd_kafka_assign(rk, NULL);
+                revoke_parts(w, rk, parts, cooperative, &error, &ret_err);
         } else {
                 mm_log(MM_LOG_ERROR, "rebalance failed: %s", rd_kafka_err2str(err));
                 rd_kafka_assign(rk, NULL);
