@@ -576,6 +576,19 @@ static void sb_put(sbuf_t *b, const char *s, size_t n) {
         b->p[b->len] = '\0';
 }
 
+/* Makes room for `n` more bytes at once (a buffer of known size). */
+static void sb_reserve(sbuf_t *b, size_t n) {
+        if (b->oom || b->len + n + 1 <= b->cap)
+                return;
+        char *p = realloc(b->p, b->len + n + 1);
+        if (!p) {
+                b->oom = 1;
+                return;
+        }
+        b->p = p;
+        b->cap = b->len + n + 1;
+}
+
 static void sb_puts(sbuf_t *b, const char *s) {
         sb_put(b, s, strlen(s));
 }
@@ -1408,7 +1421,7 @@ static void put_be32(sbuf_t *b, uint32_t v) {
  * the JSON, see slim_doc). The bytes are checked by the server as any
  * text: invalid UTF-8 or a NUL is refused (22021). */
 static int raw_texts_param(const json_t *docs, sbuf_t *b) {
-        size_t n = json_array_size(docs), need = 21;
+        size_t n = json_array_size(docs), need = 20;
         if (n > INT32_MAX / 2)
                 return -1;
         /* one allocation of the exact size: a buffer doubled up to a few
@@ -1418,9 +1431,7 @@ static int raw_texts_param(const json_t *docs, sbuf_t *b) {
                 const json_t *t = json_object_get(json_array_get(docs, i), "raw_text");
                 need += 4 + (json_is_string(t) ? json_string_length(t) : 0);
         }
-        if (!(b->p = malloc(need)))
-                return -1;
-        b->cap = need;
+        sb_reserve(b, need);
         put_be32(b, n ? 1 : 0); /* dimensions */
         put_be32(b, 1);         /* may hold NULLs */
         put_be32(b, 25);        /* element type: text */
@@ -1430,11 +1441,11 @@ static int raw_texts_param(const json_t *docs, sbuf_t *b) {
         }
         for (size_t i = 0; i < n; i++) {
                 const json_t *t = json_object_get(json_array_get(docs, i), "raw_text");
-                size_t len = json_is_string(t) ? json_string_length(t) : 0;
                 if (!json_is_string(t)) {
-                        put_be32(b, 0xFFFFFFFFu);
+                        put_be32(b, 0xFFFFFFFFu); /* NULL */
                         continue;
                 }
+                size_t len = json_string_length(t);
                 if (len > INT32_MAX)
                         return -1;
                 put_be32(b, (uint32_t)len);

@@ -535,17 +535,16 @@ static int flush_batch(worker_t *w, int max_attempts);
 /* Where each assigned partition starts: PostgreSQL's offset, else its
  * first offset; state[i] = 0 PostgreSQL's, 1 not known yet (assigned
  * unset, sought later by service_pending), 2 PostgreSQL has none.
- * Bounded: rebalance-wait-ms for all of them. Returns 1 if any is 1. */
-static int start_offsets(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
-                         int *state) {
+ * Bounded: rebalance-wait-ms for all of them. */
+static void start_offsets(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
+                          int *state) {
         int64_t end = now_ms() + w->rebalance_wait_ms;
-        int unknown_any = 0;
         for (int i = 0; i < parts->cnt; i++) {
                 rd_kafka_topic_partition_t *p = &parts->elems[i];
                 int64_t off = -1, left = end - now_ms();
                 if (load_offset_retry(w, p->topic, p->partition, &off, left > 0 ? left : 0) != 0) {
                         p->offset = RD_KAFKA_OFFSET_INVALID;
-                        state[i] = unknown_any = 1;
+                        state[i] = 1;
                         continue;
                 }
                 p->offset = off >= 0 ? off : first_offset(rk, p, end);
@@ -553,7 +552,6 @@ static int start_offsets(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_l
                 mm_log_msg(MM_LOG_INFO, p->topic, p->partition, off, "assigned; starting at %s",
                            off >= 0 ? "offset stored in PostgreSQL" : "the beginning");
         }
-        return unknown_any;
 }
 
 /* Lets lag tools see PostgreSQL's offsets even if no message follows:
@@ -563,7 +561,7 @@ static void store_pg_offsets(rd_kafka_t *rk, const rd_kafka_topic_partition_list
                              const int *state) {
         rd_kafka_topic_partition_list_t *st = rd_kafka_topic_partition_list_new(parts->cnt);
         for (int i = 0; i < parts->cnt; i++)
-                if (parts->elems[i].offset >= 0 && state[i] == 0)
+                if (state[i] == 0)
                         rd_kafka_topic_partition_list_add(st, parts->elems[i].topic,
                                                           parts->elems[i].partition)
                                 ->offset = parts->elems[i].offset;
@@ -585,7 +583,7 @@ static void assign_parts(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_l
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }
-        int unknown_any = start_offsets(w, rk, parts, state);
+        start_offsets(w, rk, parts, state);
         /* librdkafka keeps a partition's pause flag across a revoke and a
          * later re-assignment: set it explicitly either way, and before
          * assigning. Set after, it outdates the offset lookup that the
@@ -603,7 +601,7 @@ static void assign_parts(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_l
                 set_paused(rk, parts, 1);
         if (!*error && !*ret_err)
                 store_pg_offsets(rk, parts, state);
-        for (int i = 0; unknown_any && i < parts->cnt; i++)
+        for (int i = 0; i < parts->cnt; i++)
                 if (state[i] == 1)
                         add_pending(w, parts->elems[i].topic, parts->elems[i].partition);
         free(state);
