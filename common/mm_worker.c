@@ -1432,6 +1432,68 @@ static int isolate_rejected(worker_t *w) {
         return 0;
 }
 
+/* The batch is in PostgreSQL (written at `t0`, `ins` documents inserted,
+ * `dup` duplicates): metrics and log, then the async Kafka commit and an
+ * empty batch. */
+static void batch_written(worker_t *w, size_t ins, size_t dup, int64_t t0) {
+        mm_metrics_observe_db_batch(w->metrics, (double)(now_ms() - t0) / 1000.0);
+        mm_metrics_set_db_ok(w->metrics, 1);
+        mm_metrics_add_written(w->metrics, ins);
+        mm_log(MM_LOG_INFO,
+               "batch committed: %zu messages, %zu documents inserted, "
+               "%zu duplicates, %zu dead-lettered, %lld ms",
+               w->batch_msgs, ins, dup, w->ndlq, (long long)(now_ms() - t0));
+        commit_kafka(w, *w->run ? 1 : 0);
+        clear_batch(w);
+}
+
+/* One attempt of flush_batch: dead letters first (acknowledged), then the
+ * records and offsets in one PostgreSQL transaction. Returns 0 when the
+ * batch is done with (written, fenced and dropped, or its refused
+ * documents isolated for a re-read), 1 when it is kept for a retry. */
+static int write_batch_once(worker_t *w) {
+        char err[1024];
+        int step = produce_dlq(w, w->rebalance_wait_ms);
+        set_dlq_state(w, step == 0 || w->ndlq == 0);
+        if (step != 0) {
+                mm_log(MM_LOG_WARN, "dead-letter topic not acknowledged yet");
+                return 1;
+        }
+        size_t ins = 0, dup = 0;
+        int64_t t0 = now_ms();
+        step = mm_store_write_batch_dl(w->store, w->group, w->batch, w->dl_payload_cap, &ins, &dup,
+                                       err, sizeof(err));
+        if (step == MM_STORE_OK) {
+                batch_written(w, ins, dup, t0);
+                return 0;
+        }
+        if (step == MM_STORE_ERR_FENCED) {
+                mm_log(MM_LOG_WARN,
+                       "batch fenced (another consumer already wrote these "
+                       "offsets): dropping it and re-seeking: %s",
+                       err);
+                reseek_batch_partitions(w);
+                clear_batch(w);
+                return 0;
+        }
+        if (step == MM_STORE_ERR_DATA) {
+                mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
+                int iso = isolate_rejected(w);
+                if (iso == 0)
+                        return 0;
+                if (iso != 1)
+                        return 1; /* isolation itself failed: retry, not systemic */
+        }
+        /* Systemic: keep the batch, pause, back off, readiness red, retry. */
+        mm_metrics_set_db_ok(w->metrics, 0);
+        mm_metrics_add_db_systemic_error(w->metrics);
+        mm_log(MM_LOG_WARN,
+               "PostgreSQL cannot take the batch (not the documents' "
+               "fault): keeping it and retrying: %s",
+               err);
+        return 1;
+}
+
 /* Writes the current batch: dead letters first (acknowledged), then the
  * records and offsets in one PostgreSQL transaction, then an async Kafka
  * commit. On a transient failure the partitions are paused and the write
@@ -1445,65 +1507,13 @@ static int flush_batch(worker_t *w, int max_attempts) {
         int64_t backoff = 100;
         int attempts = 0, rc = -1;
         int64_t paused_since = 0;
-        char err[1024];
         for (;;) {
                 if (w->fatal)
                         break;
                 attempts++;
-                int step = produce_dlq(w, w->rebalance_wait_ms);
-                set_dlq_state(w, step == 0 || w->ndlq == 0);
-                if (step == 0) {
-                        size_t ins = 0, dup = 0;
-                        int64_t t0 = now_ms();
-                        step = mm_store_write_batch_dl(w->store, w->group, w->batch,
-                                                       w->dl_payload_cap, &ins, &dup, err,
-                                                       sizeof(err));
-                        if (step == MM_STORE_OK) {
-                                mm_metrics_observe_db_batch(w->metrics,
-                                                            (double)(now_ms() - t0) / 1000.0);
-                                mm_metrics_set_db_ok(w->metrics, 1);
-                                mm_metrics_add_written(w->metrics, ins);
-                                mm_log(MM_LOG_INFO,
-                                       "batch committed: %zu messages, %zu documents inserted, "
-                                       "%zu duplicates, %zu dead-lettered, %lld ms",
-                                       w->batch_msgs, ins, dup, w->ndlq,
-                                       (long long)(now_ms() - t0));
-                                commit_kafka(w, *w->run ? 1 : 0);
-                                clear_batch(w);
-                                rc = 0;
-                                break;
-                        }
-                        if (step == MM_STORE_ERR_FENCED) {
-                                mm_log(MM_LOG_WARN,
-                                       "batch fenced (another consumer already wrote these "
-                                       "offsets): dropping it and re-seeking: %s",
-                                       err);
-                                reseek_batch_partitions(w);
-                                clear_batch(w);
-                                rc = 0;
-                                break;
-                        }
-                        int iso = -1;
-                        if (step == MM_STORE_ERR_DATA) {
-                                mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
-                                iso = isolate_rejected(w);
-                                if (iso == 0) {
-                                        rc = 0;
-                                        break;
-                                }
-                        }
-                        if (step != MM_STORE_ERR_DATA || iso == 1) {
-                                /* Systemic: keep the batch, pause, back off,
-                                 * readiness red, retry. */
-                                mm_metrics_set_db_ok(w->metrics, 0);
-                                mm_metrics_add_db_systemic_error(w->metrics);
-                                mm_log(MM_LOG_WARN,
-                                       "PostgreSQL cannot take the batch (not the documents' "
-                                       "fault): keeping it and retrying: %s",
-                                       err);
-                        }
-                } else {
-                        mm_log(MM_LOG_WARN, "dead-letter topic not acknowledged yet");
+                if (write_batch_once(w) == 0) {
+                        rc = 0;
+                        break;
                 }
                 mm_metrics_add_db_retry(w->metrics);
                 if (max_attempts && attempts >= max_attempts)
@@ -1629,15 +1639,10 @@ static mm_store_t *new_store(const mm_config_t *cfg, const char *pg, char *errst
         return st;
 }
 
-mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *run, char *errstr,
-                           size_t errstr_size) {
-        char err[1024];
-        worker_t *w = calloc(1, sizeof(*w));
-        if (!w) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        w->run = run;
+/* The worker's settings from `cfg`, with the floors the loop relies on
+ * (a batch of at least one message and one byte, a retry cap of at least
+ * 100 ms, rebalance waits of at least 100 ms). */
+static void read_settings(worker_t *w, const mm_config_t *cfg) {
         w->group = mm_config_get_str(cfg, "group");
         w->topic = mm_config_get_str(cfg, "topic");
         w->dlq_topic = mm_config_get_str(cfg, "dlq-topic");
@@ -1659,110 +1664,149 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
         w->rebalance_wait_ms = mm_config_get_int(cfg, "rebalance-wait-ms");
         if (w->rebalance_wait_ms < 100)
                 w->rebalance_wait_ms = 100;
+}
 
+/* The processing parts: the PostgreSQL store (not connected yet), the
+ * kommune table, extraction, the parser, the batches, the read-ahead
+ * stage and its own store. Returns 0, or -1 with `errstr` set (the parts
+ * made so far are freed by mm_worker_destroy). */
+static int open_processing(worker_t *w, const mm_config_t *cfg, char *errstr, size_t errstr_size) {
+        char err[1024];
         const char *pg = mm_config_get_str(cfg, "pg");
         char masked[1024];
         mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
         snprintf(w->masked_pg, sizeof(w->masked_pg), "%s", masked);
         w->store = new_store(cfg, pg, errstr, errstr_size);
         if (!w->store)
-                goto fail;
+                return -1;
         mm_store_set_wait_cb(w->store, free_spent, w);
         w->cls = mm_classify_new(err, sizeof(err));
         if (!w->cls) {
                 snprintf(errstr, errstr_size, "kommune table: %s", err);
-                goto fail;
+                return -1;
         }
         mm_extract_global_init();
         /* extraction limits and sandbox (extract-* options, max-doc-bytes) */
         if (mm_extract_configure(cfg, err, sizeof(err)) != 0) {
                 snprintf(errstr, errstr_size, "%s", err);
-                goto fail;
+                return -1;
         }
         w->parser = mm_parser_new(w->max_doc_bytes, err, sizeof(err));
         if (!w->parser) {
                 snprintf(errstr, errstr_size, "parser: %s", err);
-                goto fail;
+                return -1;
         }
         w->batch = mm_store_batch_new();
         w->spent = mm_store_batch_new();
         if (!w->batch || !w->spent) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                return -1;
         }
         /* the read-ahead stage counts attempts on a connection of its own */
         w->count_store = new_store(cfg, pg, errstr, errstr_size);
         if (!w->count_store)
-                goto fail;
+                return -1;
         w->pipe = mm_pipe_new(prep_message, w, w->batch_size, err, sizeof(err));
         if (!w->pipe) {
                 snprintf(errstr, errstr_size, "read-ahead: %s", err);
-                goto fail;
+                return -1;
         }
-        long long mport = mm_config_get_int(cfg, "metrics-port");
-        if (mport > 0) {
-                w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
-                if (!w->metrics || mm_metrics_configure(w->metrics, cfg, err, sizeof(err)) != 0 ||
-                    mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport,
-                                     err, sizeof(err)) != 0) {
-                        snprintf(errstr, errstr_size, "metrics: %s", err);
-                        goto fail;
-                }
-                mm_log(MM_LOG_INFO, "metrics on port %d", mm_metrics_port(w->metrics));
-        }
+        return 0;
+}
 
+/* The metrics endpoint, if metrics-port is set. Before the Kafka clients:
+ * make_consumer asks for statistics only when there are metrics. Returns
+ * 0, or -1 with `errstr` set. */
+static int start_metrics(worker_t *w, const mm_config_t *cfg, char *errstr, size_t errstr_size) {
+        char err[1024];
+        long long mport = mm_config_get_int(cfg, "metrics-port");
+        if (mport <= 0)
+                return 0;
+        w->metrics = mm_metrics_new(MM_VERSION, err, sizeof(err));
+        if (!w->metrics || mm_metrics_configure(w->metrics, cfg, err, sizeof(err)) != 0 ||
+            mm_metrics_start(w->metrics, mm_config_get_str(cfg, "metrics-bind"), (int)mport, err,
+                             sizeof(err)) != 0) {
+                snprintf(errstr, errstr_size, "metrics: %s", err);
+                return -1;
+        }
+        mm_log(MM_LOG_INFO, "metrics on port %d", mm_metrics_port(w->metrics));
+        return 0;
+}
+
+/* The Kafka clients: the dead-letter producer, then the consumer. Returns
+ * 0, or -1 with `errstr` set. */
+static int make_clients(worker_t *w, const mm_config_t *cfg, char *errstr, size_t errstr_size) {
+        char err[1024];
         w->producer = make_producer(w, cfg, err, sizeof(err));
         if (!w->producer) {
                 snprintf(errstr, errstr_size, "producer: %s", err);
-                goto fail;
+                return -1;
         }
         w->consumer = make_consumer(w, cfg, err, sizeof(err));
         if (!w->consumer) {
                 snprintf(errstr, errstr_size, "consumer: %s", err);
-                goto fail;
+                return -1;
         }
-
-        return w;
-fail:
-        mm_worker_destroy(w);
-        return NULL;
+        return 0;
 }
 
-int mm_worker_run(mm_worker_t *w) {
-        char err[1024];
-        const char *masked = w->masked_pg;
-        int exit_code = 0;
-        rd_kafka_resp_err_t kerr;
-
-        /* Kafka clients first (a bad -X stops start-up at once), then PostgreSQL
-         * before joining the group (retry: it may be starting). */
-        {
-                int64_t backoff = 100;
-                while (*w->run && !w->fatal && mm_store_connect(w->store, err, sizeof(err)) != 0) {
-                        mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
-                               masked, (long long)backoff, err);
-                        usleep((useconds_t)backoff * 1000);
-                        backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
-                }
-                if (!*w->run || w->fatal) {
-                        mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");
-                        return w->fatal ? 1 : 0;
-                }
-                mm_metrics_set_db_ok(w->metrics, 1);
+mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *run, char *errstr,
+                           size_t errstr_size) {
+        worker_t *w = calloc(1, sizeof(*w));
+        if (!w) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
         }
+        w->run = run;
+        read_settings(w, cfg);
+        if (open_processing(w, cfg, errstr, errstr_size) != 0 ||
+            start_metrics(w, cfg, errstr, errstr_size) != 0 ||
+            make_clients(w, cfg, errstr, errstr_size) != 0) {
+                mm_worker_destroy(w);
+                return NULL;
+        }
+        return w;
+}
 
+/* Connects PostgreSQL before the worker joins the group, retrying with
+ * backoff (it may be starting). Returns 1 once connected; 0 if the worker
+ * was stopped first, with the run's exit code in `*exit_code`. */
+static int connect_store(worker_t *w, int *exit_code) {
+        char err[1024];
+        int64_t backoff = 100;
+        while (*w->run && !w->fatal && mm_store_connect(w->store, err, sizeof(err)) != 0) {
+                mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
+                       w->masked_pg, (long long)backoff, err);
+                usleep((useconds_t)backoff * 1000);
+                backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+        }
+        if (!*w->run || w->fatal) {
+                mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");
+                *exit_code = w->fatal ? 1 : 0;
+                return 0;
+        }
+        mm_metrics_set_db_ok(w->metrics, 1);
+        return 1;
+}
+
+/* Subscribes the consumer to the input topic. Returns 0, or -1 (logged). */
+static int subscribe_topic(worker_t *w) {
         rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(subs, w->topic, RD_KAFKA_PARTITION_UA);
-        kerr = rd_kafka_subscribe(w->consumer, subs);
+        rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, subs);
         rd_kafka_topic_partition_list_destroy(subs);
         if (kerr) {
                 mm_log(MM_LOG_ERROR, "subscribe to %s failed: %s", w->topic,
                        rd_kafka_err2str(kerr));
-                return 1;
+                return -1;
         }
-        mm_log(MM_LOG_INFO, "started: group %s, topic %s, dlq %s, PostgreSQL %s", w->group,
-               w->topic, w->dlq_topic, masked);
+        return 0;
+}
 
+/* The main loop until the caller stops the worker or a fatal error:
+ * consume into the batch, serve the producer and the paused partitions,
+ * and write the batch when it is full (messages or bytes) or old enough. */
+static void consume_loop(worker_t *w) {
         while (*w->run && !w->fatal) {
                 heartbeat(w); /* liveness: /healthz */
                 int timeout = 100;
@@ -1781,8 +1825,12 @@ int mm_worker_run(mm_worker_t *w) {
                         flush_batch(w, 0);
                 }
         }
+}
 
-        /* Graceful stop: finish the batch, commit, close within the deadline. */
+/* Graceful stop: finish the batch, commit, close within the deadline.
+ * Returns the run's exit code. */
+static int stop_gracefully(worker_t *w) {
+        int exit_code = 0;
         stop_deadline_passed(w); /* starts the deadline if not yet running */
         if (!w->fatal) {
                 mm_log(MM_LOG_INFO, "stopping: finishing the current batch (%zu messages)",
@@ -1800,7 +1848,7 @@ int mm_worker_run(mm_worker_t *w) {
          * (their offsets were not committed, so they will be re-read). */
         rd_kafka_purge(w->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(w->producer, 1000);
-        kerr = rd_kafka_consumer_close(w->consumer);
+        rd_kafka_resp_err_t kerr = rd_kafka_consumer_close(w->consumer);
         if (kerr) {
                 mm_log(MM_LOG_ERROR, "consumer close failed: %s", rd_kafka_err2str(kerr));
                 exit_code = 1;
@@ -1814,6 +1862,20 @@ int mm_worker_run(mm_worker_t *w) {
         if (w->fatal)
                 exit_code = 1;
         return exit_code;
+}
+
+int mm_worker_run(mm_worker_t *w) {
+        int exit_code = 0;
+        /* Kafka clients first (a bad -X stops start-up at once), then PostgreSQL
+         * before joining the group (retry: it may be starting). */
+        if (!connect_store(w, &exit_code))
+                return exit_code;
+        if (subscribe_topic(w) != 0)
+                return 1;
+        mm_log(MM_LOG_INFO, "started: group %s, topic %s, dlq %s, PostgreSQL %s", w->group,
+               w->topic, w->dlq_topic, w->masked_pg);
+        consume_loop(w);
+        return stop_gracefully(w);
 }
 
 void mm_worker_destroy(mm_worker_t *w) {
