@@ -222,8 +222,9 @@ static int load_file(mm_config_t *cfg, const char *path, char *errstr, size_t er
         return rc;
 }
 
-int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size) {
-        /* 1. defaults */
+/* Step 1 of mm_config_load: every option with a default gets it, and the
+ * positional-argument array gets room for all of argv. */
+static int load_defaults(mm_config_t *cfg, int argc, char *errstr, size_t errstr_size) {
         for (size_t i = 0; i < cfg->n; i++) {
                 if (cfg->table[i].def &&
                     set_value(cfg, i, cfg->table[i].def, "default", errstr, errstr_size) != 0)
@@ -235,9 +236,14 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
         }
-        /* 2. config file: --config on the command line, else its env var */
+        return 0;
+}
+
+/* The config file to read: the last --config on the command line (before
+ * "--"), else the config option's environment variable; NULL if none.
+ * `ci` is the config option's index, or -1 when the table has none. */
+static const char *config_file_name(const mm_config_t *cfg, long ci, int argc, char **argv) {
         const char *cfile = NULL;
-        long ci = find_option(cfg, "config", 6);
         if (ci >= 0 && cfg->table[ci].env && getenv(cfg->table[ci].env) &&
             *getenv(cfg->table[ci].env))
                 cfile = getenv(cfg->table[ci].env);
@@ -249,21 +255,85 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t
                 else if (!strncmp(argv[a], "--config=", 9))
                         cfile = argv[a] + 9;
         }
-        if (cfile) {
-                if (load_file(cfg, cfile, errstr, errstr_size) != 0)
-                        return -1;
-                if (ci >= 0 &&
-                    set_value(cfg, (size_t)ci, cfile, "config", errstr, errstr_size) != 0)
-                        return -1;
-        }
-        /* 3. environment */
+        return cfile;
+}
+
+/* Step 3: options set in their environment variables (all but the config
+ * file's, which step 2 read already). */
+static int load_env(mm_config_t *cfg, long ci, char *errstr, size_t errstr_size) {
         for (size_t i = 0; i < cfg->n; i++) {
                 const char *env = cfg->table[i].env;
                 const char *v = env ? getenv(env) : NULL;
                 if (v && *v && (long)i != ci && set_value(cfg, i, v, env, errstr, errstr_size) != 0)
                         return -1;
         }
-        /* 4. command line */
+        return 0;
+}
+
+/* A command-line -X: "-Xkey=value" or "-X key=value" (then *a moves past
+ * the value). */
+static int load_kafka_arg(mm_config_t *cfg, int argc, char **argv, int *a, char *errstr,
+                          size_t errstr_size) {
+        const char *arg = argv[*a];
+        const char *kv = arg[2] ? arg + 2 : NULL;
+        if (!kv) {
+                if (*a + 1 >= argc) {
+                        snprintf(errstr, errstr_size, "-X needs key=value");
+                        return -1;
+                }
+                kv = argv[++*a];
+        }
+        return add_kafka(cfg, kv, "-X", errstr, errstr_size);
+}
+
+/* A command-line option: --name, --name=value, --name value, -c, -cvalue
+ * or -c value (then *a moves past the value). A boolean needs no value. */
+static int load_option_arg(mm_config_t *cfg, int argc, char **argv, int *a, char *errstr,
+                           size_t errstr_size) {
+        const char *arg = argv[*a];
+        long i;
+        const char *val = NULL;
+        if (arg[1] == '-') {
+                const char *name = arg + 2;
+                const char *eq = strchr(name, '=');
+                size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+                i = find_option(cfg, name, nlen);
+                if (i < 0) {
+                        snprintf(errstr, errstr_size, "unknown option --%.*s (see --help)",
+                                 (int)nlen, name);
+                        return -1;
+                }
+                if (eq)
+                        val = eq + 1;
+        } else {
+                i = find_short(cfg, arg[1]);
+                if (i < 0) {
+                        snprintf(errstr, errstr_size, "unknown option %s (see --help)", arg);
+                        return -1;
+                }
+                if (arg[2])
+                        val = arg + 2;
+        }
+        if (!val) {
+                if (cfg->table[i].type == MM_CONFIG_BOOL) {
+                        val = "true";
+                } else if (*a + 1 < argc) {
+                        val = argv[++*a];
+                } else {
+                        snprintf(errstr, errstr_size, "option --%s needs a value",
+                                 cfg->table[i].name);
+                        return -1;
+                }
+        }
+        if (!strcmp(cfg->table[i].name, "config"))
+                return 0; /* already loaded */
+        return set_value(cfg, (size_t)i, val, "command line", errstr, errstr_size);
+}
+
+/* Step 4: the command line. Options override everything before; the
+ * other arguments (and all after "--") are kept in order. */
+static int load_command_line(mm_config_t *cfg, int argc, char **argv, char *errstr,
+                             size_t errstr_size) {
         int only_args = 0;
         for (int a = 1; a < argc; a++) {
                 const char *arg = argv[a];
@@ -280,59 +350,35 @@ int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t
                         continue;
                 }
                 if (!strcmp(arg, "-X") || !strncmp(arg, "-X", 2)) {
-                        const char *kv = arg[2] ? arg + 2 : NULL;
-                        if (!kv) {
-                                if (a + 1 >= argc) {
-                                        snprintf(errstr, errstr_size, "-X needs key=value");
-                                        return -1;
-                                }
-                                kv = argv[++a];
-                        }
-                        if (add_kafka(cfg, kv, "-X", errstr, errstr_size) != 0)
+                        if (load_kafka_arg(cfg, argc, argv, &a, errstr, errstr_size) != 0)
                                 return -1;
                         continue;
                 }
-                long i;
-                const char *val = NULL;
-                if (arg[1] == '-') {
-                        const char *name = arg + 2;
-                        const char *eq = strchr(name, '=');
-                        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-                        i = find_option(cfg, name, nlen);
-                        if (i < 0) {
-                                snprintf(errstr, errstr_size, "unknown option --%.*s (see --help)",
-                                         (int)nlen, name);
-                                return -1;
-                        }
-                        if (eq)
-                                val = eq + 1;
-                } else {
-                        i = find_short(cfg, arg[1]);
-                        if (i < 0) {
-                                snprintf(errstr, errstr_size, "unknown option %s (see --help)",
-                                         arg);
-                                return -1;
-                        }
-                        if (arg[2])
-                                val = arg + 2;
-                }
-                if (!val) {
-                        if (cfg->table[i].type == MM_CONFIG_BOOL) {
-                                val = "true";
-                        } else if (a + 1 < argc) {
-                                val = argv[++a];
-                        } else {
-                                snprintf(errstr, errstr_size, "option --%s needs a value",
-                                         cfg->table[i].name);
-                                return -1;
-                        }
-                }
-                if (!strcmp(cfg->table[i].name, "config"))
-                        continue; /* already loaded */
-                if (set_value(cfg, (size_t)i, val, "command line", errstr, errstr_size) != 0)
+                if (load_option_arg(cfg, argc, argv, &a, errstr, errstr_size) != 0)
                         return -1;
         }
         return 0;
+}
+
+int mm_config_load(mm_config_t *cfg, int argc, char **argv, char *errstr, size_t errstr_size) {
+        /* 1. defaults */
+        if (load_defaults(cfg, argc, errstr, errstr_size) != 0)
+                return -1;
+        /* 2. config file: --config on the command line, else its env var */
+        long ci = find_option(cfg, "config", 6);
+        const char *cfile = config_file_name(cfg, ci, argc, argv);
+        if (cfile) {
+                if (load_file(cfg, cfile, errstr, errstr_size) != 0)
+                        return -1;
+                if (ci >= 0 &&
+                    set_value(cfg, (size_t)ci, cfile, "config", errstr, errstr_size) != 0)
+                        return -1;
+        }
+        /* 3. environment */
+        if (load_env(cfg, ci, errstr, errstr_size) != 0)
+                return -1;
+        /* 4. command line */
+        return load_command_line(cfg, argc, argv, errstr, errstr_size);
 }
 
 int mm_config_help_requested(const mm_config_t *cfg) {
@@ -440,57 +486,80 @@ int mm_config_is_secret_key(const char *key) {
         return 0;
 }
 
-void mm_config_mask_secret(const char *in, char *out, size_t out_size) {
-        if (!out_size)
-                return;
-        out[0] = '\0';
-        if (!in)
-                return;
+/* Appends `s` to out[*o], leaving room for the terminating NUL. */
+static void append_masked(char *out, size_t *o, size_t out_size, const char *s) {
+        for (; *s && *o + 1 < out_size; s++)
+                out[(*o)++] = *s;
+}
+
+/* The ':' of "user:password" in a URL's authority (after scheme "://"),
+ * and the '@' that ends it; both NULL when the URL has no user info or no
+ * password. */
+static const char *url_password_colon(const char *scheme, const char **atp) {
+        const char *auth = scheme + 3;
+        const char *slash = strpbrk(auth, "/?");
+        const char *at = NULL;
+        for (const char *p = auth; *p && (!slash || p < slash); p++)
+                if (*p == '@')
+                        at = p;
+        *atp = at;
+        if (!at)
+                return NULL;
+        for (const char *p = auth; p < at; p++)
+                if (*p == ':')
+                        return p;
+        return NULL;
+}
+
+/* A URL: scheme://user:password@host/...?password=...; both passwords
+ * become "****". */
+static void mask_url(const char *in, const char *scheme, char *out, size_t out_size) {
         size_t o = 0;
-        const char *scheme = strstr(in, "://");
-        if (scheme) {
-                /* URL: scheme://user:password@host/...?password=... */
-                const char *auth = scheme + 3;
-                const char *slash = strpbrk(auth, "/?");
-                const char *at = NULL;
-                for (const char *p = auth; *p && (!slash || p < slash); p++)
-                        if (*p == '@')
-                                at = p;
-                const char *colon = NULL;
-                if (at) {
-                        for (const char *p = auth; p < at; p++)
-                                if (*p == ':') {
-                                        colon = p;
-                                        break;
-                                }
+        const char *at;
+        const char *colon = url_password_colon(scheme, &at);
+        const char *p = in;
+        while (*p && o + 1 < out_size) {
+                if (colon && p == colon + 1) {
+                        o--; /* the colon was already copied */
+                        append_masked(out, &o, out_size, ":****");
+                        p = at;
+                        continue;
                 }
-                const char *p = in;
-                while (*p && o + 1 < out_size) {
-                        if (colon && p == colon + 1) {
-                                const char *m = ":****";
-                                o--; /* the colon was already copied */
-                                for (; *m && o + 1 < out_size; m++)
-                                        out[o++] = *m;
-                                p = at;
-                                continue;
-                        }
-                        /* query parameter password=... */
-                        if ((p == in || p[-1] == '?' || p[-1] == '&') &&
-                            !strncasecmp(p, "password=", 9)) {
-                                const char *m = "password=****";
-                                for (; *m && o + 1 < out_size; m++)
-                                        out[o++] = *m;
-                                p += 9;
-                                while (*p && *p != '&')
-                                        p++;
-                                continue;
-                        }
-                        out[o++] = *p++;
+                /* query parameter password=... */
+                if ((p == in || p[-1] == '?' || p[-1] == '&') && !strncasecmp(p, "password=", 9)) {
+                        append_masked(out, &o, out_size, "password=****");
+                        p += 9;
+                        while (*p && *p != '&')
+                                p++;
+                        continue;
                 }
-                out[o] = '\0';
-                return;
+                out[o++] = *p++;
         }
-        /* key=value conninfo: mask the value of password= */
+        out[o] = '\0';
+}
+
+/* Past a conninfo value at q: a single-quoted string (with backslash
+ * escapes) or everything up to the next space. */
+static const char *skip_conninfo_value(const char *q) {
+        if (*q == '\'') {
+                q++;
+                while (*q && *q != '\'') {
+                        if (*q == '\\' && q[1])
+                                q++;
+                        q++;
+                }
+                if (*q)
+                        q++;
+        } else {
+                while (*q && !isspace((unsigned char)*q))
+                        q++;
+        }
+        return q;
+}
+
+/* A key=value conninfo: the value of password= becomes "****". */
+static void mask_conninfo(const char *in, char *out, size_t out_size) {
+        size_t o = 0;
         const char *p = in;
         while (*p && o + 1 < out_size) {
                 if ((p == in || isspace((unsigned char)p[-1])) && !strncasecmp(p, "password", 8)) {
@@ -501,29 +570,27 @@ void mm_config_mask_secret(const char *in, char *out, size_t out_size) {
                                 q++;
                                 while (*q == ' ')
                                         q++;
-                                const char *m = "password=****";
-                                for (; *m && o + 1 < out_size; m++)
-                                        out[o++] = *m;
-                                if (*q == '\'') {
-                                        q++;
-                                        while (*q && *q != '\'') {
-                                                if (*q == '\\' && q[1])
-                                                        q++;
-                                                q++;
-                                        }
-                                        if (*q)
-                                                q++;
-                                } else {
-                                        while (*q && !isspace((unsigned char)*q))
-                                                q++;
-                                }
-                                p = q;
+                                append_masked(out, &o, out_size, "password=****");
+                                p = skip_conninfo_value(q);
                                 continue;
                         }
                 }
                 out[o++] = *p++;
         }
         out[o] = '\0';
+}
+
+void mm_config_mask_secret(const char *in, char *out, size_t out_size) {
+        if (!out_size)
+                return;
+        out[0] = '\0';
+        if (!in)
+                return;
+        const char *scheme = strstr(in, "://");
+        if (scheme)
+                mask_url(in, scheme, out, out_size);
+        else
+                mask_conninfo(in, out, out_size);
 }
 
 void mm_config_log(const mm_config_t *cfg) {

@@ -186,37 +186,119 @@ static int64_t get_int(const json_t *obj, const char *key) {
         return (int64_t)json_integer_value(v);
 }
 
+/* Parses the statistics JSON: the root object and its "topics" object
+ * (NULL when absent). On success the caller owns *root. */
+static int load_stats(const char *json, size_t len, json_t **root, json_t **topics, char *errstr,
+                      size_t errstr_size) {
+        json_error_t jerr;
+
+        *root = NULL;
+        *topics = NULL;
+        if (json == NULL || len == 0) {
+                snprintf(errstr, errstr_size, "empty statistics");
+                return -1;
+        }
+        *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (*root == NULL) {
+                snprintf(errstr, errstr_size, "statistics JSON: %s (line %d)", jerr.text,
+                         jerr.line);
+                return -1;
+        }
+        if (!json_is_object(*root)) {
+                snprintf(errstr, errstr_size, "statistics JSON is not an object");
+                json_decref(*root);
+                *root = NULL;
+                return -1;
+        }
+        *topics = json_object_get(*root, "topics");
+        if (*topics != NULL && !json_is_object(*topics)) {
+                snprintf(errstr, errstr_size, "statistics: \"topics\" is not an object");
+                json_decref(*root);
+                *root = NULL;
+                return -1;
+        }
+        return 0;
+}
+
+/* The lag of a partition record whose offsets are filled in: librdkafka's
+ * consumer_lag_stored, else consumer_lag, else high watermark - committed
+ * offset, else (nothing committed or stored) high - low watermark; -1 when
+ * none of these is known. */
+static int64_t record_lag(const mm_lag_stats_partition_t *rec, const json_t *pobj) {
+        int64_t lo;
+
+        if (rec->consumer_lag_stored >= 0)
+                return rec->consumer_lag_stored;
+        if (rec->consumer_lag >= 0)
+                return rec->consumer_lag;
+        if (rec->hi_offset >= 0 && rec->committed_offset >= 0)
+                return rec->hi_offset > rec->committed_offset
+                               ? rec->hi_offset - rec->committed_offset
+                               : 0;
+        if (rec->hi_offset >= 0 && rec->committed_offset < 0 && rec->stored_offset < 0 &&
+            (lo = get_int(pobj, "lo_offset")) >= 0)
+                /* nothing committed or stored yet: the whole log is unread */
+                return rec->hi_offset > lo ? rec->hi_offset - lo : 0;
+        return -1;
+}
+
+/* Fills *rec from one partition object of topic `tname`. Returns 1, or 0
+ * when the partition does not count: not an object, the UA partition (-1)
+ * or a malformed id, not fetched (fetch_state none/stopping/stopped), or
+ * no lag known. */
+static int read_partition(const char *tname, const json_t *pobj, mm_lag_stats_partition_t *rec) {
+        const char *fs;
+        int64_t pid;
+
+        if (!json_is_object(pobj))
+                return 0;
+        pid = get_int(pobj, "partition");
+        if (pid < 0 || pid > INT32_MAX)
+                return 0; /* UA partition (-1) or malformed */
+        fs = json_string_value(json_object_get(pobj, "fetch_state"));
+        if (fs != NULL &&
+            (strcmp(fs, "none") == 0 || strcmp(fs, "stopping") == 0 || strcmp(fs, "stopped") == 0))
+                return 0;
+        memset(rec, 0, sizeof(*rec));
+        snprintf(rec->topic, sizeof(rec->topic), "%s", tname);
+        rec->partition = (int32_t)pid;
+        rec->hi_offset = get_int(pobj, "hi_offset");
+        rec->committed_offset = get_int(pobj, "committed_offset");
+        rec->stored_offset = get_int(pobj, "stored_offset");
+        rec->consumer_lag = get_int(pobj, "consumer_lag");
+        rec->consumer_lag_stored = get_int(pobj, "consumer_lag_stored");
+        rec->lag = record_lag(rec, pobj);
+        return rec->lag >= 0;
+}
+
+/* Appends rec to the growing array *arr (*cnt used, *cap allocated). */
+static int append_partition(mm_lag_stats_partition_t **arr, size_t *cnt, size_t *cap,
+                            const mm_lag_stats_partition_t *rec, char *errstr, size_t errstr_size) {
+        if (*cnt == *cap) {
+                size_t ncap = *cap ? *cap * 2 : 16;
+                mm_lag_stats_partition_t *na = realloc(*arr, ncap * sizeof(*na));
+                if (na == NULL) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+                *arr = na;
+                *cap = ncap;
+        }
+        (*arr)[(*cnt)++] = *rec;
+        return 0;
+}
+
 int mm_lag_stats_parse(const char *json, size_t len, mm_lag_stats_partition_t **out, size_t *n,
                        char *errstr, size_t errstr_size) {
         json_t *root, *topics, *tobj;
-        json_error_t jerr;
         const char *tname;
         mm_lag_stats_partition_t *arr = NULL;
         size_t cnt = 0, cap = 0;
 
         *out = NULL;
         *n = 0;
-        if (json == NULL || len == 0) {
-                snprintf(errstr, errstr_size, "empty statistics");
+        if (load_stats(json, len, &root, &topics, errstr, errstr_size) != 0)
                 return -1;
-        }
-        root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL) {
-                snprintf(errstr, errstr_size, "statistics JSON: %s (line %d)", jerr.text,
-                         jerr.line);
-                return -1;
-        }
-        if (!json_is_object(root)) {
-                snprintf(errstr, errstr_size, "statistics JSON is not an object");
-                json_decref(root);
-                return -1;
-        }
-        topics = json_object_get(root, "topics");
-        if (topics != NULL && !json_is_object(topics)) {
-                snprintf(errstr, errstr_size, "statistics: \"topics\" is not an object");
-                json_decref(root);
-                return -1;
-        }
         json_object_foreach(topics, tname, tobj) {
                 json_t *parts = json_object_get(tobj, "partitions");
                 json_t *pobj;
@@ -226,55 +308,14 @@ int mm_lag_stats_parse(const char *json, size_t len, mm_lag_stats_partition_t **
                         continue;
                 json_object_foreach(parts, pkey, pobj) {
                         mm_lag_stats_partition_t rec;
-                        const char *fs;
-                        int64_t pid, lo;
 
-                        if (!json_is_object(pobj))
+                        if (!read_partition(tname, pobj, &rec))
                                 continue;
-                        pid = get_int(pobj, "partition");
-                        if (pid < 0 || pid > INT32_MAX)
-                                continue; /* UA partition (-1) or malformed */
-                        fs = json_string_value(json_object_get(pobj, "fetch_state"));
-                        if (fs != NULL && (strcmp(fs, "none") == 0 || strcmp(fs, "stopping") == 0 ||
-                                           strcmp(fs, "stopped") == 0))
-                                continue;
-                        memset(&rec, 0, sizeof(rec));
-                        snprintf(rec.topic, sizeof(rec.topic), "%s", tname);
-                        rec.partition = (int32_t)pid;
-                        rec.hi_offset = get_int(pobj, "hi_offset");
-                        rec.committed_offset = get_int(pobj, "committed_offset");
-                        rec.stored_offset = get_int(pobj, "stored_offset");
-                        rec.consumer_lag = get_int(pobj, "consumer_lag");
-                        rec.consumer_lag_stored = get_int(pobj, "consumer_lag_stored");
-                        if (rec.consumer_lag_stored >= 0)
-                                rec.lag = rec.consumer_lag_stored;
-                        else if (rec.consumer_lag >= 0)
-                                rec.lag = rec.consumer_lag;
-                        else if (rec.hi_offset >= 0 && rec.committed_offset >= 0)
-                                rec.lag = rec.hi_offset > rec.committed_offset
-                                                  ? rec.hi_offset - rec.committed_offset
-                                                  : 0;
-                        else if (rec.hi_offset >= 0 && rec.committed_offset < 0 &&
-                                 rec.stored_offset < 0 && (lo = get_int(pobj, "lo_offset")) >= 0)
-                                /* nothing committed or stored yet: the whole log is unread */
-                                rec.lag = rec.hi_offset > lo ? rec.hi_offset - lo : 0;
-                        else
-                                rec.lag = -1;
-                        if (rec.lag < 0)
-                                continue;
-                        if (cnt == cap) {
-                                size_t ncap = cap ? cap * 2 : 16;
-                                mm_lag_stats_partition_t *na = realloc(arr, ncap * sizeof(*na));
-                                if (na == NULL) {
-                                        snprintf(errstr, errstr_size, "out of memory");
-                                        free(arr);
-                                        json_decref(root);
-                                        return -1;
-                                }
-                                arr = na;
-                                cap = ncap;
+                        if (append_partition(&arr, &cnt, &cap, &rec, errstr, errstr_size) != 0) {
+                                free(arr);
+                                json_decref(root);
+                                return -1;
                         }
-                        arr[cnt++] = rec;
                 }
         }
         json_decref(root);
