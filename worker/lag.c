@@ -278,17 +278,138 @@ static int print_json(const char *group, const char *topic, const partition_t *p
         return 0;
 }
 
+/* The checked options of one run. */
+typedef struct lag_opts_s {
+        const char *brokers, *group, *topic;
+        const char *fail_on_s, *max_lag_s; /* NULL when not given */
+        long long samples, interval, timeout, max_lag;
+        mm_lag_status_t fail_on;
+} lag_opts_t;
+
+/* Reads and checks the options. On a bad one, fills errstr and sets
+ * *usage when the usage text should follow the message. */
+static int read_options(const mm_config_t *cfg, lag_opts_t *o, int *usage, char *errstr,
+                        size_t errstr_size) {
+        *usage = 0;
+        o->brokers = mm_config_get_str(cfg, "brokers");
+        o->group = mm_config_get_str(cfg, "group");
+        o->topic = mm_config_get_str(cfg, "topic");
+        o->samples = mm_config_get_int(cfg, "samples");
+        o->interval = mm_config_get_int(cfg, "interval");
+        o->timeout = mm_config_get_int(cfg, "timeout");
+        o->fail_on_s = mm_config_get_str(cfg, "fail-on");
+        o->max_lag_s = mm_config_get_str(cfg, "max-lag");
+        o->max_lag = 0;
+        o->fail_on = MM_LAG_ERR;
+        if (o->brokers == NULL || *o->brokers == '\0') {
+                snprintf(errstr, errstr_size, "-b/--brokers (or MM_BROKERS) is required");
+                *usage = 1;
+                return -1;
+        }
+        if (o->group == NULL || *o->group == '\0' || o->topic == NULL || *o->topic == '\0') {
+                snprintf(errstr, errstr_size, "group and topic must not be empty");
+                return -1;
+        }
+        if (o->samples < 1 || o->samples > MAX_SAMPLES || o->interval < 0 ||
+            o->interval > 3600000 || o->timeout < 1 || o->timeout > 600000) {
+                snprintf(errstr, errstr_size,
+                         "--samples must be 1..%d, --interval 0..3600000, --timeout 1..600000",
+                         MAX_SAMPLES);
+                return -1;
+        }
+        if (o->max_lag_s != NULL) {
+                o->max_lag = mm_config_get_int(cfg, "max-lag");
+                if (o->max_lag < 0) {
+                        snprintf(errstr, errstr_size, "--max-lag must be >= 0");
+                        return -1;
+                }
+        }
+        if (o->fail_on_s != NULL && mm_lag_status_parse(o->fail_on_s, &o->fail_on) != 0) {
+                snprintf(errstr, errstr_size, "--fail-on must be WARNING, STALL, STOP or ERR");
+                return -1;
+        }
+        return 0;
+}
+
+/* Takes the window: o->samples samples of every partition, o->interval ms
+ * apart. */
+static int sample_window(rd_kafka_t *rk, const lag_opts_t *o, partition_t *parts, size_t nparts,
+                         char *errstr, size_t errstr_size) {
+        size_t i, k;
+
+        for (i = 0; i < nparts; i++) {
+                parts[i].samples = calloc((size_t)o->samples, sizeof(mm_lag_sample_t));
+                if (parts[i].samples == NULL) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+        }
+        for (k = 0; k < (size_t)o->samples; k++) {
+                if (k > 0)
+                        sleep_ms((long)o->interval);
+                if (take_sample(rk, o->topic, (int)o->timeout, parts, nparts, k, errstr,
+                                errstr_size) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* Sets each partition's status from its window; the worst status and the
+ * total lag of the newest samples into *worst and *total. */
+static void evaluate_window(partition_t *parts, size_t nparts, size_t samples, int64_t *total,
+                            mm_lag_status_t *worst) {
+        *total = 0;
+        *worst = MM_LAG_OK;
+        for (size_t i = 0; i < nparts; i++) {
+                int64_t l = mm_lag_sample_lag(&parts[i].samples[samples - 1]);
+                parts[i].status = mm_lag_evaluate(parts[i].samples, samples);
+                if (parts[i].status > *worst)
+                        *worst = parts[i].status;
+                if (l > 0)
+                        *total += l;
+        }
+}
+
+/* Prints the table or the JSON and returns the exit status: 1 when the
+ * total lag is above --max-lag or the worst status reaches --fail-on,
+ * 2 when the JSON cannot be made, else 0. */
+static int report(const lag_opts_t *o, int json, const partition_t *parts, size_t nparts,
+                  int64_t total, mm_lag_status_t worst) {
+        int rc = 0;
+
+        if (json) {
+                if (print_json(o->group, o->topic, parts, nparts, (size_t)o->samples,
+                               (long)o->interval, total, worst) != 0) {
+                        fprintf(stderr, "minutes-lag: out of memory\n");
+                        return 2;
+                }
+        } else {
+                print_table(o->group, o->topic, parts, nparts, (size_t)o->samples, total, worst);
+        }
+        fflush(stdout);
+        if (o->max_lag_s != NULL && total > o->max_lag) {
+                fprintf(stderr, "minutes-lag: total lag %lld is above --max-lag %lld\n",
+                        (long long)total, o->max_lag);
+                rc = 1;
+        }
+        if (o->fail_on_s != NULL && worst >= o->fail_on) {
+                fprintf(stderr, "minutes-lag: status %s is at least --fail-on %s\n",
+                        mm_lag_status_name(worst), mm_lag_status_name(o->fail_on));
+                rc = 1;
+        }
+        return rc;
+}
+
 int main(int argc, char **argv) {
         char errstr[512];
         mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
-        const char *brokers, *group, *topic, *fail_on_s, *max_lag_s;
-        long long samples, interval, timeout, max_lag = 0;
-        mm_lag_status_t fail_on = MM_LAG_ERR, worst = MM_LAG_OK;
+        lag_opts_t o;
+        mm_lag_status_t worst;
         rd_kafka_t *rk = NULL;
         partition_t *parts = NULL;
-        size_t nparts = 0, i, k;
-        int64_t total = 0;
-        int rc = 2;
+        size_t nparts = 0, i;
+        int64_t total;
+        int rc = 2, usage;
 
         if (cfg == NULL) {
                 fprintf(stderr, "minutes-lag: out of memory\n");
@@ -308,97 +429,20 @@ int main(int argc, char **argv) {
                         USAGE);
                 goto out;
         }
-        brokers = mm_config_get_str(cfg, "brokers");
-        group = mm_config_get_str(cfg, "group");
-        topic = mm_config_get_str(cfg, "topic");
-        samples = mm_config_get_int(cfg, "samples");
-        interval = mm_config_get_int(cfg, "interval");
-        timeout = mm_config_get_int(cfg, "timeout");
-        fail_on_s = mm_config_get_str(cfg, "fail-on");
-        max_lag_s = mm_config_get_str(cfg, "max-lag");
-        if (brokers == NULL || *brokers == '\0') {
-                fprintf(stderr, "minutes-lag: -b/--brokers (or MM_BROKERS) is required\n%s", USAGE);
+        if (read_options(cfg, &o, &usage, errstr, sizeof(errstr)) != 0) {
+                fprintf(stderr, "minutes-lag: %s\n%s", errstr, usage ? USAGE : "");
                 goto out;
         }
-        if (group == NULL || *group == '\0' || topic == NULL || *topic == '\0') {
-                fprintf(stderr, "minutes-lag: group and topic must not be empty\n");
-                goto out;
-        }
-        if (samples < 1 || samples > MAX_SAMPLES || interval < 0 || interval > 3600000 ||
-            timeout < 1 || timeout > 600000) {
-                fprintf(stderr,
-                        "minutes-lag: --samples must be 1..%d, --interval 0..3600000, "
-                        "--timeout 1..600000\n",
-                        MAX_SAMPLES);
-                goto out;
-        }
-        if (max_lag_s != NULL) {
-                max_lag = mm_config_get_int(cfg, "max-lag");
-                if (max_lag < 0) {
-                        fprintf(stderr, "minutes-lag: --max-lag must be >= 0\n");
-                        goto out;
-                }
-        }
-        if (fail_on_s != NULL && mm_lag_status_parse(fail_on_s, &fail_on) != 0) {
-                fprintf(stderr, "minutes-lag: --fail-on must be WARNING, STALL, STOP or ERR\n");
-                goto out;
-        }
-
-        rk = make_consumer(cfg, brokers, group, errstr, sizeof(errstr));
-        if (rk == NULL) {
+        rk = make_consumer(cfg, o.brokers, o.group, errstr, sizeof(errstr));
+        if (rk == NULL ||
+            list_partitions(rk, o.topic, (int)o.timeout, &parts, &nparts, errstr, sizeof(errstr)) !=
+                    0 ||
+            sample_window(rk, &o, parts, nparts, errstr, sizeof(errstr)) != 0) {
                 fprintf(stderr, "minutes-lag: %s\n", errstr);
                 goto out;
         }
-        if (list_partitions(rk, topic, (int)timeout, &parts, &nparts, errstr, sizeof(errstr)) !=
-            0) {
-                fprintf(stderr, "minutes-lag: %s\n", errstr);
-                goto out;
-        }
-        for (i = 0; i < nparts; i++) {
-                parts[i].samples = calloc((size_t)samples, sizeof(mm_lag_sample_t));
-                if (parts[i].samples == NULL) {
-                        fprintf(stderr, "minutes-lag: out of memory\n");
-                        goto out;
-                }
-        }
-        for (k = 0; k < (size_t)samples; k++) {
-                if (k > 0)
-                        sleep_ms((long)interval);
-                if (take_sample(rk, topic, (int)timeout, parts, nparts, k, errstr,
-                                sizeof(errstr)) != 0) {
-                        fprintf(stderr, "minutes-lag: %s\n", errstr);
-                        goto out;
-                }
-        }
-        for (i = 0; i < nparts; i++) {
-                int64_t l = mm_lag_sample_lag(&parts[i].samples[samples - 1]);
-                parts[i].status = mm_lag_evaluate(parts[i].samples, (size_t)samples);
-                if (parts[i].status > worst)
-                        worst = parts[i].status;
-                if (l > 0)
-                        total += l;
-        }
-        if (mm_config_get_bool(cfg, "json")) {
-                if (print_json(group, topic, parts, nparts, (size_t)samples, (long)interval, total,
-                               worst) != 0) {
-                        fprintf(stderr, "minutes-lag: out of memory\n");
-                        goto out;
-                }
-        } else {
-                print_table(group, topic, parts, nparts, (size_t)samples, total, worst);
-        }
-        fflush(stdout);
-        rc = 0;
-        if (max_lag_s != NULL && total > max_lag) {
-                fprintf(stderr, "minutes-lag: total lag %lld is above --max-lag %lld\n",
-                        (long long)total, max_lag);
-                rc = 1;
-        }
-        if (fail_on_s != NULL && worst >= fail_on) {
-                fprintf(stderr, "minutes-lag: status %s is at least --fail-on %s\n",
-                        mm_lag_status_name(worst), mm_lag_status_name(fail_on));
-                rc = 1;
-        }
+        evaluate_window(parts, nparts, (size_t)o.samples, &total, &worst);
+        rc = report(&o, mm_config_get_bool(cfg, "json"), parts, nparts, total, worst);
 
 out:
         if (parts != NULL)

@@ -82,30 +82,37 @@ static char *read_input(const char *path, size_t max, size_t *lenp) {
         return buf;
 }
 
-int main(int argc, char **argv) {
+/* The command line of one run. */
+typedef struct parse_opts_s {
+        int pretty;
+        const char *content_type, *published_at; /* NULL when not given */
+        size_t max;
+        const char *path; /* FILE, or "-" for stdin */
+} parse_opts_t;
+
+/* Reads the command line into *o. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 on a usage error, whose message it printed). */
+static int read_options(int argc, char **argv, parse_opts_t *o) {
         static const struct option opts[] = {{"pretty", no_argument, NULL, 'p'},
                                              {"max-bytes", required_argument, NULL, 'm'},
                                              {"content-type", required_argument, NULL, 't'},
                                              {"published-at", required_argument, NULL, 'P'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-        int pretty = 0, c;
-        const char *content_type = NULL, *published_at = NULL;
-        size_t max = MM_PARSER_DEFAULT_MAX_BYTES, len = 0;
-        char errstr[512], *buf, *end;
-        mm_parser_t *parser;
-        mm_parse_error_t perr;
-        json_t *doc;
+        char *end;
+        int c;
 
+        memset(o, 0, sizeof(*o));
+        o->max = MM_PARSER_DEFAULT_MAX_BYTES;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'p':
-                        pretty = 1;
+                        o->pretty = 1;
                         break;
                 case 'm':
                         errno = 0;
-                        max = strtoull(optarg, &end, 10);
-                        if (errno || *end || !max) {
+                        o->max = strtoull(optarg, &end, 10);
+                        if (errno || *end || !o->max) {
                                 fprintf(stderr,
                                         "minutes-parse: --max-bytes wants a positive number, got "
                                         "\"%s\"\n",
@@ -114,10 +121,10 @@ int main(int argc, char **argv) {
                         }
                         break;
                 case 't':
-                        content_type = optarg;
+                        o->content_type = optarg;
                         break;
                 case 'P':
-                        published_at = optarg;
+                        o->published_at = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -132,49 +139,51 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 2;
         }
-        buf = read_input(argv[optind], max, &len);
-        if (!buf) {
-                fprintf(stderr, "minutes-parse: %s: %s\n", argv[optind], strerror(errno));
-                return 1;
+        o->path = argv[optind];
+        return -1;
+}
+
+/* The document's model, or NULL with *perr filled. An input over o->max
+ * bytes goes to the parser alone, which rejects it (too_large); otherwise
+ * the source adapter (text, HTML, PDF or an export) is chosen from
+ * --content-type and the bytes. */
+static json_t *parse_document(mm_parser_t *parser, const parse_opts_t *o, const char *buf,
+                              size_t len, mm_parse_error_t *perr) {
+        mm_source_result_t res;
+        mm_extract_limits_t lim;
+        json_t *doc = NULL;
+
+        if (len > o->max)
+                return mm_parser_parse(parser, buf, len, perr); /* too_large */
+        mm_extract_global_init();
+        mm_extract_get_limits(&lim); /* extracted text is capped like the input */
+        lim.max_output_bytes = o->max;
+        mm_extract_set_limits(&lim);
+        if (mm_source_parse(parser, buf, len, o->content_type, &res, perr) == 0) {
+                doc = res.doc;
+                res.doc = NULL; /* ownership passed to doc */
+                mm_source_default_published_at(doc, o->published_at);
         }
-        parser = mm_parser_new(max, errstr, sizeof(errstr));
-        if (!parser) {
-                fprintf(stderr, "minutes-parse: %s\n", errstr);
-                free(buf);
-                return 1;
-        }
-        if (len > max) {
-                doc = mm_parser_parse(parser, buf, len, &perr); /* too_large */
-        } else {
-                /* The source adapter (text, HTML, PDF or an export) is chosen
-                 * from --content-type and the bytes. */
-                mm_source_result_t res;
-                mm_extract_global_init();
-                mm_extract_limits_t lim; /* extracted text is capped like the input */
-                mm_extract_get_limits(&lim);
-                lim.max_output_bytes = max;
-                mm_extract_set_limits(&lim);
-                doc = NULL;
-                if (mm_source_parse(parser, buf, len, content_type, &res, &perr) == 0) {
-                        doc = res.doc;
-                        res.doc = NULL; /* ownership passed to doc */
-                        mm_source_default_published_at(doc, published_at);
-                }
-                mm_source_result_clear(&res);
-        }
-        free(buf);
-        mm_parser_destroy(parser);
-        if (!doc) {
-                json_t *e = json_object();
-                char *s;
-                json_object_set_new(e, "code", json_string(perr.code));
-                json_object_set_new(e, "reason", json_string(perr.reason));
-                s = json_dumps(e, JSON_COMPACT);
-                fprintf(stderr, "%s\n", s ? s : "{\"code\":\"internal\"}");
-                free(s);
-                json_decref(e);
-                return 3;
-        }
+        mm_source_result_clear(&res);
+        return doc;
+}
+
+/* The one-line JSON error on stderr: a stable "code" and a "reason". */
+static void print_error(const mm_parse_error_t *perr) {
+        json_t *e = json_object();
+        char *s;
+
+        json_object_set_new(e, "code", json_string(perr->code));
+        json_object_set_new(e, "reason", json_string(perr->reason));
+        s = json_dumps(e, JSON_COMPACT);
+        fprintf(stderr, "%s\n", s ? s : "{\"code\":\"internal\"}");
+        free(s);
+        json_decref(e);
+}
+
+/* Prints the model on stdout and frees it; the exit status (1 when the
+ * output cannot be written). */
+static int print_document(json_t *doc, int pretty) {
         if (json_dumpf(doc, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) ||
             fputc('\n', stdout) == EOF) {
                 json_decref(doc);
@@ -182,4 +191,36 @@ int main(int argc, char **argv) {
         }
         json_decref(doc);
         return fflush(stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        parse_opts_t o;
+        size_t len = 0;
+        char errstr[512], *buf;
+        mm_parser_t *parser;
+        mm_parse_error_t perr;
+        json_t *doc;
+        int rc = read_options(argc, argv, &o);
+
+        if (rc >= 0)
+                return rc;
+        buf = read_input(o.path, o.max, &len);
+        if (!buf) {
+                fprintf(stderr, "minutes-parse: %s: %s\n", o.path, strerror(errno));
+                return 1;
+        }
+        parser = mm_parser_new(o.max, errstr, sizeof(errstr));
+        if (!parser) {
+                fprintf(stderr, "minutes-parse: %s\n", errstr);
+                free(buf);
+                return 1;
+        }
+        doc = parse_document(parser, &o, buf, len, &perr);
+        free(buf);
+        mm_parser_destroy(parser);
+        if (!doc) {
+                print_error(&perr);
+                return 3;
+        }
+        return print_document(doc, o.pretty);
 }

@@ -219,51 +219,44 @@ static int folder_time(const char *path, char *out, size_t cap) {
         return 1;
 }
 
-static int submit_file(submit_t *s, const char *path) {
-        char err[512];
-        size_t len = 0;
-        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
-        if (!buf) {
-                mm_log(MM_LOG_ERROR, "%s", err);
-                s->failed++;
-                return -1;
-        }
-        const char *ct = content_type_for(path);
-        /* An export goes with its adapter's content type. */
-        const mm_source_adapter_t *a = mm_source_detect(buf, len, NULL);
-        int is_export = a && a->sniff && a->sniff(buf, len);
-        if (is_export)
-                ct = a->content_types[0];
-        char sha[65], now[40], abs[PATH_MAX + 8], url[PATH_MAX + 16];
-        mm_envelope_sha256_hex(buf, len, sha);
-        if (is_export && list_has(s->shas, s->nshas, sha)) {
-                mm_log(MM_LOG_INFO, "%s: the same export was sent already", path);
-                free(buf);
-                s->skipped++;
-                return 0;
-        }
-        char *inferred = NULL;
+/* The municipality of a document: --municipality, else the one the parser
+ * infers (*inferred, malloc'd, for the caller to free), else "unknown";
+ * for an export the parser runs anyway to note its attachments. Given as
+ * the kommune's official name when it is one ("Århus" -> "Aarhus
+ * Kommune"), so the agenda and the minutes share a key, as the worker
+ * stores it. */
+static const char *municipality_of(submit_t *s, const char *path, const char *buf, size_t len,
+                                   const char *ct, int is_export, char **inferred) {
         const char *muni = s->municipality;
+        *inferred = NULL;
         if (!muni || is_export) {
-                inferred = parse_info(s, path, buf, len, ct);
-                muni = muni ? muni : inferred ? inferred : "unknown";
+                *inferred = parse_info(s, path, buf, len, ct);
+                muni = muni ? muni : *inferred ? *inferred : "unknown";
         }
-        /* One name per kommune, as the worker stores it ("Århus" -> "Aarhus
-         * Kommune"), so the agenda and the minutes share a key. */
         const char *official = mm_envelope_kommune(s->cls, muni);
         if (official)
                 muni = official;
         else if (strcmp(muni, "unknown"))
                 mm_log(MM_LOG_WARN, "%s: municipality \"%s\" is not a known kommune: kept as it is",
                        path, muni);
-        if (is_export)
-                list_add(&s->shas, &s->nshas, &s->capshas, sha);
-        if (!is_export || !folder_time(path, now, sizeof(now))) {
+        return muni;
+}
+
+/* The event time (ce_time) into now: an export's folder time, else the
+ * current time, as RFC 3339 UTC. */
+static void event_time(const char *path, int is_export, char *now, size_t cap) {
+        if (!is_export || !folder_time(path, now, cap)) {
                 time_t t = time(NULL);
                 struct tm tm;
                 gmtime_r(&t, &tm);
-                strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                strftime(now, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
+}
+
+/* The message's CloudEvents and document headers. */
+static rd_kafka_headers_t *make_headers(const submit_t *s, const char *path, const char *sha,
+                                        const char *now, const char *ct, const char *muni) {
+        char abs[PATH_MAX + 8], url[PATH_MAX + 16];
         if (!realpath(path, abs))
                 snprintf(abs, sizeof(abs), "%s", path);
         snprintf(url, sizeof(url), "file://%s", abs);
@@ -280,6 +273,14 @@ static int submit_file(submit_t *s, const char *path) {
         rd_kafka_header_add(h, "municipality", -1, muni, -1);
         rd_kafka_header_add(h, "source-url", -1, url, -1);
         rd_kafka_header_add(h, "document-id", -1, base, -1);
+        return h;
+}
+
+/* Queues the message keyed by `muni`, waiting while the queue is full.
+ * On success buf and h belong to librdkafka; on failure they are freed
+ * and the file counts as failed. */
+static int produce(submit_t *s, const char *path, char *buf, size_t len, const char *muni,
+                   rd_kafka_headers_t *h) {
         char *opaque = strdup(path);
         rd_kafka_resp_err_t e;
         for (;;) {
@@ -296,13 +297,47 @@ static int submit_file(submit_t *s, const char *path) {
                 rd_kafka_headers_destroy(h);
                 free(buf);
                 free(opaque);
-                free(inferred);
                 s->failed++;
                 return -1;
         }
-        buf = NULL;    /* ownership passed to librdkafka (F_FREE) */
-        opaque = NULL; /* freed by dr_msg_cb */
+        /* buf: ownership passed to librdkafka (F_FREE); opaque: freed by dr_msg_cb */
         s->sent++;
+        return 0;
+}
+
+static int submit_file(submit_t *s, const char *path) {
+        char err[512];
+        size_t len = 0;
+        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
+        if (!buf) {
+                mm_log(MM_LOG_ERROR, "%s", err);
+                s->failed++;
+                return -1;
+        }
+        const char *ct = content_type_for(path);
+        /* An export goes with its adapter's content type. */
+        const mm_source_adapter_t *a = mm_source_detect(buf, len, NULL);
+        int is_export = a && a->sniff && a->sniff(buf, len);
+        if (is_export)
+                ct = a->content_types[0];
+        char sha[65], now[40];
+        mm_envelope_sha256_hex(buf, len, sha);
+        if (is_export && list_has(s->shas, s->nshas, sha)) {
+                mm_log(MM_LOG_INFO, "%s: the same export was sent already", path);
+                free(buf);
+                s->skipped++;
+                return 0;
+        }
+        char *inferred;
+        const char *muni = municipality_of(s, path, buf, len, ct, is_export, &inferred);
+        if (is_export)
+                list_add(&s->shas, &s->nshas, &s->capshas, sha);
+        event_time(path, is_export, now, sizeof(now));
+        rd_kafka_headers_t *h = make_headers(s, path, sha, now, ct, muni);
+        if (produce(s, path, buf, len, muni, h) != 0) {
+                free(inferred);
+                return -1;
+        }
         mm_log(MM_LOG_DEBUG, "queued %s (%zu bytes, %s, key %s)", path, len, ct, muni);
         free(inferred);
         rd_kafka_poll(s->rk, 0);
@@ -420,13 +455,15 @@ static void submit_path(submit_t *s, const char *path) {
         free(names);
 }
 
-int main(int argc, char **argv) {
+/* Loads the options into *cfgp. Returns -1 to go on, else the exit status
+ * (0 after --help, 2 on a usage error, whose message it printed). The
+ * caller destroys *cfgp either way. */
+static int load_options(int argc, char **argv, mm_config_t **cfgp) {
         char err[1024];
-        mm_log_set_prog("minutes-submit");
         mm_config_t *cfg = mm_config_new(options, sizeof(options) / sizeof(options[0]));
+        *cfgp = cfg;
         if (!cfg || mm_config_load(cfg, argc, argv, err, sizeof(err)) != 0) {
                 fprintf(stderr, "minutes-submit: %s\n", cfg ? err : "out of memory");
-                mm_config_destroy(cfg);
                 return 2;
         }
         if (mm_config_help_requested(cfg)) {
@@ -434,85 +471,121 @@ int main(int argc, char **argv) {
                                      "Usage: minutes-submit [OPTIONS] FILE|DIR...\n\n"
                                      "Publishes documents to the raw topic as CloudEvents "
                                      "(binary mode), keyed by municipality.");
-                mm_config_destroy(cfg);
                 return 0;
         }
         if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
                 fprintf(stderr, "minutes-submit: unknown log-level\n");
-                mm_config_destroy(cfg);
                 return 2;
         }
         if (mm_config_arg_count(cfg) == 0) {
                 fprintf(stderr, "minutes-submit: no FILE or DIR given (see --help)\n");
-                mm_config_destroy(cfg);
                 return 2;
         }
-        submit_t s;
-        memset(&s, 0, sizeof(s));
-        s.topic = mm_config_get_str(cfg, "topic");
-        s.municipality = mm_config_get_str(cfg, "municipality");
-        s.source = mm_config_get_str(cfg, "source");
-        s.max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
-        /* Export folders are named in Danish local time. */
+        return -1;
+}
+
+/* Sets up s from the options, with the parser (for exports and inferred
+ * municipalities) and the kommune names. Export folders are named in
+ * Danish local time, so TZ becomes Europe/Copenhagen. */
+static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t errsz) {
+        memset(s, 0, sizeof(*s));
+        s->topic = mm_config_get_str(cfg, "topic");
+        s->municipality = mm_config_get_str(cfg, "municipality");
+        s->source = mm_config_get_str(cfg, "source");
+        s->max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
         setenv("TZ", "Europe/Copenhagen", 1);
         tzset();
         mm_extract_global_init();
-        s.parser = mm_parser_new(s.max_bytes, err, sizeof(err));
-        s.cls = mm_classify_new(err, sizeof(err));
-        if (!s.parser || !s.cls) {
-                mm_parser_destroy(s.parser);
-                mm_classify_destroy(s.cls);
+        s->parser = mm_parser_new(s->max_bytes, err, errsz);
+        s->cls = mm_classify_new(err, errsz);
+        if (!s->parser || !s->cls) {
+                mm_parser_destroy(s->parser);
+                mm_classify_destroy(s->cls);
+                s->parser = NULL;
+                s->cls = NULL;
+                return -1;
+        }
+        return 0;
+}
+
+/* The idempotent producer, with -X/kafka.* properties applied; its
+ * delivery reports are counted in s. */
+static int open_producer(submit_t *s, const mm_config_t *cfg, char *err, size_t errsz) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (mm_kafka_conf_set(conf, "bootstrap.servers", mm_config_get_str(cfg, "brokers"), err,
+                              errsz) ||
+            mm_kafka_conf_set(conf, "client.id", "minutes-submit", err, errsz) ||
+            mm_kafka_conf_set(conf, "enable.idempotence", "true", err, errsz) ||
+            mm_kafka_conf_set(conf, "message.max.bytes", "104857600", err, errsz) ||
+            mm_kafka_conf_set(conf, "linger.ms", "20", err, errsz) ||
+            mm_kafka_conf_apply(conf, cfg, err, errsz)) {
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        rd_kafka_conf_set_opaque(conf, s);
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
+        s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errsz);
+        if (!s->rk) {
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        return 0; /* conf is owned by s->rk */
+}
+
+/* Frees the parser, the kommune names and the lists of s. */
+static void submit_free(submit_t *s) {
+        mm_parser_destroy(s->parser);
+        mm_classify_destroy(s->cls);
+        for (size_t i = 0; i < s->nskip; i++)
+                free(s->skip[i]);
+        free(s->skip);
+        for (size_t i = 0; i < s->nshas; i++)
+                free(s->shas[i]);
+        free(s->shas);
+}
+
+/* Waits for every delivery report (message.timeout.ms bounds it), closes
+ * the producer, prints the summary and frees s. Returns the exit status:
+ * 1 if a file failed or a message was not delivered, else 0. */
+static int submit_finish(submit_t *s) {
+        while (rd_kafka_outq_len(s->rk) > 0)
+                rd_kafka_flush(s->rk, 1000);
+        rd_kafka_destroy(s->rk);
+        s->rk = NULL;
+        int rc = s->failed > 0 || s->delivered != s->sent ? 1 : 0;
+        printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s->sent,
+               s->delivered, s->failed, s->skipped);
+        submit_free(s);
+        mm_log(rc ? MM_LOG_ERROR : MM_LOG_INFO, "submitted %zu, delivered %zu, failed %zu", s->sent,
+               s->delivered, s->failed);
+        return rc;
+}
+
+int main(int argc, char **argv) {
+        char err[1024];
+        mm_config_t *cfg;
+        submit_t s;
+        mm_log_set_prog("minutes-submit");
+        int rc = load_options(argc, argv, &cfg);
+        if (rc >= 0) {
+                mm_config_destroy(cfg);
+                return rc;
+        }
+        if (submit_init(&s, cfg, err, sizeof(err)) != 0) {
                 mm_log(MM_LOG_ERROR, "parser: %s", err);
                 mm_config_destroy(cfg);
                 return 1;
         }
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        if (mm_kafka_conf_set(conf, "bootstrap.servers", mm_config_get_str(cfg, "brokers"), err,
-                              sizeof(err)) ||
-            mm_kafka_conf_set(conf, "client.id", "minutes-submit", err, sizeof(err)) ||
-            mm_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
-            mm_kafka_conf_set(conf, "message.max.bytes", "104857600", err, sizeof(err)) ||
-            mm_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err)) ||
-            mm_kafka_conf_apply(conf, cfg, err, sizeof(err))) {
+        if (open_producer(&s, cfg, err, sizeof(err)) != 0) {
                 fprintf(stderr, "minutes-submit: %s\n", err);
-                rd_kafka_conf_destroy(conf);
-                mm_parser_destroy(s.parser);
-                mm_classify_destroy(s.cls);
+                submit_free(&s);
                 mm_config_destroy(cfg);
                 return 2;
         }
-        rd_kafka_conf_set_opaque(conf, &s);
-        rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
-        s.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-        if (!s.rk) {
-                fprintf(stderr, "minutes-submit: %s\n", err);
-                rd_kafka_conf_destroy(conf);
-                mm_parser_destroy(s.parser);
-                mm_classify_destroy(s.cls);
-                mm_config_destroy(cfg);
-                return 2;
-        }
-        conf = NULL; /* owned by s.rk */
         for (size_t i = 0; i < mm_config_arg_count(cfg); i++)
                 submit_path(&s, mm_config_arg(cfg, i));
-        /* Wait for every delivery report (message.timeout.ms bounds it). */
-        while (rd_kafka_outq_len(s.rk) > 0)
-                rd_kafka_flush(s.rk, 1000);
-        rd_kafka_destroy(s.rk);
-        mm_parser_destroy(s.parser);
-        mm_classify_destroy(s.cls);
-        int rc = s.failed > 0 || s.delivered != s.sent ? 1 : 0;
-        printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s.sent,
-               s.delivered, s.failed, s.skipped);
-        for (size_t i = 0; i < s.nskip; i++)
-                free(s.skip[i]);
-        free(s.skip);
-        for (size_t i = 0; i < s.nshas; i++)
-                free(s.shas[i]);
-        free(s.shas);
-        mm_log(rc ? MM_LOG_ERROR : MM_LOG_INFO, "submitted %zu, delivered %zu, failed %zu", s.sent,
-               s.delivered, s.failed);
+        rc = submit_finish(&s);
         mm_config_destroy(cfg);
         return rc;
 }
