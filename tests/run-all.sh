@@ -7,7 +7,9 @@
 #   4. every build type compiles without a warning: gcc Debug, Release and
 #      MinSizeRel, clang default and Release (compile only, build-types/)
 #   5. the same unit tests in an ASan+UBSan build (build-asan/)
-#   6. the parser's libFuzzer target for 60 s from the seeds (build-fuzz/)
+#   6. the libFuzzer targets (build-fuzz/): the parser's for 60 s from the
+#      text seeds, the source adapters' (source_fuzz) for 50 s from the
+#      export fixtures, each seeded once per content type
 #   7. integration tests (ctest -L integration) on a real Kafka 3.9 broker
 #      and a private PostgreSQL 15, started by tests/services/services.sh
 # Set MM_SKIP_SLOW=1 locally to run only steps 1-3 (CI never sets it).
@@ -66,16 +68,69 @@ format_check() {
     clang-format --dry-run --Werror $files
 }
 
+# Writes source_fuzz's seeds into $1: every export fixture (FirstAgenda
+# JSON, eDoc and SBSYS XML, the invalid ones too) once per content type.
+# source_fuzz.c picks the type from the first byte modulo 4 and parses the
+# whole input, that byte included, so each prefix keeps the export well
+# formed: ' ' (0x20: none, sniffed), '\t' (0x09: FirstAgenda) and '\n'
+# (0x0a: eDoc) come before the export without its BOM and its XML
+# declaration (nothing may precede one), the UTF-8 BOM (0xef: SBSYS) before
+# the export without its own BOM; and the file as it is (a BOM picks SBSYS,
+# '<' none, '{' SBSYS).
+source_seeds() {
+    local dir=$1 f n=0
+    while IFS= read -r -d '' f; do
+        n=$((n + 1))
+        LC_ALL=C sed '1s/^\xef\xbb\xbf//' "$f" >"$dir/nobom" || return 1
+        LC_ALL=C sed '1s/^<?xml[^>]*?>//' "$dir/nobom" >"$dir/nodecl" || return 1
+        { printf ' ' && cat "$dir/nodecl"; } >"$dir/$n-sniff"
+        { printf '\t' && cat "$dir/nodecl"; } >"$dir/$n-firstagenda"
+        { printf '\n' && cat "$dir/nodecl"; } >"$dir/$n-edoc"
+        { printf '\xef\xbb\xbf' && cat "$dir/nobom"; } >"$dir/$n-sbsys"
+        cp "$f" "$dir/$n-raw"
+    done < <(find tests/fixtures/firstagenda tests/fixtures/edoc tests/fixtures/sbsys \
+        tests/fixtures/source -type f \( -name '*.json' -o -name '*.xml' \) -print0 | sort -z)
+    rm -f "$dir/nobom" "$dir/nodecl"
+    [ "$n" -gt 0 ]
+}
+
+# Runs a libFuzzer target ($1) for $2 seconds with inputs up to $3 bytes
+# on the corpus $4. Prints the last lines of its output (the whole output
+# is in build-fuzz/$1.log; a crash, leak or timeout input is written to
+# build-fuzz/ as crash-*, leak-* or timeout-*).
+run_fuzzer() {
+    local name=$1 secs=$2 max_len=$3 corpus=$4 rc
+    echo "--- $name: ${secs} s, $(find "$corpus" -type f | wc -l) seeds"
+    "$root/build-fuzz/bin/$name" -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build-fuzz/" \
+        "$corpus" >"$root/build-fuzz/$name.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        tail -n 12 "$root/build-fuzz/$name.log"
+    else
+        tail -n 80 "$root/build-fuzz/$name.log"
+    fi
+    return "$rc"
+}
+
+# The parser's target for 60 s from the text seeds, then the source
+# adapters' (exports) for 50 s from the export fixtures: about 2 minutes.
 fuzz() {
     CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMM_FUZZ=ON \
         -DMM_WERROR=ON >/dev/null &&
-        cmake --build "$root/build-fuzz" -j"$jobs" --target parse_fuzz || return 1
-    local corpus
+        cmake --build "$root/build-fuzz" -j"$jobs" --target parse_fuzz source_fuzz || return 1
+    local corpus rc=0
     corpus=$(mktemp -d)
-    cp tests/fixtures/seeds/*.txt tests/fixtures/parser/docs/*.txt "$corpus/"
-    "$root/build-fuzz/bin/parse_fuzz" -max_total_time=60 -max_len=65536 -timeout=10 \
-        -rss_limit_mb=2048 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
-    local rc=${PIPESTATUS[0]}
+    mkdir "$corpus/parse" "$corpus/source"
+    cp tests/fixtures/seeds/*.txt tests/fixtures/parser/docs/*.txt "$corpus/parse/"
+    run_fuzzer parse_fuzz 60 65536 "$corpus/parse" || rc=1
+    # The largest export fixture is about 300 KB.
+    if source_seeds "$corpus/source"; then
+        run_fuzzer source_fuzz 50 393216 "$corpus/source" || rc=1
+    else
+        echo "source_fuzz: no seeds written"
+        rc=1
+    fi
     rm -rf "$corpus"
     return "$rc"
 }
