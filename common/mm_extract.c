@@ -6,6 +6,7 @@
 #endif
 #include "mm_extract.h"
 
+#include "mm_buf.h"
 #include "mm_config.h"
 
 #include <errno.h>
@@ -59,95 +60,25 @@ static void set_error(char *code, size_t code_size, char *errstr, size_t errstr_
 }
 
 /* ------------------------------------------------------------------ */
-/* A growable output buffer                                            */
+/* The output text (an mm_buf_t limited to the output cap)            */
 /* ------------------------------------------------------------------ */
 
-typedef struct sbuf_s {
-        char *data;
-        size_t len;
-        size_t cap;
-        size_t max; /* output cap (0: none); more sets `over` */
-        bool oom;
-        bool over;
-} sbuf_t;
-
-static bool sbuf_reserve(sbuf_t *b, size_t extra) {
-        if (b->oom || b->over)
-                return false;
-        if (b->max > 0 && (extra > b->max || b->len > b->max - extra)) {
-                b->over = true;
-                return false;
-        }
-        if (extra > SIZE_MAX - b->len - 1) {
-                b->oom = true;
-                return false;
-        }
-        size_t need = b->len + extra + 1;
-        if (need <= b->cap)
-                return true;
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need)
-                cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-        char *p = realloc(b->data, cap);
-        if (p == NULL) {
-                b->oom = true;
-                return false;
-        }
-        b->data = p;
-        b->cap = cap;
-        return true;
-}
-
-static void sbuf_append(sbuf_t *b, const char *s, size_t n) {
-        if (n == 0 || !sbuf_reserve(b, n))
-                return;
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-}
-
-static void sbuf_putc(sbuf_t *b, char c) {
-        sbuf_append(b, &c, 1);
-}
-
-/* Number of '\n' at the end of the buffer (at most 2 are counted). */
-static int sbuf_trailing_newlines(const sbuf_t *b) {
+/* Number of '\n' at the end of the text (at most 2 are counted). */
+static int trailing_newlines(const mm_buf_t *b) {
         int n = 0;
-        while ((size_t)n < b->len && n < 2 && b->data[b->len - 1 - n] == '\n')
+        while ((size_t)n < b->len && n < 2 && b->p[b->len - 1 - n] == '\n')
                 n++;
         return n;
 }
 
 /* Removes trailing white space and ends a non-empty text with one '\n'. */
-static void sbuf_finish(sbuf_t *b) {
-        while (b->len > 0 && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t' ||
-                              b->data[b->len - 1] == '\n'))
-                b->len--;
-        if (b->data != NULL)
-                b->data[b->len] = '\0';
+static void finish_text(mm_buf_t *b) {
+        size_t n = b->len;
+        while (n > 0 && (b->p[n - 1] == ' ' || b->p[n - 1] == '\t' || b->p[n - 1] == '\n'))
+                n--;
+        mm_buf_truncate(b, n);
         if (b->len > 0)
-                sbuf_putc(b, '\n');
-}
-
-/* Hands the buffer to the caller as a malloc'd NUL-terminated string. */
-static int sbuf_take(sbuf_t *b, char **out, size_t *out_len) {
-        if (b->oom) {
-                free(b->data);
-                b->data = NULL;
-                return -1;
-        }
-        if (b->data == NULL) {
-                b->data = malloc(1);
-                if (b->data == NULL)
-                        return -1;
-                b->data[0] = '\0';
-        }
-        *out = b->data;
-        if (out_len != NULL)
-                *out_len = b->len;
-        b->data = NULL; /* ownership passed to *out */
-        b->len = b->cap = 0;
-        return 0;
+                mm_buf_putc(b, '\n');
 }
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +411,7 @@ void mm_extract_global_init(void) {
 /* Appends page text, dropping control bytes other than tab and newline
  * (mm_parser would take them for binary input). Returns the number of
  * non-space code points appended. */
-static size_t append_clean(sbuf_t *b, const char *s, size_t n) {
+static size_t append_clean(mm_buf_t *b, const char *s, size_t n) {
         size_t nonspace = 0;
         size_t start = 0;
         for (size_t i = 0; i < n; i++) {
@@ -490,15 +421,15 @@ static size_t append_clean(sbuf_t *b, const char *s, size_t n) {
                                 nonspace++;
                         continue;
                 }
-                sbuf_append(b, s + start, i - start);
+                mm_buf_append(b, s + start, i - start);
                 start = i + 1;
                 if (c == '\t' || c == '\n')
-                        sbuf_putc(b, (char)c);
+                        mm_buf_putc(b, (char)c);
                 else if ((c == '\r' || c == '\f' || c == '\v') && !(i + 1 < n && s[i + 1] == '\n'))
-                        sbuf_putc(b, '\n');
+                        mm_buf_putc(b, '\n');
                 /* other control bytes are dropped */
         }
-        sbuf_append(b, s + start, n - start);
+        mm_buf_append(b, s + start, n - start);
         return nonspace;
 }
 
@@ -608,7 +539,7 @@ static PopplerDocument *pdf_open(const char *buf, size_t len, char *code, size_t
 
 /* Appends the text of page i to b (one page in memory at a time: the page
  * and its text are freed before the next one is loaded). */
-static void pdf_page_text(PopplerDocument *doc, int i, sbuf_t *b, size_t *nonspace) {
+static void pdf_page_text(PopplerDocument *doc, int i, mm_buf_t *b, size_t *nonspace) {
         PopplerPage *page = poppler_document_get_page(doc, i);
         if (page == NULL)
                 return;
@@ -622,10 +553,10 @@ static void pdf_page_text(PopplerDocument *doc, int i, sbuf_t *b, size_t *nonspa
                 text = valid;
         }
         if (b->len > 0)
-                sbuf_append(b, MM_EXTRACT_PAGE_SEPARATOR, sizeof MM_EXTRACT_PAGE_SEPARATOR - 1);
+                mm_buf_append(b, MM_EXTRACT_PAGE_SEPARATOR, sizeof MM_EXTRACT_PAGE_SEPARATOR - 1);
         *nonspace += append_clean(b, text, strlen(text));
-        if (b->len > 0 && b->data[b->len - 1] != '\n')
-                sbuf_putc(b, '\n');
+        if (b->len > 0 && b->p[b->len - 1] != '\n')
+                mm_buf_putc(b, '\n');
         g_free(text);
 }
 
@@ -656,15 +587,15 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
                 return -1;
         }
 
-        sbuf_t b = {0};
-        b.max = lim->max_output_bytes;
+        mm_buf_t b = MM_BUF_INIT;
+        mm_buf_set_max(&b, lim->max_output_bytes);
         size_t nonspace = 0;
-        for (int i = 0; i < pages && !b.over && !b.oom; i++)
+        for (int i = 0; i < pages && !mm_buf_failed(&b); i++)
                 pdf_page_text(doc, i, &b, &nonspace);
         g_object_unref(doc);
 
-        if (b.over) {
-                free(b.data);
+        if (b.err == MM_BUF_ELIMIT) {
+                mm_buf_release(&b);
                 set_error(code, code_size, errstr, errstr_size, "extract_limit",
                           "PDF text is longer than %zu bytes (max-doc-bytes)",
                           lim->max_output_bytes);
@@ -673,14 +604,14 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
         size_t min = (size_t)pages * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE;
         if (min < MM_EXTRACT_PDF_MIN_CHARS)
                 min = MM_EXTRACT_PDF_MIN_CHARS;
-        if (!b.oom && nonspace < min) {
-                free(b.data);
+        if (!mm_buf_failed(&b) && nonspace < min) {
+                mm_buf_release(&b);
                 set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
                           "PDF has no text layer (%zu characters on %d pages); a scan?", nonspace,
                           pages);
                 return -1;
         }
-        if (sbuf_take(&b, out, out_len) != 0) {
+        if (mm_buf_take(&b, out, out_len) != 0) {
                 set_error(code, code_size, errstr, errstr_size, "out_of_memory",
                           "out of memory extracting PDF text");
                 return -1;
@@ -725,7 +656,7 @@ static char flat_cell_mark;
 #define OL_MAX  1000000L
 
 typedef struct html_state_s {
-        sbuf_t b;
+        mm_buf_t b;
         int pending_nl;   /* line breaks requested: 0, 1 or 2 */
         int pending_tabs; /* cell separators requested */
         bool pending_space;
@@ -810,22 +741,22 @@ static void request_break(html_state_t *st, int n) {
 /* Emits what is pending before the next visible character. */
 static void flush_pending(html_state_t *st) {
         if (st->b.len > 0 && st->pending_nl > 0) {
-                int have = sbuf_trailing_newlines(&st->b);
+                int have = trailing_newlines(&st->b);
                 for (int i = have; i < st->pending_nl && i < 2; i++)
-                        sbuf_putc(&st->b, '\n');
+                        mm_buf_putc(&st->b, '\n');
         }
-        if (st->cell_nl && st->b.len > 0 && sbuf_trailing_newlines(&st->b) == 0)
-                sbuf_putc(&st->b, '\n');
+        if (st->cell_nl && st->b.len > 0 && trailing_newlines(&st->b) == 0)
+                mm_buf_putc(&st->b, '\n');
         if (st->pending_tabs > 0) {
                 for (int i = 0; i < st->pending_tabs; i++)
-                        sbuf_putc(&st->b, '\t');
+                        mm_buf_putc(&st->b, '\t');
         } else if (st->pending_space && st->b.len > 0) {
-                char last = st->b.data[st->b.len - 1];
+                char last = st->b.p[st->b.len - 1];
                 if (last != '\n' && last != '\t' && last != ' ')
-                        sbuf_putc(&st->b, ' ');
+                        mm_buf_putc(&st->b, ' ');
         }
         if (st->prefix[0] != '\0') {
-                sbuf_append(&st->b, st->prefix, strlen(st->prefix));
+                mm_buf_append(&st->b, st->prefix, strlen(st->prefix));
                 st->prefix[0] = '\0';
         }
         st->pending_nl = 0;
@@ -878,11 +809,11 @@ static void html_text(html_state_t *st, const xmlChar *s) {
                 if (st->pre_depth > 0 && st->flat_depth == 0 && space && k == 1) {
                         if (c == '\n') {
                                 flush_pending(st);
-                                if (sbuf_trailing_newlines(&st->b) < 2)
-                                        sbuf_putc(&st->b, '\n');
+                                if (trailing_newlines(&st->b) < 2)
+                                        mm_buf_putc(&st->b, '\n');
                         } else if (c == ' ' || c == '\t') {
                                 flush_pending(st);
-                                sbuf_putc(&st->b, (char)c);
+                                mm_buf_putc(&st->b, (char)c);
                         }
                         p += k;
                         continue;
@@ -900,7 +831,7 @@ static void html_text(html_state_t *st, const xmlChar *s) {
                 const unsigned char *q = p + 1;
                 while (*q != '\0' && !is_ws(*q) && *q >= 0x20 && *q != 0x7F && *q != 0xC2)
                         q++;
-                sbuf_append(&st->b, (const char *)p, (size_t)(q - p));
+                mm_buf_append(&st->b, (const char *)p, (size_t)(q - p));
                 p = q;
         }
 }
@@ -918,7 +849,7 @@ static bool html_enter(html_state_t *st, xmlNode *n) {
                         request_break(st, 1);
                 } else if (st->b.len > 0) {
                         st->pending_nl = st->pending_nl < 2 ? st->pending_nl + 1 : 2;
-                        if (st->pending_nl == 1 && sbuf_trailing_newlines(&st->b) >= 1)
+                        if (st->pending_nl == 1 && trailing_newlines(&st->b) >= 1)
                                 st->pending_nl = 2;
                 }
                 return false;
@@ -977,7 +908,7 @@ static void html_leave(html_state_t *st, xmlNode *n) {
 
 static void html_walk(html_state_t *st, xmlNode *root) {
         xmlNode *n = root;
-        while (n != NULL && !st->b.over) {
+        while (n != NULL && st->b.err != MM_BUF_ELIMIT) {
                 if (html_enter(st, n) && n->children != NULL) {
                         n = n->children;
                         continue;
@@ -1239,18 +1170,18 @@ static int extract_html(const char *buf, size_t len, const char *content_type,
         }
 
         html_state_t st = {0};
-        st.b.max = lim->max_output_bytes;
+        mm_buf_set_max(&st.b, lim->max_output_bytes);
         html_walk(&st, root);
         xmlFreeDoc(doc);
-        if (st.b.over) {
-                free(st.b.data);
+        if (st.b.err == MM_BUF_ELIMIT) {
+                mm_buf_release(&st.b);
                 set_error(code, code_size, errstr, errstr_size, "extract_limit",
                           "HTML text is longer than %zu bytes (max-doc-bytes)",
                           lim->max_output_bytes);
                 return -1;
         }
-        sbuf_finish(&st.b);
-        if (sbuf_take(&st.b, out, out_len) != 0) {
+        finish_text(&st.b);
+        if (mm_buf_take(&st.b, out, out_len) != 0) {
                 set_error(code, code_size, errstr, errstr_size, "out_of_memory",
                           "out of memory extracting HTML text");
                 return -1;

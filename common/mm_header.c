@@ -130,10 +130,10 @@ static void set_time(hdr_t *h, const char *v, size_t vl, int need_kl, int range)
  * broken over several lines or one name a line. Returns the last line of
  * the list. */
 static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, size_t vl) {
-        dstr_t d2 = {0};
+        mm_buf_t d2 = MM_BUF_INIT;
         size_t j = i + 1, last = i;
         int per_line = 0; /* a list of one name a line */
-        mm_pass_ds_add(&d2, v, vl);
+        mm_buf_append(&d2, v, vl);
         /* A list broken over several lines. */
         while (j < hend && j - last <= 3) {
                 size_t vo2;
@@ -152,8 +152,8 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                 if (vl && f == F_PARTICIPANTS && d2.len && d2.p[d2.len - 1] != ',' &&
                     !looks_like_name_list(x) && mm_names_plausible(x->s, x->len) && x->len < 40 &&
                     !memchr(x->s, ' ', x->len)) {
-                        mm_pass_ds_add(&d2, " ", 1);
-                        mm_pass_ds_add(&d2, x->s, x->len);
+                        mm_buf_putc(&d2, ' ');
+                        mm_buf_append(&d2, x->s, x->len);
                         last = j++;
                         continue;
                 }
@@ -168,7 +168,7 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                 if (one_a_line && !looks_like_name_list(x))
                         per_line = 1;
                 if (per_line && d2.len && d2.p[d2.len - 1] != ',' && cont)
-                        mm_pass_ds_add(&d2, ",", 1);
+                        mm_buf_putc(&d2, ',');
                 /* "... deltog til og med\n\npunkt 104." */
                 if (f == F_ABSENT)
                         cont = cont || (d2.len && d2.p[d2.len - 1] != '.' &&
@@ -176,8 +176,8 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                                          isdigit((unsigned char)x->s[0])));
                 if (!cont)
                         break;
-                mm_pass_ds_add(&d2, " ", 1);
-                mm_pass_ds_add(&d2, x->s, x->len);
+                mm_buf_putc(&d2, ' ');
+                mm_buf_append(&d2, x->s, x->len);
                 last = j++;
         }
         if (d2.p) {
@@ -196,7 +196,7 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
                         header_absence(c, d2.p + st, d2.len - st);
                 }
         }
-        free(d2.p);
+        mm_buf_release(&d2);
         return last;
 }
 

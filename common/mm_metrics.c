@@ -1,6 +1,7 @@
 /* mm_metrics: Prometheus metrics and health endpoints (see mm_metrics.h). */
 #include "mm_metrics.h"
 
+#include "mm_buf.h"
 #include "mm_lag.h"
 
 #include <arpa/inet.h>
@@ -9,7 +10,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,62 +100,19 @@ static int64_t monotonic_ms(void) {
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- growable output buffer --------------------------------------------- */
-
-typedef struct buf_s {
-        char *data;
-        size_t len, cap;
-        int failed;
-} buf_t;
-
-static void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void buf_printf(buf_t *b, const char *fmt, ...) {
-        va_list ap;
-        int need;
-
-        if (b->failed)
-                return;
-        for (;;) {
-                size_t avail = b->cap - b->len;
-                va_start(ap, fmt);
-                need = vsnprintf(b->data ? b->data + b->len : NULL, avail, fmt, ap);
-                va_end(ap);
-                if (need < 0) {
-                        b->failed = 1;
-                        return;
-                }
-                if ((size_t)need < avail) {
-                        b->len += (size_t)need;
-                        return;
-                }
-                {
-                        size_t ncap = b->cap ? b->cap * 2 : 4096;
-                        char *nd;
-                        while (ncap - b->len <= (size_t)need)
-                                ncap *= 2;
-                        nd = realloc(b->data, ncap);
-                        if (nd == NULL) {
-                                b->failed = 1;
-                                return;
-                        }
-                        b->data = nd;
-                        b->cap = ncap;
-                }
-        }
-}
+/* --- output -------------------------------------------------------------- */
 
 /* Appends `s` escaped as a Prometheus label value. */
-static void buf_label(buf_t *b, const char *s) {
+static void buf_label(mm_buf_t *b, const char *s) {
         for (; *s; s++) {
                 if (*s == '\\')
-                        buf_printf(b, "\\\\");
+                        mm_buf_puts(b, "\\\\");
                 else if (*s == '"')
-                        buf_printf(b, "\\\"");
+                        mm_buf_puts(b, "\\\"");
                 else if (*s == '\n')
-                        buf_printf(b, "\\n");
+                        mm_buf_puts(b, "\\n");
                 else
-                        buf_printf(b, "%c", *s);
+                        mm_buf_putc(b, *s);
         }
 }
 
@@ -459,26 +416,27 @@ int mm_metrics_update_stats(mm_metrics_t *m, const char *json, size_t json_len, 
 
 /* --- rendering ------------------------------------------------------------ */
 
-static void family(buf_t *b, const char *name, const char *type, const char *help) {
-        buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+static void family(mm_buf_t *b, const char *name, const char *type, const char *help) {
+        mm_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void render_histogram(buf_t *b, const char *name, const char *help, const histogram_t *h) {
+static void render_histogram(mm_buf_t *b, const char *name, const char *help,
+                             const histogram_t *h) {
         uint64_t cum = 0;
         size_t i;
 
         family(b, name, "histogram", help);
         for (i = 0; i < h->nbounds; i++) {
                 cum += h->counts[i];
-                buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
-                           (unsigned long long)cum);
+                mm_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
+                              (unsigned long long)cum);
         }
-        buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
-        buf_printf(b, "%s_sum %.9g\n", name, h->sum);
-        buf_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
+        mm_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+        mm_buf_printf(b, "%s_sum %.9g\n", name, h->sum);
+        mm_buf_printf(b, "%s_count %llu\n", name, (unsigned long long)h->count);
 }
 
-static void render_partition_gauge(buf_t *b, const mm_metrics_t *m, const char *name,
+static void render_partition_gauge(mm_buf_t *b, const mm_metrics_t *m, const char *name,
                                    const char *help, int which) {
         size_t i;
 
@@ -488,84 +446,85 @@ static void render_partition_gauge(buf_t *b, const mm_metrics_t *m, const char *
                 int64_t v = which == 0 ? p->lag : which == 1 ? p->hi_offset : p->committed_offset;
                 if (v < 0)
                         continue;
-                buf_printf(b, "%s{topic=\"", name);
+                mm_buf_printf(b, "%s{topic=\"", name);
                 buf_label(b, p->topic);
-                buf_printf(b, "\",partition=\"%d\"} %lld\n", (int)p->partition, (long long)v);
+                mm_buf_printf(b, "\",partition=\"%d\"} %lld\n", (int)p->partition, (long long)v);
         }
 }
 
 /* The liveness gauge and the low-confidence counters. Lock held. */
-static void render_liveness_confidence(buf_t *b, const mm_metrics_t *m) {
+static void render_liveness_confidence(mm_buf_t *b, const mm_metrics_t *m) {
         int64_t age = beat_age_locked(m);
         family(b, "mm_main_loop_last_turn_age_seconds", "gauge",
                "Time since the main loop last turned (0 before the first turn).");
-        buf_printf(b, "mm_main_loop_last_turn_age_seconds %.3f\n",
-                   age < 0 ? 0.0 : (double)age / 1000.0);
+        mm_buf_printf(b, "mm_main_loop_last_turn_age_seconds %.3f\n",
+                      age < 0 ? 0.0 : (double)age / 1000.0);
         family(b, "mm_documents_low_confidence_total", "counter",
                "Parsed documents whose confidence is below the low-confidence threshold, by "
                "municipality.");
         for (size_t i = 0; i < m->nmunis; i++) {
-                buf_printf(b, "mm_documents_low_confidence_total{municipality=\"");
+                mm_buf_printf(b, "mm_documents_low_confidence_total{municipality=\"");
                 buf_label(b, m->munis[i].name);
-                buf_printf(b, "\"} %llu\n", (unsigned long long)m->munis[i].count);
+                mm_buf_printf(b, "\"} %llu\n", (unsigned long long)m->munis[i].count);
         }
         if (m->other_munis > 0)
-                buf_printf(b, "mm_documents_low_confidence_total{municipality=\"other\"} %llu\n",
-                           (unsigned long long)m->other_munis);
+                mm_buf_printf(b, "mm_documents_low_confidence_total{municipality=\"other\"} %llu\n",
+                              (unsigned long long)m->other_munis);
 }
 
 char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
-        buf_t b = {NULL, 0, 0, 0};
+        mm_buf_t b = MM_BUF_INIT;
+        char *out;
         size_t i;
 
         pthread_mutex_lock(&m->lock);
         family(&b, "mm_worker_build_info", "gauge", "Build information of the worker.");
-        buf_printf(&b, "mm_worker_build_info{version=\"");
+        mm_buf_printf(&b, "mm_worker_build_info{version=\"");
         buf_label(&b, m->version);
-        buf_printf(&b, "\"} 1\n");
+        mm_buf_printf(&b, "\"} 1\n");
         family(&b, "mm_worker_start_time_seconds", "gauge",
                "Start time of the worker since the unix epoch in seconds.");
-        buf_printf(&b, "mm_worker_start_time_seconds %.3f\n", m->start_time);
+        mm_buf_printf(&b, "mm_worker_start_time_seconds %.3f\n", m->start_time);
 
         family(&b, "mm_messages_consumed_total", "counter", "Messages consumed from Kafka.");
-        buf_printf(&b, "mm_messages_consumed_total %llu\n", (unsigned long long)m->consumed);
+        mm_buf_printf(&b, "mm_messages_consumed_total %llu\n", (unsigned long long)m->consumed);
         family(&b, "mm_documents_written_total", "counter", "Documents written to PostgreSQL.");
-        buf_printf(&b, "mm_documents_written_total %llu\n", (unsigned long long)m->written);
+        mm_buf_printf(&b, "mm_documents_written_total %llu\n", (unsigned long long)m->written);
 
         family(&b, "mm_dead_letters_total", "counter",
                "Messages sent to the dead-letter topic, by error code.");
         for (i = 0; i < m->ncodes; i++)
-                buf_printf(&b, "mm_dead_letters_total{code=\"%s\"} %llu\n", m->codes[i].code,
-                           (unsigned long long)m->codes[i].count);
+                mm_buf_printf(&b, "mm_dead_letters_total{code=\"%s\"} %llu\n", m->codes[i].code,
+                              (unsigned long long)m->codes[i].count);
         if (m->other_codes > 0)
-                buf_printf(&b, "mm_dead_letters_total{code=\"other\"} %llu\n",
-                           (unsigned long long)m->other_codes);
+                mm_buf_printf(&b, "mm_dead_letters_total{code=\"other\"} %llu\n",
+                              (unsigned long long)m->other_codes);
 
         render_histogram(&b, "mm_parse_seconds", "Time to parse one document.", &m->parse);
         render_histogram(&b, "mm_db_batch_seconds",
                          "Time to write one batch to PostgreSQL, commit included.", &m->db_batch);
 
         family(&b, "mm_db_retries_total", "counter", "Database operations retried.");
-        buf_printf(&b, "mm_db_retries_total %llu\n", (unsigned long long)m->db_retries);
+        mm_buf_printf(&b, "mm_db_retries_total %llu\n", (unsigned long long)m->db_retries);
         family(&b, "mm_db_paused_seconds_total", "counter",
                "Time consumption was paused because of a database fault.");
-        buf_printf(&b, "mm_db_paused_seconds_total %.6f\n", m->db_paused);
+        mm_buf_printf(&b, "mm_db_paused_seconds_total %.6f\n", m->db_paused);
         family(&b, "mm_db_up", "gauge", "1 if the last database round trip succeeded.");
-        buf_printf(&b, "mm_db_up %d\n", m->db_ok);
+        mm_buf_printf(&b, "mm_db_up %d\n", m->db_ok);
         family(&b, "mm_db_systemic_errors_total", "counter",
                "Database errors that are no document's fault (read-only, grants, timeouts, "
                "connection): the batch is kept and retried.");
-        buf_printf(&b, "mm_db_systemic_errors_total %llu\n", (unsigned long long)m->db_systemic);
+        mm_buf_printf(&b, "mm_db_systemic_errors_total %llu\n", (unsigned long long)m->db_systemic);
         family(&b, "mm_dlq_up", "gauge", "0 while dead letters cannot be delivered.");
-        buf_printf(&b, "mm_dlq_up %d\n", m->dlq_ok);
+        mm_buf_printf(&b, "mm_dlq_up %d\n", m->dlq_ok);
 
         family(&b, "mm_rebalances_total", "counter", "Consumer group rebalances seen.");
-        buf_printf(&b, "mm_rebalances_total %llu\n", (unsigned long long)m->rebalances);
+        mm_buf_printf(&b, "mm_rebalances_total %llu\n", (unsigned long long)m->rebalances);
         family(&b, "mm_assigned_partitions", "gauge", "Partitions assigned to this worker.");
-        buf_printf(&b, "mm_assigned_partitions %d\n", m->assigned);
+        mm_buf_printf(&b, "mm_assigned_partitions %d\n", m->assigned);
         family(&b, "mm_ready", "gauge",
                "1 when partitions are assigned and the database is reachable.");
-        buf_printf(&b, "mm_ready %d\n", m->assigned > 0 && m->db_ok && m->dlq_ok);
+        mm_buf_printf(&b, "mm_ready %d\n", m->assigned > 0 && m->db_ok && m->dlq_ok);
 
         render_partition_gauge(&b, m, "mm_consumer_lag",
                                "High watermark minus the stored (or committed) offset.", 0);
@@ -575,17 +534,13 @@ char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
                                "Committed offset of an assigned partition.", 2);
         family(&b, "mm_stats_errors_total", "counter",
                "librdkafka statistics documents that could not be parsed.");
-        buf_printf(&b, "mm_stats_errors_total %llu\n", (unsigned long long)m->stats_errors);
+        mm_buf_printf(&b, "mm_stats_errors_total %llu\n", (unsigned long long)m->stats_errors);
         render_liveness_confidence(&b, m);
         pthread_mutex_unlock(&m->lock);
 
-        if (b.failed || b.data == NULL) {
-                free(b.data);
+        if (mm_buf_take(&b, &out, len))
                 return NULL;
-        }
-        if (len != NULL)
-                *len = b.len;
-        return b.data;
+        return out;
 }
 
 /* --- HTTP ----------------------------------------------------------------- */

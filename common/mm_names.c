@@ -104,7 +104,7 @@ int mm_names_entry(const char *s, size_t n) {
 #define MM_NAMES_MAX_TEXT (16u * 1024u)
 
 void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
-        dstr_t d = {0};
+        mm_buf_t d = MM_BUF_INIT;
         /* A list of names is short; a longer text is cut, so that the
          * splitting below stays linear in its input. */
         if (n > MM_NAMES_MAX_TEXT)
@@ -119,7 +119,7 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                                 continue;
                         }
                 }
-                mm_pass_ds_add(&d, s[i] == '\t' || s[i] == ';' ? "," : &s[i], 1);
+                mm_buf_putc(&d, s[i] == '\t' || s[i] == ';' ? ',' : s[i]);
         }
         if (!d.p)
                 return;
@@ -187,7 +187,7 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                 if (!dup)
                         json_array_append_new(out, json_string_nocheck(name));
         }
-        free(d.p);
+        mm_buf_release(&d);
 }
 
 /* If the line is an absence cue, appends the names to out and returns 1. */

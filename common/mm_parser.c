@@ -157,7 +157,7 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
  * alternation, they would stop PCRE2 from skipping ahead to a possible
  * first character. */
 static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
-        dstr_t alt[4] = {{0}, {0}, {0}, {0}};
+        mm_buf_t alt[4] = {MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT};
         int rc = 0;
         for (size_t i = 0; i < mm_table_rows(p->t_noise) && !rc; i++) {
                 const char *pat = mm_table_get(p->t_noise, i, 0);
@@ -168,10 +168,10 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                         rc = -1;
                         break;
                 }
-                dstr_t *a = &alt[2 * line + (pat[0] == '^')];
-                mm_pass_ds_add(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
-                mm_pass_ds_add(a, pat, strlen(pat));
-                mm_pass_ds_add(a, ")", 1);
+                mm_buf_t *a = &alt[2 * line + (pat[0] == '^')];
+                mm_buf_append(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
+                mm_buf_append(a, pat, strlen(pat));
+                mm_buf_putc(a, ')');
         }
         for (int k = 0; k < 4 && !rc; k++) {
                 if (!alt[k].p)
@@ -182,7 +182,7 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                         rc = -1;
         }
         for (int q = 0; q < 4; q++)
-                free(alt[q].p);
+                mm_buf_release(&alt[q]);
         return rc;
 }
 

@@ -71,27 +71,6 @@ long mm_pass_number(const char *s, size_t n, long cap) {
         return v;
 }
 
-void mm_pass_ds_add(dstr_t *d, const char *s, size_t n) {
-        if (d->len + n + 1 > d->cap) {
-                size_t nc = d->cap ? d->cap * 2 : 128;
-                while (nc < d->len + n + 1)
-                        nc *= 2;
-                char *np = realloc(d->p, nc);
-                if (!np)
-                        return; /* truncated output beats a crash */
-                d->p = np;
-                d->cap = nc;
-        }
-        memcpy(d->p + d->len, s, n);
-        d->len += n;
-        d->p[d->len] = '\0';
-}
-
-void mm_pass_ds_reset(dstr_t *d) {
-        d->len = 0;
-        if (d->p)
-                d->p[0] = '\0';
-}
 json_t *mm_pass_fmt_date(int y, int m, int d) {
         char buf[16];
         snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_buf.h"
 #include "mm_classify.h"
 #include "mm_parser.h"
 #include "mm_rx.h"
@@ -38,12 +39,6 @@ enum field {
         F_END_TIME,
         F_NONE
 };
-
-/* Dynamic string. */
-typedef struct dstr_s {
-        char *p;
-        size_t len, cap;
-} dstr_t;
 
 typedef struct secdef_s {
         char *fold;
@@ -199,13 +194,6 @@ int mm_pass_trail_punct(char c);
  * or cap + 1 when it is larger than `cap`: unlike atoi, a long run of
  * digits cannot overflow. */
 long mm_pass_number(const char *s, size_t n, long cap);
-
-/* Appends s[0..n) to d (growing it); on allocation failure d is left
- * unchanged: truncated output beats a crash. */
-void mm_pass_ds_add(dstr_t *d, const char *s, size_t n);
-
-/* Empties d, keeping its buffer. */
-void mm_pass_ds_reset(dstr_t *d);
 
 /* New JSON strings "YYYY-MM-DD" and "HH:MM". */
 json_t *mm_pass_fmt_date(int y, int m, int d);

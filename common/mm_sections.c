@@ -116,7 +116,7 @@ typedef struct sec_s {
         size_t head; /* heading line or (size_t)-1 for text before one */
         const char *kind;
         int hist;
-        dstr_t text;
+        mm_buf_t text;
         json_t *attach; /* for attachment sections */
         size_t offset;
 } sec_t;
@@ -140,8 +140,7 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
                 json_object_set_new_nocheck(s, "kind", json_string_nocheck(cur->kind));
                 json_object_set_new_nocheck(s, "history", json_boolean(cur->hist));
                 json_object_set_new_nocheck(
-                        s, "text",
-                        json_stringn_nocheck(cur->text.p ? cur->text.p : "", cur->text.len));
+                        s, "text", json_stringn_nocheck(mm_buf_cstr(&cur->text), cur->text.len));
                 json_object_set_new_nocheck(s, "offset", json_integer((json_int_t)cur->offset));
                 json_array_append_new(sections, s);
         }
@@ -149,8 +148,7 @@ static void flush_section(ctx_t *c, sec_t *cur, json_t *sections, json_t **bilag
                 bilag_secs[(*nbilag)++] = cur->attach;
                 cur->attach = NULL; /* owned by bilag_secs now */
         }
-        free(cur->text.p);
-        memset(&cur->text, 0, sizeof(cur->text));
+        mm_buf_release(&cur->text);
 }
 
 /* Caps that keep a pathological input's output small: sections per item,
@@ -168,7 +166,7 @@ typedef struct ist_s {
         json_t **bilag_secs;
         size_t *nbilag;
         sec_t cur;
-        dstr_t decision;
+        mm_buf_t decision;
         int have_decision, prev_path;
         int absent_list; /* after "Fraværende" alone: names follow a line each */
 } ist_t;
@@ -235,8 +233,8 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
         view.s = s;
         view.len = n;
         if (cur->text.len)
-                mm_pass_ds_add(&cur->text, "\n", 1);
-        mm_pass_ds_add(&cur->text, s, n);
+                mm_buf_putc(&cur->text, '\n');
+        mm_buf_append(&cur->text, s, n);
         if (cur->hist)
                 return;
         int is_dec = !strcmp(cur->kind, "decision");
@@ -245,8 +243,8 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
         if (is_dec && (!st->have_decision || st->decision.len) &&
             st->decision.len < MM_MAX_DECISION && !mm_str_find(s, n, "suppleant", 9)) {
                 if (st->decision.len)
-                        mm_pass_ds_add(&st->decision, "\n", 1);
-                mm_pass_ds_add(&st->decision, s, n);
+                        mm_buf_putc(&st->decision, '\n');
+                mm_buf_append(&st->decision, s, n);
         }
         if (cur->attach) {
                 /* A path, and the rest of a path wrapped onto the next
@@ -303,7 +301,7 @@ static const char *item_outcome(ctx_t *c, ist_t *st) {
         const char *outcome = "none";
         if (st->decision.len) {
                 char *save = NULL, *dup = mm_pass_strndup(st->decision.p, st->decision.len);
-                dstr_t part = {0};
+                mm_buf_t part = MM_BUF_INIT;
                 int numbered = 0;
                 for (char *ln = strtok_r(dup, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
                         size_t k = 0;
@@ -316,19 +314,19 @@ static const char *item_outcome(ctx_t *c, ist_t *st) {
                                                 st->parts,
                                                 json_string_nocheck(mm_classify_outcome(
                                                         p->cls, c->m, part.p, part.len)));
-                                mm_pass_ds_reset(&part);
+                                mm_buf_reset(&part);
                                 numbered = 1;
-                                mm_pass_ds_add(&part, ln + k + 2, strlen(ln + k + 2));
+                                mm_buf_append(&part, ln + k + 2, strlen(ln + k + 2));
                                 continue;
                         }
                         if (part.len)
-                                mm_pass_ds_add(&part, " ", 1);
-                        mm_pass_ds_add(&part, ln, strlen(ln));
+                                mm_buf_putc(&part, ' ');
+                        mm_buf_append(&part, ln, strlen(ln));
                 }
                 if (part.len)
                         json_array_append_new(st->parts, json_string_nocheck(mm_classify_outcome(
                                                                  p->cls, c->m, part.p, part.len)));
-                free(part.p);
+                mm_buf_release(&part);
                 free(dup);
                 int best = -1;
                 for (size_t k = 0; k < json_array_size(st->parts); k++) {
@@ -431,7 +429,7 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
         const char *outcome = item_outcome(c, &st);
         meeting_absences(c, it, st.absent);
         item_json(c, &st, o, order, outcome); /* the arrays are owned by o now */
-        free(st.decision.p);
+        mm_buf_release(&st.decision);
         json_array_append_new(items, o);
 }
 

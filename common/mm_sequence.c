@@ -7,20 +7,20 @@
 #include "mm_candidates.h"
 
 static void set_title(ctx_t *c, item_t *it, size_t tline, size_t tend, size_t tb) {
-        dstr_t d = {0};
+        mm_buf_t d = MM_BUF_INIT;
         for (size_t k = tline; k <= tend; k++) {
                 const mm_line_t *l = LN(c, k);
                 size_t off = k == tline ? tb : 0;
                 if (l->blank || LI(c, k)->consumed) /* a page break inside */
                         continue;
                 if (d.len)
-                        mm_pass_ds_add(&d, " ", 1);
+                        mm_buf_putc(&d, ' ');
                 for (size_t q = off; q < l->len; q++)
-                        mm_pass_ds_add(&d, l->s[q] == '\t' ? " " : &l->s[q], 1);
+                        mm_buf_putc(&d, l->s[q] == '\t' ? ' ' : l->s[q]);
         }
         while (d.len && (d.p[d.len - 1] == ' '))
                 d.p[--d.len] = '\0';
-        it->title = d.p ? d.p : mm_pass_strndup("", 0);
+        mm_buf_take(&d, &it->title, NULL); /* "" when no line was taken */
 }
 
 /* "Dialogmøde med Seniorrådet (00.15.00-P35-1-20)": a journal number in a

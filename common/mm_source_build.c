@@ -15,33 +15,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mm_buf.h"
 #include "mm_classify.h"
 #include "mm_rx.h"
 #include "mm_source.h"
 #include "mm_table.h"
 
-typedef struct dbuf_s {
-        char *p;
-        size_t len, cap;
-} dbuf_t;
-
-static void db_add(dbuf_t *d, const char *s, size_t n) {
-        if (d->len + n + 1 > d->cap) {
-                size_t cap = d->cap ? d->cap : 256;
-                while (cap < d->len + n + 1)
-                        cap *= 2;
-                char *np = realloc(d->p, cap);
-                if (!np)
-                        abort(); /* out of memory: as the rest of the worker */
-                d->p = np;
-                d->cap = cap;
-        }
-        memcpy(d->p + d->len, s, n);
-        d->len += n;
-        d->p[d->len] = '\0';
+/* Out of memory ends the process, as in the rest of the worker: the
+ * builder's text buffers are never left short. */
+static void db_add(mm_buf_t *d, const char *s, size_t n) {
+        if (mm_buf_append(d, s, n))
+                abort();
 }
 
-static void db_str(dbuf_t *d, const char *s) {
+static void db_str(mm_buf_t *d, const char *s) {
         db_add(d, s, strlen(s));
 }
 
@@ -84,11 +71,11 @@ struct mm_source_build_s {
         const mm_parser_t *p;
         mm_rx_match_t *m;
         json_t *doc, *items, *participants, *absent_all, *source;
-        dbuf_t text;
+        mm_buf_t text;
         int any_decision, failed;
         /* The current item (borrowed from items) and its parts. */
         json_t *item, *sections, *absent, *attach, *files, *amounts, *laws;
-        dbuf_t decision;
+        mm_buf_t decision;
         size_t item_off;
 };
 
@@ -166,8 +153,7 @@ static void free_item_parts(mm_source_build_t *b) {
         json_decref(b->amounts);
         json_decref(b->laws);
         b->sections = b->absent = b->attach = b->files = b->amounts = b->laws = NULL;
-        free(b->decision.p);
-        memset(&b->decision, 0, sizeof(b->decision));
+        mm_buf_release(&b->decision);
         b->item = NULL;
 }
 
@@ -181,7 +167,7 @@ void mm_source_build_destroy(mm_source_build_t *b) {
         json_decref(b->participants);
         json_decref(b->absent_all);
         json_decref(b->source);
-        free(b->text.p);
+        mm_buf_release(&b->text);
         free(b);
 }
 
@@ -281,7 +267,7 @@ static int absence_line(mm_source_build_t *b, const char *s, size_t n) {
  * decision; returns the strongest. */
 static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
         const char *d = b->decision.p, *best = "none";
-        dbuf_t part = {0};
+        mm_buf_t part = MM_BUF_INIT;
         int rank = -1;
         while (d && *d) {
                 const char *e = strchr(d, '\n');
@@ -293,7 +279,7 @@ static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
                                 json_array_append_new(
                                         parts, json_string(mm_classify_outcome(g_shared.cls, b->m,
                                                                                part.p, part.len)));
-                        part.len = 0;
+                        mm_buf_reset(&part);
                         db_add(&part, d + k + 2, n - k - 2);
                 } else if (n) {
                         if (part.len)
@@ -305,7 +291,7 @@ static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
         if (part.len)
                 json_array_append_new(parts, json_string(mm_classify_outcome(g_shared.cls, b->m,
                                                                              part.p, part.len)));
-        free(part.p);
+        mm_buf_release(&part);
         for (size_t i = 0; i < json_array_size(parts); i++) {
                 const char *lab = json_string_value(json_array_get(parts, i));
                 if (mm_classify_outcome_rank(lab) > rank) {
@@ -469,7 +455,7 @@ void mm_source_build_item_absent(mm_source_build_t *b, const char *name) {
 
 typedef struct hwalk_s {
         mm_source_build_t *b; /* NULL: text only */
-        dbuf_t text;
+        mm_buf_t text;
         char *heading;
         int history, nl, space;
 } hwalk_t;
@@ -506,14 +492,11 @@ static void hw_text(hwalk_t *w, const char *s) {
 
 static void hw_flush(hwalk_t *w) {
         if (w->b)
-                mm_source_build_section(w->b, w->heading, NULL, w->history,
-                                        w->text.p ? w->text.p : "");
+                mm_source_build_section(w->b, w->heading, NULL, w->history, mm_buf_cstr(&w->text));
         free(w->heading);
         w->heading = NULL;
         w->history = 0;
-        w->text.len = 0;
-        if (w->text.p)
-                w->text.p[0] = '\0';
+        mm_buf_reset(&w->text);
         w->nl = w->space = 0;
 }
 
@@ -571,15 +554,16 @@ void mm_source_build_html_sections(mm_source_build_t *b, const char *html, size_
         w.heading = clean(first_heading);
         hw_run(&w, html, len);
         hw_flush(&w);
-        free(w.text.p);
+        mm_buf_release(&w.text);
 }
 
 char *mm_source_html_text(const char *html, size_t len) {
         hwalk_t w = {0};
+        char *text;
         hw_run(&w, html, len);
-        if (!w.text.p)
-                return strdup("");
-        return w.text.p; /* ownership passes to the caller */
+        if (mm_buf_take(&w.text, &text, NULL))
+                return NULL;
+        return text; /* ownership passes to the caller */
 }
 
 /* ------------------------------------------------------------------ */
@@ -609,10 +593,9 @@ int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_res
         json_object_set(out, "document", d);
         json_object_set(out, "items", b->items);
         res->doc = out;
-        res->text = b->text.p ? b->text.p : strdup("");
-        res->text_len = b->text.p ? b->text.len : 0;
-        b->text.p = NULL; /* ownership passed to res */
-        b->text.len = b->text.cap = 0;
+        /* ownership passes to res (NULL when out of memory) */
+        if (mm_buf_take(&b->text, &res->text, &res->text_len))
+                res->text_len = 0;
         return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "mm_store.h"
 
+#include "mm_buf.h"
 #include "mm_log.h"
 
 #include <libpq-fe.h>
@@ -549,54 +550,6 @@ static int failed(PGconn *conn, PGresult *r, const char *what, char *errstr, siz
  * they map to NULL is NULL here). tests/integration/test_store_copy.sh
  * writes the same documents both ways and compares every row. */
 
-/* A growing byte buffer; `oom` sticks after a failed allocation. */
-typedef struct sbuf_s {
-        char *p;
-        size_t len, cap;
-        int oom;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n) {
-        if (b->oom)
-                return;
-        if (b->len + n + 1 > b->cap) {
-                size_t cap = b->cap ? b->cap : 4096;
-                while (cap < b->len + n + 1)
-                        cap *= 2;
-                char *p = realloc(b->p, cap);
-                if (!p) {
-                        b->oom = 1;
-                        return;
-                }
-                b->p = p;
-                b->cap = cap;
-        }
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-        b->p[b->len] = '\0';
-}
-
-/* Makes room for `n` more bytes at once (a buffer of known size). */
-static void sb_reserve(sbuf_t *b, size_t n) {
-        if (b->oom || b->len + n + 1 <= b->cap)
-                return;
-        char *p = realloc(b->p, b->len + n + 1);
-        if (!p) {
-                b->oom = 1;
-                return;
-        }
-        b->p = p;
-        b->cap = b->len + n + 1;
-}
-
-static void sb_puts(sbuf_t *b, const char *s) {
-        sb_put(b, s, strlen(s));
-}
-
-static void sb_putc(sbuf_t *b, char c) {
-        sb_put(b, &c, 1);
-}
-
 static int is_digit(char c) {
         return c >= '0' && c <= '9';
 }
@@ -633,7 +586,7 @@ static const char *skip_spaces(const char *t, int *wide) {
 /* Appends the numeric text PostgreSQL prints for the JSON number `s`
  * (numeric_out of numeric_in): plain digits, as many decimals as the input
  * had minus the exponent ("1e30" -> 31 digits, "1.50" -> "1.50"). */
-static void numeric_text(sbuf_t *b, const char *s) {
+static void numeric_text(mm_buf_t *b, const char *s) {
         int neg = *s == '-';
         if (*s == '-' || *s == '+')
                 s++;
@@ -651,35 +604,35 @@ static void numeric_text(sbuf_t *b, const char *s) {
         long exp10 = (*s == 'e' || *s == 'E') ? strtol(s + 1, NULL, 10) : 0;
         long shift = exp10 - (long)frac; /* value = digits * 10^shift */
         size_t dscale = shift < 0 ? (size_t)-shift : 0;
-        sbuf_t all = {0};
-        sb_put(&all, digits, n);
+        mm_buf_t all = MM_BUF_INIT;
+        mm_buf_append(&all, digits, n);
         for (long i = 0; i < shift; i++)
-                sb_putc(&all, '0');
-        while (all.len <= dscale && !all.oom) { /* at least one integer digit */
-                sb_put(&all, "0", 1);
+                mm_buf_putc(&all, '0');
+        while (all.len <= dscale && !mm_buf_failed(&all)) { /* at least one integer digit */
+                mm_buf_putc(&all, '0');
                 memmove(all.p + 1, all.p, all.len - 1);
                 all.p[0] = '0';
         }
-        if (all.oom) {
-                b->oom = 1;
-                free(all.p);
+        if (mm_buf_failed(&all)) {
+                mm_buf_fail(b);
+                mm_buf_release(&all);
                 return;
         }
         size_t ilen = all.len - dscale, lead = 0;
         while (lead + 1 < ilen && all.p[lead] == '0')
                 lead++;
         if (neg && strspn(all.p, "0") != all.len)
-                sb_putc(b, '-'); /* numeric has no negative zero */
-        sb_put(b, all.p + lead, ilen - lead);
+                mm_buf_putc(b, '-'); /* numeric has no negative zero */
+        mm_buf_append(b, all.p + lead, ilen - lead);
         if (dscale) {
-                sb_putc(b, '.');
-                sb_put(b, all.p + ilen, dscale);
+                mm_buf_putc(b, '.');
+                mm_buf_append(b, all.p + ilen, dscale);
         }
-        free(all.p);
+        mm_buf_release(&all);
 }
 
 /* The text of a real as the batch's JSON text holds it (json_dumps). */
-static void real_text(sbuf_t *b, const json_t *v) {
+static void real_text(mm_buf_t *b, const json_t *v) {
         char num[64];
         size_t n = json_dumpb(v, num, sizeof(num) - 1, JSON_ENCODE_ANY | JSON_COMPACT);
         num[n < sizeof(num) ? n : 0] = '\0';
@@ -688,8 +641,8 @@ static void real_text(sbuf_t *b, const json_t *v) {
 
 /* A JSON string as jsonb prints it (escape_json). A NUL stays a raw NUL:
  * PostgreSQL refuses it (22021) as it refuses \u0000 in jsonb (22P05). */
-static void jsonb_string(sbuf_t *b, const char *s, size_t n) {
-        sb_putc(b, '"');
+static void jsonb_string(mm_buf_t *b, const char *s, size_t n) {
+        mm_buf_putc(b, '"');
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char)s[i];
                 const char *e = c == '\b'   ? "\\b"
@@ -706,11 +659,11 @@ static void jsonb_string(sbuf_t *b, const char *s, size_t n) {
                         e = u;
                 }
                 if (e)
-                        sb_puts(b, e);
+                        mm_buf_puts(b, e);
                 else
-                        sb_putc(b, (char)c);
+                        mm_buf_putc(b, (char)c);
         }
-        sb_putc(b, '"');
+        mm_buf_putc(b, '"');
 }
 
 /* jsonb orders object keys by length, then bytewise. */
@@ -722,43 +675,43 @@ static int jsonb_key_cmp(const void *a, const void *b) {
         return memcmp(x, y, lx);
 }
 
-static void jsonb_text(sbuf_t *b, const json_t *v);
+static void jsonb_text(mm_buf_t *b, const json_t *v);
 
-static void jsonb_object(sbuf_t *b, const json_t *v) {
+static void jsonb_object(mm_buf_t *b, const json_t *v) {
         size_t n = json_object_size(v), k = 0;
         const char **keys = n ? malloc(n * sizeof(*keys)) : NULL;
         if (n && !keys) {
-                b->oom = 1;
+                mm_buf_fail(b);
                 return;
         }
         const char *key;
         json_t *val;
         json_object_foreach((json_t *)v, key, val) keys[k++] = key;
         qsort(keys, n, sizeof(*keys), jsonb_key_cmp);
-        sb_putc(b, '{');
+        mm_buf_putc(b, '{');
         for (size_t i = 0; i < n; i++) {
-                sb_puts(b, i ? ", " : "");
+                mm_buf_puts(b, i ? ", " : "");
                 jsonb_string(b, keys[i], strlen(keys[i]));
-                sb_puts(b, ": ");
+                mm_buf_puts(b, ": ");
                 jsonb_text(b, json_object_get(v, keys[i]));
         }
-        sb_putc(b, '}');
+        mm_buf_putc(b, '}');
         free(keys);
 }
 
 /* Any JSON value as jsonb's text output prints it. */
-static void jsonb_text(sbuf_t *b, const json_t *v) {
+static void jsonb_text(mm_buf_t *b, const json_t *v) {
         switch (json_typeof(v)) {
         case JSON_OBJECT:
                 jsonb_object(b, v);
                 break;
         case JSON_ARRAY:
-                sb_putc(b, '[');
+                mm_buf_putc(b, '[');
                 for (size_t i = 0; i < json_array_size(v); i++) {
-                        sb_puts(b, i ? ", " : "");
+                        mm_buf_puts(b, i ? ", " : "");
                         jsonb_text(b, json_array_get(v, i));
                 }
-                sb_putc(b, ']');
+                mm_buf_putc(b, ']');
                 break;
         case JSON_STRING:
                 jsonb_string(b, json_string_value(v), json_string_length(v));
@@ -766,30 +719,30 @@ static void jsonb_text(sbuf_t *b, const json_t *v) {
         case JSON_INTEGER: {
                 char n[32];
                 snprintf(n, sizeof(n), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                sb_puts(b, n);
+                mm_buf_puts(b, n);
                 break;
         }
         case JSON_REAL:
                 real_text(b, v);
                 break;
         case JSON_TRUE:
-                sb_puts(b, "true");
+                mm_buf_puts(b, "true");
                 break;
         case JSON_FALSE:
-                sb_puts(b, "false");
+                mm_buf_puts(b, "false");
                 break;
         default:
-                sb_puts(b, "null");
+                mm_buf_puts(b, "null");
         }
 }
 
 /* Appends what `v->>` gives in SQL; returns 0 for SQL NULL (no value, or
  * JSON null). */
-static int value_text(sbuf_t *b, const json_t *v) {
+static int value_text(mm_buf_t *b, const json_t *v) {
         if (!v || json_is_null(v))
                 return 0;
         if (json_is_string(v))
-                sb_put(b, json_string_value(v), json_string_length(v));
+                mm_buf_append(b, json_string_value(v), json_string_length(v));
         else
                 jsonb_text(b, v);
         return 1;
@@ -888,7 +841,7 @@ static int real_in_range(const char *s, const char *end) {
 
 /* Appends `s` (n bytes) as one COPY text field. A NUL goes as \000: COPY
  * then refuses the row with 22021 (a data error of the document). */
-static void copy_escaped(sbuf_t *b, const char *s, size_t n) {
+static void copy_escaped(mm_buf_t *b, const char *s, size_t n) {
         size_t run = 0;
         for (size_t i = 0; i < n; i++) {
                 const char *e = s[i] == '\\'   ? "\\\\"
@@ -899,38 +852,38 @@ static void copy_escaped(sbuf_t *b, const char *s, size_t n) {
                                                : NULL;
                 if (!e)
                         continue;
-                sb_put(b, s + run, i - run);
-                sb_puts(b, e);
+                mm_buf_append(b, s + run, i - run);
+                mm_buf_puts(b, e);
                 run = i + 1;
         }
-        sb_put(b, s + run, n - run);
+        mm_buf_append(b, s + run, n - run);
 }
 
 /* One COPY field: separator, then the value or \N. */
-static void f_sep(sbuf_t *b, int first) {
+static void f_sep(mm_buf_t *b, int first) {
         if (!first)
-                sb_putc(b, '\t');
+                mm_buf_putc(b, '\t');
 }
 
-static void f_null(sbuf_t *b) {
-        sb_puts(b, "\\N");
+static void f_null(mm_buf_t *b) {
+        mm_buf_puts(b, "\\N");
 }
 
-static void f_int(sbuf_t *b, long long v) {
+static void f_int(mm_buf_t *b, long long v) {
         char n[32];
         snprintf(n, sizeof(n), "%lld", v);
-        sb_puts(b, n);
+        mm_buf_puts(b, n);
 }
 
 /* `v->>` as a text column. */
-static void f_text(sbuf_t *b, sbuf_t *tmp, const json_t *v) {
+static void f_text(mm_buf_t *b, mm_buf_t *tmp, const json_t *v) {
         if (json_is_string(v)) {
                 copy_escaped(b, json_string_value(v), json_string_length(v));
                 return;
         }
-        tmp->len = 0;
+        mm_buf_reset(tmp);
         if (value_text(tmp, v))
-                copy_escaped(b, tmp->p ? tmp->p : "", tmp->len);
+                copy_escaped(b, mm_buf_cstr(tmp), tmp->len);
         else
                 f_null(b);
 }
@@ -938,15 +891,15 @@ static void f_text(sbuf_t *b, sbuf_t *tmp, const json_t *v) {
 /* The text `v->>` gives, in tmp, for a lenient cast; NULL for SQL NULL.
  * The caller checks strlen against tmp->len: a text with a NUL is sent as
  * it is, and COPY refuses it (22021) as jsonb refuses \u0000 (22P05). */
-static const char *cast_input(sbuf_t *tmp, const json_t *v) {
-        tmp->len = 0;
-        if (!value_text(tmp, v) || tmp->oom)
+static const char *cast_input(mm_buf_t *tmp, const json_t *v) {
+        mm_buf_reset(tmp);
+        if (!value_text(tmp, v) || mm_buf_failed(tmp))
                 return NULL;
-        return tmp->p ? tmp->p : "";
+        return mm_buf_cstr(tmp);
 }
 
 /* mm_try_int / mm_try_bigint of `v->>` as a column. */
-static void f_try_integer(sbuf_t *b, sbuf_t *tmp, const json_t *v, int max_digits) {
+static void f_try_integer(mm_buf_t *b, mm_buf_t *tmp, const json_t *v, int max_digits) {
         const char *t = cast_input(tmp, v);
         long long n;
         int m = t && strlen(t) == tmp->len ? try_integer(t, max_digits, &n) : 0;
@@ -959,7 +912,7 @@ static void f_try_integer(sbuf_t *b, sbuf_t *tmp, const json_t *v, int max_digit
 }
 
 /* mm_try_numeric (real_only = 0) or mm_try_real (1) of `v->>`. */
-static void f_try_numeric(sbuf_t *b, sbuf_t *tmp, const json_t *v, int real_only) {
+static void f_try_numeric(mm_buf_t *b, mm_buf_t *tmp, const json_t *v, int real_only) {
         const char *t = cast_input(tmp, v), *s, *e;
         int range, m = t && strlen(t) == tmp->len ? try_numeric(t, &s, &e) : 0;
         if (t && (m == 2 || strlen(t) != tmp->len))
@@ -967,11 +920,11 @@ static void f_try_numeric(sbuf_t *b, sbuf_t *tmp, const json_t *v, int real_only
         else if (m == 0)
                 f_null(b);
         else if (!real_only)
-                sb_put(b, s, (size_t)(e - s));
+                mm_buf_append(b, s, (size_t)(e - s));
         else if ((range = real_in_range(s, e)) == 0)
                 f_null(b);
         else /* numeric has no -0: '-0'::numeric::real is 0 */
-                sb_put(b, range == 2 ? "0" : s, range == 2 ? 1 : (size_t)(e - s));
+                mm_buf_append(b, range == 2 ? "0" : s, range == 2 ? 1 : (size_t)(e - s));
 }
 
 /* The new documents of a batch, in input order, with their item ids. */
@@ -1006,25 +959,25 @@ static const json_t *array_at(const json_t *v, const char *key) {
 #define COPY_PIECE (64 * 1024)
 typedef struct copy_s {
         PGconn *conn;
-        sbuf_t buf, tmp;
+        mm_buf_t buf, tmp;
         int send_failed;
 } copy_t;
 
 static void copy_flush(copy_t *c, size_t above) {
-        if (c->buf.len <= above || c->send_failed || c->buf.oom)
+        if (c->buf.len <= above || c->send_failed || mm_buf_failed(&c->buf))
                 return;
         if (PQputCopyData(c->conn, c->buf.p, (int)c->buf.len) != 1)
                 c->send_failed = 1;
-        c->buf.len = 0;
+        mm_buf_reset(&c->buf);
 }
 
 /* Ends the COPY and returns its class; an error raised while the rows
  * streamed in (a refused value, a foreign key) comes back here. */
 static int copy_end(copy_t *c, const char *table, char *errstr, size_t errstr_size) {
         copy_flush(c, 0);
-        int oom = c->buf.oom || c->tmp.oom;
-        free(c->buf.p);
-        free(c->tmp.p);
+        int oom = mm_buf_failed(&c->buf) || mm_buf_failed(&c->tmp);
+        mm_buf_release(&c->buf);
+        mm_buf_release(&c->tmp);
         /* An aborted COPY (no memory, a failed send) ends with an error
          * message; the server then raises 57014 (systemic). */
         const char *abort_msg = oom ? "out of memory" : c->send_failed ? "send failed" : NULL;
@@ -1082,7 +1035,7 @@ static void rows_participants(copy_t *c, const ins_set_t *s) {
                         f_int(&c->buf, (long long)i + 1);
                         f_sep(&c->buf, 0);
                         f_text(&c->buf, &c->tmp, json_array_get(a, i));
-                        sb_putc(&c->buf, '\n');
+                        mm_buf_putc(&c->buf, '\n');
                         copy_flush(c, COPY_PIECE);
                 }
         }
@@ -1091,34 +1044,35 @@ static void rows_participants(copy_t *c, const ins_set_t *s) {
 /* outcome_parts as a text[] literal: every element quoted, " and \
  * escaped; a JSON null element is NULL. Not an array: '{}'. */
 static void f_text_array(copy_t *c, const json_t *a) {
-        sbuf_t *lit = &c->tmp;
-        lit->len = 0;
-        sb_putc(lit, '{');
-        sbuf_t el = {0};
+        mm_buf_t *lit = &c->tmp;
+        mm_buf_reset(lit);
+        mm_buf_putc(lit, '{');
+        mm_buf_t el = MM_BUF_INIT;
         for (size_t i = 0; i < json_array_size(a); i++) {
-                sb_puts(lit, i ? "," : "");
-                el.len = 0;
+                mm_buf_puts(lit, i ? "," : "");
+                mm_buf_reset(&el);
                 if (!value_text(&el, json_array_get(a, i))) {
-                        sb_puts(lit, "NULL");
+                        mm_buf_puts(lit, "NULL");
                         continue;
                 }
-                sb_putc(lit, '"');
+                mm_buf_putc(lit, '"');
                 for (size_t j = 0; j < el.len; j++) {
                         if (el.p[j] == '"' || el.p[j] == '\\')
-                                sb_putc(lit, '\\');
-                        sb_putc(lit, el.p[j]);
+                                mm_buf_putc(lit, '\\');
+                        mm_buf_putc(lit, el.p[j]);
                 }
-                sb_putc(lit, '"');
+                mm_buf_putc(lit, '"');
         }
-        sb_putc(lit, '}');
-        lit->oom |= el.oom;
-        free(el.p);
+        mm_buf_putc(lit, '}');
+        if (mm_buf_failed(&el))
+                mm_buf_fail(lit);
+        mm_buf_release(&el);
         copy_escaped(&c->buf, lit->p ? lit->p : "{}", lit->len);
 }
 
 /* One agenda_items row (004's ins_items). */
 static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *it, size_t ord) {
-        sbuf_t *b = &c->buf, *t = &c->tmp;
+        mm_buf_t *b = &c->buf, *t = &c->tmp;
         const json_t *kle = json_object_get(it, "kle"), *closed = json_object_get(it, "closed");
         long long order = (long long)ord; /* coalesce(mm_try_int(order), ordinal) */
         const char *ot = cast_input(t, json_object_get(it, "order"));
@@ -1127,7 +1081,7 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
         order_raw |= m == 2;
         if (m != 1)
                 order = (long long)ord;
-        sbuf_t raw = {0}; /* the text COPY refuses (22021 or 22P02) */
+        mm_buf_t raw = MM_BUF_INIT; /* the text COPY refuses (22021 or 22P02) */
         if (order_raw)
                 copy_escaped(&raw, t->p, t->len);
         f_int(b, id);
@@ -1139,11 +1093,12 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
         f_try_integer(b, t, json_object_get(it, "number"), 9);
         f_sep(b, 0);
         if (order_raw)
-                sb_put(b, raw.p ? raw.p : "", raw.len);
+                mm_buf_append(b, mm_buf_cstr(&raw), raw.len);
         else
                 f_int(b, order);
-        b->oom |= raw.oom;
-        free(raw.p);
+        if (mm_buf_failed(&raw))
+                mm_buf_fail(b);
+        mm_buf_release(&raw);
         static const char *const texts[] = {"title", "case_number", "case_number_kind"};
         for (size_t i = 0; i < 3; i++) {
                 f_sep(b, 0);
@@ -1155,7 +1110,7 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
                 f_text(b, t, json_object_get(kle, kles[i]));
         }
         f_sep(b, 0);
-        sb_puts(b, json_is_true(closed) ? "f" : "t"); /* public = NOT closed */
+        mm_buf_puts(b, json_is_true(closed) ? "f" : "t"); /* public = NOT closed */
         f_sep(b, 0);
         f_text(b, t, json_object_get(it, "outcome"));
         f_sep(b, 0);
@@ -1168,7 +1123,7 @@ static void row_item(copy_t *c, const ins_doc_t *d, long long id, const json_t *
         f_try_integer(b, t, json_object_get(it, "offset"), 18);
         f_sep(b, 0);
         f_try_integer(b, t, json_object_get(it, "length"), 18);
-        sb_putc(b, '\n');
+        mm_buf_putc(b, '\n');
 }
 
 static void rows_items(copy_t *c, const ins_set_t *s) {
@@ -1197,7 +1152,7 @@ static void row_section(copy_t *c, const json_t *e, size_t ord) {
         f_sep(&c->buf, 0);
         f_try_integer(&c->buf, &c->tmp, json_object_get(e, "offset"), 18);
         f_sep(&c->buf, 0);
-        sb_puts(&c->buf, json_is_boolean(h) ? (json_is_true(h) ? "t" : "f") : "\\N");
+        mm_buf_puts(&c->buf, json_is_boolean(h) ? (json_is_true(h) ? "t" : "f") : "\\N");
 }
 
 static void row_absence(copy_t *c, const json_t *e, size_t ord) {
@@ -1240,7 +1195,7 @@ static void rows_children(copy_t *c, const ins_set_t *s, const char *key, child_
                                 f_int(&c->buf, s->item_ids[k]);
                                 f_sep(&c->buf, 0);
                                 row(c, json_array_get(a, e), e + 1);
-                                sb_putc(&c->buf, '\n');
+                                mm_buf_putc(&c->buf, '\n');
                                 copy_flush(c, COPY_PIECE);
                         }
                 }
@@ -1410,9 +1365,9 @@ done:
         return out;
 }
 
-static void put_be32(sbuf_t *b, uint32_t v) {
+static void put_be32(mm_buf_t *b, uint32_t v) {
         char be[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
-        sb_put(b, be, 4);
+        mm_buf_append(b, be, 4);
 }
 
 /* The documents' raw texts as a text[] in PostgreSQL's binary form (what
@@ -1420,7 +1375,7 @@ static void put_be32(sbuf_t *b, uint32_t v) {
  * NULL (-1) where a document's raw text is not a string (it then stays in
  * the JSON, see slim_doc). The bytes are checked by the server as any
  * text: invalid UTF-8 or a NUL is refused (22021). */
-static int raw_texts_param(const json_t *docs, sbuf_t *b) {
+static int raw_texts_param(const json_t *docs, mm_buf_t *b) {
         size_t n = json_array_size(docs), need = 20;
         if (n > INT32_MAX / 2)
                 return -1;
@@ -1431,7 +1386,7 @@ static int raw_texts_param(const json_t *docs, sbuf_t *b) {
                 const json_t *t = json_object_get(json_array_get(docs, i), "raw_text");
                 need += 4 + (json_is_string(t) ? json_string_length(t) : 0);
         }
-        sb_reserve(b, need);
+        mm_buf_reserve_exact(b, need);
         put_be32(b, n ? 1 : 0); /* dimensions */
         put_be32(b, 1);         /* may hold NULLs */
         put_be32(b, 25);        /* element type: text */
@@ -1449,9 +1404,9 @@ static int raw_texts_param(const json_t *docs, sbuf_t *b) {
                 if (len > INT32_MAX)
                         return -1;
                 put_be32(b, (uint32_t)len);
-                sb_put(b, json_string_value(t), len);
+                mm_buf_append(b, json_string_value(t), len);
         }
-        return b->oom || b->len > INT32_MAX ? -1 : 0;
+        return mm_buf_failed(b) || b->len > INT32_MAX ? -1 : 0;
 }
 
 void mm_store_set_wait_cb(mm_store_t *st, void (*cb)(void *arg), void *arg) {
@@ -1488,7 +1443,7 @@ static int call_ingest_documents(mm_store_t *st, const char *group, const json_t
         int with_raw = st->copy_path == 2;
         /* texts rendered ahead leave the raw text out: 006 needs it in */
         char *docs_text = slim_docs_text(docs, with_raw ? texts : NULL, !with_raw);
-        sbuf_t raw = {0};
+        mm_buf_t raw = MM_BUF_INIT;
         PGresult *r = NULL;
         int rc = 0;
         if (!docs_text) {
@@ -1511,7 +1466,7 @@ static int call_ingest_documents(mm_store_t *st, const char *group, const json_t
                                  4, types, params, lens, fmts);
         }
         free(docs_text);
-        free(raw.p);
+        mm_buf_release(&raw);
         *out = r;
         return rc;
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#include "mm_buf.h"
 #include "mm_str.h"
 
 /* Memory per line is kept small (16 bytes for the line, 4 for its source
@@ -30,39 +31,6 @@ struct mm_text_s {
 /* Lines between two full source offsets (mm_text_src_off walks at most
  * this many steps). */
 #define MARK_EVERY 32
-
-/* A growable byte buffer for building one line. */
-typedef struct sbuf_s {
-        char *p;
-        size_t len, cap;
-} sbuf_t;
-
-static int sbuf_reserve(sbuf_t *b, size_t extra) {
-        if (b->len + extra + 1 <= b->cap)
-                return 0;
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap < b->len + extra + 1)
-                ncap *= 2;
-        char *n = realloc(b->p, ncap);
-        if (!n)
-                return -1;
-        b->p = n;
-        b->cap = ncap;
-        return 0;
-}
-
-static int sbuf_add(sbuf_t *b, const char *s, size_t n) {
-        if (sbuf_reserve(b, n))
-                return -1;
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-        b->p[b->len] = '\0';
-        return 0;
-}
-
-static int sbuf_addc(sbuf_t *b, char c) {
-        return sbuf_add(b, &c, 1);
-}
 
 /* Windows-1252 0x80-0x9F; 0 marks bytes that are undefined there. */
 static const uint16_t cp1252_hi[32] = {
@@ -103,13 +71,13 @@ int mm_text_utf8_valid(const char *s, size_t len) {
         return 1;
 }
 
-static int utf8_put(sbuf_t *b, int32_t cp) {
+static int utf8_put(mm_buf_t *b, int32_t cp) {
         utf8proc_uint8_t tmp[4];
         utf8proc_ssize_t n = utf8proc_encode_char(cp, tmp);
-        return sbuf_add(b, (const char *)tmp, (size_t)n);
+        return mm_buf_append(b, (const char *)tmp, (size_t)n);
 }
 
-static int decode_cp1252(const char *buf, size_t len, sbuf_t *out) {
+static int decode_cp1252(const char *buf, size_t len, mm_buf_t *out) {
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)buf[i];
                 int32_t cp = c;
@@ -215,7 +183,7 @@ static int is_block_tag(const char *name, size_t n) {
 }
 
 /* Appends the finished line in `b` to the text. */
-static void emit_line(mm_text_t *t, sbuf_t *b, size_t src_off, int heading, int bold, int bullet,
+static void emit_line(mm_text_t *t, mm_buf_t *b, size_t src_off, int heading, int bold, int bullet,
                       int cut) {
         if (t->oom)
                 return;
@@ -319,7 +287,7 @@ static int plain_word(const unsigned char *q) {
  * controls and private-use glyphs (Word bullets: then *bullet is set) and a
  * space that stands before a combining mark, from raw into tmp. Returns 1
  * when the line needs NFC. */
-static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) {
+static int fold_line(mm_text_t *t, const mm_buf_t *raw, mm_buf_t *tmp, int *bullet) {
         int nfc = 0;
         const unsigned char *p, *e;
         p = (const unsigned char *)raw->p;
@@ -402,19 +370,19 @@ static int fold_line(mm_text_t *t, const sbuf_t *raw, sbuf_t *tmp, int *bullet) 
         return nfc;
 }
 
-static void nfc_line(mm_text_t *t, sbuf_t *tmp) {
+static void nfc_line(mm_text_t *t, mm_buf_t *tmp) {
         utf8proc_uint8_t *c = utf8proc_NFC((utf8proc_uint8_t *)tmp->p);
         if (c) {
                 size_t cl = strlen((char *)c);
-                tmp->len = 0;
-                if (sbuf_add(tmp, (char *)c, cl))
+                mm_buf_reset(tmp);
+                if (mm_buf_append(tmp, (char *)c, cl))
                         t->oom = 1;
                 free(c);
         }
 }
 
 /* Strips list bullets at the start of tmp; returns 1 when there were any. */
-static int strip_bullets(sbuf_t *tmp) {
+static int strip_bullets(mm_buf_t *tmp) {
         int bullet = 0;
         /* First bytes of the bullets below: most lines start with none. */
         static const unsigned char lead[256] = {
@@ -449,17 +417,15 @@ static int strip_bullets(sbuf_t *tmp) {
                 if (!hit)
                         break;
         }
-        if (tmp->len == 1 && (tmp->p[0] == '-' || tmp->p[0] == '*')) {
-                tmp->len = 0;
-                tmp->p[0] = '\0';
-        }
+        if (tmp->len == 1 && (tmp->p[0] == '-' || tmp->p[0] == '*'))
+                mm_buf_reset(tmp);
 
         return bullet;
 }
 
 /* Cuts web noise from tmp (or empties it); returns 1 when the end of the
  * line was cut. */
-static int cut_noise(sbuf_t *tmp, const noise_t *nz) {
+static int cut_noise(mm_buf_t *tmp, const noise_t *nz) {
         int cut = 0;
         /* Web noise. */
         for (size_t i = 0; i < nz->n && tmp->len; i++) {
@@ -467,8 +433,7 @@ static int cut_noise(sbuf_t *tmp, const noise_t *nz) {
                 if (mm_rx_exec(nz->rx[i], nz->m, tmp->p, tmp->len, 0) &&
                     !mm_rx_group(nz->m, 0, &b, &en)) {
                         if (nz->drop_line && nz->drop_line[i]) {
-                                tmp->len = 0;
-                                tmp->p[0] = '\0';
+                                mm_buf_reset(tmp);
                         } else if (en > b) {
                                 if (en == tmp->len)
                                         cut = 1;
@@ -480,15 +445,14 @@ static int cut_noise(sbuf_t *tmp, const noise_t *nz) {
         return cut;
 }
 
-static void finish_line(mm_text_t *t, sbuf_t *raw, sbuf_t *tmp, size_t src_off, int heading,
+static void finish_line(mm_text_t *t, mm_buf_t *raw, mm_buf_t *tmp, size_t src_off, int heading,
                         int bold, const noise_t *nz) {
         int bullet = 0;
-        tmp->len = 0;
-        if (sbuf_reserve(tmp, raw->len + 1)) {
+        mm_buf_reset(tmp);
+        if (mm_buf_reserve(tmp, raw->len + 1)) {
                 t->oom = 1;
                 return;
         }
-        tmp->p[0] = '\0';
         if (fold_line(t, raw, tmp, &bullet))
                 nfc_line(t, tmp);
         bullet |= strip_bullets(tmp);
@@ -519,7 +483,7 @@ static int ends_with(const char *p, const char *e, const char *lit) {
 /* An HTML tag at p: an autolink keeps its address (added to raw); other
  * tags are dropped, and *block is set for a block tag (a line break).
  * Returns the position after the tag, or NULL when p starts no tag. */
-static const char *html_tag(const char *p, const char *e, sbuf_t *raw, int *block) {
+static const char *html_tag(const char *p, const char *e, mm_buf_t *raw, int *block) {
         const char *gt = memchr(p, '>', (size_t)(e - p));
         const char *q = p + 1;
         int close = 0;
@@ -531,7 +495,7 @@ static const char *html_tag(const char *p, const char *e, sbuf_t *raw, int *bloc
         }
         if ((gt - q) > 3 && (starts_with(q, gt, "http") || starts_with(q, gt, "mailto:") ||
                              starts_with(q, gt, "www."))) {
-                sbuf_add(raw, q, (size_t)(gt - q));
+                mm_buf_append(raw, q, (size_t)(gt - q));
                 return gt + 1;
         }
         if (!(q < gt &&
@@ -548,8 +512,8 @@ static const char *html_tag(const char *p, const char *e, sbuf_t *raw, int *bloc
 }
 
 /* Normalises one source line [p, e) starting at source offset `off`. */
-static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf_t *raw,
-                    sbuf_t *tmp, const noise_t *nz) {
+static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, mm_buf_t *raw,
+                    mm_buf_t *tmp, const noise_t *nz) {
         const char *s = p;
         int heading = 0, bold = 0;
         size_t seg_off = off;
@@ -582,12 +546,11 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                         bold = 1;
         }
 
-        raw->len = 0;
-        if (sbuf_reserve(raw, (size_t)(e - p) + 8)) {
+        mm_buf_reset(raw);
+        if (mm_buf_reserve(raw, (size_t)(e - p) + 8)) {
                 t->oom = 1;
                 return;
         }
-        raw->p[0] = '\0';
         while (p < e && !t->oom) {
                 char c = *p;
                 if (c == '<') {
@@ -596,8 +559,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                         if (after) {
                                 if (block) {
                                         finish_line(t, raw, tmp, seg_off, heading, bold, nz);
-                                        raw->len = 0;
-                                        raw->p[0] = '\0';
+                                        mm_buf_reset(raw);
                                         heading = bold = 0;
                                         seg_off = off + (size_t)(after - s);
                                 }
@@ -622,13 +584,13 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                         if (rb && rb + 1 < e && rb[1] == '(') {
                                 const char *rp = memchr(rb, ')', (size_t)(e - rb));
                                 if (rp) {
-                                        sbuf_add(raw, p + 1, (size_t)(rb - p - 1));
+                                        mm_buf_append(raw, p + 1, (size_t)(rb - p - 1));
                                         p = rp + 1;
                                         continue;
                                 }
                         }
                 } else if (c == '\\' && p + 1 < e && strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
-                        sbuf_addc(raw, p[1]);
+                        mm_buf_putc(raw, p[1]);
                         p += 2;
                         continue;
                 }
@@ -636,7 +598,7 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, sbuf
                  * may start markup, in one go. */
                 {
                         const char *q = next_special(p + 1, e);
-                        sbuf_add(raw, p, (size_t)(q - p));
+                        mm_buf_append(raw, p, (size_t)(q - p));
                         p = q;
                 }
         }
@@ -661,7 +623,7 @@ static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *con
                            size_t errstr_size) {
         const noise_t nzv = {noise, drop_line, nnoise, m}, *nz = &nzv;
         mm_text_t *t = calloc(1, sizeof(*t));
-        sbuf_t raw = {0}, tmp = {0};
+        mm_buf_t raw = MM_BUF_INIT, tmp = MM_BUF_INIT;
 
         if (!t || len > UINT32_MAX - 1)
                 goto oom;
@@ -681,15 +643,14 @@ static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *con
                 t->src[len] = '\0';
                 t->srclen = len;
         } else {
-                sbuf_t d = {0};
+                mm_buf_t d = MM_BUF_INIT;
                 t->cp1252 = 1;
-                if (decode_cp1252(buf, len, &d) || sbuf_reserve(&d, 0)) {
-                        free(d.p);
+                if (decode_cp1252(buf, len, &d)) {
+                        mm_buf_release(&d);
                         goto oom;
                 }
-                d.p[d.len] = '\0';
-                t->src = d.p;
-                t->srclen = d.len;
+                if (mm_buf_take(&d, &t->src, &t->srclen))
+                        goto oom;
         }
 
         /* The normalised lines take no more bytes than the source (a line
@@ -709,17 +670,16 @@ static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *con
                         p = q + 1;
                 }
         }
-        free(raw.p);
-        free(tmp.p);
-        raw.p = tmp.p = NULL;
+        mm_buf_release(&raw);
+        mm_buf_release(&tmp);
         if (t->oom)
                 goto oom;
         for (size_t i = 0; i < t->nlines; i++)
                 t->lines[i].s = t->arena + (uintptr_t)t->lines[i].s;
         return t;
 oom:
-        free(raw.p);
-        free(tmp.p);
+        mm_buf_release(&raw);
+        mm_buf_release(&tmp);
         mm_text_destroy(t);
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
