@@ -103,14 +103,10 @@ int mm_names_entry(const char *s, size_t n) {
 #define MM_NAMES_MAX      256
 #define MM_NAMES_MAX_TEXT (16u * 1024u)
 
-void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
-        mm_buf_t d = MM_BUF_INIT;
-        /* A list of names is short; a longer text is cut, so that the
-         * splitting below stays linear in its input. */
-        if (n > MM_NAMES_MAX_TEXT)
-                n = MM_NAMES_MAX_TEXT;
-        WORK(c, n);
-        /* Drop parenthesised party letters and roles. */
+/* The list s[0..n) with one ',' between names: parenthesised party
+ * letters and roles dropped, tabs and ';' made ',', and " og " and
+ * " samt " too. Leaves d->p NULL when nothing is left. */
+static void names_list(const char *s, size_t n, mm_buf_t *d) {
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '(') {
                         const char *cl = memchr(s + i, ')', n - i);
@@ -119,73 +115,99 @@ void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonica
                                 continue;
                         }
                 }
-                mm_buf_putc(&d, s[i] == '\t' || s[i] == ';' ? ',' : s[i]);
+                mm_buf_putc(d, s[i] == '\t' || s[i] == ';' ? ',' : s[i]);
         }
-        if (!d.p)
+        if (!d->p)
                 return;
-        /* " og " and " samt " separate names too. */
-        for (char *q; (q = strstr(d.p, " og ")) || (q = strstr(d.p, " samt "));) {
+        for (char *q; (q = strstr(d->p, " og ")) || (q = strstr(d->p, " samt "));) {
                 size_t w = q[1] == 'o' ? 4 : 6;
                 *q = ',';
                 memmove(q + 1, q + w, strlen(q + w) + 1);
         }
+}
+
+/* One name of the list, cleaned in place: without trailing punctuation,
+ * the blanks around it, a role after " - " ("Anne Hansen - formand") and
+ * inner double spaces. Returns its start; *len gets its length. */
+static char *clean_name(char *tok, size_t *len) {
+        size_t tl = strlen(tok);
+        while (tl && (mm_pass_trail_punct(tok[tl - 1])))
+                tok[--tl] = '\0';
+        while (*tok == ' ')
+                tok++, tl--;
+        /* "Anne Hansen - formand": the role is no part of the name */
+        char *dash = strstr(tok, " - ");
+        char *ndash = strstr(tok, " \xe2\x80\x93 ");
+        if (ndash && (!dash || ndash < dash))
+                dash = ndash;
+        if (dash)
+                *dash = '\0';
+        /* collapse inner double spaces */
+        char *w = tok;
+        for (char *r = tok; *r; r++)
+                if (!(*r == ' ' && w > tok && w[-1] == ' '))
+                        *w++ = *r;
+        *w = '\0';
+        tl = strlen(tok);
+        while (tl && tok[tl - 1] == ' ')
+                tok[--tl] = '\0';
+        *len = tl;
+        return tok;
+}
+
+/* The participant that the name tok[0..tl) misspells (a distance below
+ * 3), or tok itself. */
+static const char *canonical_name(ctx_t *c, const char *tok, size_t tl) {
+        const char *name = tok;
+        char fa[128], fb[128];
+        size_t la = mm_pass_fold(tok, tl, fa, sizeof(fa));
+        int best = 3;
+        WORK(c, json_array_size(c->participants));
+        for (size_t k = 0; k < json_array_size(c->participants); k++) {
+                const char *pn = json_string_value(json_array_get(c->participants, k));
+                size_t lb = mm_pass_fold(pn, strlen(pn), fb, sizeof(fb));
+                /* The distance is at least the difference in length: no
+                 * need to compute it then. */
+                if ((la > lb ? la - lb : lb - la) >= (size_t)best)
+                        continue;
+                int dist = levenshtein(fa, la, fb, lb);
+                if (dist < best) {
+                        best = dist;
+                        name = pn;
+                }
+        }
+        return name;
+}
+
+/* Appends name to out unless out holds it already. */
+static void add_unique(ctx_t *c, json_t *out, const char *name) {
+        WORK(c, json_array_size(out));
+        for (size_t k = 0; k < json_array_size(out); k++)
+                if (!strcmp(json_string_value(json_array_get(out, k)), name))
+                        return;
+        json_array_append_new(out, json_string_nocheck(name));
+}
+
+void mm_names_split(ctx_t *c, const char *s, size_t n, json_t *out, int canonical) {
+        mm_buf_t d = MM_BUF_INIT;
+        /* A list of names is short; a longer text is cut, so that the
+         * splitting below stays linear in its input. */
+        if (n > MM_NAMES_MAX_TEXT)
+                n = MM_NAMES_MAX_TEXT;
+        WORK(c, n);
+        names_list(s, n, &d);
+        if (!d.p)
+                return;
         char *save = NULL;
         for (char *tok = strtok_r(d.p, ",", &save); tok && json_array_size(out) < MM_NAMES_MAX;
              tok = strtok_r(NULL, ",", &save)) {
-                size_t tl = strlen(tok);
-                while (tl && (mm_pass_trail_punct(tok[tl - 1])))
-                        tok[--tl] = '\0';
-                while (*tok == ' ')
-                        tok++, tl--;
-                /* "Anne Hansen - formand": the role is no part of the name */
-                {
-                        char *dash = strstr(tok, " - ");
-                        char *ndash = strstr(tok, " \xe2\x80\x93 ");
-                        if (ndash && (!dash || ndash < dash))
-                                dash = ndash;
-                        if (dash)
-                                *dash = '\0';
-                }
-                /* collapse inner double spaces */
-                char *w = tok;
-                for (char *r = tok; *r; r++)
-                        if (!(*r == ' ' && w > tok && w[-1] == ' '))
-                                *w++ = *r;
-                *w = '\0';
-                tl = strlen(tok);
-                while (tl && tok[tl - 1] == ' ')
-                        tok[--tl] = '\0';
+                size_t tl;
+                tok = clean_name(tok, &tl);
                 if (!mm_names_plausible(tok, tl))
                         continue;
-                const char *name = tok;
-                if (canonical && c->participants) {
-                        /* Map a misspelt name onto the participant list. */
-                        char fa[128], fb[128];
-                        size_t la = mm_pass_fold(tok, tl, fa, sizeof(fa));
-                        int best = 3;
-                        WORK(c, json_array_size(c->participants));
-                        for (size_t k = 0; k < json_array_size(c->participants); k++) {
-                                const char *pn =
-                                        json_string_value(json_array_get(c->participants, k));
-                                size_t lb = mm_pass_fold(pn, strlen(pn), fb, sizeof(fb));
-                                /* The distance is at least the difference
-                                 * in length: no need to compute it then. */
-                                if ((la > lb ? la - lb : lb - la) >= (size_t)best)
-                                        continue;
-                                int dist = levenshtein(fa, la, fb, lb);
-                                if (dist < best) {
-                                        best = dist;
-                                        name = pn;
-                                }
-                        }
-                }
-                int dup = 0;
-                WORK(c, json_array_size(out));
-                for (size_t k = 0; k < json_array_size(out); k++)
-                        if (!strcmp(json_string_value(json_array_get(out, k)), name))
-                                dup = 1;
-                if (!dup)
-                        json_array_append_new(out, json_string_nocheck(name));
+                /* Map a misspelt name onto the participant list. */
+                const char *name = canonical && c->participants ? canonical_name(c, tok, tl) : tok;
+                add_unique(c, out, name);
         }
         mm_buf_release(&d);
 }

@@ -281,92 +281,97 @@ static int plain_word(const unsigned char *q) {
         return !(blank & (blank << 8));
 }
 
-/* Finishes one output line: bullets, noise, combining repair, NFC, white
- * space, then emits it. `raw` holds the stripped text. */
+/* The end of a run of plain characters (printable ASCII, U+00C0 to
+ * U+00FF) and the single blanks between them, from p on (p follows a plain
+ * character): fold_line copies it as it is (a blank before a plain
+ * character stays one blank either way). */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *e) {
+        size_t k;
+        for (;;) {
+                while (e - p >= 8 && plain_word(p))
+                        p += 8;
+                if ((k = plain_char(p, e)))
+                        p += k;
+                else if (p < e && *p == ' ' && plain_char(p + 1, e))
+                        p++;
+                else
+                        return p;
+        }
+}
+
+/* Writes the blank held back (pending: 0 none, 1 space, 2 tab), unless
+ * the line is still empty. tmp has room (see finish_line). */
+static void put_pending(mm_buf_t *tmp, int pending) {
+        if (pending && tmp->len > 0)
+                tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
+}
+
+/* Folds the character at p (not a plain one) into tmp: white space is
+ * held back in *pending, controls are dropped, a private-use glyph too (a
+ * Word bullet first on the line sets *bullet), a space before a combining
+ * mark is dropped (a repair), and *nfc is set when NFC could change the
+ * line. Returns the bytes read (1 for a byte that is not UTF-8). */
+static size_t fold_char(mm_text_t *t, const unsigned char *p, const unsigned char *e, mm_buf_t *tmp,
+                        int *pending, int *bullet, int *nfc) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, e - p, &cp);
+        if (n <= 0)
+                return 1;
+        if (is_space_cp(cp)) {
+                if (cp == '\t')
+                        *pending = 2;
+                else if (!*pending)
+                        *pending = 1;
+                return (size_t)n;
+        }
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xAD)
+                return (size_t)n;
+        if (cp >= 0xE000 && cp <= 0xF8FF) {
+                if (tmp->len == 0)
+                        *bullet = 1;
+                return (size_t)n;
+        }
+        if (cp >= 0x300) {
+                const utf8proc_property_t *pr = utf8proc_get_property(cp);
+                if (*pending && pr->category == UTF8PROC_CATEGORY_MN && tmp->len > 0) {
+                        *pending = 0;
+                        t->repairs++;
+                }
+                if (needs_nfc(cp))
+                        *nfc = 1;
+        }
+        put_pending(tmp, *pending);
+        *pending = 0;
+        memcpy(tmp->p + tmp->len, p, (size_t)n);
+        tmp->len += (size_t)n;
+        return (size_t)n;
+}
+
 /* Folds white space into single blanks (a tab stays a tab), drops
  * controls and private-use glyphs (Word bullets: then *bullet is set) and a
- * space that stands before a combining mark, from raw into tmp. Returns 1
- * when the line needs NFC. */
+ * space that stands before a combining mark, from raw into tmp (empty,
+ * with room for raw's bytes). Returns 1 when the line needs NFC. */
 static int fold_line(mm_text_t *t, const mm_buf_t *raw, mm_buf_t *tmp, int *bullet) {
-        int nfc = 0;
-        const unsigned char *p, *e;
-        p = (const unsigned char *)raw->p;
-        e = p + raw->len;
-        int pending = 0; /* 0 none, 1 space, 2 tab */
+        int nfc = 0, pending = 0; /* pending: 0 none, 1 space, 2 tab */
+        const unsigned char *p = (const unsigned char *)raw->p, *e = p + raw->len;
         while (p < e) {
-                utf8proc_int32_t cp;
-                utf8proc_ssize_t n;
-                /* Fast path: a run of plain characters (printable ASCII,
-                 * U+00C0 to U+00FF) and the single blanks between them (a
-                 * blank before a plain character stays one blank either
-                 * way), copied as it is. */
+                /* Fast path: a run of plain characters, copied whole. */
                 size_t k = plain_char(p, e);
                 if (k) {
-                        const unsigned char *q = p + k;
-                        for (;;) {
-                                while (e - q >= 8 && plain_word(q))
-                                        q += 8;
-                                if ((k = plain_char(q, e)))
-                                        q += k;
-                                else if (q < e && *q == ' ' && plain_char(q + 1, e))
-                                        q++;
-                                else
-                                        break;
-                        }
-                        if (pending && tmp->len > 0)
-                                tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
+                        const unsigned char *q = plain_run(p + k, e);
+                        put_pending(tmp, pending);
                         pending = 0;
                         memcpy(tmp->p + tmp->len, p, (size_t)(q - p));
                         tmp->len += (size_t)(q - p);
                         p = q;
-                        continue;
-                }
-                if (*p == ' ' && !pending) {
+                } else if (*p == ' ' && !pending) {
                         pending = 1;
                         p++;
-                        continue;
+                } else {
+                        p += fold_char(t, p, e, tmp, &pending, bullet, &nfc);
                 }
-                n = utf8proc_iterate(p, e - p, &cp);
-                if (n <= 0) {
-                        p++;
-                        continue;
-                }
-                if (is_space_cp(cp)) {
-                        if (cp == '\t')
-                                pending = 2;
-                        else if (!pending)
-                                pending = 1;
-                        p += n;
-                        continue;
-                }
-                if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xAD) {
-                        p += n;
-                        continue;
-                }
-                if (cp >= 0xE000 && cp <= 0xF8FF) {
-                        if (tmp->len == 0)
-                                *bullet = 1;
-                        p += n;
-                        continue;
-                }
-                if (cp >= 0x300) {
-                        const utf8proc_property_t *pr = utf8proc_get_property(cp);
-                        if (pending && pr->category == UTF8PROC_CATEGORY_MN && tmp->len > 0) {
-                                pending = 0;
-                                t->repairs++;
-                        }
-                        if (needs_nfc(cp))
-                                nfc = 1;
-                }
-                if (pending && tmp->len > 0)
-                        tmp->p[tmp->len++] = pending == 2 ? '\t' : ' ';
-                pending = 0;
-                memcpy(tmp->p + tmp->len, p, (size_t)n);
-                tmp->len += (size_t)n;
-                p += n;
         }
         tmp->p[tmp->len] = '\0';
-
         return nfc;
 }
 
@@ -445,6 +450,8 @@ static int cut_noise(mm_buf_t *tmp, const noise_t *nz) {
         return cut;
 }
 
+/* Finishes one output line: bullets, noise, combining repair, NFC, white
+ * space, then emits it. `raw` holds the stripped text. */
 static void finish_line(mm_text_t *t, mm_buf_t *raw, mm_buf_t *tmp, size_t src_off, int heading,
                         int bold, const noise_t *nz) {
         int bullet = 0;
@@ -511,40 +518,84 @@ static const char *html_tag(const char *p, const char *e, mm_buf_t *raw, int *bl
         return gt + 1;
 }
 
-/* Normalises one source line [p, e) starting at source offset `off`. */
+/* A markdown heading marker ("#" to "######" before a blank or the end)
+ * at *p: returns its level and moves *p past it and the blanks after it;
+ * 0 (and *p unchanged) when there is none. */
+static int heading_marker(const char **p, const char *e) {
+        const char *b = *p, *q = b;
+        if (b >= e || *b != '#')
+                return 0;
+        while (q < e && *q == '#' && q - b < 7)
+                q++;
+        if (q - b > 6 || !(q == e || *q == ' ' || *q == '\t'))
+                return 0;
+        int level = (int)(q - b);
+        while (q < e && (*q == ' ' || *q == '\t'))
+                q++;
+        *p = q;
+        return level;
+}
+
+/* Whether the whole of [p, e) (blanks at the end aside) is bold: **...**,
+ * __...__, <b>...</b> or <strong>...</strong>. */
+static int bold_line(const char *p, const char *e) {
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+        /* Every bold form starts with '*', '_' or '<'. */
+        if (!(p < e && strchr("*_<", *p)))
+                return 0;
+        return (starts_with(p, e, "**") && ends_with(p, e, "**") && e - p > 4) ||
+               (starts_with(p, e, "__") && ends_with(p, e, "__") && e - p > 4) ||
+               (starts_with(p, e, "<b>") && ends_with(p, e, "</b>")) ||
+               (starts_with(p, e, "<strong>") && ends_with(p, e, "</strong>"));
+}
+
+/* Markup other than a tag at p: an entity (decoded into raw), a run of **
+ * or __ (dropped), [text](target) (the text kept), a backslash escape (the
+ * character kept). Returns the position after it, or NULL when p starts
+ * none. */
+static const char *inline_markup(const char *p, const char *e, mm_buf_t *raw) {
+        char c = *p;
+        if (c == '&') {
+                int32_t cp;
+                size_t n = entity_decode(p, e, &cp);
+                if (!n)
+                        return NULL;
+                utf8_put(raw, cp);
+                return p + n;
+        }
+        if ((c == '*' || c == '_') && p + 1 < e && p[1] == c) {
+                while (p < e && *p == c)
+                        p++;
+                return p;
+        }
+        if (c == '[') {
+                const char *rb = memchr(p, ']', (size_t)(e - p)), *rp = NULL;
+                if (rb && rb + 1 < e && rb[1] == '(')
+                        rp = memchr(rb, ')', (size_t)(e - rb));
+                if (!rp)
+                        return NULL;
+                mm_buf_append(raw, p + 1, (size_t)(rb - p - 1));
+                return rp + 1;
+        }
+        if (c == '\\' && p + 1 < e && strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
+                mm_buf_putc(raw, p[1]);
+                return p + 2;
+        }
+        return NULL;
+}
+
+/* Normalises one source line [p, e) starting at source offset `off`: a
+ * block tag ends an output line there and starts the next. */
 static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, mm_buf_t *raw,
                     mm_buf_t *tmp, const noise_t *nz) {
         const char *s = p;
-        int heading = 0, bold = 0;
         size_t seg_off = off;
 
         while (p < e && (*p == ' ' || *p == '\t'))
                 p++;
-        /* Markdown heading marker. */
-        if (p < e && *p == '#') {
-                const char *q = p;
-                while (q < e && *q == '#' && q - p < 7)
-                        q++;
-                if (q - p <= 6 && (q == e || *q == ' ' || *q == '\t')) {
-                        heading = (int)(q - p);
-                        p = q;
-                        while (p < e && (*p == ' ' || *p == '\t'))
-                                p++;
-                }
-        }
-        {
-                const char *te = e;
-                while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
-                        te--;
-                /* Every bold form starts with '*', '_' or '<'. */
-                int may_bold = p < te && strchr("*_<", *p);
-                if (may_bold &&
-                    ((starts_with(p, te, "**") && ends_with(p, te, "**") && te - p > 4) ||
-                     (starts_with(p, te, "__") && ends_with(p, te, "__") && te - p > 4) ||
-                     (starts_with(p, te, "<b>") && ends_with(p, te, "</b>")) ||
-                     (starts_with(p, te, "<strong>") && ends_with(p, te, "</strong>"))))
-                        bold = 1;
-        }
+        int heading = heading_marker(&p, e);
+        int bold = bold_line(p, e);
 
         mm_buf_reset(raw);
         if (mm_buf_reserve(raw, (size_t)(e - p) + 8)) {
@@ -552,51 +603,21 @@ static void do_line(mm_text_t *t, const char *p, const char *e, size_t off, mm_b
                 return;
         }
         while (p < e && !t->oom) {
-                char c = *p;
-                if (c == '<') {
-                        int block = 0;
-                        const char *after = html_tag(p, e, raw, &block);
-                        if (after) {
-                                if (block) {
-                                        finish_line(t, raw, tmp, seg_off, heading, bold, nz);
-                                        mm_buf_reset(raw);
-                                        heading = bold = 0;
-                                        seg_off = off + (size_t)(after - s);
-                                }
-                                p = after;
-                                continue;
+                int block = 0;
+                const char *after = *p == '<' ? html_tag(p, e, raw, &block) : NULL;
+                if (after) {
+                        if (block) {
+                                finish_line(t, raw, tmp, seg_off, heading, bold, nz);
+                                mm_buf_reset(raw);
+                                heading = bold = 0;
+                                seg_off = off + (size_t)(after - s);
                         }
-                } else if (c == '&') {
-                        int32_t cp;
-                        size_t n = entity_decode(p, e, &cp);
-                        if (n) {
-                                utf8_put(raw, cp);
-                                p += n;
-                                continue;
-                        }
-                } else if ((c == '*' || c == '_') && p + 1 < e && p[1] == c) {
-                        while (p < e && *p == c)
-                                p++;
-                        continue;
-                } else if (c == '[') {
-                        /* [text](target) keeps the text. */
-                        const char *rb = memchr(p, ']', (size_t)(e - p));
-                        if (rb && rb + 1 < e && rb[1] == '(') {
-                                const char *rp = memchr(rb, ')', (size_t)(e - rb));
-                                if (rp) {
-                                        mm_buf_append(raw, p + 1, (size_t)(rb - p - 1));
-                                        p = rp + 1;
-                                        continue;
-                                }
-                        }
-                } else if (c == '\\' && p + 1 < e && strchr("\\`*_{}[]()#+-.!<>|", p[1])) {
-                        mm_buf_putc(raw, p[1]);
-                        p += 2;
-                        continue;
-                }
-                /* Copy the run of ordinary bytes up to the next byte that
-                 * may start markup, in one go. */
-                {
+                        p = after;
+                } else if ((after = inline_markup(p, e, raw))) {
+                        p = after;
+                } else {
+                        /* Copy the run of ordinary bytes up to the next
+                         * byte that may start markup, in one go. */
                         const char *q = next_special(p + 1, e);
                         mm_buf_append(raw, p, (size_t)(q - p));
                         p = q;
