@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_buf.h"
 #include "mm_extract.h"
 #include "mm_parser.h"
 #include "mm_source.h"
@@ -43,43 +44,42 @@ static void usage(FILE *fp) {
                 MM_PARSER_DEFAULT_MAX_BYTES, MM_SOURCE_CT_FIRSTAGENDA, MM_SOURCE_CT_EDOC);
 }
 
-/* Reads at most max+1 bytes, so an oversized input is detected without
- * reading it whole. Returns a malloc'd buffer or NULL with errno set. */
+/* Reads in pieces of 64 KiB or more and stops once more than max bytes
+ * are in, so an oversized input is detected without reading it whole.
+ * Returns a malloc'd buffer (*lenp its length) or NULL with errno set. */
 static char *read_input(const char *path, size_t max, size_t *lenp) {
         FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-        size_t cap = 65536, len = 0;
-        char *buf;
+        mm_buf_t b = MM_BUF_INIT;
+        char *out = NULL;
+        int err = 0;
 
         if (!fp)
                 return NULL;
-        buf = malloc(cap);
-        while (buf) {
-                size_t want = cap - len, n;
-                if (len > max)
+        while (b.len <= max) {
+                if (mm_buf_reserve(&b, 65536) != 0) {
+                        err = ENOMEM;
                         break;
-                n = fread(buf + len, 1, want, fp);
-                len += n;
+                }
+                size_t want = b.cap - b.len - 1; /* keep the NUL's byte */
+                size_t n = fread(b.p + b.len, 1, want, fp);
+                b.len += n;
+                b.p[b.len] = '\0';
                 if (n < want) {
-                        if (ferror(fp)) {
-                                free(buf);
-                                buf = NULL;
-                        }
+                        if (ferror(fp))
+                                err = errno ? errno : EIO;
                         break;
                 }
-                char *nb = realloc(buf, cap * 2);
-                if (!nb) {
-                        free(buf);
-                        buf = NULL;
-                        errno = ENOMEM;
-                        break;
-                }
-                buf = nb;
-                cap *= 2;
         }
         if (fp != stdin)
                 fclose(fp);
-        *lenp = len;
-        return buf;
+        if (!err && mm_buf_take(&b, &out, lenp) != 0)
+                err = ENOMEM;
+        if (err) {
+                mm_buf_release(&b);
+                errno = err;
+                return NULL;
+        }
+        return out;
 }
 
 /* The command line of one run. */

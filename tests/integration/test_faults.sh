@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# d) 2,000 distinct documents through two workers; one worker is SIGKILLed
-#    mid-stream and restarted, PostgreSQL is restarted mid-stream. Afterwards
+# d) 2,000 distinct documents through two workers; the second joins
+#    mid-stream (the first hands partitions over: a cooperative revoke that
+#    leaves their messages in its batch to the new owner), one worker is
+#    SIGKILLed mid-stream and restarted, PostgreSQL is restarted
+#    mid-stream. Afterwards
 #    every document is in the database exactly once, nothing was
 #    dead-lettered, the offsets in PostgreSQL cover the whole topic and the
 #    group's lag reaches 0.
@@ -14,7 +17,6 @@ find "$WORK/docs" -type f -exec sha256sum {} + | awk '{print $1}' | sort >"$WORK
 
 WOPTS=(--batch-size 50 --retry-max-ms 1000)
 start_worker 1 "${WOPTS[@]}"
-start_worker 2 "${WOPTS[@]}"
 # keyed by municipality, spread over all partitions (random partitioner)
 while IFS=$'\t' read -r slug muni count; do
     submit --municipality "$muni" -X partitioner=random "$WORK/docs/$slug" >/dev/null ||
@@ -26,6 +28,12 @@ TOTAL="$("$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$RAW")"
 
 docs() { sql "SELECT count(*) FROM documents"; }
 at_least() { [[ "$(docs 2>/dev/null || echo 0)" -ge "$1" ]]; }
+
+wait_until 240 "$((N / 10)) documents stored" at_least $((N / 10))
+log "$(docs) documents stored: worker 2 joins"
+start_worker 2 "${WOPTS[@]}"
+moved() { grep -q 'moved to another member' "$WORK/worker-1.log"; }
+wait_until 60 "worker 1 handed partitions over to worker 2" moved
 
 wait_until 240 "$((N / 5)) documents stored" at_least $((N / 5))
 log "$(docs) documents stored: SIGKILL worker 1"
