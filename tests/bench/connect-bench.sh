@@ -31,6 +31,9 @@
 #   MM_CONNECT_BATCH  sink batch.size and consumer max.poll.records (default
 #                     2000: Connect's best of 500 (both defaults), 2000, 5000)
 #   MM_CONNECT_TASKS  sink tasks.max = partitions per topic (default 1)
+#   MM_BENCH_WORKERS  worker processes in one consumer group (default 1; the
+#                     raw topic has 4 partitions). Compare like with like:
+#                     MM_BENCH_WORKERS=2 with MM_CONNECT_TASKS=2
 #   MM_CONNECT_HEAP   Connect's -Xmx (default 2g, as connect-standalone.sh)
 #   MM_BENCH_REPEAT   run both sides that many times, in turn (default 1);
 #                     the machine is shared, so single figures vary
@@ -43,6 +46,7 @@ BIN="$BUILD/bin"
 BATCH="${MM_BENCH_BATCH:-500}"
 CBATCH="${MM_CONNECT_BATCH:-2000}"
 CTASKS="${MM_CONNECT_TASKS:-1}"
+WORKERS="${MM_BENCH_WORKERS:-1}"
 CHEAP="${MM_CONNECT_HEAP:-2g}"
 REPEAT="${MM_BENCH_REPEAT:-1}"
 POLL=0.25 # seconds between row counts while waiting
@@ -215,7 +219,7 @@ backend_cpu() {
                                        AND pid <> pg_backend_pid()")
 }
 
-# run_worker REP DB: one worker, new consumer group, from start until all N
+# run_worker REP DB: one worker (MM_BENCH_WORKERS of them), new consumer group, from start until all N
 # documents are in DB. The worker writes a batch in one transaction:
 # waiting for the documents is waiting for every table (the other tables
 # are listed for the rows counted at the first observation).
@@ -223,14 +227,18 @@ run_worker() {
     local rep="$1" db="$2" t0 res k0 cpu children=("${TABLES[@]:1}")
     fresh_db "$db"
     t0="$(now)"
-    "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "cbench-$run_id-$rep" -t "$RAW" --dlq-topic "$DLQ" \
-        --pg "${MM_PG_WORKER_URL%/*}/$db" --batch-size "$BATCH" \
-        --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>>"$WORK/worker.log" &
-    WPID=$!
+    local wk wpids=()
+    for ((wk = 0; wk < WORKERS; wk++)); do # one consumer group: the partitions are split
+        "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "cbench-$run_id-$rep" -t "$RAW" --dlq-topic "$DLQ" \
+            --pg "${MM_PG_WORKER_URL%/*}/$db" --batch-size "$BATCH" \
+            --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>>"$WORK/worker.log" &
+        wpids+=($!)
+    done
+    WPID=${wpids[0]}
     k0="$(cpu_s "$KAFKA_PID")"
     res="$(wait_rows "$db" 1800 "documents=$N" "${children[@]/%/=0}")" || true
-    cpu="$(cpu_s "$WPID") $(backend_cpu "$db") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
-    stop_pid "$WPID"
+    cpu="$(cpu_s "${wpids[@]}") $(backend_cpu "$db") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
+    for wk in "${wpids[@]}"; do stop_pid "$wk"; done
     WPID=""
     [[ -n "$res" ]] || { echo "worker did not finish in 1800 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
     printf 'worker\t%s\t%s %s %s\n' "$rep" "$t0" "$res" "$cpu" >>"$WORK/results"
@@ -364,11 +372,11 @@ for ((rep = 2; rep <= REPEAT; rep++)); do
     run_connect "$rep"
 done
 
-python3 - "$N" "$BYTES" "$ROWS" "$RECBYTES" "$SAME" "$BATCH" "$CBATCH" "$CTASKS" "$WORK/results" <<'PY'
+python3 - "$N" "$BYTES" "$ROWS" "$RECBYTES" "$SAME" "$BATCH" "$CBATCH" "$CTASKS" "$WORK/results" "$WORKERS" <<'PY'
 import statistics
 import sys
 n, nbytes, rows, recbytes = map(int, sys.argv[1:5])
-same, batch, cbatch, ctasks, results = sys.argv[5:10]
+same, batch, cbatch, ctasks, results, workers = sys.argv[5:11]
 runs = {"worker": [], "connect": []}
 for line in open(results):
     side, rep, vals = line.rstrip("\n").split("\t")
@@ -381,7 +389,7 @@ for line in open(results):
                        c_cli, c_pg, c_kafka))
 print(f"documents {n} ({nbytes / 1e6:.1f} MB of text), {rows} rows; as Connect records "
       f"(JSON with schemas) {recbytes / 1e6:.1f} MB; runs: {len(runs['worker'])} each")
-print(f"worker --batch-size {batch}; Connect 3.9.2 standalone, Debezium JDBC sink 3.0.0.Final, "
+print(f"worker --batch-size {batch}, {workers} process(es) in one group; Connect 3.9.2 standalone, Debezium JDBC sink 3.0.0.Final, "
       f"insert mode, batch.size {cbatch}, tasks {ctasks}; Connect's rows = the worker's: {same}")
 def docs(r):
     return r * n / rows  # documents' worth of rows per second
