@@ -98,7 +98,7 @@ if [[ -z "${MM_SERVICES_RUNDIR:-}" ]]; then
 fi
 # shellcheck disable=SC1091
 source "$MM_SERVICES_RUNDIR/env"
-WPID="" CPID=""
+WPIDS=() CPID=""
 stop_pid() { # PID: TERM, then KILL after 30 s; only processes this script started
     local pid="$1" i
     kill -TERM "$pid" 2>/dev/null || return 0
@@ -110,7 +110,8 @@ stop_pid() { # PID: TERM, then KILL after 30 s; only processes this script start
     wait "$pid" 2>/dev/null || true
 }
 cleanup() {
-    [[ -n "$WPID" ]] && kill -KILL "$WPID" 2>/dev/null || true
+    local p
+    for p in "${WPIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     [[ -n "$CPID" ]] && kill -KILL "$CPID" 2>/dev/null || true
     [[ $OWN_SERVICES == 1 ]] && bash "$SRC/tests/services/services.sh" stop "$MM_SERVICES_RUNDIR" >/dev/null 2>&1 || true
     [[ -n "${MM_BENCH_KEEP:-}" ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
@@ -227,19 +228,19 @@ run_worker() {
     local rep="$1" db="$2" t0 res k0 cpu children=("${TABLES[@]:1}")
     fresh_db "$db"
     t0="$(now)"
-    local wk wpids=()
+    local wk
+    WPIDS=()
     for ((wk = 0; wk < WORKERS; wk++)); do # one consumer group: the partitions are split
         "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -g "cbench-$run_id-$rep" -t "$RAW" --dlq-topic "$DLQ" \
             --pg "${MM_PG_WORKER_URL%/*}/$db" --batch-size "$BATCH" \
             --log-level "${MM_BENCH_LOG_LEVEL:-warn}" 2>>"$WORK/worker.log" &
-        wpids+=($!)
+        WPIDS+=($!)
     done
-    WPID=${wpids[0]}
     k0="$(cpu_s "$KAFKA_PID")"
     res="$(wait_rows "$db" 1800 "documents=$N" "${children[@]/%/=0}")" || true
-    cpu="$(cpu_s "${wpids[@]}") $(backend_cpu "$db") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
-    for wk in "${wpids[@]}"; do stop_pid "$wk"; done
-    WPID=""
+    cpu="$(cpu_s "${WPIDS[@]}") $(backend_cpu "$db") $(awk -v a="$k0" -v b="$(cpu_s "$KAFKA_PID")" 'BEGIN {print b - a}')"
+    for wk in "${WPIDS[@]}"; do stop_pid "$wk"; done
+    WPIDS=()
     [[ -n "$res" ]] || { echo "worker did not finish in 1800 s" >&2; tail "$WORK/worker.log" >&2; exit 1; }
     printf 'worker\t%s\t%s %s %s\n' "$rep" "$t0" "$res" "$cpu" >>"$WORK/results"
 }
