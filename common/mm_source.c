@@ -136,6 +136,12 @@ int mm_source_invalid(mm_parse_error_t *err, const char *fmt, ...) {
         return -1;
 }
 
+int mm_source_oom(mm_parse_error_t *err, const char *what) {
+        snprintf(err->code, sizeof(err->code), "out_of_memory");
+        snprintf(err->reason, sizeof(err->reason), "out of memory %s", what);
+        return -1;
+}
+
 int mm_source_parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
                     mm_source_result_t *res, mm_parse_error_t *err) {
         memset(res, 0, sizeof(*res));

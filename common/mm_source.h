@@ -48,7 +48,16 @@ typedef struct mm_source_result_s {
         size_t text_len;     /* its length without the NUL */
         const char *adapter; /* static adapter name ("text", "firstagenda", ...) */
         const char *stage;   /* on failure: "extract" or "parse" (static) */
+        /* Elementary steps of an export adapter (hash lookups, sort
+         * comparisons, nodes and lines visited), for benchmarks and tests
+         * of linear growth; 0 for text, HTML and PDF. */
+        unsigned long long work;
 } mm_source_result_t;
+
+/* Most values (items, sections, names, attachments, their fields) in the
+ * model of one export: a larger model is refused (export_invalid). About
+ * 100 bytes of memory each; a large real export makes some 10,000. */
+#define MM_SOURCE_MAX_VALUES 1000000u
 
 /* Builder of a model from an export's fields (for adapters). */
 typedef struct mm_source_build_s mm_source_build_t;
@@ -90,6 +99,10 @@ void mm_source_result_clear(mm_source_result_t *res);
 int mm_source_invalid(mm_parse_error_t *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/* Fills `err` with code "out_of_memory" and "out of memory <what>".
+ * Returns -1. */
+int mm_source_oom(mm_parse_error_t *err, const char *what);
+
 /* A new builder; NULL on allocation failure. `p` is borrowed. */
 mm_source_build_t *mm_source_build_new(const mm_parser_t *p);
 
@@ -101,20 +114,34 @@ void mm_source_build_destroy(mm_source_build_t *b);
  * `iso` may be NULL; a model without document.source is left alone. */
 void mm_source_default_published_at(json_t *doc, const char *iso);
 
-/* Helpers of the XML export adapters (eDoc, SBSYS). */
+/* Helpers of the XML export adapters (eDoc, SBSYS), mm_source_xml.c.
+ * Bounded (issue 19): see there. */
 
-/* Reads an XML export without network access. NULL when it is not
- * well-formed: `err` is then export_invalid, naming `system` and the line.
- * The caller frees the document with xmlFreeDoc. */
+/* Reads an XML export without network access, within the extraction
+ * limits (extract-max-html-nodes, extract-max-html-depth). NULL with `err`
+ * filled (export_invalid naming `system`, or out_of_memory) when it is not
+ * well-formed, goes past a limit, or has a DOCTYPE that declares entities
+ * or other markup. The caller ends with mm_source_xml_done. */
 xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
                              mm_parse_error_t *err);
+
+/* Frees `doc` (may be NULL) and returns `rc`, or -1 with `err` filled when
+ * a field read by mm_source_xml_text hit its cap or memory ran out. */
+int mm_source_xml_done(xmlDocPtr doc, int rc, mm_parse_error_t *err);
 
 /* First element child of `n` (may be NULL) with local name `name`, or NULL. */
 xmlNode *mm_source_xml_child(xmlNode *n, const char *name);
 
 /* Text of the child `name` of `n` (may be NULL): malloc'd, the caller
- * frees it; NULL when there is no such child. */
+ * frees it; NULL when there is no such child, or when its text passes
+ * max-doc-bytes or memory runs out (then the document remembers it and
+ * mm_source_xml_done fails). Entity references are never expanded. */
 char *mm_source_xml_text(xmlNode *n, const char *name);
+
+/* Parses an HTML field within the extraction limits. Returns 0 with *out
+ * the document (NULL for an empty field; xmlFreeDoc it), or -1 with `err`
+ * filled when a limit is hit or memory runs out. */
+int mm_source_html_read(const char *html, size_t len, xmlDocPtr *out, mm_parse_error_t *err);
 
 /* Reads a Danish export's "DD-MM-YYYY[ HH:MM[:SS]]" into `date`
  * ("YYYY-MM-DD") and `hm` ("HH:MM", or "" without a valid time). Returns 0
@@ -156,8 +183,9 @@ void mm_source_build_section(mm_source_build_t *b, const char *heading, const ch
 void mm_source_build_html_sections(mm_source_build_t *b, const char *html, size_t len,
                                    const char *first_heading);
 
-/* Plain text of an HTML fragment (malloc'd, caller frees; "" for NULL). */
-char *mm_source_html_text(const char *html, size_t len);
+/* Plain text of an HTML fragment (malloc'd, caller frees; "" for NULL),
+ * or NULL when it failed (a limit, memory): the build has failed then. */
+char *mm_source_html_text(mm_source_build_t *b, const char *html, size_t len);
 
 /* An attachment of the current item: name (required), the system's id and
  * link (both may be NULL). */
@@ -167,8 +195,17 @@ void mm_source_build_attachment(mm_source_build_t *b, const char *name, const ch
 /* A member absent from the current item (from an export field). */
 void mm_source_build_item_absent(mm_source_build_t *b, const char *name);
 
-/* Finishes the model into `res` (doc and text). `kind` is "minutes",
- * "agenda" or NULL (then: minutes when an item has a decision). */
+/* Adds n elementary steps of an adapter to the build's work count. */
+void mm_source_build_work(mm_source_build_t *b, unsigned long long n);
+
+/* Fails the build for lack of memory (an adapter's own allocation). */
+void mm_source_build_fail_oom(mm_source_build_t *b);
+
+/* Finishes the model into `res` (doc and text; res->work in any case).
+ * `kind` is "minutes", "agenda" or NULL (then: minutes when an item has a
+ * decision). Returns -1 with `err` filled when any earlier call of the
+ * builder hit a cap (export_invalid) or ran out of memory (out_of_memory):
+ * a model is whole or not at all. */
 int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_result_t *res,
                            mm_parse_error_t *err);
 

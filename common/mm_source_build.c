@@ -4,9 +4,17 @@
  * The builder also renders a plain text of the meeting (header, then per
  * item "N. Title" and its sections): the model's offsets point into it and
  * the worker stores it as the document's text.
+ *
+ * Bounds (issue 19): the text is capped at max-doc-bytes and the model at
+ * MM_SOURCE_MAX_VALUES values; a cap that is hit, or an allocation that
+ * fails, fails the whole build (mm_source_build_finish returns the error)
+ * and every later call is a no-op: never a model with something cut.
+ * Linear: names are de-duplicated through a hash set (a jansson object)
+ * beside each list, never by scanning the list.
  */
 #include <ctype.h>
 #include <libxml/HTMLparser.h>
+#include <stdarg.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
@@ -17,20 +25,10 @@
 
 #include "mm_buf.h"
 #include "mm_classify.h"
+#include "mm_extract.h"
 #include "mm_rx.h"
 #include "mm_source.h"
 #include "mm_table.h"
-
-/* Out of memory ends the process, as in the rest of the worker: the
- * builder's text buffers are never left short. */
-static void db_add(mm_buf_t *d, const char *s, size_t n) {
-        if (mm_buf_append(d, s, n))
-                abort();
-}
-
-static void db_str(mm_buf_t *d, const char *s) {
-        db_add(d, s, strlen(s));
-}
 
 /* ------------------------------------------------------------------ */
 /* Shared tables: the classifier and the absence cues, loaded once.     */
@@ -67,17 +65,101 @@ static void shared_init(void) {
 /* ------------------------------------------------------------------ */
 /* Builder                                                              */
 
+/* A list of names and the set of the names in it (for de-duplication). */
+typedef struct names_s {
+        json_t *arr, *set;
+} names_t;
+
 struct mm_source_build_s {
         const mm_parser_t *p;
         mm_rx_match_t *m;
-        json_t *doc, *items, *participants, *absent_all, *source;
+        json_t *doc, *items, *source;
+        names_t participants, absent_all;
         mm_buf_t text;
-        int any_decision, failed;
+        int any_decision;
         /* The current item (borrowed from items) and its parts. */
-        json_t *item, *sections, *absent, *attach, *files, *amounts, *laws;
+        json_t *item, *sections, *attach, *files, *amounts, *laws;
+        names_t absent;
         mm_buf_t decision;
         size_t item_off;
+        /* Bounds and failure (see the top). */
+        size_t values, max_values, max_text;
+        int failed;
+        mm_parse_error_t err;
+        unsigned long long work;
 };
+
+/* Records the first failure; every later builder call is a no-op. */
+static void b_fail(mm_source_build_t *b, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void b_fail(mm_source_build_t *b, const char *code, const char *fmt, ...) {
+        va_list ap;
+        if (b->failed++)
+                return;
+        snprintf(b->err.code, sizeof(b->err.code), "%s", code);
+        va_start(ap, fmt);
+        vsnprintf(b->err.reason, sizeof(b->err.reason), fmt, ap);
+        va_end(ap);
+}
+
+static void b_oom(mm_source_build_t *b) {
+        b_fail(b, "out_of_memory", "out of memory building the model of the export");
+}
+
+/* Counts n values of the model against MM_SOURCE_MAX_VALUES. */
+static int count(mm_source_build_t *b, size_t n) {
+        b->values += n;
+        if (b->values > b->max_values)
+                b_fail(b, "export_invalid",
+                       "the export makes a model of more than %zu values (items, sections, "
+                       "names, attachments): refused",
+                       b->max_values);
+        return b->failed ? -1 : 0;
+}
+
+/* obj[key] = v, taking v (NULL: out of memory), counted. */
+static void set(mm_source_build_t *b, json_t *obj, const char *key, json_t *v) {
+        if (!b->failed && !v)
+                b_oom(b);
+        if (b->failed || count(b, 1)) {
+                json_decref(v);
+                return;
+        }
+        if (json_object_set_new(obj, key, v))
+                b_oom(b);
+}
+
+/* Appends v to arr, taking v (NULL: out of memory), counted. */
+static void append(mm_source_build_t *b, json_t *arr, json_t *v) {
+        if (!b->failed && !v)
+                b_oom(b);
+        if (b->failed || count(b, 1)) {
+                json_decref(v);
+                return;
+        }
+        if (json_array_append_new(arr, v))
+                b_oom(b);
+}
+
+/* Appends to one of the builder's buffers; a failure fails the build. */
+static void db_add(mm_source_build_t *b, mm_buf_t *d, const char *s, size_t n) {
+        if (b->failed || !mm_buf_append(d, s, n))
+                return;
+        if (d->err == MM_BUF_ELIMIT)
+                b_fail(b, "export_invalid",
+                       "the text of the export's model is longer than %zu bytes (max-doc-bytes)",
+                       b->max_text);
+        else
+                b_oom(b);
+}
+
+static void db_str(mm_buf_t *d, const char *s, mm_source_build_t *b) {
+        db_add(b, d, s, strlen(s));
+}
+
+/* Set when clean() cannot allocate: mm_source_build_finish fails then. */
+static __thread int tl_oom;
 
 /* A copy of s with white space (also no-break spaces) collapsed and
  * trimmed; NULL for NULL or an empty result. Caller frees. */
@@ -87,8 +169,10 @@ static char *clean(const char *s) {
         size_t n = strlen(s), o = 0;
         char *out = malloc(n + 1);
         int sp = 0;
-        if (!out)
+        if (!out) {
+                tl_oom = 1;
                 return NULL;
+        }
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char)s[i];
                 int ws = isspace(c) || (c == 0xc2 && (unsigned char)s[i + 1] == 0xa0);
@@ -114,8 +198,22 @@ static char *clean(const char *s) {
 static json_t *jclean(const char *s) {
         char *c = clean(s);
         json_t *j = c ? json_string(c) : json_null();
+        if (c && !j)
+                tl_oom = 1;
         free(c);
         return j ? j : json_null();
+}
+
+static int names_init(names_t *l) {
+        l->arr = json_array();
+        l->set = json_object();
+        return l->arr && l->set ? 0 : -1;
+}
+
+static void names_free(names_t *l) {
+        json_decref(l->arr);
+        json_decref(l->set);
+        l->arr = l->set = NULL;
 }
 
 mm_source_build_t *mm_source_build_new(const mm_parser_t *p) {
@@ -125,13 +223,19 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p) {
         mm_source_build_t *b = calloc(1, sizeof(*b));
         if (!b)
                 return NULL;
+        mm_extract_limits_t lim;
+        mm_extract_get_limits(&lim);
+        tl_oom = 0;
         b->p = p;
+        b->max_values = MM_SOURCE_MAX_VALUES;
+        b->max_text = lim.max_output_bytes;
+        mm_buf_set_max(&b->text, b->max_text);
+        mm_buf_set_max(&b->decision, b->max_text);
         b->m = mm_rx_match_new();
         b->doc = json_object();
         b->items = json_array();
-        b->participants = json_array();
-        b->absent_all = json_array();
-        if (!b->m || !b->doc || !b->items || !b->participants || !b->absent_all) {
+        if (!b->m || !b->doc || !b->items || names_init(&b->participants) ||
+            names_init(&b->absent_all)) {
                 mm_source_build_destroy(b);
                 return NULL;
         }
@@ -147,12 +251,12 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p) {
 
 static void free_item_parts(mm_source_build_t *b) {
         json_decref(b->sections);
-        json_decref(b->absent);
+        names_free(&b->absent);
         json_decref(b->attach);
         json_decref(b->files);
         json_decref(b->amounts);
         json_decref(b->laws);
-        b->sections = b->absent = b->attach = b->files = b->amounts = b->laws = NULL;
+        b->sections = b->attach = b->files = b->amounts = b->laws = NULL;
         mm_buf_release(&b->decision);
         b->item = NULL;
 }
@@ -164,8 +268,8 @@ void mm_source_build_destroy(mm_source_build_t *b) {
         mm_rx_match_destroy(b->m);
         json_decref(b->doc);
         json_decref(b->items);
-        json_decref(b->participants);
-        json_decref(b->absent_all);
+        names_free(&b->participants);
+        names_free(&b->absent_all);
         json_decref(b->source);
         mm_buf_release(&b->text);
         free(b);
@@ -173,32 +277,28 @@ void mm_source_build_destroy(mm_source_build_t *b) {
 
 void mm_source_build_meeting(mm_source_build_t *b, const char *committee, const char *date,
                              const char *start, const char *end, const char *location) {
-        json_object_set_new(b->doc, "committee", jclean(committee));
-        json_object_set_new(b->doc, "meeting_date", jclean(date));
-        json_object_set_new(b->doc, "start_time", jclean(start));
-        json_object_set_new(b->doc, "end_time", jclean(end));
-        json_object_set_new(b->doc, "location", jclean(location));
+        set(b, b->doc, "committee", jclean(committee));
+        set(b, b->doc, "meeting_date", jclean(date));
+        set(b, b->doc, "start_time", jclean(start));
+        set(b, b->doc, "end_time", jclean(end));
+        set(b, b->doc, "location", jclean(location));
 }
 
-static int has_name(json_t *arr, const char *name) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(arr, i, v) {
-                if (!strcmp(json_string_value(v), name))
-                        return 1;
+/* Adds the cleaned name to the list unless it is there: one hash lookup. */
+static void add_name(mm_source_build_t *b, names_t *l, const char *name) {
+        char *c = b->failed ? NULL : clean(name);
+        b->work++;
+        if (c && !json_object_get(l->set, c) && !count(b, 1)) {
+                if (json_object_set_new_nocheck(l->set, c, json_true()))
+                        b_oom(b);
+                else
+                        append(b, l->arr, json_string(c));
         }
-        return 0;
-}
-
-static void add_name(json_t *arr, const char *name) {
-        char *c = clean(name);
-        if (c && !has_name(arr, c))
-                json_array_append_new(arr, json_string(c));
         free(c);
 }
 
 void mm_source_build_participant(mm_source_build_t *b, const char *name, int absent) {
-        add_name(absent ? b->absent_all : b->participants, name);
+        add_name(b, absent ? &b->absent_all : &b->participants, name);
 }
 
 void mm_source_build_source(mm_source_build_t *b, const char *system, const char *meeting_id,
@@ -227,10 +327,12 @@ void mm_source_build_municipality(mm_source_build_t *b, const char *name_or_host
 }
 
 /* Names of an absence cue's "names" group: "A, B og C". */
-static void split_names(json_t *out, const char *s, size_t n) {
+static void split_names(mm_source_build_t *b, names_t *out, const char *s, size_t n) {
         char *buf = malloc(n + 1);
-        if (!buf)
+        if (!buf) {
+                b_oom(b);
                 return;
+        }
         memcpy(buf, s, n);
         buf[n] = '\0';
         for (char *q; (q = strstr(buf, " og "));) {
@@ -243,7 +345,7 @@ static void split_names(json_t *out, const char *s, size_t n) {
                 while (l && (t[l - 1] == '.' || t[l - 1] == ' ' || t[l - 1] == ')'))
                         t[--l] = '\0';
                 if (l > 2 && l < 80)
-                        add_name(out, t);
+                        add_name(b, out, t);
         }
         free(buf);
 }
@@ -256,7 +358,7 @@ static int absence_line(mm_source_build_t *b, const char *s, size_t n) {
                 size_t x, y;
                 if (mm_rx_exec(g_shared.absence[r], b->m, s, n, 0) &&
                     !mm_rx_named(g_shared.absence[r], b->m, "names", &x, &y)) {
-                        split_names(b->absent, s + x, y - x);
+                        split_names(b, &b->absent, s + x, y - x);
                         return 1;
                 }
         }
@@ -276,21 +378,21 @@ static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
                         k++;
                 if (k && k + 1 < n && (d[k] == '.' || d[k] == ')') && d[k + 1] == ' ') {
                         if (part.len)
-                                json_array_append_new(
-                                        parts, json_string(mm_classify_outcome(g_shared.cls, b->m,
-                                                                               part.p, part.len)));
+                                append(b, parts,
+                                       json_string(mm_classify_outcome(g_shared.cls, b->m, part.p,
+                                                                       part.len)));
                         mm_buf_reset(&part);
-                        db_add(&part, d + k + 2, n - k - 2);
+                        db_add(b, &part, d + k + 2, n - k - 2);
                 } else if (n) {
                         if (part.len)
-                                db_add(&part, " ", 1);
-                        db_add(&part, d, n);
+                                db_add(b, &part, " ", 1);
+                        db_add(b, &part, d, n);
                 }
                 d = e ? e + 1 : NULL;
         }
         if (part.len)
-                json_array_append_new(parts, json_string(mm_classify_outcome(g_shared.cls, b->m,
-                                                                             part.p, part.len)));
+                append(b, parts,
+                       json_string(mm_classify_outcome(g_shared.cls, b->m, part.p, part.len)));
         mm_buf_release(&part);
         for (size_t i = 0; i < json_array_size(parts); i++) {
                 const char *lab = json_string_value(json_array_get(parts, i));
@@ -300,34 +402,40 @@ static const char *classify_decision(mm_source_build_t *b, json_t *parts) {
                 }
         }
         if (!json_array_size(parts))
-                json_array_append_new(parts, json_string(best));
+                append(b, parts, json_string(best));
         return best;
 }
 
 static void end_item(mm_source_build_t *b) {
         json_t *it = b->item, *parts;
-        if (!it)
+        if (!it || b->failed) {
+                free_item_parts(b);
                 return;
+        }
         parts = json_array();
+        if (!parts) {
+                b_oom(b);
+                return;
+        }
         const char *outcome = b->decision.len ? classify_decision(b, parts) : "none";
         if (!json_array_size(parts))
-                json_array_append_new(parts, json_string(outcome));
-        json_object_set_new(it, "outcome", json_string(outcome));
-        json_object_set_new(it, "outcome_parts", parts);
-        json_object_set_new(it, "decision",
-                            b->decision.len ? json_string(b->decision.p) : json_null());
+                append(b, parts, json_string(outcome));
+        set(b, it, "outcome", json_string(outcome));
+        set(b, it, "outcome_parts", parts);
+        set(b, it, "decision", b->decision.len ? json_string(b->decision.p) : json_null());
         size_t i;
         json_t *v;
-        json_array_foreach(b->absent_all, i, v) {
-                add_name(b->absent, json_string_value(v));
+        /* Output-sized: every name lands in this item's list (counted). */
+        json_array_foreach(b->absent_all.arr, i, v) {
+                add_name(b, &b->absent, json_string_value(v));
         }
-        json_object_set(it, "absent", b->absent);
-        json_object_set(it, "attachments", b->attach);
-        json_object_set(it, "attachment_files", b->files);
-        json_object_set(it, "sections", b->sections);
-        json_object_set(it, "amounts", b->amounts);
-        json_object_set(it, "laws", b->laws);
-        json_object_set_new(it, "length", json_integer((json_int_t)(b->text.len - b->item_off)));
+        set(b, it, "absent", json_incref(b->absent.arr));
+        set(b, it, "attachments", json_incref(b->attach));
+        set(b, it, "attachment_files", json_incref(b->files));
+        set(b, it, "sections", json_incref(b->sections));
+        set(b, it, "amounts", json_incref(b->amounts));
+        set(b, it, "laws", json_incref(b->laws));
+        set(b, it, "length", json_integer((json_int_t)(b->text.len - b->item_off)));
         free_item_parts(b);
 }
 
@@ -335,32 +443,44 @@ void mm_source_build_item(mm_source_build_t *b, long number, const char *title,
                           const char *case_number, int closed) {
         char num[32];
         end_item(b);
-        char *t = clean(title), *cn = clean(case_number);
+        if (b->failed)
+                return;
         json_t *it = json_object();
         b->sections = json_array();
-        b->absent = json_array();
         b->attach = json_array();
         b->files = json_array();
         b->amounts = json_array();
         b->laws = json_array();
+        if (!it || !b->sections || !b->attach || !b->files || !b->amounts || !b->laws ||
+            names_init(&b->absent)) {
+                json_decref(it);
+                free_item_parts(b);
+                b_oom(b);
+                return;
+        }
+        append(b, b->items, it);
+        if (b->failed) {
+                free_item_parts(b);
+                return;
+        }
+        b->item = it; /* borrowed: owned by b->items */
+        char *t = clean(title), *cn = clean(case_number);
         if (b->text.len)
-                db_add(&b->text, "\n", 1);
+                db_add(b, &b->text, "\n", 1);
         b->item_off = b->text.len;
         snprintf(num, sizeof(num), "%ld. ", number);
-        db_str(&b->text, num);
-        db_str(&b->text, t ? t : "");
-        db_add(&b->text, "\n", 1);
-        json_object_set_new(it, "number", json_integer(number));
-        json_object_set_new(it, "order", json_integer((json_int_t)json_array_size(b->items) + 1));
-        json_object_set_new(it, "title", json_string(t ? t : ""));
-        json_object_set_new(it, "case_number", cn ? json_string(cn) : json_null());
-        json_object_set_new(it, "case_number_kind", cn ? json_string("export") : json_null());
+        db_str(&b->text, num, b);
+        db_str(&b->text, t ? t : "", b);
+        db_add(b, &b->text, "\n", 1);
+        set(b, it, "number", json_integer(number));
+        set(b, it, "order", json_integer((json_int_t)json_array_size(b->items)));
+        set(b, it, "title", json_string(t ? t : ""));
+        set(b, it, "case_number", cn ? json_string(cn) : json_null());
+        set(b, it, "case_number_kind", cn ? json_string("export") : json_null());
         json_t *kle = cn ? mm_classify_kle(g_shared.cls, cn) : NULL;
-        json_object_set_new(it, "kle", kle ? kle : json_null());
-        json_object_set_new(it, "closed", json_boolean(closed));
-        json_object_set_new(it, "offset", json_integer((json_int_t)b->item_off));
-        json_array_append_new(b->items, it);
-        b->item = it; /* borrowed: owned by b->items */
+        set(b, it, "kle", kle ? kle : json_null());
+        set(b, it, "closed", json_boolean(closed));
+        set(b, it, "offset", json_integer((json_int_t)b->item_off));
         free(t);
         free(cn);
 }
@@ -373,8 +493,8 @@ static void add_decision(mm_source_build_t *b, const char *text) {
                 size_t n = e ? (size_t)(e - s) : strlen(s);
                 if (n && !absence_line(b, s, n)) {
                         if (b->decision.len)
-                                db_add(&b->decision, "\n", 1);
-                        db_add(&b->decision, s, n);
+                                db_add(b, &b->decision, "\n", 1);
+                        db_add(b, &b->decision, s, n);
                 }
                 s = e ? e + 1 : NULL;
         }
@@ -382,7 +502,7 @@ static void add_decision(mm_source_build_t *b, const char *text) {
 
 void mm_source_build_section(mm_source_build_t *b, const char *heading, const char *kind,
                              int history, const char *text) {
-        if (!b->item)
+        if (!b->item || b->failed)
                 return;
         char *h = clean(heading);
         const char *txt = text ? text : "";
@@ -396,65 +516,72 @@ void mm_source_build_section(mm_source_build_t *b, const char *heading, const ch
                 return;
         }
         json_t *s = json_object();
-        json_object_set_new(s, "heading", h ? json_string(h) : json_null());
-        json_object_set_new(s, "kind", json_string(kind));
-        json_object_set_new(s, "history", json_boolean(history));
-        json_object_set_new(s, "text", json_string(txt));
-        json_object_set_new(s, "offset", json_integer((json_int_t)b->text.len));
-        if (json_is_string(json_object_get(s, "text")))
-                json_array_append_new(b->sections, s);
-        else
-                json_decref(s);
+        append(b, b->sections, s);
+        set(b, s, "heading", h ? json_string(h) : json_null());
+        set(b, s, "kind", json_string(kind));
+        set(b, s, "history", json_boolean(history));
+        set(b, s, "text", json_string(txt));
+        set(b, s, "offset", json_integer((json_int_t)b->text.len));
         if (h) {
-                db_str(&b->text, h);
-                db_add(&b->text, "\n", 1);
+                db_str(&b->text, h, b);
+                db_add(b, &b->text, "\n", 1);
         }
         if (*txt) {
-                db_str(&b->text, txt);
-                db_add(&b->text, "\n", 1);
+                db_str(&b->text, txt, b);
+                db_add(b, &b->text, "\n", 1);
         }
         free(h);
-        if (history)
+        if (history || b->failed)
                 return;
         if (!strcmp(kind, "decision") && *txt) {
                 add_decision(b, txt);
                 b->any_decision = 1;
         }
-        for (const char *s2 = txt; *s2;) {
+        for (const char *s2 = txt; *s2 && !b->failed;) {
                 const char *e = strchr(s2, '\n');
                 size_t n = e ? (size_t)(e - s2) : strlen(s2);
-                mm_classify_amounts(g_shared.cls, b->m, s2, n, b->amounts);
-                mm_classify_laws(g_shared.cls, b->m, s2, n, b->laws);
+                /* an amount or a law is an object of 3 or 4 values */
+                int k = mm_classify_amounts(g_shared.cls, b->m, s2, n, b->amounts);
+                k += mm_classify_laws(g_shared.cls, b->m, s2, n, b->laws);
+                count(b, 4 * (size_t)k);
+                b->work += n;
                 s2 = e ? e + 1 : s2 + n;
         }
 }
 
 void mm_source_build_attachment(mm_source_build_t *b, const char *name, const char *id,
                                 const char *link) {
-        char *n = clean(name);
-        if (!b->item || !n) {
-                free(n);
+        char *n = b->item && !b->failed ? clean(name) : NULL;
+        if (!n)
                 return;
-        }
-        json_array_append_new(b->attach, json_string(n));
+        append(b, b->attach, json_string(n));
         json_t *f = json_object();
-        json_object_set_new(f, "name", json_string(n));
-        json_object_set_new(f, "id", jclean(id));
-        json_object_set_new(f, "link", jclean(link));
-        json_array_append_new(b->files, f);
+        append(b, b->files, f);
+        set(b, f, "name", json_string(n));
+        set(b, f, "id", jclean(id));
+        set(b, f, "link", jclean(link));
         free(n);
+}
+
+void mm_source_build_work(mm_source_build_t *b, unsigned long long n) {
+        b->work += n;
+}
+
+void mm_source_build_fail_oom(mm_source_build_t *b) {
+        b_oom(b);
 }
 
 void mm_source_build_item_absent(mm_source_build_t *b, const char *name) {
         if (b->item)
-                add_name(b->absent, name);
+                add_name(b, &b->absent, name);
 }
 
 /* ------------------------------------------------------------------ */
 /* HTML                                                                 */
 
 typedef struct hwalk_s {
-        mm_source_build_t *b; /* NULL: text only */
+        mm_source_build_t *b; /* its failure is ours */
+        int sections;         /* 0: text only */
         mm_buf_t text;
         char *heading;
         int history, nl, space;
@@ -482,16 +609,16 @@ static void hw_text(hwalk_t *w, const char *s) {
                         continue;
                 }
                 if (w->nl && w->text.len)
-                        db_add(&w->text, "\n", 1);
+                        db_add(w->b, &w->text, "\n", 1);
                 else if (w->space && w->text.len && w->text.p[w->text.len - 1] != '\n')
-                        db_add(&w->text, " ", 1);
+                        db_add(w->b, &w->text, " ", 1);
                 w->nl = w->space = 0;
-                db_add(&w->text, s, 1);
+                db_add(w->b, &w->text, s, 1);
         }
 }
 
 static void hw_flush(hwalk_t *w) {
-        if (w->b)
+        if (w->sections)
                 mm_source_build_section(w->b, w->heading, NULL, w->history, mm_buf_cstr(&w->text));
         free(w->heading);
         w->heading = NULL;
@@ -501,7 +628,8 @@ static void hw_flush(hwalk_t *w) {
 }
 
 static void hw_walk(hwalk_t *w, xmlNode *n) {
-        for (; n; n = n->next) {
+        for (; n && !w->b->failed; n = n->next) {
+                w->b->work++;
                 if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
                         if (n->content)
                                 hw_text(w, (const char *)n->content);
@@ -512,9 +640,12 @@ static void hw_walk(hwalk_t *w, xmlNode *n) {
                 const char *name = (const char *)n->name;
                 if (!strcasecmp(name, "script") || !strcasecmp(name, "style"))
                         continue;
-                if (w->b && !strcasecmp(name, "h3")) {
+                if (w->sections && !strcasecmp(name, "h3")) {
+                        /* no entities in HTML: at most the field's length */
                         xmlChar *c = xmlNodeGetContent(n);
                         char *h = clean((const char *)c);
+                        if (!c)
+                                b_oom(w->b);
                         xmlFree(c);
                         if (h) {
                                 hw_flush(w);
@@ -535,35 +666,42 @@ static void hw_walk(hwalk_t *w, xmlNode *n) {
         }
 }
 
-static int hw_run(hwalk_t *w, const char *html, size_t len) {
-        if (!html || !len || len > (size_t)0x7fffffff)
-                return 0;
-        htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                        HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                                HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-        if (!doc)
-                return -1;
-        hw_walk(w, xmlDocGetRootElement(doc));
+/* Walks the HTML html[0..len) within the extraction limits; a limit that
+ * is hit fails the build. */
+static void hw_run(hwalk_t *w, const char *html, size_t len) {
+        mm_parse_error_t err;
+        xmlDocPtr doc = NULL;
+        mm_buf_set_max(&w->text, w->b->max_text);
+        if (w->b->failed)
+                return;
+        if (mm_source_html_read(html, len, &doc, &err)) {
+                b_fail(w->b, err.code, "%s", err.reason);
+                return;
+        }
+        if (doc)
+                hw_walk(w, xmlDocGetRootElement(doc));
         xmlFreeDoc(doc);
-        return 0;
 }
 
 void mm_source_build_html_sections(mm_source_build_t *b, const char *html, size_t len,
                                    const char *first_heading) {
-        hwalk_t w = {.b = b};
+        hwalk_t w = {.b = b, .sections = 1};
+        if (b->failed)
+                return;
         w.heading = clean(first_heading);
         hw_run(&w, html, len);
         hw_flush(&w);
         mm_buf_release(&w.text);
 }
 
-char *mm_source_html_text(const char *html, size_t len) {
-        hwalk_t w = {0};
-        char *text;
+char *mm_source_html_text(mm_source_build_t *b, const char *html, size_t len) {
+        hwalk_t w = {.b = b};
+        char *text = NULL;
         hw_run(&w, html, len);
-        if (mm_buf_take(&w.text, &text, NULL))
-                return NULL;
-        return text; /* ownership passes to the caller */
+        if (!b->failed && mm_buf_take(&w.text, &text, NULL))
+                b_oom(b);
+        mm_buf_release(&w.text);
+        return b->failed ? NULL : text; /* ownership passes to the caller */
 }
 
 /* ------------------------------------------------------------------ */
@@ -571,6 +709,13 @@ char *mm_source_html_text(const char *html, size_t len) {
 int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_result_t *res,
                            mm_parse_error_t *err) {
         end_item(b);
+        res->work = b->work;
+        if (tl_oom && !b->failed)
+                b_oom(b);
+        if (b->failed) {
+                *err = b->err;
+                return -1;
+        }
         json_t *d = b->doc;
         if (!kind)
                 kind = b->any_decision ? "minutes" : "agenda";
@@ -581,21 +726,20 @@ int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_res
         }
         if (json_is_string(json_object_get(d, "municipality")))
                 json_object_set_new(d, "municipality_source", json_string("export"));
-        json_object_set(d, "participants", b->participants);
-        json_object_set(d, "absent", b->absent_all);
+        json_object_set(d, "participants", b->participants.arr);
+        json_object_set(d, "absent", b->absent_all.arr);
         json_object_set_new(d, "warnings", json_array());
         json_object_set_new(d, "confidence", json_real(1.0));
         json_object_set_new(d, "length", json_integer((json_int_t)b->text.len));
         json_object_set(d, "source", b->source ? b->source : json_null());
         json_t *out = json_object();
-        if (!out)
-                return mm_source_invalid(err, "out of memory");
-        json_object_set(out, "document", d);
-        json_object_set(out, "items", b->items);
-        res->doc = out;
-        /* ownership passes to res (NULL when out of memory) */
-        if (mm_buf_take(&b->text, &res->text, &res->text_len))
-                res->text_len = 0;
+        if (!out || json_object_set(out, "document", d) ||
+            json_object_set(out, "items", b->items) ||
+            mm_buf_take(&b->text, &res->text, &res->text_len)) {
+                json_decref(out);
+                return mm_source_oom(err, "building the model of the export");
+        }
+        res->doc = out; /* ownership of out and the text passes to res */
         return 0;
 }
 
@@ -611,38 +755,4 @@ int mm_source_dmy(const char *v, char date[11], char hm[6]) {
         if (h >= 0 && h < 24 && mi >= 0 && mi < 60)
                 snprintf(hm, 6, "%02u:%02u", (unsigned)h % 100u, (unsigned)mi % 100u);
         return 1;
-}
-
-xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
-                             mm_parse_error_t *err) {
-        if (len > (size_t)0x7fffffff) {
-                mm_source_invalid(err, "%s XML: too large", system);
-                return NULL;
-        }
-        xmlDocPtr doc = xmlReadMemory(buf, (int)len, NULL, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc) {
-                const xmlError *e = xmlGetLastError();
-                mm_source_invalid(err, "%s XML: not well-formed (truncated?) at line %d: %.120s",
-                                  system, e ? e->line : 0, e && e->message ? e->message : "");
-                size_t n = strlen(err->reason);
-                while (n && err->reason[n - 1] == '\n')
-                        err->reason[--n] = '\0';
-        }
-        return doc;
-}
-
-xmlNode *mm_source_xml_child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-char *mm_source_xml_text(xmlNode *n, const char *name) {
-        xmlNode *c = mm_source_xml_child(n, name);
-        xmlChar *t = c ? xmlNodeGetContent(c) : NULL;
-        char *out = t ? strdup((const char *)t) : NULL;
-        xmlFree(t);
-        return out;
 }

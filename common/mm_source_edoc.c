@@ -78,7 +78,7 @@ static void meeting(mm_source_build_t *b, xmlNode *com, xmlNode *mt) {
 /* The decision of one Handling: this meeting's, or history. */
 static void handling(mm_source_build_t *b, xmlNode *h) {
         char *place = mm_source_xml_text(h, "Placement"), *dec = mm_source_xml_text(h, "Decision");
-        char *txt = dec ? mm_source_html_text(dec, strlen(dec)) : NULL;
+        char *txt = dec ? mm_source_html_text(b, dec, strlen(dec)) : NULL;
         int self = place && !strcasecmp(place, "This");
         if (txt && *txt && !(self && !strcasecmp(txt, "Beslutning ikke frigivet"))) {
                 char head[300];
@@ -101,7 +101,7 @@ static void item_body(mm_source_build_t *b, xmlNode *hi, xmlNode *el) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
                 char *t = mm_source_xml_text(c, "Title"), *html = mm_source_xml_text(c, "Content");
-                char *txt = html ? mm_source_html_text(html, strlen(html)) : NULL;
+                char *txt = html ? mm_source_html_text(b, html, strlen(html)) : NULL;
                 mm_source_build_section(b, t, is_true(c, "IsDecision") ? "decision" : NULL, 0, txt);
                 free(t);
                 free(html);
@@ -200,7 +200,7 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
         else if (!els)
                 mm_source_invalid(err, "eDoc XML: Meeting.Agenda.AgendaElements is missing");
         else if (!(b = mm_source_build_new(p)))
-                mm_source_invalid(err, "out of memory");
+                mm_source_oom(err, "building the model");
         else {
                 char *aid = mm_source_xml_text(ag, "Identifier"),
                      *type = mm_source_xml_text(ag, "Type");
@@ -233,15 +233,15 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
                 /* The namespace sits on the children: look there. */
                 xmlNode *c = mm_source_xml_child(root, "Committee");
                 if (!c || !c->ns || !c->ns->href ||
-                    strncmp((const char *)c->ns->href, EDOC_NS, strlen(EDOC_NS))) {
-                        xmlFreeDoc(doc);
-                        return mm_source_invalid(err, "eDoc XML: no Committee element in the "
-                                                      "eDoc agenda namespace");
-                }
+                    strncmp((const char *)c->ns->href, EDOC_NS, strlen(EDOC_NS)))
+                        return mm_source_xml_done(
+                                doc,
+                                mm_source_invalid(err, "eDoc XML: no Committee element in the "
+                                                       "eDoc agenda namespace"),
+                                err);
         }
         rc = build(p, root, res, err);
-        xmlFreeDoc(doc);
-        return rc;
+        return mm_source_xml_done(doc, rc, err); /* a field's cap or memory fails it */
 }
 
 const mm_source_adapter_t mm_source_edoc = {"edoc", ct_edoc, sniff, parse};

@@ -78,29 +78,41 @@ static int is_closed_title(const char *t) {
         return t && !strncasecmp(t, "lukket", 6) && (t[6] == ':' || t[6] == ' ');
 }
 
-static int cmp_order(const void *a, const void *b) {
-        json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-        json_int_t ox = json_integer_value(json_object_get(x, "Order"));
-        json_int_t oy = json_integer_value(json_object_get(y, "Order"));
-        return ox < oy ? -1 : ox > oy;
+/* An attachment with its sort key, looked up once. */
+typedef struct bkey_s {
+        json_int_t order;
+        size_t idx;
+        json_t *v;
+} bkey_t;
+
+/* By Order, then as listed (a stable sort from qsort); counts the calls. */
+static int cmp_order(const void *a, const void *b, void *calls) {
+        const bkey_t *x = a, *y = b;
+        ++*(unsigned long long *)calls;
+        if (x->order != y->order)
+                return x->order < y->order ? -1 : 1;
+        return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* The item's Bilag in their published Order: O(n log n). */
 static void item_attachments(mm_source_build_t *b, json_t *bilag) {
         size_t n = json_array_size(bilag);
-        json_t **v = n ? malloc(n * sizeof(*v)) : NULL;
-        if (!v)
+        unsigned long long calls = 0;
+        bkey_t *v = n ? malloc(n * sizeof(*v)) : NULL;
+        if (!v) {
+                if (n)
+                        mm_source_build_fail_oom(b);
                 return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                v[i].v = json_array_get(bilag, i);
+                v[i].order = json_integer_value(json_object_get(v[i].v, "Order"));
+                v[i].idx = i;
+        }
+        qsort_r(v, n, sizeof(*v), cmp_order, &calls);
+        mm_source_build_work(b, calls + n);
         for (size_t i = 0; i < n; i++)
-                v[i] = json_array_get(bilag, i);
-        /* Order is the published order; a stable sort keeps ties as listed. */
-        for (size_t i = 1; i < n; i++)
-                for (size_t k = i; k > 0 && cmp_order(&v[k - 1], &v[k]) > 0; k--) {
-                        json_t *t = v[k];
-                        v[k] = v[k - 1];
-                        v[k - 1] = t;
-                }
-        for (size_t i = 0; i < n; i++)
-                mm_source_build_attachment(b, str(v[i], "Navn"), str(v[i], "Id"), NULL);
+                mm_source_build_attachment(b, str(v[i].v, "Navn"), str(v[i].v, "Id"), NULL);
         free(v);
 }
 
@@ -178,10 +190,37 @@ static void meeting(mm_source_build_t *b, json_t *root, json_t *m) {
                                str(m, "ReleasedDate"));
 }
 
+/* An upper bound of the number of values in the JSON text: the values
+ * after '[', ':' and ',' outside strings, and the first. Linear, and run
+ * before jansson builds a tree of them (about 100 bytes each). */
+static size_t json_values_bound(const char *buf, size_t len) {
+        size_t n = 1;
+        int in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+                char c = buf[i];
+                if (in_str) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"')
+                                in_str = 0;
+                } else if (c == '"') {
+                        in_str = 1;
+                } else if (c == '[' || c == ':' || c == ',') {
+                        n++;
+                }
+        }
+        return n;
+}
+
 static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
                  mm_source_result_t *res, mm_parse_error_t *err) {
         (void)content_type;
         json_error_t je;
+        if (json_values_bound(buf, len) > MM_SOURCE_MAX_VALUES)
+                return mm_source_invalid(err,
+                                         "FirstAgenda JSON: more than %u values: refused before "
+                                         "it is read",
+                                         MM_SOURCE_MAX_VALUES);
         json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
         if (!root)
                 return mm_source_invalid(err, "FirstAgenda JSON: %s at line %d column %d", je.text,
@@ -199,7 +238,7 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
         else if (!str(root, "Id"))
                 mm_source_invalid(err, "FirstAgenda JSON: Id is missing");
         else if (!(b = mm_source_build_new(p)))
-                mm_source_invalid(err, "out of memory");
+                mm_source_oom(err, "building the model");
         else {
                 meeting(b, root, m);
                 rc = 0;

@@ -80,7 +80,7 @@ static void fields(mm_source_build_t *b, xmlNode *it, int *feedback_seen) {
                 char *cap = mm_source_xml_text(f, "Caption"),
                      *html = mm_source_xml_text(f, "Content");
                 char *fb = mm_source_xml_text(f, "IsFeedback");
-                char *txt = html ? mm_source_html_text(html, strlen(html)) : NULL;
+                char *txt = html ? mm_source_html_text(b, html, strlen(html)) : NULL;
                 int feedback = fb && !strcasecmp(fb, "true");
                 mm_source_build_section(b, cap, feedback ? "decision" : NULL,
                                         feedback && *feedback_seen, txt);
@@ -173,7 +173,7 @@ static int build(const mm_parser_t *p, xmlNode *root, mm_source_result_t *res,
         else if (!list)
                 mm_source_invalid(err, "SBSYS XML: Agenda.Items is missing");
         else if (!(b = mm_source_build_new(p)))
-                mm_source_invalid(err, "out of memory");
+                mm_source_oom(err, "building the model");
         else {
                 meeting(b, ag, mt);
                 mm_source_build_source(b, "sbsys", mid && *mid ? mid : aid, aid,
@@ -206,8 +206,7 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
         int rc = root && !strcmp((const char *)root->name, "Publication")
                          ? build(p, root, res, err)
                          : mm_source_invalid(err, "SBSYS XML: the root is not Publication");
-        xmlFreeDoc(doc);
-        return rc;
+        return mm_source_xml_done(doc, rc, err); /* a field's cap or memory fails it */
 }
 
 const mm_source_adapter_t mm_source_sbsys = {"sbsys", ct_sbsys, sniff, parse};
