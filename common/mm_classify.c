@@ -196,22 +196,34 @@ const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const 
         return label;
 }
 
+/* Most bytes a sentence reaches on each side of an amount: in a line
+ * without sentence ends, every amount would copy the whole line (quadratic
+ * in time and output; issue 19). Cut at a UTF-8 character boundary. */
+#define SENTENCE_REACH 1000
+
 /* The sentence around [b, e) in the line: from the previous ". " to the
- * next one. */
+ * next one, at most SENTENCE_REACH bytes on each side. */
 static json_t *sentence_around(const char *line, size_t len, size_t b, size_t e) {
         size_t s = b, t = e;
-        while (s > 0 && !((line[s - 1] == ' ' && s >= 2 &&
-                           (line[s - 2] == '.' || line[s - 2] == '!' || line[s - 2] == '?') &&
-                           !(s >= 3 && line[s - 3] >= '0' && line[s - 3] <= '9'))))
+        size_t lo = b > SENTENCE_REACH ? b - SENTENCE_REACH : 0;
+        size_t hi = len - e > SENTENCE_REACH ? e + SENTENCE_REACH : len;
+        while (s > lo && !((line[s - 1] == ' ' && s >= 2 &&
+                            (line[s - 2] == '.' || line[s - 2] == '!' || line[s - 2] == '?') &&
+                            !(s >= 3 && line[s - 3] >= '0' && line[s - 3] <= '9'))))
                 s--;
-        while (t < len && !((line[t] == '.' || line[t] == '!' || line[t] == '?') &&
-                            (t + 1 == len || line[t + 1] == ' ') &&
-                            !(t >= 1 && line[t - 1] >= '0' && line[t - 1] <= '9') &&
-                            !(t >= 2 && !strncmp(line + t - 2, "kr", 2)) &&
-                            !(t >= 3 && !strncmp(line + t - 3, "mio", 3))))
+        while (s > 0 && s < b && ((unsigned char)line[s] & 0xC0) == 0x80)
+                s++; /* cut at lo: not inside a character */
+        while (t < hi && !((line[t] == '.' || line[t] == '!' || line[t] == '?') &&
+                           (t + 1 == len || line[t + 1] == ' ') &&
+                           !(t >= 1 && line[t - 1] >= '0' && line[t - 1] <= '9') &&
+                           !(t >= 2 && !strncmp(line + t - 2, "kr", 2)) &&
+                           !(t >= 3 && !strncmp(line + t - 3, "mio", 3))))
                 t++;
-        if (t < len)
+        if (t < hi)
                 t++;
+        else
+                while (t < len && t > e && ((unsigned char)line[t] & 0xC0) == 0x80)
+                        t--; /* cut at hi: not inside a character */
         return json_stringn_nocheck(line + s, t - s);
 }
 

@@ -55,9 +55,12 @@ typedef struct mm_source_result_s {
 } mm_source_result_t;
 
 /* Most values (items, sections, names, attachments, their fields) in the
- * model of one export: a larger model is refused (export_invalid). About
- * 100 bytes of memory each; a large real export makes some 10,000. */
-#define MM_SOURCE_MAX_VALUES 1000000u
+ * model of one export, and most bytes of its strings as a multiple of
+ * max-doc-bytes: a larger model is refused (export_invalid). A value costs
+ * about 100 bytes of memory; the largest real exports (600 KB) make some
+ * 5,000 values and 360 KB of strings. */
+#define MM_SOURCE_MAX_VALUES  500000u
+#define MM_SOURCE_MODEL_BYTES 2u
 
 /* Builder of a model from an export's fields (for adapters). */
 typedef struct mm_source_build_s mm_source_build_t;

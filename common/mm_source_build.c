@@ -83,7 +83,7 @@ struct mm_source_build_s {
         mm_buf_t decision;
         size_t item_off;
         /* Bounds and failure (see the top). */
-        size_t values, max_values, max_text;
+        size_t values, max_values, max_text, bytes, max_bytes;
         int failed;
         mm_parse_error_t err;
         unsigned long long work;
@@ -107,22 +107,38 @@ static void b_oom(mm_source_build_t *b) {
         b_fail(b, "out_of_memory", "out of memory building the model of the export");
 }
 
-/* Counts n values of the model against MM_SOURCE_MAX_VALUES. */
-static int count(mm_source_build_t *b, size_t n) {
+/* Counts n values and `bytes` bytes of strings of the model against
+ * MM_SOURCE_MAX_VALUES and MM_SOURCE_MODEL_BYTES x max-doc-bytes. */
+static int count_bytes(mm_source_build_t *b, size_t n, size_t bytes) {
         b->values += n;
+        b->bytes += bytes;
         if (b->values > b->max_values)
                 b_fail(b, "export_invalid",
                        "the export makes a model of more than %zu values (items, sections, "
                        "names, attachments): refused",
                        b->max_values);
+        else if (b->bytes > b->max_bytes)
+                b_fail(b, "export_invalid",
+                       "the export makes a model with more than %zu bytes of text "
+                       "(%u x max-doc-bytes): refused",
+                       b->max_bytes, MM_SOURCE_MODEL_BYTES);
         return b->failed ? -1 : 0;
+}
+
+static int count(mm_source_build_t *b, size_t n) {
+        return count_bytes(b, n, 0);
+}
+
+/* Bytes of a string value (0 for others). */
+static size_t sbytes(json_t *v) {
+        return json_is_string(v) ? json_string_length(v) : 0;
 }
 
 /* obj[key] = v, taking v (NULL: out of memory), counted. */
 static void set(mm_source_build_t *b, json_t *obj, const char *key, json_t *v) {
         if (!b->failed && !v)
                 b_oom(b);
-        if (b->failed || count(b, 1)) {
+        if (b->failed || count_bytes(b, 1, sbytes(v))) {
                 json_decref(v);
                 return;
         }
@@ -134,7 +150,7 @@ static void set(mm_source_build_t *b, json_t *obj, const char *key, json_t *v) {
 static void append(mm_source_build_t *b, json_t *arr, json_t *v) {
         if (!b->failed && !v)
                 b_oom(b);
-        if (b->failed || count(b, 1)) {
+        if (b->failed || count_bytes(b, 1, sbytes(v))) {
                 json_decref(v);
                 return;
         }
@@ -229,6 +245,7 @@ mm_source_build_t *mm_source_build_new(const mm_parser_t *p) {
         b->p = p;
         b->max_values = MM_SOURCE_MAX_VALUES;
         b->max_text = lim.max_output_bytes;
+        b->max_bytes = MM_SOURCE_MODEL_BYTES * lim.max_output_bytes;
         mm_buf_set_max(&b->text, b->max_text);
         mm_buf_set_max(&b->decision, b->max_text);
         b->m = mm_rx_match_new();
@@ -500,6 +517,54 @@ static void add_decision(mm_source_build_t *b, const char *text) {
         }
 }
 
+/* Length of the next window of a line for the amounts and laws: the whole
+ * line up to WINDOW bytes, else up to the last sentence end (". ") or
+ * blank in it. A line without sentence ends is then never searched (and
+ * copied, for each amount's sentence) as a whole: linear time, and the
+ * model's byte cap is checked between windows. Real sentences are far
+ * shorter, so the result is the same as for the whole line. */
+#define WINDOW 65536
+
+static size_t window(const char *s, size_t n) {
+        if (n <= WINDOW)
+                return n;
+        size_t cut = 0;
+        for (size_t i = WINDOW - 1; i > WINDOW / 2 && !cut; i--)
+                if (s[i] == ' ' && s[i - 1] == '.')
+                        cut = i + 1;
+        for (size_t i = WINDOW - 1; i > WINDOW / 2 && !cut; i--)
+                if (s[i] == ' ')
+                        cut = i + 1;
+        if (!cut)
+                for (cut = WINDOW; cut > 1 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--)
+                        ; /* not inside a character */
+        return cut;
+}
+
+/* Bytes of the strings of the objects arr[from..]. */
+static size_t new_bytes(json_t *arr, size_t from) {
+        size_t bytes = 0;
+        for (size_t i = from; i < json_array_size(arr); i++) {
+                const char *k;
+                json_t *v;
+                json_object_foreach(json_array_get(arr, i), k, v) {
+                        bytes += sbytes(v);
+                }
+        }
+        return bytes;
+}
+
+/* The amounts and laws of one window of a line, counted in the bounds
+ * (an amount or a law is an object of 3 values). */
+static void classify_window(mm_source_build_t *b, const char *s, size_t n) {
+        size_t a0 = json_array_size(b->amounts), l0 = json_array_size(b->laws);
+        int k = mm_classify_amounts(g_shared.cls, b->m, s, n, b->amounts);
+        k += mm_classify_laws(g_shared.cls, b->m, s, n, b->laws);
+        b->work += n;
+        if (k > 0)
+                count_bytes(b, 4 * (size_t)k, new_bytes(b->amounts, a0) + new_bytes(b->laws, l0));
+}
+
 void mm_source_build_section(mm_source_build_t *b, const char *heading, const char *kind,
                              int history, const char *text) {
         if (!b->item || b->failed)
@@ -540,11 +605,10 @@ void mm_source_build_section(mm_source_build_t *b, const char *heading, const ch
         for (const char *s2 = txt; *s2 && !b->failed;) {
                 const char *e = strchr(s2, '\n');
                 size_t n = e ? (size_t)(e - s2) : strlen(s2);
-                /* an amount or a law is an object of 3 or 4 values */
-                int k = mm_classify_amounts(g_shared.cls, b->m, s2, n, b->amounts);
-                k += mm_classify_laws(g_shared.cls, b->m, s2, n, b->laws);
-                count(b, 4 * (size_t)k);
-                b->work += n;
+                for (size_t w = 0, wn; w < n && !b->failed; w += wn) {
+                        wn = window(s2 + w, n - w);
+                        classify_window(b, s2 + w, wn);
+                }
                 s2 = e ? e + 1 : s2 + n;
         }
 }

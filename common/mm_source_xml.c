@@ -103,7 +103,11 @@ static void g_start_html(void *ctx, const xmlChar *name, const xmlChar **atts) {
 }
 
 static void g_chars(void *ctx, const xmlChar *ch, int len) {
-        if (guard_node(ctx, 0))
+        /* Text comes in chunks (one per character reference, e.g. each
+         * "&lt;" of an escaped HTML field) that SAX2 joins into one node:
+         * only a chunk that starts a node counts. */
+        xmlNodePtr cur = ((xmlParserCtxtPtr)ctx)->node;
+        if ((cur && cur->last && cur->last->type == XML_TEXT_NODE) || guard_node(ctx, 0))
                 st_of(ctx)->chars(ctx, ch, len);
 }
 
@@ -243,11 +247,16 @@ xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
         xmlDocPtr doc = NULL;
         if (ctxt && ctxt->sax) {
                 guard_sax(ctxt, s, 0);
-                xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                /* HUGE lifts libxml2's own depth and text limits, which the
+                 * guards and the field cap replace (no entity is ever
+                 * declared, so its entity limits have nothing to do) */
+                xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                                XML_PARSE_HUGE);
                 xmlParseDocument(ctxt);
                 doc = ctxt->myDoc;
                 ctxt->myDoc = NULL;
-                if (doc && !ctxt->wellFormed) {
+                /* a parse stopped for memory may still look well-formed */
+                if (doc && (!ctxt->wellFormed || ctxt->errNo == XML_ERR_NO_MEMORY)) {
                         xmlFreeDoc(doc);
                         doc = NULL;
                 }
@@ -356,7 +365,8 @@ int mm_source_html_read(const char *html, size_t len, htmlDocPtr *out, mm_parse_
                 opts |= XML_PARSE_HUGE;
         htmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", opts);
         const xmlError *e = xmlCtxtGetLastError(ctxt);
-        int oom = !doc && e && e->code == XML_ERR_NO_MEMORY;
+        /* a parse stopped for memory returns what it had: never used */
+        int oom = ctxt->errNo == XML_ERR_NO_MEMORY || (e && e->code == XML_ERR_NO_MEMORY);
         if (e && e->message && strstr(e->message, "Excessive depth"))
                 s.too_deep = 1;
         htmlFreeParserCtxt(ctxt);

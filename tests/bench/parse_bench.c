@@ -21,6 +21,12 @@
  * and parses each once in a child process, printing the seconds, the
  * child's peak RSS and the parser's work count. A benchmark, not a test:
  * it prints numbers and asserts nothing but that every document parses.
+ *
+ * The export adapters' shapes (issue 19; adapter_shapes.c: fa-*, edoc-*,
+ * sbsys-*) run the same way through mm_source_parse with the adapter's
+ * content type, and print the adapter's work count and the outcome: the
+ * model, or the code of a refusal (a cap: export_invalid). Those are
+ * listed after the text parser's shapes; --shape picks one of either.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -31,7 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapter_shapes.h"
+#include "mm_extract.h"
 #include "mm_parser.h"
+#include "mm_source.h"
 
 static double now(void) {
         struct timespec ts;
@@ -74,12 +83,58 @@ static char *make_shape(const char *shape, size_t size, size_t *len) {
         return b;
 }
 
+/* In the child: one export shape through its adapter; prints a line. */
+static int adapter_child(int fd, const char *shape, size_t mib) {
+        char errstr[256];
+        size_t len = 0;
+        const char *ct = NULL;
+        mm_parse_error_t err;
+        mm_source_result_t res;
+        mm_extract_global_init();
+        char *buf = adapter_shape(shape, mib << 20, &len, &ct);
+        mm_parser_t *p = mm_parser_new(len + 1, errstr, sizeof(errstr));
+        if (!buf || !p)
+                return 1;
+        struct rusage ru0;
+        getrusage(RUSAGE_SELF, &ru0);
+        double cpu0 = (double)ru0.ru_utime.tv_sec + (double)ru0.ru_utime.tv_usec / 1e6 +
+                      (double)ru0.ru_stime.tv_sec + (double)ru0.ru_stime.tv_usec / 1e6;
+        double t0 = now();
+        int rc = mm_source_parse(p, buf, len, ct, &res, &err);
+        double el = now() - t0;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double mb = (double)ru.ru_maxrss / 1024.0;
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6 - cpu0;
+        dprintf(fd,
+                "%-17s %3zu MiB  %6.2f s (cpu %5.2f s)  peak RSS %6.1f MB  work %10llu  "
+                "%s%s%.70s\n",
+                shape, mib, el, cpu, mb, res.work, rc ? err.code : "parsed", rc ? ": " : "",
+                rc ? err.reason : "");
+        if (el >= 3.0 || mb >= 200.0)
+                dprintf(fd, "%-17s over the bar (3 s, 200 MB)\n", "");
+        /* a model, or a refusal that names its cause */
+        return rc == 0 || !strcmp(err.code, "export_invalid") ? 0 : 1;
+}
+
+static int is_adapter_shape(const char *shape) {
+        for (int k = 0; adapter_shapes[k]; k++)
+                if (!strcmp(shape, adapter_shapes[k]))
+                        return 1;
+        return 0;
+}
+
 /* Parses one adversarial input in a child process; prints its figures. */
 static int adversarial_one(const char *shape, size_t mib) {
         int fd[2];
         if (pipe(fd))
                 return -1;
         pid_t pid = fork();
+        if (pid == 0 && is_adapter_shape(shape)) {
+                close(fd[0]);
+                _exit(adapter_child(fd[1], shape, mib));
+        }
         if (pid == 0) {
                 char errstr[256];
                 size_t len = 0;
@@ -101,7 +156,7 @@ static int adversarial_one(const char *shape, size_t mib) {
                 _exit(d || !strcmp(err.code, "no_items") ? 0 : 1);
         }
         close(fd[1]);
-        char line[256];
+        char line[512];
         ssize_t r = read(fd[0], line, sizeof(line) - 1);
         close(fd[0]);
         int status = 0;
@@ -134,6 +189,10 @@ static int adversarial(int argc, char **argv) {
                 for (size_t s = 0; s < ns; s++)
                         if (!only || !strcmp(only, shapes[k]))
                                 rc |= adversarial_one(shapes[k], sizes[s]);
+        for (int k = 0; adapter_shapes[k]; k++)
+                for (size_t s = 0; s < ns; s++)
+                        if (!only || !strcmp(only, adapter_shapes[k]))
+                                rc |= adversarial_one(adapter_shapes[k], sizes[s]);
         return rc ? 1 : 0;
 }
 

@@ -145,6 +145,7 @@ static void test_doctype_declarations(void **state) {
                 "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]>",
                 "<!DOCTYPE Publication [<!ENTITY % p \"<!ENTITY q 'qq'>\"> %p;]>",
                 "<!DOCTYPE Publication [<!ATTLIST Agenda ID CDATA \"99\">]>",
+                "<!DOCTYPE Publication [<!ATTLIST Agenda Kind (a|b) \"a\">]>",
                 "<!DOCTYPE Publication [<!ELEMENT Publication ANY>]>",
                 "<!DOCTYPE Publication [<!ENTITY u SYSTEM \"http://example.invalid/x\">]>",
         };
