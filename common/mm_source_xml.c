@@ -260,8 +260,6 @@ xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
                         xmlFreeDoc(doc);
                         doc = NULL;
                 }
-                if (doc && ctxt->dictNames && doc->dict == ctxt->dict)
-                        ctxt->dict = NULL; /* as xmlReadMemory: the document keeps it */
         }
         if (doc && (s->refused || s->too_deep || s->too_many)) {
                 xmlFreeDoc(doc); /* a stopped parse is never used */

@@ -156,16 +156,18 @@ static int adversarial_one(const char *shape, size_t mib) {
                 _exit(d || !strcmp(err.code, "no_items") ? 0 : 1);
         }
         close(fd[1]);
-        char line[512];
-        ssize_t r = read(fd[0], line, sizeof(line) - 1);
+        char line[1024];
+        size_t got = 0;
+        ssize_t r;
+        /* to EOF: a child's second line must not meet a closed pipe */
+        while (got < sizeof(line) - 1 && (r = read(fd[0], line + got, sizeof(line) - 1 - got)) > 0)
+                got += (size_t)r;
         close(fd[0]);
         int status = 0;
         waitpid(pid, &status, 0);
-        if (r > 0) {
-                line[r] = '\0';
-                fputs(line, stdout);
-                fflush(stdout);
-        }
+        line[got] = '\0';
+        fputs(line, stdout);
+        fflush(stdout);
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
