@@ -237,9 +237,9 @@ xmlDocPtr mm_source_xml_read(const char *buf, size_t len, const char *system,
                 return NULL;
         }
         limits(s, system);
-        if (len > (size_t)0x7fffffff) {
+        if (!buf || !len || len > (size_t)0x7fffffff) {
                 free(s);
-                mm_source_invalid(err, "%s XML: too large", system);
+                mm_source_invalid(err, "%s XML: %s", system, len ? "too large" : "empty");
                 return NULL;
         }
         /* The steps of libxml2's xmlReadMemory, with the SAX handler wrapped. */

@@ -155,6 +155,7 @@ static void test_doctype_declarations(void **state) {
                 expect_refused(doc, NULL, "export_invalid", "DOCTYPE Publication"); /* sniffed */
                 free(doc);
         }
+        expect_refused("", MM_SOURCE_CT_SBSYS, "export_invalid", "SBSYS XML: empty");
         char *doc = sbsys("<!DOCTYPE Publication SYSTEM \"publication.dtd\">", "Udvalget", "");
         mm_source_result_t res;
         mm_parse_error_t err;
