@@ -8,11 +8,11 @@
 
 #include "mm_buf.h"
 #include "mm_config.h"
+#include "mm_sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,10 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1204,6 +1202,10 @@ static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
          * spin or eat memory, to test the sandbox. */
         if (buf == NULL)
                 buf = "";
+        if (memmem(buf, len, "MM_EXTRACT_TEST_SLOW", 20) != NULL)
+                sleep(3); /* a slow but valid document: extraction goes on */
+        if (memmem(buf, len, "MM_EXTRACT_TEST_SLEEPY", 22) != NULL)
+                sleep(10); /* blocked, not using CPU: misses the wall time */
         if (memmem(buf, len, "MM_EXTRACT_TEST_CRASH", 21) != NULL)
                 raise(SIGSEGV); /* as a NULL dereference in poppler would */
         if (memmem(buf, len, "MM_EXTRACT_TEST_SPIN", 20) != NULL)
@@ -1260,286 +1262,44 @@ static void warm_up(void) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Sandbox: one forked child per document                              */
+/* Sandbox: one forked child per document (mm_sandbox)                 */
 /* ------------------------------------------------------------------ */
 
-/* What the child writes to the pipe before the text. */
-typedef struct child_result_s {
-        int32_t rc;
-        char code[MM_EXTRACT_CODE_SIZE];
-        char errstr[256];
-        uint64_t len;
-} child_result_t;
+typedef struct extract_job_s {
+        const char *buf;
+        size_t len;
+        mm_extract_type_t t;
+        const char *content_type;
+        const mm_extract_limits_t *lim;
+} extract_job_t;
 
-static bool write_all(int fd, const void *p, size_t n) {
-        const char *c = p;
-        while (n > 0) {
-                ssize_t w = write(fd, c, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return false;
-                c += w;
-                n -= (size_t)w;
-        }
-        return true;
-}
-
-/* Resident and virtual size of this process in bytes (/proc/self/statm). */
-static void self_size(size_t *vm, size_t *rss) {
-        *vm = *rss = 0;
-        FILE *f = fopen("/proc/self/statm", "re");
-        if (f == NULL)
-                return;
-        unsigned long v = 0, r = 0;
-        if (fscanf(f, "%lu %lu", &v, &r) == 2) {
-                size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-                *vm = v * pg;
-                *rss = r * pg;
-        }
-        fclose(f);
-}
-
-static void child_limits(const mm_extract_limits_t *lim, size_t vm_before) {
-        struct rlimit r = {0, 0};
-        setrlimit(RLIMIT_CORE, &r);
-        r.rlim_cur = (rlim_t)lim->cpu_seconds;
-        r.rlim_max = (rlim_t)lim->cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
-        setrlimit(RLIMIT_CPU, &r);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(MM_NO_RLIMIT_AS)
-        /* The child starts as a copy of the caller, so its budget is added
-         * to the caller's address space. (Not under ASan, whose shadow
-         * memory needs terabytes of address space.) */
-        r.rlim_cur = r.rlim_max = (rlim_t)(vm_before + lim->max_memory);
-        setrlimit(RLIMIT_AS, &r);
-#else
-        (void)vm_before;
-#endif
-}
-
-/* The child: never returns. Only this thread exists in it. */
-static void child_main(int wfd, const char *buf, size_t len, mm_extract_type_t t,
-                       const char *content_type, const mm_extract_limits_t *lim, size_t vm_before,
-                       pid_t parent) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the caller */
-        if (getppid() != parent)          /* it died before prctl */
-                _exit(122);
-        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGXCPU, SIGSEGV, SIGBUS, SIGABRT};
-        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-                signal(sigs[i], SIG_DFL);
-        signal(SIGPIPE, SIG_IGN);
-        if (wfd != 3) { /* keep only stdio and the pipe (as fd 3) */
-                if (dup2(wfd, 3) < 0)
-                        _exit(121);
-                wfd = 3;
-        }
-        close_range(4, ~0U, 0);
-        /* poppler may print to stderr; another thread of the caller may have
-         * held stderr's lock at the fork, so the child gets its own FILE */
-        FILE *err = fdopen(2, "w");
-        if (err != NULL)
-                stderr = err;
-        /* if memory runs out anyway (a cgroup limit), the kernel kills the
-         * child, not the worker */
-        int oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-        if (oom >= 0) {
-                if (write(oom, "1000", 4) != 4) { /* best effort */
-                }
-                close(oom);
-        }
-        child_limits(lim, vm_before);
-        child_result_t res;
-        memset(&res, 0, sizeof res);
+/* Runs in the sandbox child (mm_sandbox_fn_t). */
+static void extract_in_child(void *arg, mm_sandbox_result_t *res) {
+        const extract_job_t *j = arg;
         char *text = NULL;
         size_t tlen = 0;
-        res.rc = extract_direct(buf, len, t, content_type, lim, &text, &tlen, res.code,
-                                sizeof res.code, res.errstr, sizeof res.errstr);
-        res.len = res.rc == 0 ? tlen : 0;
-        bool ok = write_all(wfd, &res, sizeof res) && (res.rc != 0 || write_all(wfd, text, tlen));
-        _exit(ok ? 0 : 120); /* no atexit handlers, no stdio flush */
+        res->rc = extract_direct(j->buf, j->len, j->t, j->content_type, j->lim, &text, &tlen,
+                                 res->code, sizeof res->code, res->errstr, sizeof res->errstr);
+        res->data = text;
+        res->len = res->rc == 0 ? tlen : 0;
 }
-
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads the child's result and text until EOF or the wall deadline.
- * Returns 0 at EOF, 1 on timeout, -1 on a read or memory error. */
-static int read_child(int fd, int64_t deadline, child_result_t *res, size_t *got_res, char **text,
-                      size_t *got_text, size_t max_text) {
-        for (;;) {
-                int64_t left = deadline - mono_ms();
-                if (left <= 0)
-                        return 1;
-                struct pollfd pfd = {fd, POLLIN, 0};
-                int pr = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-                if (pr < 0 && errno == EINTR)
-                        continue;
-                if (pr < 0)
-                        return -1;
-                if (pr == 0)
-                        return 1;
-                char *dst;
-                size_t room;
-                if (*got_res < sizeof *res) {
-                        dst = (char *)res + *got_res;
-                        room = sizeof *res - *got_res;
-                } else {
-                        if (res->rc != 0)
-                                res->len = 0; /* only EOF may follow */
-                        if (res->len > max_text)
-                                return -1;
-                        if (*text == NULL && (*text = malloc((size_t)res->len + 1)) == NULL)
-                                return -1;
-                        dst = *text + *got_text;
-                        room = (size_t)res->len - *got_text;
-                        if (room == 0)
-                                room = 1; /* only EOF may follow; a byte more is an error */
-                }
-                ssize_t n = read(fd, dst, room);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -1;
-                if (n == 0)
-                        return 0;
-                if (*got_res < sizeof *res)
-                        *got_res += (size_t)n;
-                else if (*got_text + (size_t)n > res->len)
-                        return -1;
-                else
-                        *got_text += (size_t)n;
-        }
-}
-
-/* Explains how the child ended; returns the code to report. */
-static const char *child_verdict(int status, const struct rusage *ru, size_t rss_before,
-                                 const mm_extract_limits_t *lim, bool timed_out, char *why,
-                                 size_t why_size) {
-        if (timed_out) {
-                snprintf(why, why_size,
-                         "extraction took longer than %ld s of wall time "
-                         "(2 x extract-cpu-seconds + 5)",
-                         2 * lim->cpu_seconds + 5);
-                return "extract_limit";
-        }
-        if (WIFEXITED(status)) {
-                snprintf(why, why_size, "extraction child exited with status %d and no result",
-                         WEXITSTATUS(status));
-                return "extract_crash";
-        }
-        int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-        if (sig == SIGXCPU) {
-                snprintf(why, why_size,
-                         "extraction reached the CPU limit of %ld s "
-                         "(extract-cpu-seconds)",
-                         lim->cpu_seconds);
-                return "extract_limit";
-        }
-        if (sig == SIGKILL) { /* the hard CPU limit, or the kernel's OOM killer */
-                snprintf(why, why_size,
-                         "extraction was killed: CPU limit of %ld s (extract-cpu-seconds) or "
-                         "out of memory",
-                         lim->cpu_seconds);
-                return "extract_limit";
-        }
-        /* An allocation that fails at RLIMIT_AS ends in abort() or a NULL
-         * dereference deep inside poppler; the child's peak memory tells
-         * that apart from a plain crash. */
-        size_t peak = (size_t)ru->ru_maxrss * 1024u;
-        if (peak > rss_before && peak - rss_before >= lim->max_memory / 2) {
-                snprintf(why, why_size,
-                         "extraction died of signal %d after using %zu MB; memory limit %zu MB "
-                         "(extract-max-memory)",
-                         sig, (peak - rss_before) >> 20, lim->max_memory >> 20);
-                return "extract_limit";
-        }
-        snprintf(why, why_size, "extraction crashed with signal %d (%s)", sig, strsignal(sig));
-        return "extract_crash";
-}
-
-/* Sandboxed extractions run one at a time in a process. A fork copies only
- * the calling thread: were another thread inside the extraction code (its
- * pipe, its allocations, an in-process fallback) at that moment, the child
- * could inherit a held lock or the other child's pipe and hang until the
- * wall limit. The worker extracts on one thread, so this costs it nothing. */
-static pthread_mutex_t g_sandbox_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int extract_sandboxed_locked(const char *buf, size_t len, mm_extract_type_t t,
-                                    const char *content_type, const mm_extract_limits_t *lim,
-                                    char **out, size_t *out_len, char *code, size_t code_size,
-                                    char *errstr, size_t errstr_size);
 
 static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
                              const char *content_type, const mm_extract_limits_t *lim, char **out,
                              size_t *out_len, char *code, size_t code_size, char *errstr,
                              size_t errstr_size) {
-        pthread_mutex_lock(&g_sandbox_lock);
-        int rc = extract_sandboxed_locked(buf, len, t, content_type, lim, out, out_len, code,
-                                          code_size, errstr, errstr_size);
-        pthread_mutex_unlock(&g_sandbox_lock);
-        return rc;
-}
-
-static int extract_sandboxed_locked(const char *buf, size_t len, mm_extract_type_t t,
-                                    const char *content_type, const mm_extract_limits_t *lim,
-                                    char **out, size_t *out_len, char *code, size_t code_size,
-                                    char *errstr, size_t errstr_size) {
-        /* No pipe or no process (fd or task limit): a fault of the system,
-         * not of the document, which must not be dead-lettered for it; it is
-         * extracted in-process, still within the page, node, inflate and
-         * output limits. */
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0)
-                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
-                                      errstr, errstr_size);
-        size_t vm_before, rss_before;
-        self_size(&vm_before, &rss_before);
-        pid_t self = getpid();
-        pid_t pid = fork();
-        if (pid == 0)
-                child_main(fds[1], buf, len, t, content_type, lim, vm_before, self);
-        close(fds[1]);
-        if (pid < 0) {
-                close(fds[0]);
-                return extract_direct(buf, len, t, content_type, lim, out, out_len, code, code_size,
-                                      errstr, errstr_size);
-        }
-        child_result_t res;
-        memset(&res, 0, sizeof res);
-        size_t got_res = 0, got_text = 0;
-        char *text = NULL;
-        int64_t deadline = mono_ms() + (2 * lim->cpu_seconds + 5) * 1000;
-        int rr = read_child(fds[0], deadline, &res, &got_res, &text, &got_text,
-                            lim->max_output_bytes);
-        close(fds[0]);
-        if (rr != 0)
-                kill(pid, SIGKILL); /* timeout or a broken protocol */
-        int status = 0;
-        struct rusage ru;
-        memset(&ru, 0, sizeof ru);
-        while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
-                ;
-        bool complete = rr == 0 && got_res == sizeof res && got_text == (size_t)res.len &&
-                        WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (complete && res.rc == 0) {
-                text[got_text] = '\0';
-                *out = text; /* ownership passed to the caller */
+        extract_job_t job = {buf, len, t, content_type, lim};
+        mm_sandbox_limits_t sl = {lim->cpu_seconds, lim->max_memory, lim->max_output_bytes};
+        mm_sandbox_result_t res;
+        mm_sandbox_status_t st = mm_sandbox_run(&sl, extract_in_child, &job, &res);
+        if (st == MM_SANDBOX_DONE && res.rc == 0) {
+                *out = res.data; /* ownership passed to the caller (NUL-terminated) */
                 if (out_len != NULL)
-                        *out_len = got_text;
+                        *out_len = res.len;
                 return 0;
         }
-        free(text);
-        if (complete) { /* the child's own, ordinary error */
-                res.code[sizeof res.code - 1] = res.errstr[sizeof res.errstr - 1] = '\0';
-                set_error(code, code_size, errstr, errstr_size, res.code, "%s", res.errstr);
-                return -1;
-        }
-        char why[256];
-        const char *c = child_verdict(status, &ru, rss_before, lim, rr == 1, why, sizeof why);
-        set_error(code, code_size, errstr, errstr_size, c, "%s", why);
+        set_error(code, code_size, errstr, errstr_size, res.code, "%s", res.errstr);
+        mm_sandbox_result_clear(&res);
         return -1;
 }
 
@@ -1561,7 +1321,8 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
         switch (t) {
         case MM_EXTRACT_PDF:
         case MM_EXTRACT_HTML:
-                if (lim.sandbox)
+                /* in a sandbox child (mm_isolate) the limits already hold */
+                if (lim.sandbox && !mm_sandbox_in_child())
                         return extract_sandboxed(buf, len, t, content_type, &lim, out, out_len,
                                                  code, code_size, errstr, errstr_size);
                 return extract_direct(buf, len, t, content_type, &lim, out, out_len, code,
