@@ -29,7 +29,9 @@ static void test_hooks(const char *data, size_t len, int in_child) {
 #ifdef MM_TEST_HOOKS
         const char *marker = getenv("MM_TEST_CRASH_MARKER");
         if (marker && *marker && data && memmem(data, len, marker, strlen(marker))) {
-                mm_log(MM_LOG_WARN, "test hook: crashing on a marked input");
+                mm_log(MM_LOG_WARN, in_child ? "test hook: crashing the sandbox child on a marked "
+                                               "input"
+                                             : "test hook: crashing on a marked input");
                 raise(SIGSEGV);
         }
 #endif
