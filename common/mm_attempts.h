@@ -28,7 +28,10 @@
  *                              (extract_crash, extract_limit); a clean run
  *                              stores it, whatever killed the workers (an
  *                              OOM kill of the whole container, SIGKILL,
- *                              a node lost) was not the input;
+ *                              a node lost) was not the input. With
+ *                              extract-sandbox off there is nothing to test
+ *                              it in: it is dead-lettered as extract_crash,
+ *                              as before;
  *        MM_ATTEMPT_UNCOUNTED  PostgreSQL is unreachable: work on it
  *                              uncounted (its batch cannot commit, so the
  *                              re-read counts it);

@@ -851,6 +851,15 @@ static void prep_parse(worker_t *w, prep_t *j, int suspect) {
                 return;
         }
 
+        mm_extract_limits_t lim;
+        mm_extract_get_limits(&lim);
+        if (suspect && !lim.sandbox) { /* no sandbox to test it in: as before 011 */
+                mm_envelope_destroy(env);
+                prep_dlq(j, "extract", "extract_crash",
+                         "workers disappeared with this input in flight max-crashes times "
+                         "(extract-sandbox is off, so it cannot be tested)");
+                return;
+        }
         /* The source adapter (text, HTML, PDF or an export) makes the model;
          * exports (and a suspect's every step) under the sandbox's limits. */
         mm_source_result_t res;
