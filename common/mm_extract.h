@@ -33,14 +33,19 @@
  * called (call it once from the main thread before starting threads).
  *
  * Limits and sandbox: PDF and HTML are extracted in a forked child process
- * (one per document) with RLIMIT_CPU, RLIMIT_AS and a wall-time limit; the
- * text comes back over a pipe, and the child is always reaped. A child that
- * hits a limit gives "extract_limit"; one killed by another signal gives
- * "extract_crash"; the caller lives on either way. The child inherits
- * only the calling thread, so the caller must not hold locks that poppler,
- * GLib or libxml2 need (the worker extracts on its main thread only).
- * Sandboxed extractions of one process run one at a time (a mutex around
- * fork, read and wait), so concurrent callers are safe but serialised.
+ * (one per document, mm_sandbox) with RLIMIT_CPU, RLIMIT_AS and a
+ * wall-time limit; the text comes back over a pipe, and the child is always
+ * reaped. The document is blamed only on evidence from the child: its own
+ * CPU time or a failed allocation in it gives "extract_limit", a fault
+ * signal of its own "extract_crash". Anything outside the document (no
+ * pipe or process, a kill from outside, the wall time passed under CPU
+ * throttling) gives "extract_transient": try again later; the document is
+ * never extracted in the caller instead. The caller lives on either way.
+ * The child inherits only the calling thread, so the caller must not hold
+ * locks that poppler, GLib or libxml2 need (the worker extracts on its
+ * read-ahead thread only). Sandboxed runs of one process are serialised,
+ * so concurrent callers are safe but serialised. In a sandbox child
+ * (mm_sandbox_in_child) extraction runs directly: the limits already hold.
  * libxml2 never loads an external entity or DTD: an entity loader that
  * refuses every load is installed, and HTML_PARSE_NONET is set.
  */
@@ -85,10 +90,14 @@ typedef enum mm_extract_type_e {
  *   "extract_limit"        a limit stopped extraction: output larger than
  *                          max_output_bytes, more than max_pages pages,
  *                          PDF streams inflating to more than
- *                          max_pdf_inflated bytes, or the sandboxed child
- *                          ran out of CPU time, memory or wall time
- *   "extract_crash"        the sandboxed child died of a signal (e.g. a
- *                          segfault in poppler or libxml2)
+ *                          max_pdf_inflated bytes, or the sandboxed child's
+ *                          own CPU time or memory reached its limit
+ *   "extract_crash"        the sandboxed child died of a fault signal of its
+ *                          own (e.g. a segfault in poppler or libxml2)
+ *   "extract_transient"    not the document's fault: the sandbox could not
+ *                          run or finish (no pipe or process, killed from
+ *                          outside, wall time passed under the CPU limit,
+ *                          cancelled); try the document again later
  *   "unsupported_type"     the type is MM_EXTRACT_UNKNOWN (an image, an
  *                          office file, ...)
  *   "too_large"            the input is larger than the extractor can handle

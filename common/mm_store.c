@@ -1791,3 +1791,21 @@ int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic,
         PQclear(r);
         return n;
 }
+
+int mm_store_input_settle(mm_store_t *st, const char *group, const char *topic, int32_t partition,
+                          int64_t offset, int passed, char *errstr, size_t errstr_size) {
+        if (mm_store_connect(st, errstr, errstr_size) != 0)
+                return -1;
+        char part[16], off[32];
+        snprintf(part, sizeof(part), "%d", (int)partition);
+        snprintf(off, sizeof(off), "%lld", (long long)offset);
+        const char *p[5] = {group, topic, part, off, passed ? "true" : "false"};
+        PGresult *r = PQexecParams(st->conn, "SELECT mm_input_settle($1, $2, $3, $4, $5)", 5, NULL,
+                                   p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                failed(st->conn, r, "mm_input_settle", errstr, errstr_size);
+                return -1;
+        }
+        PQclear(r);
+        return 0;
+}

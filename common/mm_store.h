@@ -181,6 +181,14 @@ int mm_store_input_attempt(mm_store_t *st, const char *group, const char *topic,
                            int64_t offset, const char *prev_topic, int32_t prev_partition,
                            int64_t prev_offset, char *errstr, size_t errstr_size);
 
+/* Settles input topic/partition/offset of `group`, the last one this
+ * worker counted with mm_store_input_attempt (protocol: mm_attempts.h):
+ * passed != 0 clears its count (its risky steps ended), passed == 0
+ * withdraws this one attempt (they were abandoned for a reason of the
+ * system). Returns 0, or -1 with errstr on a database error. */
+int mm_store_input_settle(mm_store_t *st, const char *group, const char *topic, int32_t partition,
+                          int64_t offset, int passed, char *errstr, size_t errstr_size);
+
 /* Writes the batch in one transaction for consumer group `group`: the
  * documents, the offsets and the dead letters (whole values kept). First,
  * in its own statement, clears the attempt counters of the batch's inputs.

@@ -22,7 +22,10 @@
 
 #include "mm_classify.h"
 #include "mm_envelope.h"
+#include "mm_attempts.h"
 #include "mm_extract.h"
+#include "mm_isolate.h"
+#include "mm_sandbox.h"
 #include "mm_kafka.h"
 #include "mm_log.h"
 #include "mm_metrics.h"
@@ -86,8 +89,11 @@ typedef struct poison_s {
 /* A consumed message in the read-ahead stage (mm_pipe): its attempt is
  * counted, and it is extracted and parsed, on the pipe's thread while this
  * thread may be writing the previous batch; it is then taken back in
- * consumption order (integrate) and joins the batch. */
-typedef enum { PREP_DOC, PREP_DLQ, PREP_REFUSED } prep_kind_t;
+ * consumption order (integrate) and joins the batch. PREP_REFUSED: its
+ * attempt could not be counted; PREP_RETRY: the sandbox could not run or
+ * finish for a reason outside it (extract_transient); both are rewound to
+ * and tried again later, never dead-lettered. */
+typedef enum { PREP_DOC, PREP_DLQ, PREP_REFUSED, PREP_RETRY } prep_kind_t;
 typedef struct prep_s {
         rd_kafka_message_t *msg; /* owned */
         prep_kind_t kind;
@@ -95,7 +101,7 @@ typedef struct prep_s {
         char *doc_text;    /* PREP_DOC: its text for the write (mm_store_doc_text), or NULL */
         const char *stage; /* PREP_DLQ: "extract" | "parse" */
         char code[64];     /* PREP_DLQ */
-        char reason[512];  /* PREP_DLQ: why; PREP_REFUSED: the count's error */
+        char reason[512];  /* PREP_DLQ: why; PREP_REFUSED, PREP_RETRY: the error */
         int pg_down;       /* not counted: PostgreSQL was unreachable */
         int64_t polled_at; /* now_ms() when it was consumed */
 } prep_t;
@@ -110,16 +116,11 @@ typedef struct mm_worker_s {
         size_t max_doc_bytes;
         size_t max_batch_bytes, batch_bytes; /* message bytes held by the batch */
         size_t dl_payload_cap;               /* bytes of a dead letter kept in SQL */
-        int max_crashes;                     /* crashes on an input before extract_crash */
         int64_t rebalance_wait_ms;           /* bound of a wait inside a rebalance callback */
         int64_t liveness_ms;                 /* liveness-timeout-ms (0: off) */
         int64_t dlq_down_since;              /* 0 while dead letters are delivered */
         mm_classify_t *cls;                  /* kommune names of envelopes */
-        /* the input this worker passed the risky steps with last (told to
-         * PostgreSQL with the next attempt); passed_topic[0] == 0: none */
-        char passed_topic[256];
-        int32_t passed_partition;
-        int64_t passed_offset;
+        mm_attempts_t *attempts;             /* which input crashed a worker (mm_attempts.h) */
 
         rd_kafka_t *consumer, *producer;
         mm_store_t *store;
@@ -636,6 +637,9 @@ static void revoke_parts(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_l
                 flush_batch(w, 1);
         for (int i = 0; i < parts->cnt; i++) {
                 drop_partition_from_batch(w, parts->elems[i].topic, parts->elems[i].partition);
+                /* its last input leaves without a verdict: never counted */
+                mm_attempts_release(w->attempts, w->store, parts->elems[i].topic,
+                                    parts->elems[i].partition);
                 mm_log_msg(MM_LOG_INFO, parts->elems[i].topic, parts->elems[i].partition, -1,
                            partial ? "revoked (moved to another member; its messages in the "
                                      "batch are left to it)"
@@ -747,61 +751,30 @@ static const char *envelope_kommune(worker_t *w, const rd_kafka_message_t *msg,
         return m;
 }
 
-#ifdef MM_TEST_HOOKS
-/* Test builds only: a document containing $MM_TEST_CRASH_MARKER kills the
- * worker (SIGSEGV) before extraction, as a crashing extractor would. */
-static void test_crash_hook(const char *data, size_t len) {
-        const char *marker = getenv("MM_TEST_CRASH_MARKER");
-        if (marker && *marker && data && memmem(data, len, marker, strlen(marker))) {
-                mm_log(MM_LOG_WARN, "test hook: crashing on a marked input");
-                raise(SIGSEGV);
-        }
-}
-#endif
-
 /* ---------- read-ahead: runs on the pipe's thread ---------- */
 
-/* Remembers that `msg` went through the risky steps without crashing. */
-static void mark_passed(worker_t *w, const rd_kafka_message_t *msg) {
-        snprintf(w->passed_topic, sizeof(w->passed_topic), "%s", rd_kafka_topic_name(msg->rkt));
-        w->passed_partition = msg->partition;
-        w->passed_offset = msg->offset;
-}
-
-/* Counts an attempt at the risky steps (extraction, parsing) in
- * PostgreSQL, before taking them, so an input that crashed workers
- * max-crashes times is dead-lettered as extract_crash instead, whichever
- * worker gets it. The pipe's thread takes one input at a time, so "the
- * previous input passed" still holds when the next one is counted.
- * Returns the attempts so far (0: a re-read of an input that passed, or
- * PostgreSQL unreachable: then the batch cannot commit and the input is
- * counted on its re-read), or -1 when PostgreSQL answers but refuses the
- * count (read-only, grants): the job is PREP_REFUSED and the main thread
- * rewinds to it (never processed uncounted: it might crash again, unseen). */
-static int prep_count(worker_t *w, prep_t *j) {
-        if (w->max_crashes <= 0)
-                return 0;
+/* Counts an attempt at the risky steps (extraction, the adapters,
+ * parsing) before taking them (protocol: mm_attempts.h). Returns the
+ * answer; REFUSED makes the job PREP_REFUSED (the main thread rewinds to
+ * it: never processed uncounted, it might crash again, unseen). */
+static mm_attempt_t prep_count(worker_t *w, prep_t *j) {
         const rd_kafka_message_t *msg = j->msg;
         const char *topic = rd_kafka_topic_name(msg->rkt);
-        int n = mm_store_input_attempt(w->count_store, w->group, topic, msg->partition, msg->offset,
-                                       w->passed_topic[0] ? w->passed_topic : NULL,
-                                       w->passed_partition, w->passed_offset, j->reason,
-                                       sizeof(j->reason));
-        if (n >= 0) {
-                /* One input at a time: once the next one is counted, this
-                 * one has passed (unless it is dead-lettered instead). */
-                mark_passed(w, msg);
-                return n;
-        }
-        if (!mm_store_connected(w->count_store)) {
+        mm_attempt_t a = mm_attempts_begin(w->attempts, w->count_store, topic, msg->partition,
+                                           msg->offset, j->reason, sizeof(j->reason));
+        if (a == MM_ATTEMPT_UNCOUNTED) {
                 mm_log_msg(MM_LOG_DEBUG, topic, msg->partition, msg->offset,
                            "attempt not counted (PostgreSQL unreachable): %s", j->reason);
                 j->pg_down = 1;
                 j->reason[0] = '\0';
-                return 0;
+        } else if (a == MM_ATTEMPT_REFUSED) {
+                j->kind = PREP_REFUSED;
+        } else if (a == MM_ATTEMPT_SUSPECT) {
+                mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
+                           "workers disappeared with this input in flight: testing it in the "
+                           "sandbox");
         }
-        j->kind = PREP_REFUSED;
-        return -1;
+        return a;
 }
 
 static void prep_dlq(prep_t *j, const char *stage, const char *code, const char *reason) {
@@ -856,8 +829,9 @@ static json_t *doc_record(const rd_kafka_message_t *msg, const mm_envelope_t *en
 }
 
 /* Extracts and parses one message into j->doc, or says why it is a dead
- * letter (PREP_DLQ). */
-static void prep_parse(worker_t *w, prep_t *j, int attempts) {
+ * letter (PREP_DLQ) or must be tried again (PREP_RETRY). A suspect (see
+ * mm_attempts.h) runs every risky step in the sandbox. */
+static void prep_parse(worker_t *w, prep_t *j, int suspect) {
         rd_kafka_message_t *msg = j->msg; /* headers are read lazily: not const */
         char err[512];
         mm_envelope_header_t hdrs[64];
@@ -876,26 +850,31 @@ static void prep_parse(worker_t *w, prep_t *j, int attempts) {
                 prep_dlq(j, "extract", "too_large", err);
                 return;
         }
-        if (w->max_crashes > 0 && attempts > w->max_crashes) {
-                snprintf(err, sizeof(err),
-                         "the input crashed a worker %d times during extraction or parsing",
-                         attempts - 1);
+
+        mm_extract_limits_t lim;
+        mm_extract_get_limits(&lim);
+        if (suspect && !lim.sandbox) { /* no sandbox to test it in: as before 011 */
                 mm_envelope_destroy(env);
-                w->passed_topic[0] = '\0'; /* it never passed */
-                prep_dlq(j, "extract", "extract_crash", err);
+                prep_dlq(j, "extract", "extract_crash",
+                         "workers disappeared with this input in flight max-crashes times "
+                         "(extract-sandbox is off, so it cannot be tested)");
                 return;
         }
-
-        /* The source adapter (text, HTML, PDF or an export) makes the model. */
-#ifdef MM_TEST_HOOKS
-        test_crash_hook(data, dlen);
-#endif
+        /* The source adapter (text, HTML, PDF or an export) makes the model;
+         * exports (and a suspect's every step) under the sandbox's limits. */
         mm_source_result_t res;
         mm_parse_error_t perr;
         int64_t t0 = now_ms();
-        int prc =
-                mm_source_parse(w->parser, data, dlen, mm_envelope_content_type(env), &res, &perr);
+        int prc = mm_isolate_parse(w->parser, data, dlen, mm_envelope_content_type(env),
+                                   suspect ? MM_ISOLATE_ALL : MM_ISOLATE_EXPORTS, &res, &perr);
         mm_metrics_observe_parse(w->metrics, (double)(now_ms() - t0) / 1000.0);
+        if (prc != 0 && mm_isolate_transient(perr.code)) {
+                mm_envelope_destroy(env);
+                j->kind = PREP_RETRY;
+                snprintf(j->reason, sizeof(j->reason), "%s", perr.reason);
+                mm_source_result_clear(&res);
+                return;
+        }
         if (prc != 0) {
                 mm_envelope_destroy(env);
                 prep_dlq(j, res.stage ? res.stage : "parse",
@@ -935,13 +914,27 @@ static void prep_parse(worker_t *w, prep_t *j, int attempts) {
         mm_envelope_destroy(env);
 }
 
-/* The pipe's work on one consumed message (mm_pipe_fn_t). */
+/* 1 if the sandbox found evidence against a suspect input. */
+static int convicted(const prep_t *j) {
+        return j->kind == PREP_DLQ &&
+               (!strcmp(j->code, "extract_crash") || !strcmp(j->code, "extract_limit"));
+}
+
+/* The pipe's work on one consumed message (mm_pipe_fn_t): count, work,
+ * then settle the attempt as mm_attempts.h says. */
 static void prep_message(void *job, void *opaque) {
         worker_t *w = opaque;
         prep_t *j = job;
-        int attempts = prep_count(w, j);
-        if (attempts >= 0)
-                prep_parse(w, j, attempts);
+        mm_attempt_t a = prep_count(w, j);
+        if (a == MM_ATTEMPT_REFUSED)
+                return;
+        prep_parse(w, j, a == MM_ATTEMPT_SUSPECT);
+        if (j->kind == PREP_RETRY)
+                mm_attempts_abandon(w->attempts, w->count_store);
+        else if (a == MM_ATTEMPT_SUSPECT && convicted(j))
+                mm_attempts_convicted(w->attempts);
+        else
+                mm_attempts_done(w->attempts);
 }
 
 /* ---------- read-ahead: the main thread's side ---------- */
@@ -998,13 +991,18 @@ static void process_message(worker_t *w, rd_kafka_message_t *msg) {
         w->ahead_bytes += len;
 }
 
-/* The count of an input's attempt was refused: rewind to it, pause, and
- * try again after a backoff. */
-static void refused_count(worker_t *w, const rd_kafka_message_t *msg, const char *err) {
+/* The count of an input's attempt was refused (PREP_REFUSED), or the
+ * sandbox could not run or finish it (PREP_RETRY): rewind to it, pause,
+ * and try again after a backoff. */
+static void refused_count(worker_t *w, const rd_kafka_message_t *msg, int kind, const char *err) {
         const char *topic = rd_kafka_topic_name(msg->rkt);
-        mm_metrics_set_db_ok(w->metrics, 0);
+        if (kind == PREP_REFUSED)
+                mm_metrics_set_db_ok(w->metrics, 0);
         mm_log_msg(MM_LOG_WARN, topic, msg->partition, msg->offset,
-                   "cannot count the attempt on this input, rewinding to it: %s", err);
+                   kind == PREP_REFUSED
+                           ? "cannot count the attempt on this input, rewinding to it: %s"
+                           : "not the input's fault, rewinding to it to try again: %s",
+                   err);
         add_pending_at(w, topic, msg->partition, msg->offset);
         w->rewind_backoff = w->rewind_backoff ? w->rewind_backoff * 2 : 100;
         if (w->rewind_backoff > w->retry_max_ms)
@@ -1027,8 +1025,8 @@ static void integrate(worker_t *w, prep_t *j, int cancelled) {
         }
         if (j->pg_down)
                 mm_metrics_set_db_ok(w->metrics, 0);
-        if (j->kind == PREP_REFUSED) {
-                refused_count(w, msg, j->reason);
+        if (j->kind == PREP_REFUSED || j->kind == PREP_RETRY) {
+                refused_count(w, msg, (int)j->kind, j->reason);
                 free_prep(j);
                 return;
         }
@@ -1685,7 +1683,6 @@ static void read_settings(worker_t *w, const mm_config_t *cfg) {
         if (w->max_batch_bytes == 0)
                 w->max_batch_bytes = 1;
         w->dl_payload_cap = (size_t)mm_config_get_int(cfg, "dead-letter-max-bytes");
-        w->max_crashes = (int)mm_config_get_int(cfg, "max-crashes");
         w->liveness_ms = mm_config_get_int(cfg, "liveness-timeout-ms");
         w->rebalance_wait_ms = mm_config_get_int(cfg, "rebalance-wait-ms");
         if (w->rebalance_wait_ms < 100)
@@ -1732,6 +1729,11 @@ static int open_processing(worker_t *w, const mm_config_t *cfg, char *errstr, si
         w->count_store = new_store(cfg, pg, errstr, errstr_size);
         if (!w->count_store)
                 return -1;
+        w->attempts = mm_attempts_new(w->group, (int)mm_config_get_int(cfg, "max-crashes"));
+        if (!w->attempts) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
         w->pipe = mm_pipe_new(prep_message, w, w->batch_size, err, sizeof(err));
         if (!w->pipe) {
                 snprintf(errstr, errstr_size, "read-ahead: %s", err);
@@ -1853,11 +1855,23 @@ static void consume_loop(worker_t *w) {
         }
 }
 
+static int any_job(const void *job, void *arg) {
+        (void)job;
+        (void)arg;
+        return 1;
+}
+
 /* Graceful stop: finish the batch, commit, close within the deadline.
  * Returns the run's exit code. */
 static int stop_gracefully(worker_t *w) {
         int exit_code = 0;
         stop_deadline_passed(w); /* starts the deadline if not yet running */
+        /* The read-ahead is re-read in any case: skip what has not started,
+         * and end a sandboxed run in progress (and refuse later ones) now,
+         * rather than hold the stop for a slow document. Its input is put
+         * aside uncounted (mm_attempts.h). */
+        mm_pipe_cancel_if(w->pipe, any_job, NULL);
+        mm_sandbox_shutdown(1);
         if (!w->fatal) {
                 mm_log(MM_LOG_INFO, "stopping: finishing the current batch (%zu messages)",
                        w->batch_msgs);
@@ -1869,6 +1883,8 @@ static int stop_gracefully(worker_t *w) {
          * (they are re-read); stop its thread, free them before closing. */
         mm_pipe_destroy(w->pipe, free_prep);
         w->pipe = NULL;
+        /* the last input counted leaves without a verdict: never counted */
+        mm_attempts_release(w->attempts, w->store, NULL, 0);
         /* Dead-letter copies still in flight belong to batch entries that are
          * about to be freed: purge them and serve their delivery reports now
          * (their offsets were not committed, so they will be re-read). */
@@ -1925,6 +1941,7 @@ void mm_worker_destroy(mm_worker_t *w) {
         mm_classify_destroy(w->cls);
         mm_store_destroy(w->store);
         mm_store_destroy(w->count_store);
+        mm_attempts_destroy(w->attempts);
         mm_parser_destroy(w->parser);
         mm_metrics_destroy(w->metrics);
         free(w);

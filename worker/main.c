@@ -81,7 +81,8 @@ static const mm_config_option_t options[] = {
          "MM_DEAD_LETTER_MAX_BYTES", 0,
          "dead letters up to this size keep their bytes in table dead_letters"},
         {"max-crashes", 0, MM_CONFIG_INT, "2", "MM_MAX_CRASHES", 0,
-         "an input that crashed workers this often is dead-lettered (extract_crash); 0 = off"},
+         "an input that workers disappeared with this often is tested in the sandbox and "
+         "dead-lettered only if it fails there (common/mm_attempts.h); 0 = off"},
         {"rebalance-wait-ms", 0, MM_CONFIG_INT, "10000", "MM_REBALANCE_WAIT_MS", 0,
          "longest wait for PostgreSQL or dead-letter acks inside a rebalance callback (ms)"},
         {"dlq-timeout-ms", 0, MM_CONFIG_INT, "30000", "MM_DLQ_TIMEOUT_MS", 0,

@@ -7,7 +7,10 @@
 #   2. page limit lifted, extract-cpu-seconds 3: the sandboxed child is
 #      stopped by RLIMIT_CPU;
 #   3. the test-hook worker (minutes-worker-testhooks) on an input that
-#      makes the extraction child segfault: extract_crash, worker lives on.
+#      makes the extraction child segfault: extract_crash, worker lives on;
+#      and on a FirstAgenda export whose adapter run spins (the export
+#      adapters run in the sandbox child, mm_isolate): extract_limit by the
+#      CPU limit, worker lives on.
 source "$(dirname "$0")/lib.sh"
 it_init extract_limits
 
@@ -83,7 +86,7 @@ printf '<html><body><p>Punkt 1. MM_EXTRACT_TEST_CRASH</p></body></html>\n' >"$B/
 start_worker_hooks() {
     "$MM_BIN/minutes-worker-testhooks" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
         --pg "$WORKER_URL" --batch-ms 100 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
-        2>>"$WORK/worker-3.log" &
+        --extract-cpu-seconds 3 2>>"$WORK/worker-3.log" &
     WPID[3]=$!
 }
 start_worker_hooks
@@ -93,6 +96,16 @@ wait_until 120 "4 messages on the DLQ" \
 [[ "$(dlq_codes)" == "extract_crash extract_limit extract_limit html_too_deep" ]] || fail "DLQ codes: $(dlq_codes)"
 submit "$(ls "$SEEDS"/*.txt | sed -n 3p)" >/dev/null || fail "submit seed 3"
 wait_until 60 "the third seed stored after the crash" eq_sql "SELECT count(*) FROM documents" 3
+kill -0 "${WPID[3]}" || fail "worker 3 died"
+# an export whose adapter burns CPU: before mm_isolate it ran in the worker
+fa="$(ls "$MM_SOURCE_DIR"/tests/fixtures/firstagenda/*.json | head -n 1)"
+sed '0,/"SagsNummer": "/s//"SagsNummer": "MM_EXTRACT_TEST_SPIN /' "$fa" >"$B/spin.json"
+grep -q MM_EXTRACT_TEST_SPIN "$B/spin.json" || fail "no marker in the export"
+submit "$B/spin.json" >/dev/null || fail "submit spinning export"
+wait_until 120 "5 messages on the DLQ" \
+    bash -c "[[ \$('$MM_BIN/mm-kafka-tool' count '$KAFKA_BOOTSTRAP' '$DLQ') == 5 ]]"
+[[ "$(dlq_codes)" == "extract_crash extract_limit extract_limit extract_limit html_too_deep" ]] ||
+    fail "DLQ codes: $(dlq_codes)"
 kill -0 "${WPID[3]}" || fail "worker 3 died"
 [[ -z "$(pgrep -P "${WPID[3]}" || true)" ]] || fail "worker 3 has child processes left"
 stop_worker 3

@@ -13,8 +13,9 @@
 #   - a PostgreSQL crash (immediate stop) and restart;
 #   - a DLQ topic whose max.message.bytes (1 MiB) is below two bad inputs' sizes
 #     (header-only dead letters, bytes kept in table dead_letters);
-#   - an input that crashes the worker (test hook): it kills two workers and is
-#     dead-lettered as extract_crash on the third attempt;
+#   - an input that crashes the worker (test hook): it kills two workers, the
+#     third tests it in the sandbox, where it crashes again, and dead-letters
+#     it as extract_crash;
 #   - envelopes with a year-0000 ce_time and with "Århus" (valid documents);
 #   - two documents PostgreSQL refuses for their content (a CHECK constraint
 #     added for this test: SQLSTATE 23514), sent back to back: isolation
@@ -289,8 +290,12 @@ if leaked:
     print(f"{len(leaked)} valid documents on the DLQ"); ok = False
 sys.exit(0 if ok else 1)
 PY
-crashes="$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing' || true)"
+crashes="$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing on a marked input' || true)"
 [[ "$crashes" == 2 ]] || fail "the crash input crashed workers $crashes times, expected 2"
+# the third worker tested the suspect in the sandbox, where it crashed again:
+# the evidence for extract_crash (common/mm_attempts.h)
+grep -q 'test hook: crashing the sandbox child' "$WORK"/worker-*.log ||
+    fail "the crash input was dead-lettered without being tested in the sandbox"
 [[ "$(sql "SELECT count(*) FROM dead_letters WHERE code = 'db_rejected'")" == 2 ]] ||
     fail "db_rejected: $(sql "SELECT count(*) FROM dead_letters WHERE code = 'db_rejected'"), expected the 2 poison documents"
 for id in 1 2 3; do revive; done

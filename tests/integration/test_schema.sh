@@ -56,11 +56,20 @@ att() { w2 "SELECT mm_input_attempt('g', 't', $1, $2, ${3:-NULL}, ${4:-NULL}, ${
 [[ "$(att 0 9 "'t'" 1 4)" == 1 ]] || fail "an input told passed keeps counting"
 w2 "SELECT mm_inputs_passed('g', 't', 0, 10)" >/dev/null
 [[ "$(att 0 9)" == 1 ]] || fail "mm_inputs_passed did not clear"
+# 011: mm_input_settle withdraws one attempt (stop, revoke) or clears (passed)
+settle() { w2 "SELECT mm_input_settle('g', 't', 5, 1, $1)" >/dev/null; }
+[[ "$(att 5 1)" == 1 && "$(att 5 1)" == 2 ]] || fail "counting on partition 5"
+settle false
+[[ "$(s2 "SELECT attempts FROM input_attempts WHERE partition = 5")" == 1 ]] || fail "withdraw: input_attempts"
+[[ "$(att 5 1)" == 2 ]] || fail "a withdrawn attempt still counted"
+settle true
+[[ "$(att 5 1)" == 1 ]] || fail "settled as passed, yet counted on"
 # 006: the worker role writes through mm_ingest_documents (same meeting as
 # the 001 row: it becomes current), and mm_ingest_batch still works (an
 # older worker during a rolling upgrade)
-[[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == 007_raw_text_param.sql ]] ||
-    fail "007 not applied last"
+last_sql="$(basename "$(ls "$MM_SOURCE_DIR"/schemas/[0-9]*.sql | sort | tail -n 1)")"
+[[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == "$last_sql" ]] ||
+    fail "$last_sql not applied last"
 [[ "$(w2 "SELECT status || ' ' || (meeting_id = (SELECT id FROM meetings)) FROM mm_ingest_documents('g',
       '[{\"sha256\":\"bb\",\"topic\":\"t\",\"partition\":0,\"offset\":1,\"byte_length\":1,\"raw_text\":\"y\",
         \"parse\":{\"document\":{\"kind\":\"minutes\",\"municipality\":\"Greve Kommune\",
