@@ -73,6 +73,9 @@ struct mm_source_build_s {
         json_t *doc, *items, *participants, *absent_all, *source;
         mm_buf_t text;
         int any_decision, failed;
+        /* an id or case number over MM_SOURCE_KEY_MAX bytes: finish refuses
+         * the export (export_invalid) with this reason */
+        char key_error[160];
         /* The current item (borrowed from items) and its parts. */
         json_t *item, *sections, *absent, *attach, *files, *amounts, *laws;
         mm_buf_t decision;
@@ -201,14 +204,29 @@ void mm_source_build_participant(mm_source_build_t *b, const char *name, int abs
         add_name(absent ? b->absent_all : b->participants, name);
 }
 
+/* Notes an identity value longer than MM_SOURCE_KEY_MAX bytes (the first). */
+static void check_key(mm_source_build_t *b, const char *what, const char *v) {
+        size_t n = v ? strlen(v) : 0;
+        if (n > MM_SOURCE_KEY_MAX && !b->key_error[0])
+                snprintf(b->key_error, sizeof(b->key_error), "%s is %zu bytes long (at most %d)",
+                         what, n, MM_SOURCE_KEY_MAX);
+}
+
 void mm_source_build_source(mm_source_build_t *b, const char *system, const char *meeting_id,
                             const char *publication_id, const char *published_at) {
+        check_key(b, "the meeting id", meeting_id);
+        check_key(b, "the publication id", publication_id);
         json_decref(b->source);
         b->source = json_object();
         json_object_set_new(b->source, "system", jclean(system));
         json_object_set_new(b->source, "meeting_id", jclean(meeting_id));
         json_object_set_new(b->source, "publication_id", jclean(publication_id));
         json_object_set_new(b->source, "published_at", jclean(published_at));
+}
+
+void mm_source_build_supplement(mm_source_build_t *b) {
+        if (b->source)
+                json_object_set_new(b->source, "supplement", json_true());
 }
 
 void mm_source_build_municipality(mm_source_build_t *b, const char *name_or_host) {
@@ -336,6 +354,7 @@ void mm_source_build_item(mm_source_build_t *b, long number, const char *title,
         char num[32];
         end_item(b);
         char *t = clean(title), *cn = clean(case_number);
+        check_key(b, "a case number", cn);
         json_t *it = json_object();
         b->sections = json_array();
         b->absent = json_array();
@@ -571,6 +590,8 @@ char *mm_source_html_text(const char *html, size_t len) {
 int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_result_t *res,
                            mm_parse_error_t *err) {
         end_item(b);
+        if (b->key_error[0])
+                return mm_source_invalid(err, "%s", b->key_error);
         json_t *d = b->doc;
         if (!kind)
                 kind = b->any_decision ? "minutes" : "agenda";

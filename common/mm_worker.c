@@ -925,6 +925,14 @@ static void prep_parse(worker_t *w, prep_t *j, int attempts) {
                                     json_string(envelope_kommune(w, msg, env)));
                 json_object_set_new(pdoc, "municipality_source", json_string("envelope"));
         }
+        /* the meeting's key: an export needs its kommune, keys are bounded */
+        if (mm_source_check_identity(parsed, &perr) != 0) {
+                json_decref(parsed);
+                json_decref(raw);
+                mm_envelope_destroy(env);
+                prep_dlq(j, "parse", perr.code, perr.reason);
+                return;
+        }
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
         j->doc = doc_record(msg, env, sha, dlen, type_name, raw, parsed);
@@ -1387,55 +1395,49 @@ static int add_poison(worker_t *w, json_t *d, const char *err) {
         return 0;
 }
 
+/* Writes each document of the batch alone (alone[i]: its class, errs[i]:
+ * its error) and returns the verdict (mm_store_isolation_verdict: the
+ * number of documents at fault, 0 systemic, -1 transient) with fault[]. */
+static int isolation_verdict(worker_t *w, size_t n, int *alone, char (*errs)[512], int *fault) {
+        char err[1024];
+        int all_refused = n > 0;
+        for (size_t i = 0; i < n; i++) {
+                alone[i] = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
+                if (alone[i] != MM_STORE_ERR_DATA && alone[i] != MM_STORE_ERR_LIMIT)
+                        all_refused = 0;
+                if (alone[i] != MM_STORE_OK && alone[i] != MM_STORE_ERR_DATA &&
+                    alone[i] != MM_STORE_ERR_LIMIT)
+                        return -1; /* not a document's fault: retry */
+                snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
+        }
+        /* every document refused alone: a minimal valid document (written
+         * and rolled back) decides whether the refusal is the database's */
+        int prc = all_refused ? mm_store_probe(w->store, w->group, err, sizeof(err)) : MM_STORE_OK;
+        if (prc == MM_STORE_ERR_TRANSIENT)
+                return -1;
+        return mm_store_isolation_verdict(alone, n, prc, fault);
+}
+
 /* Returns 0 when done (poison found and remembered, batch re-read), 1 when
  * the refusal is systemic after all (every document fails alone, or none
- * does: retry the batch as it is), -1 on a transient failure. */
+ * does: retry the batch as it is), -1 on a transient failure. A data error
+ * or a program limit (an index row too large) that a document gives alone
+ * is that document's fault. */
 static int isolate_rejected(worker_t *w) {
-        char err[1024];
         size_t n = mm_store_batch_doc_count(w->batch);
-        size_t nbad = 0;
-        int *bad = calloc(n ? n : 1, sizeof(int));
+        int *alone = calloc(n ? n : 1, sizeof(int)), *bad = calloc(n ? n : 1, sizeof(int));
         char(*errs)[512] = calloc(n ? n : 1, sizeof(*errs));
-        if (!bad || !errs) {
+        int nbad = alone && bad && errs ? isolation_verdict(w, n, alone, errs, bad) : -1;
+        free(alone);
+        if (nbad <= 0) {
+                if (nbad == 0)
+                        mm_log(MM_LOG_WARN,
+                               "isolation: no document of %zu is at fault alone: the "
+                               "refusal is systemic, retrying the batch",
+                               n);
                 free(bad);
                 free(errs);
-                return -1;
-        }
-        for (size_t i = 0; i < n; i++) {
-                int rc = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
-                if (rc == MM_STORE_OK)
-                        continue;
-                if (rc != MM_STORE_ERR_DATA) {
-                        free(bad);
-                        free(errs);
-                        return -1;
-                }
-                bad[i] = 1;
-                snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
-                nbad++;
-        }
-        /* A document's fault shows in some documents, not in none. When
-         * every one fails alone, a minimal valid document (written and
-         * rolled back) decides: if PostgreSQL refuses it too, the refusal
-         * is the database's, whatever its code. */
-        int systemic = nbad == 0;
-        if (nbad == n && n > 0) {
-                int prc = mm_store_probe(w->store, w->group, err, sizeof(err));
-                if (prc == MM_STORE_ERR_TRANSIENT) {
-                        free(bad);
-                        free(errs);
-                        return -1;
-                }
-                systemic = prc != MM_STORE_OK;
-        }
-        if (systemic) {
-                mm_log(MM_LOG_WARN,
-                       "isolation: %zu of %zu documents fail alone%s: the refusal is systemic, "
-                       "retrying the batch",
-                       nbad, n, nbad ? " and so does a minimal valid document" : "");
-                free(bad);
-                free(errs);
-                return 1;
+                return nbad == 0 ? 1 : -1;
         }
         int rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++)
@@ -1497,7 +1499,7 @@ static int write_batch_once(worker_t *w) {
                 clear_batch(w);
                 return 0;
         }
-        if (step == MM_STORE_ERR_DATA) {
+        if (step == MM_STORE_ERR_DATA || step == MM_STORE_ERR_LIMIT) {
                 mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
                 int iso = isolate_rejected(w);
                 if (iso == 0)
@@ -1800,11 +1802,22 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
 static int connect_store(worker_t *w, int *exit_code) {
         char err[1024];
         int64_t backoff = 100;
-        while (*w->run && !w->fatal && mm_store_connect(w->store, err, sizeof(err)) != 0) {
+        int rc = MM_STORE_ERR_TRANSIENT;
+        /* connected, and the schema is the one this worker writes through */
+        while (*w->run && !w->fatal &&
+               (rc = mm_store_connect(w->store, err, sizeof(err)) != 0
+                             ? MM_STORE_ERR_TRANSIENT
+                             : mm_store_check_schema(w->store, err, sizeof(err))) != MM_STORE_OK &&
+               rc != MM_STORE_ERR_SCHEMA) {
                 mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
                        w->masked_pg, (long long)backoff, err);
                 usleep((useconds_t)backoff * 1000);
                 backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+        }
+        if (rc == MM_STORE_ERR_SCHEMA) {
+                mm_log(MM_LOG_ERROR, "refusing to start: %s", err);
+                *exit_code = 1;
+                return 0;
         }
         if (!*w->run || w->fatal) {
                 mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");
