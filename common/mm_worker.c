@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -920,7 +921,10 @@ static void prep_parse(worker_t *w, prep_t *j, int attempts) {
         }
         /* Envelope metadata wins over what the parser inferred. */
         json_t *pdoc = json_object_get(parsed, "document");
-        if (json_is_object(pdoc) && mm_envelope_municipality(env)) {
+        /* minutes-submit sends "unknown" when it knows none: that names no
+         * kommune, so it never replaces one or keys a meeting */
+        const char *em = mm_envelope_municipality(env);
+        if (json_is_object(pdoc) && em && *em && strcasecmp(em, "unknown") != 0) {
                 json_object_set_new(pdoc, "municipality",
                                     json_string(envelope_kommune(w, msg, env)));
                 json_object_set_new(pdoc, "municipality_source", json_string("envelope"));

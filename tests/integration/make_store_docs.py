@@ -5,6 +5,8 @@ parses of the given files (by minutes-parse) plus hand-made documents with
 nasty values.
 
   make_store_docs.py MINUTES_PARSE OUT_DIR FILE...
+  make_store_docs.py --parsed-only MINUTES_PARSE OUT_DIR FILE...
+
 
 Writes OUT_DIR/compare.json (written by mm_store and compared with the
 rows store_expected.py reads from it) and OUT_DIR/bad_*.json (each holds
@@ -167,6 +169,13 @@ BAD = {
 
 
 def main():
+    if sys.argv[1] == "--parsed-only":
+        binary, out = sys.argv[2], sys.argv[3]
+        os.makedirs(out, exist_ok=True)
+        docs = [envelope(i, raw, p) for i, (raw, p) in enumerate(parsed(binary, sys.argv[4:]))]
+        json.dump(docs, open(os.path.join(out, "parsed.json"), "w"))
+        print(len(docs))
+        return
     binary, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     docs = []
