@@ -1401,25 +1401,32 @@ static int add_poison(worker_t *w, json_t *d, const char *err) {
 
 /* Writes each document of the batch alone (alone[i]: its class, errs[i]:
  * its error) and returns the verdict (mm_store_isolation_verdict: the
- * number of documents at fault, 0 systemic, -1 transient) with fault[]. */
+ * number of documents at fault, 0 systemic (logged), -1 transient) with
+ * fault[]. */
 static int isolation_verdict(worker_t *w, size_t n, int *alone, char (*errs)[512], int *fault) {
         char err[1024];
-        int all_refused = n > 0;
+        size_t nrefused = 0;
         for (size_t i = 0; i < n; i++) {
                 alone[i] = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
-                if (alone[i] != MM_STORE_ERR_DATA && alone[i] != MM_STORE_ERR_LIMIT)
-                        all_refused = 0;
                 if (alone[i] != MM_STORE_OK && alone[i] != MM_STORE_ERR_DATA &&
                     alone[i] != MM_STORE_ERR_LIMIT)
                         return -1; /* not a document's fault: retry */
+                nrefused += alone[i] != MM_STORE_OK;
                 snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
         }
         /* every document refused alone: a minimal valid document (written
          * and rolled back) decides whether the refusal is the database's */
-        int prc = all_refused ? mm_store_probe(w->store, w->group, err, sizeof(err)) : MM_STORE_OK;
+        int prc = n > 0 && nrefused == n ? mm_store_probe(w->store, w->group, err, sizeof(err))
+                                         : MM_STORE_OK;
         if (prc == MM_STORE_ERR_TRANSIENT)
                 return -1;
-        return mm_store_isolation_verdict(alone, n, prc, fault);
+        int v = mm_store_isolation_verdict(alone, n, prc, fault);
+        if (v == 0)
+                mm_log(MM_LOG_WARN,
+                       "isolation: %zu of %zu documents fail alone%s: the refusal is systemic, "
+                       "retrying the batch",
+                       nrefused, n, nrefused ? " and so does a minimal valid document" : "");
+        return v;
 }
 
 /* Returns 0 when done (poison found and remembered, batch re-read), 1 when
@@ -1434,11 +1441,6 @@ static int isolate_rejected(worker_t *w) {
         int nbad = alone && bad && errs ? isolation_verdict(w, n, alone, errs, bad) : -1;
         free(alone);
         if (nbad <= 0) {
-                if (nbad == 0)
-                        mm_log(MM_LOG_WARN,
-                               "isolation: no document of %zu is at fault alone: the "
-                               "refusal is systemic, retrying the batch",
-                               n);
                 free(bad);
                 free(errs);
                 return nbad == 0 ? 1 : -1;
