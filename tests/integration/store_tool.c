@@ -11,7 +11,8 @@
  *   mm-store-tool probe CONNINFO             mm_store_probe
  *   mm-store-tool reconnect CONNINFO ADMIN_CONNINFO STATEMENT_MS LOCK_MS
  *       a store with those timeouts connects; ADMIN ends its session
- *       (pg_terminate_backend); the store reconnects and prints
+ *       (pg_terminate_backend of every other client of the database: run
+ *       it alone); the store reconnects and prints
  *       "statement_timeout=... lock_timeout=..." of the new session
  *
  * Every document's topic/partition/offset goes into the batch's offsets
@@ -137,8 +138,10 @@ static int reconnect(const char *conninfo, const char *admin, long long stm, lon
                 return 1;
         }
         PGconn *a = PQconnectdb(admin);
+        /* the store's session is the only other client of the database */
         PGresult *r = PQexec(a, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                                " WHERE application_name = 'mm-store-tool-reconnect'");
+                                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                                " AND backend_type = 'client backend'");
         int ok = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "1");
         if (!ok)
                 fprintf(stderr, "terminate: %s%s\n", PQerrorMessage(a),

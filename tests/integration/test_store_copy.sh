@@ -94,7 +94,7 @@ out="$("$TOOL" new "$WORKER_URL" "$WORK/docs/compare.json" 2>"$WORK/fence.err")"
 
 # d) the timeouts survive a reconnect
 want="statement_timeout=1500ms lock_timeout=700ms"
-out="$("$TOOL" reconnect "$WORKER_URL?application_name=mm-store-tool-reconnect" "$SUPER_URL" 1500 700 \
+out="$("$TOOL" reconnect "$WORKER_URL" "$SUPER_URL" 1500 700 \
     2>"$WORK/reconnect.err")" || fail "reconnect: $(cat "$WORK/reconnect.err")"
 [[ "$out" == "$want"$'\n'"$want" ]] || fail "timeouts before / after the reconnect: $(tr '\n' '|' <<<"$out")"
 log "d) after pg_terminate_backend the new session has $want"
