@@ -23,9 +23,12 @@
  *   5. otherwise mm_extract_detect picks text, HTML or PDF.
  *
  * Exports carry their identity in the model, document.source:
- *   { system, meeting_id, publication_id, published_at }
- * (published_at may be null: then the arrival order decides, see
- * schemas/004_source_revisions.sql).
+ *   { system, meeting_id, publication_id, published_at[, supplement] }
+ * (published_at may be null: then the arrival order decides; supplement:
+ * true for a supplementary agenda, which adds its items to the meeting and
+ * replaces nothing; see schemas/008_one_write_path.sql). The stored meeting
+ * is the kommune's: an export whose municipality neither it nor the
+ * envelope names is refused (mm_source_check_identity).
  */
 #ifndef MM_SOURCE_H
 #define MM_SOURCE_H
@@ -40,6 +43,11 @@
 #define MM_SOURCE_CT_FIRSTAGENDA "application/vnd.firstagenda+json"
 #define MM_SOURCE_CT_EDOC        "application/vnd.edoc-agenda+xml"
 #define MM_SOURCE_CT_SBSYS       "application/vnd.sbsys-agenda+xml"
+
+/* Longest meeting id, publication id, case number and meeting key field
+ * (municipality, committee) in bytes: an export with a longer one is
+ * export_invalid (ids and keys are indexed; an index row has a size limit). */
+#define MM_SOURCE_KEY_MAX 256
 
 /* What mm_source_parse produced. */
 typedef struct mm_source_result_s {
@@ -164,6 +172,10 @@ void mm_source_build_participant(mm_source_build_t *b, const char *name, int abs
 void mm_source_build_source(mm_source_build_t *b, const char *system, const char *meeting_id,
                             const char *publication_id, const char *published_at);
 
+/* Marks the publication a supplementary agenda (source.supplement =
+ * true); call after mm_source_build_source. */
+void mm_source_build_supplement(mm_source_build_t *b);
+
 /* The municipality: "X Kommune" from a kommune name or a host name
  * ("dagsordener.greve.dk"); ignored when unknown or already set. */
 void mm_source_build_municipality(mm_source_build_t *b, const char *name_or_host);
@@ -211,6 +223,17 @@ void mm_source_build_fail_oom(mm_source_build_t *b);
  * a model is whole or not at all. */
 int mm_source_build_finish(mm_source_build_t *b, const char *kind, mm_source_result_t *res,
                            mm_parse_error_t *err);
+
+/* Checks the meeting identity of the model `doc` as it is stored, after
+ * the envelope's municipality was set (the worker calls it):
+ *   - an export (document.source set) must name its municipality, and its
+ *     municipality must be at most MM_SOURCE_KEY_MAX bytes: else -1 with
+ *     `err` export_invalid (never stored under an empty or unbounded key);
+ *   - a document without a source keeps a municipality or committee only
+ *     up to MM_SOURCE_KEY_MAX bytes: a longer one (a misread line) becomes
+ *     null with a warning in document.warnings.
+ * Returns 0 otherwise. `doc` may be changed. */
+int mm_source_check_identity(json_t *doc, mm_parse_error_t *err);
 
 /* Adapters defined in their own files. */
 extern const mm_source_adapter_t mm_source_firstagenda;

@@ -318,14 +318,30 @@ void mm_source_build_participant(mm_source_build_t *b, const char *name, int abs
         add_name(b, absent ? &b->absent_all : &b->participants, name);
 }
 
+/* Fails the build (export_invalid) on an identity value longer than
+ * MM_SOURCE_KEY_MAX bytes. */
+static void check_key(mm_source_build_t *b, const char *what, const char *v) {
+        size_t n = v ? strlen(v) : 0;
+        if (n > MM_SOURCE_KEY_MAX)
+                b_fail(b, "export_invalid", "%s is %zu bytes long (at most %d)", what, n,
+                       MM_SOURCE_KEY_MAX);
+}
+
 void mm_source_build_source(mm_source_build_t *b, const char *system, const char *meeting_id,
                             const char *publication_id, const char *published_at) {
+        check_key(b, "the meeting id", meeting_id);
+        check_key(b, "the publication id", publication_id);
         json_decref(b->source);
         b->source = json_object();
         json_object_set_new(b->source, "system", jclean(system));
         json_object_set_new(b->source, "meeting_id", jclean(meeting_id));
         json_object_set_new(b->source, "publication_id", jclean(publication_id));
         json_object_set_new(b->source, "published_at", jclean(published_at));
+}
+
+void mm_source_build_supplement(mm_source_build_t *b) {
+        if (b->source)
+                json_object_set_new(b->source, "supplement", json_true());
 }
 
 void mm_source_build_municipality(mm_source_build_t *b, const char *name_or_host) {
@@ -482,6 +498,7 @@ void mm_source_build_item(mm_source_build_t *b, long number, const char *title,
         }
         b->item = it; /* borrowed: owned by b->items */
         char *t = clean(title), *cn = clean(case_number);
+        check_key(b, "a case number", cn);
         if (b->text.len)
                 db_add(b, &b->text, "\n", 1);
         b->item_off = b->text.len;

@@ -11,7 +11,10 @@
  * start and MeetingEndUtc the end, as the local wall-clock time written in
  * the value ("2022-01-10T08:00:00+01:00" is 08:00). A closed item is
  * published with a title "Lukket: ...". The top-level Id names the
- * meeting's agenda; ReleasedDate, when set, is the publication time.
+ * publication; the meeting is Udvalg.Id at MeetingBeginUtc (else Dato), so
+ * an agenda, its supplement (IsSupplementaryAgenda, TillaegsDagsorden),
+ * its minutes and a republication are one meeting. ReleasedDate, when set,
+ * is the publication time.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -186,8 +189,20 @@ static void meeting(mm_source_build_t *b, json_t *root, json_t *m) {
                 if (name)
                         mm_source_build_participant(b, name, absent);
         }
-        mm_source_build_source(b, "firstagenda", str(root, "Id"), str(root, "Id"),
-                               str(m, "ReleasedDate"));
+        /* One meeting, many publications (issue 18): the meeting is the
+         * committee's (Udvalg.Id) at its start (MeetingBeginUtc, else Dato);
+         * the agenda, a supplementary agenda, the minutes and a
+         * republication are each a listing entry with an Id of its own. */
+        const char *begin = str(m, "MeetingBeginUtc") ? str(m, "MeetingBeginUtc") : str(m, "Dato");
+        char *mid = NULL;
+        if (asprintf(&mid, "%s@%s", str(json_object_get(root, "Udvalg"), "Id"), begin) < 0)
+                mid = NULL;
+        mm_source_build_source(b, "firstagenda", mid, str(root, "Id"), str(m, "ReleasedDate"));
+        free(mid);
+        if (json_is_true(json_object_get(m, "IsSupplementaryAgenda")) ||
+            json_is_true(json_object_get(root, "TillaegsDagsorden")) ||
+            (str(m, "Navn") && !strcasecmp(str(m, "Navn"), "Tillægsdagsorden")))
+                mm_source_build_supplement(b);
 }
 
 /* An upper bound of the number of values in the JSON text: the values
@@ -237,6 +252,8 @@ static int parse(const mm_parser_t *p, const char *buf, size_t len, const char *
                 mm_source_invalid(err, "FirstAgenda JSON: Moede.Dato is missing");
         else if (!str(root, "Id"))
                 mm_source_invalid(err, "FirstAgenda JSON: Id is missing");
+        else if (!str(json_object_get(root, "Udvalg"), "Id"))
+                mm_source_invalid(err, "FirstAgenda JSON: Udvalg.Id is missing");
         else if (!(b = mm_source_build_new(p)))
                 mm_source_oom(err, "building the model");
         else {

@@ -4,14 +4,23 @@
  * - migrations (numbered SQL scripts, applied once, under an advisory lock,
  *   recorded in schema_migrations);
  * - consumer offsets kept in PostgreSQL (table consumer_offsets);
+ * - the schema a worker requires: the highest migration it was built with
+ *   (mm_store_schema_version); a worker refuses an older schema;
+ * - consumer offsets kept in PostgreSQL (table consumer_offsets);
  * - batches: many documents AND the consumed offsets written in ONE
- *   transaction: documents, meetings and offsets by the SQL function
- *   mm_ingest_documents (schemas/006_copy_children.sql), the child rows
- *   (items, sections, participants, ...) by COPY, with the values 004's
- *   mm_ingest_batch would write (that function stays for older workers).
+ *   transaction, one way (common/mm_store_copy.c): documents, meetings and
+ *   offsets by the SQL function mm_ingest_documents
+ *   (schemas/008_one_write_path.sql), the child rows (items, sections,
+ *   participants, ...) by COPY.
  *
- * A store owns one connection. It reconnects on demand (PQreset), so after
- * a transient error the caller simply retries.
+ * Files: mm_store.c (connection, transactions, dead letters, attempts),
+ * mm_store_migrate.c (migrations, schema version), mm_store_class.c (error
+ * classes), mm_store_batch.c (the batch in memory), mm_store_copy.c (the
+ * write path).
+ *
+ * A store owns one connection. It reconnects on demand (PQreset, with the
+ * same parameters and so the same session settings), so after a transient
+ * error the caller simply retries.
  */
 #ifndef MM_STORE_H
 #define MM_STORE_H
@@ -35,11 +44,30 @@ typedef struct mm_store_batch_s mm_store_batch_t;
 /* A document was refused for its content (SQLSTATE class 22 or 23, or a
  * project code MMxxx): retrying the same batch will fail again. */
 #define MM_STORE_ERR_DATA -3
+/* A program limit (SQLSTATE class 54, e.g. an index row too large): a
+ * document's fault when the isolation pins it on that document
+ * (mm_store_isolation_verdict), else systemic. */
+#define MM_STORE_ERR_LIMIT -4
+/* The database's schema is older than this worker's (mm_store_check_schema). */
+#define MM_STORE_ERR_SCHEMA -5
 
 /* The class (MM_STORE_ERR_*) of an error with SQLSTATE `sqlstate` (may be
  * NULL: no server answer, i.e. transient). Only errors a document's own
- * content can cause are MM_STORE_ERR_DATA. */
+ * content can cause are MM_STORE_ERR_DATA; class 54 is
+ * MM_STORE_ERR_LIMIT. */
 int mm_store_classify_sqlstate(const char *sqlstate);
+
+/* The verdict of an isolation, after a batch failed with MM_STORE_ERR_DATA
+ * or MM_STORE_ERR_LIMIT and each of its `n` documents was written alone:
+ * alone[i] is the class of document i's write (MM_STORE_OK if it passed),
+ * `probe` the class of mm_store_probe (only consulted when every document
+ * failed; pass MM_STORE_OK when it was not run). Sets fault[i] to 1 for
+ * each document whose own content PostgreSQL refuses (a data error or a
+ * program limit alone) and returns how many; 0 when the refusal is
+ * systemic (no document fails alone, or every one does and so does the
+ * minimal valid document), every fault[i] then 0; -1 when a write alone
+ * failed for another reason (retry the isolation). */
+int mm_store_isolation_verdict(const int *alone, size_t n, int probe, int *fault);
 
 /* A dead letter written with its batch (table dead_letters, migration 002). */
 typedef struct mm_store_dead_letter_s {
@@ -66,16 +94,17 @@ void mm_store_destroy(mm_store_t *st);
 
 /* Bounds every wait on PostgreSQL: libpq connect_timeout (s) and TCP
  * keepalives (idle s; dead peer found after about idle + 15 s), and the
- * session's statement_timeout and lock_timeout (ms). 0 leaves a value at
- * libpq's / the server's default. Applies to the next (re)connect. */
+ * session's statement_timeout and lock_timeout (ms, sent in the
+ * connection's `options`, so every reconnect keeps them; an option the
+ * user's conninfo or PGOPTIONS gives wins). 0 leaves a value at libpq's /
+ * the server's default. Applies to the next new connection. */
 void mm_store_set_limits(mm_store_t *st, long long connect_timeout_s, long long keepalives_idle_s,
                          long long statement_timeout_ms, long long lock_timeout_ms);
 
 /* Sets work to do while PostgreSQL works on a batch's documents: `cb(arg)`
- * runs once per write (mm_store_write_batch*, mm_store_write_single) on a
- * schema with mm_ingest_documents (006 and later), after the documents
- * are sent and before their result is awaited; on an older schema never.
- * It must not use `st`. `cb` may be NULL (none, the default). */
+ * runs once per write (mm_store_write_batch*, mm_store_write_single),
+ * after the documents are sent and before their result is awaited. It
+ * must not use `st`. `cb` may be NULL (none, the default). */
 void mm_store_set_wait_cb(mm_store_t *st, void (*cb)(void *arg), void *arg);
 
 /* Connects, or reconnects if the connection is bad. Returns 0, or -1 with
@@ -84,6 +113,23 @@ int mm_store_connect(mm_store_t *st, char *errstr, size_t errstr_size);
 
 /* 1 if the store has a healthy connection. */
 int mm_store_connected(const mm_store_t *st);
+
+/* The current value of the session setting `name` (e.g.
+ * "statement_timeout") on the store's connection (connecting first), into
+ * `out`. For logs and tests. Returns 0, or -1 with errstr. */
+int mm_store_setting(mm_store_t *st, const char *name, char *out, size_t out_size, char *errstr,
+                     size_t errstr_size);
+
+/* The schema this build writes through: the number of the highest
+ * migration it embeds (schemas/NNN_*.sql). */
+int mm_store_schema_version(void);
+
+/* MM_STORE_OK when the database's schema (the highest migration recorded
+ * in schema_migrations) is at least mm_store_schema_version();
+ * MM_STORE_ERR_SCHEMA with a message naming both and `--migrate` when it
+ * is older (or never migrated); MM_STORE_ERR_TRANSIENT (or another class)
+ * when it cannot be asked. */
+int mm_store_check_schema(mm_store_t *st, char *errstr, size_t errstr_size);
 
 /* Applies the migrations not yet recorded in schema_migrations, in order,
  * in one transaction under an advisory lock. `names` and `texts` are
@@ -106,8 +152,9 @@ void mm_store_batch_destroy(mm_store_batch_t *b);
 /* Empties `b` (keeps its memory). */
 void mm_store_batch_clear(mm_store_batch_t *b);
 
-/* Adds a document object (shape: see mm_ingest_batch in
- * schemas/001_init.sql). Ownership of the reference passes to the batch.
+/* Adds a document object (the envelope's fields, raw_text and parse: the
+ * model of minutes-parse; see mm_ingest_documents in
+ * schemas/008_one_write_path.sql and mm_store_copy.c). Ownership of the reference passes to the batch.
  * Returns 0 or -1 (out of memory; the reference is released). */
 int mm_store_batch_add_doc(mm_store_batch_t *b, json_t *doc);
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -899,10 +900,21 @@ static void prep_parse(worker_t *w, prep_t *j, int suspect) {
         }
         /* Envelope metadata wins over what the parser inferred. */
         json_t *pdoc = json_object_get(parsed, "document");
-        if (json_is_object(pdoc) && mm_envelope_municipality(env)) {
+        /* minutes-submit sends "unknown" when it knows none: that names no
+         * kommune, so it never replaces one or keys a meeting */
+        const char *em = mm_envelope_municipality(env);
+        if (json_is_object(pdoc) && em && *em && strcasecmp(em, "unknown") != 0) {
                 json_object_set_new(pdoc, "municipality",
                                     json_string(envelope_kommune(w, msg, env)));
                 json_object_set_new(pdoc, "municipality_source", json_string("envelope"));
+        }
+        /* the meeting's key: an export needs its kommune, keys are bounded */
+        if (mm_source_check_identity(parsed, &perr) != 0) {
+                json_decref(parsed);
+                json_decref(raw);
+                mm_envelope_destroy(env);
+                prep_dlq(j, "parse", perr.code, perr.reason);
+                return;
         }
         char sha[65];
         mm_envelope_sha256_hex(data, dlen, sha);
@@ -1385,55 +1397,51 @@ static int add_poison(worker_t *w, json_t *d, const char *err) {
         return 0;
 }
 
-/* Returns 0 when done (poison found and remembered, batch re-read), 1 when
- * the refusal is systemic after all (every document fails alone, or none
- * does: retry the batch as it is), -1 on a transient failure. */
-static int isolate_rejected(worker_t *w) {
+/* Writes each document of the batch alone (alone[i]: its class, errs[i]:
+ * its error) and returns the verdict (mm_store_isolation_verdict: the
+ * number of documents at fault, 0 systemic (logged), -1 transient) with
+ * fault[]. */
+static int isolation_verdict(worker_t *w, size_t n, int *alone, char (*errs)[512], int *fault) {
         char err[1024];
-        size_t n = mm_store_batch_doc_count(w->batch);
-        size_t nbad = 0;
-        int *bad = calloc(n ? n : 1, sizeof(int));
-        char(*errs)[512] = calloc(n ? n : 1, sizeof(*errs));
-        if (!bad || !errs) {
-                free(bad);
-                free(errs);
-                return -1;
-        }
+        size_t nrefused = 0;
         for (size_t i = 0; i < n; i++) {
-                int rc = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
-                if (rc == MM_STORE_OK)
-                        continue;
-                if (rc != MM_STORE_ERR_DATA) {
-                        free(bad);
-                        free(errs);
-                        return -1;
-                }
-                bad[i] = 1;
+                alone[i] = mm_store_write_single(w->store, w->group, w->batch, i, err, sizeof(err));
+                if (alone[i] != MM_STORE_OK && alone[i] != MM_STORE_ERR_DATA &&
+                    alone[i] != MM_STORE_ERR_LIMIT)
+                        return -1; /* not a document's fault: retry */
+                nrefused += alone[i] != MM_STORE_OK;
                 snprintf(errs[i], sizeof(errs[i]), "%.500s", err);
-                nbad++;
         }
-        /* A document's fault shows in some documents, not in none. When
-         * every one fails alone, a minimal valid document (written and
-         * rolled back) decides: if PostgreSQL refuses it too, the refusal
-         * is the database's, whatever its code. */
-        int systemic = nbad == 0;
-        if (nbad == n && n > 0) {
-                int prc = mm_store_probe(w->store, w->group, err, sizeof(err));
-                if (prc == MM_STORE_ERR_TRANSIENT) {
-                        free(bad);
-                        free(errs);
-                        return -1;
-                }
-                systemic = prc != MM_STORE_OK;
-        }
-        if (systemic) {
+        /* every document refused alone: a minimal valid document (written
+         * and rolled back) decides whether the refusal is the database's */
+        int prc = n > 0 && nrefused == n ? mm_store_probe(w->store, w->group, err, sizeof(err))
+                                         : MM_STORE_OK;
+        if (prc == MM_STORE_ERR_TRANSIENT)
+                return -1;
+        int v = mm_store_isolation_verdict(alone, n, prc, fault);
+        if (v == 0)
                 mm_log(MM_LOG_WARN,
                        "isolation: %zu of %zu documents fail alone%s: the refusal is systemic, "
                        "retrying the batch",
-                       nbad, n, nbad ? " and so does a minimal valid document" : "");
+                       nrefused, n, nrefused ? " and so does a minimal valid document" : "");
+        return v;
+}
+
+/* Returns 0 when done (poison found and remembered, batch re-read), 1 when
+ * the refusal is systemic after all (every document fails alone, or none
+ * does: retry the batch as it is), -1 on a transient failure. A data error
+ * or a program limit (an index row too large) that a document gives alone
+ * is that document's fault. */
+static int isolate_rejected(worker_t *w) {
+        size_t n = mm_store_batch_doc_count(w->batch);
+        int *alone = calloc(n ? n : 1, sizeof(int)), *bad = calloc(n ? n : 1, sizeof(int));
+        char(*errs)[512] = calloc(n ? n : 1, sizeof(*errs));
+        int nbad = alone && bad && errs ? isolation_verdict(w, n, alone, errs, bad) : -1;
+        free(alone);
+        if (nbad <= 0) {
                 free(bad);
                 free(errs);
-                return 1;
+                return nbad == 0 ? 1 : -1;
         }
         int rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++)
@@ -1495,7 +1503,7 @@ static int write_batch_once(worker_t *w) {
                 clear_batch(w);
                 return 0;
         }
-        if (step == MM_STORE_ERR_DATA) {
+        if (step == MM_STORE_ERR_DATA || step == MM_STORE_ERR_LIMIT) {
                 mm_log(MM_LOG_ERROR, "PostgreSQL refused the batch: %s", err);
                 int iso = isolate_rejected(w);
                 if (iso == 0)
@@ -1802,11 +1810,22 @@ mm_worker_t *mm_worker_new(const mm_config_t *cfg, const volatile sig_atomic_t *
 static int connect_store(worker_t *w, int *exit_code) {
         char err[1024];
         int64_t backoff = 100;
-        while (*w->run && !w->fatal && mm_store_connect(w->store, err, sizeof(err)) != 0) {
+        int rc = MM_STORE_ERR_TRANSIENT;
+        /* connected, and the schema is the one this worker writes through */
+        while (*w->run && !w->fatal &&
+               (rc = mm_store_connect(w->store, err, sizeof(err)) != 0
+                             ? MM_STORE_ERR_TRANSIENT
+                             : mm_store_check_schema(w->store, err, sizeof(err))) != MM_STORE_OK &&
+               rc != MM_STORE_ERR_SCHEMA) {
                 mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s",
                        w->masked_pg, (long long)backoff, err);
                 usleep((useconds_t)backoff * 1000);
                 backoff = backoff * 2 > w->retry_max_ms ? w->retry_max_ms : backoff * 2;
+        }
+        if (rc == MM_STORE_ERR_SCHEMA) {
+                mm_log(MM_LOG_ERROR, "refusing to start: %s", err);
+                *exit_code = 1;
+                return 0;
         }
         if (!*w->run || w->fatal) {
                 mm_log(MM_LOG_INFO, "stopped before PostgreSQL was reachable");

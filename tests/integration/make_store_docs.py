@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Documents for test_store_copy.sh, in the shape of mm_ingest_batch's
-`docs` (schemas/001_init.sql): real parses of the given files (by
-minutes-parse) plus hand-made documents with nasty values.
+"""Documents for test_store_copy.sh, in the shape the store writes (the
+envelope's fields, raw_text and parse; see mm_store_batch_add_doc): real
+parses of the given files (by minutes-parse) plus hand-made documents with
+nasty values.
 
   make_store_docs.py MINUTES_PARSE OUT_DIR FILE...
+  make_store_docs.py --parsed-only MINUTES_PARSE OUT_DIR FILE...
 
-Writes OUT_DIR/compare.json (written both ways and compared) and
-OUT_DIR/bad_*.json (each holds one document PostgreSQL must refuse as a
-data error, between two good ones)."""
+
+Writes OUT_DIR/compare.json (written by mm_store and compared with the
+rows store_expected.py reads from it) and OUT_DIR/bad_*.json (each holds
+one document PostgreSQL must refuse, between two good ones)."""
 import hashlib
 import json
 import os
@@ -30,7 +33,13 @@ def parsed(binary, files):
         if r.returncode != 0:
             continue
         raw = open(f, "rb").read().decode("utf-8", "replace")
-        docs.append((raw, json.loads(r.stdout)))
+        p = json.loads(r.stdout)
+        d = p["document"]
+        if d.get("source") and not d.get("municipality"):
+            # an export that names no kommune: the worker stores it only with
+            # the envelope's (as minutes-submit --municipality gives it)
+            d["municipality"], d["municipality_source"] = "Middelfart Kommune", "envelope"
+        docs.append((raw, p))
     return docs
 
 
@@ -118,33 +127,60 @@ def nasty_docs():
     ]
 
 
-BAD = {
-    "nul_section": {"document": {}, "items": [{"sections": [{"text": "a\u0000b"}]}]},
-    "nul_participant": {"document": {"participants": ["x\u0000"]}, "items": []},
-    "nul_outcome_part": {"document": {}, "items": [{"outcome_parts": ["ok", "\u0000"]}]},
-    "nul_order": {"document": {}, "items": [{"order": "1\u0000"}]},
+# Values the store takes leniently: stored as NULL (or no row, in a list of
+# names), never an error (common/mm_store_copy.c).
+LENIENT = {
+    "nul_order": {"document": {}, "items": [{"order": "1\u0000", "title": "nul order"}]},
     "nul_confidence": {"document": {}, "items": [{"confidence": "0.5\u0000"}]},
     "nul_amount": {"document": {}, "items": [{"amounts": [{"value": "5\u0000"}]}]},
     "nul_nested": {"document": {}, "items": [{"title": {"t": "\u0000"}}]},
-    "nul_document": {"document": {"committee": "c\u0000"}, "items": []},
-    "null_participant": {"document": {"participants": ["a", None]}, "items": []},
-    "null_absent": {"document": {}, "items": [{"absent": [None]}]},
-    # \s of a C.UTF-8 database matches these spaces, the cast then throws
+    "null_participant": {"document": {"participants": ["a", None, "b"]}, "items": []},
+    "null_absent": {"document": {}, "items": [{"absent": [None, "z"]}]},
+    # white space that is not ASCII around a number: not a number
     "wide_space_number": {"document": {}, "items": [{"number": "5\u2003"}]},
     "wide_space_order": {"document": {}, "items": [{"order": "\u16807"}]},
     "wide_space_confidence": {"document": {}, "items": [{"confidence": "0.5\u2028"}]},
     "wide_space_amount": {"document": {}, "items": [{"amounts": [{"value": "\u30001.5"}]}]},
     "wide_space_offset": {"document": {}, "items": [{"sections": [{"offset": "\u205f12"}]}]},
+}
+
+# A meeting key of 6,000 characters that do not compress: over the size of
+# an index row (SQLSTATE 54000, a program limit).
+LONG = ""
+for _i in range(200):
+    LONG += hashlib.sha256(str(_i).encode()).hexdigest()[:30]
+
+BAD = {
+    "nul_section": {"document": {}, "items": [{"sections": [{"text": "a\u0000b"}]}]},
+    "nul_participant": {"document": {"participants": ["x\u0000"]}, "items": []},
+    "nul_outcome_part": {"document": {}, "items": [{"outcome_parts": ["ok", "\u0000"]}]},
+    "nul_title": {"document": {}, "items": [{"title": "t\u0000"}]},
+    "nul_document": {"document": {"committee": "c\u0000"}, "items": []},
     "invalid_utf8_section": {"document": {}, "items": [{"sections": [{"text": "<<INVALID-UTF8>>"}]}]},
     "invalid_utf8_title": {"document": {}, "items": [{"title": "<<INVALID-UTF8>>"}]},
+    # an export that names no municipality (MM003): never stored under an empty one
+    "export_no_municipality": {"document": {"source": {"system": "sbsys", "meeting_id": "26",
+                                                       "publication_id": None, "published_at": None}},
+                               "items": []},
+    # a program limit: refused in a batch and alone (54000)
+    "limit_long_key": {"document": {"municipality": "Greve Kommune", "committee": LONG,
+                                    "meeting_date": "2025-01-01"}, "items": []},
 }
 
 
 def main():
+    if sys.argv[1] == "--parsed-only":
+        binary, out = sys.argv[2], sys.argv[3]
+        os.makedirs(out, exist_ok=True)
+        docs = [envelope(i, raw, p) for i, (raw, p) in enumerate(parsed(binary, sys.argv[4:]))]
+        json.dump(docs, open(os.path.join(out, "parsed.json"), "w"))
+        print(len(docs))
+        return
     binary, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     docs = []
-    for raw, p in parsed(binary, sys.argv[3:]) + nasty_docs():
+    lenient = [(f"lenient {k}", v) for k, v in LENIENT.items()]
+    for raw, p in parsed(binary, sys.argv[3:]) + nasty_docs() + lenient:
         docs.append(envelope(len(docs), raw, p))
     # a duplicate inside the batch: same sha256 as the document before
     docs.append(envelope(len(docs), "dup", {"document": {}, "items": [{"title": "dup"}]},

@@ -1,11 +1,19 @@
-/* mm-store-tool: writes a JSON array of documents (the shape of
- * mm_ingest_batch's `docs`, schemas/001_init.sql) into PostgreSQL, for
- * tests/integration/test_store_copy.sh.
+/* mm-store-tool: writes a JSON array of documents (the envelope's
+ * fields, raw_text and parse, as the worker adds them to a batch) into
+ * PostgreSQL, for the integration tests.
  *
- *   mm-store-tool old CONNINFO DOCS.json     mm_ingest_batch (001/004), one call
- *   mm-store-tool new CONNINFO DOCS.json     mm_store_write_batch (006 + COPY)
+ *   mm-store-tool legacy CONNINFO DOCS.json  mm_ingest_batch of a schema
+ *                                            before 008 (as a worker of
+ *                                            that schema wrote), one call:
+ *                                            data for upgrade tests
+ *   mm-store-tool new CONNINFO DOCS.json     mm_store_write_batch
  *   mm-store-tool single CONNINFO DOCS.json I   mm_store_write_single of doc I
  *   mm-store-tool probe CONNINFO             mm_store_probe
+ *   mm-store-tool reconnect CONNINFO ADMIN_CONNINFO STATEMENT_MS LOCK_MS
+ *       a store with those timeouts connects; ADMIN ends its session
+ *       (pg_terminate_backend of every other client of the database: run
+ *       it alone); the store reconnects and prints
+ *       "statement_timeout=... lock_timeout=..." of the new session
  *
  * Every document's topic/partition/offset goes into the batch's offsets
  * (group "it-store"). The file is read with \u0000 allowed, and a string
@@ -42,8 +50,8 @@ static void inject_invalid(json_t *v) {
         }
 }
 
-/* The old path: mm_ingest_batch with the batch as jansson prints it. */
-static int write_old(const char *conninfo, json_t *docs, json_t *offs) {
+/* A schema before 008: mm_ingest_batch with the batch as jansson prints it. */
+static int write_legacy(const char *conninfo, json_t *docs, json_t *offs) {
         PGconn *c = PQconnectdb(conninfo);
         if (PQstatus(c) != CONNECTION_OK) {
                 fprintf(stderr, "connect: %s", PQerrorMessage(c));
@@ -106,10 +114,60 @@ static int write_new(const char *mode, const char *conninfo, mm_store_batch_t *b
         return rc;
 }
 
+/* Prints the session's timeouts. Returns 0 or -1. */
+static int print_timeouts(mm_store_t *st) {
+        char a[64], b[64], err[512];
+        if (mm_store_setting(st, "statement_timeout", a, sizeof(a), err, sizeof(err)) != 0 ||
+            mm_store_setting(st, "lock_timeout", b, sizeof(b), err, sizeof(err)) != 0) {
+                fprintf(stderr, "%s\n", err);
+                return -1;
+        }
+        printf("statement_timeout=%s lock_timeout=%s\n", a, b);
+        return 0;
+}
+
+/* The reconnect check (issue 19, defect 4): the timeouts of the first
+ * session, then of the session after pg_terminate_backend. */
+static int reconnect(const char *conninfo, const char *admin, long long stm, long long lkm) {
+        char err[512];
+        mm_store_t *st = mm_store_new(conninfo, err, sizeof(err));
+        mm_store_set_limits(st, 5, 0, stm, lkm);
+        if (mm_store_connect(st, err, sizeof(err)) != 0 || print_timeouts(st) != 0) {
+                fprintf(stderr, "connect: %s\n", err);
+                mm_store_destroy(st);
+                return 1;
+        }
+        PGconn *a = PQconnectdb(admin);
+        /* the store's session is the only other client of the database */
+        PGresult *r = PQexec(a, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                                " AND backend_type = 'client backend'");
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "1");
+        if (!ok)
+                fprintf(stderr, "terminate: %s%s\n", PQerrorMessage(a),
+                        PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "");
+        PQclear(r);
+        PQfinish(a);
+        /* the first statement on the ended session fails; the store then
+         * reconnects (PQreset) on the next call */
+        char v[64];
+        if (ok && mm_store_setting(st, "statement_timeout", v, sizeof(v), err, sizeof(err)) == 0) {
+                fprintf(stderr, "the session was not ended\n");
+                ok = 0;
+        }
+        ok = ok && mm_store_connect(st, err, sizeof(err)) == 0 && print_timeouts(st) == 0;
+        mm_store_destroy(st);
+        return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+        if (argc >= 6 && !strcmp(argv[1], "reconnect"))
+                return reconnect(argv[2], argv[3], atoll(argv[4]), atoll(argv[5]));
         if (argc < 3 || (strcmp(argv[1], "probe") != 0 && argc < 4)) {
-                fprintf(stderr, "usage: %s old|new|single|probe CONNINFO [DOCS.json [I]]\n",
-                        argv[0]);
+                fprintf(stderr,
+                        "usage: %s legacy|new|single|probe CONNINFO [DOCS.json [I]]\n"
+                        "       %s reconnect CONNINFO ADMIN_CONNINFO STATEMENT_MS LOCK_MS\n",
+                        argv[0], argv[0]);
                 return 2;
         }
         mm_store_batch_t *b = mm_store_batch_new();
@@ -133,9 +191,9 @@ int main(int argc, char **argv) {
                 }
         }
         int rc;
-        if (!strcmp(argv[1], "old")) {
+        if (!strcmp(argv[1], "legacy")) {
                 json_t *offs = offsets_of(b);
-                rc = write_old(argv[2], docs, offs);
+                rc = write_legacy(argv[2], docs, offs);
                 json_decref(offs);
         } else {
                 rc = write_new(argv[1], argv[2], b, argc > 4 ? strtoul(argv[4], NULL, 10) : 0);

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Schema on real PostgreSQL:
 # a) upgrade: a database that holds data under migration 001 only is
-#    migrated to the current schema by `minutes-worker --migrate`; its rows
-#    stay, the worker role gets exactly the new grants;
+#    migrated to the current schema by `minutes-worker --migrate` (through
+#    008); its rows stay, the worker role gets exactly the new grants;
+# c) 008 on a database at 007 that holds data: rows and meeting keys stay
+#    (also a key with an empty municipality, 'src:sbsys::26'), the old
+#    write functions are gone, the case number index is a hash index, old
+#    documents are no supplements, current_meeting_items shows them; a
+#    worker started against the database before the upgrade refuses with a
+#    message naming both migrations and --migrate, and starts after it;
 # b) the lenient casts mm_try_* never throw: one row per case in
 #    tests/fixtures/worker/try_casts.tsv (year 0000, underflow, overflow ...),
 #    each called with a literal (constant-folded by the planner) and with a
@@ -64,9 +70,13 @@ settle false
 [[ "$(att 5 1)" == 2 ]] || fail "a withdrawn attempt still counted"
 settle true
 [[ "$(att 5 1)" == 1 ]] || fail "settled as passed, yet counted on"
-# 006: the worker role writes through mm_ingest_documents (same meeting as
-# the 001 row: it becomes current), and mm_ingest_batch still works (an
-# older worker during a rolling upgrade)
+# the worker role writes through mm_ingest_documents (same meeting as the
+# 001 row: it becomes current); 008 dropped the older write functions
+[[ "$(s2 "SELECT count(*) FROM schema_migrations WHERE version = '008_one_write_path.sql'")" == 1 ]] ||
+    fail "008 not applied"
+[[ "$(s2 "SELECT to_regprocedure('mm_ingest_batch(text,jsonb,jsonb)') IS NULL
+             AND to_regprocedure('mm_ingest_documents(text,jsonb,jsonb)') IS NULL")" == t ]] ||
+    fail "an older write function is still there"
 last_sql="$(basename "$(ls "$MM_SOURCE_DIR"/schemas/[0-9]*.sql | sort | tail -n 1)")"
 [[ "$(s2 "SELECT version FROM schema_migrations ORDER BY version DESC LIMIT 1")" == "$last_sql" ]] ||
     fail "$last_sql not applied last"
@@ -74,15 +84,12 @@ last_sql="$(basename "$(ls "$MM_SOURCE_DIR"/schemas/[0-9]*.sql | sort | tail -n 
       '[{\"sha256\":\"bb\",\"topic\":\"t\",\"partition\":0,\"offset\":1,\"byte_length\":1,\"raw_text\":\"y\",
         \"parse\":{\"document\":{\"kind\":\"minutes\",\"municipality\":\"Greve Kommune\",
         \"committee\":\"Byrådet\",\"meeting_date\":\"2025-01-02\"}}}]',
-      '[{\"topic\":\"t\",\"partition\":0,\"first_offset\":1,\"next_offset\":2}]')")" == "inserted true" ]] ||
+      '[{\"topic\":\"t\",\"partition\":0,\"first_offset\":1,\"next_offset\":2}]', NULL)")" == "inserted true" ]] ||
     fail "mm_ingest_documents on the upgraded database"
 [[ "$(s2 "SELECT d.sha256 FROM meetings m JOIN documents d ON d.id = m.current_document_id")" == bb ]] ||
     fail "the new document did not supersede the 001 row"
-[[ "$(w2 "SELECT status FROM mm_ingest_batch('g', '[{\"sha256\":\"cc\",\"topic\":\"t\",\"partition\":0,
-      \"offset\":2,\"byte_length\":1,\"raw_text\":\"z\",\"parse\":{\"items\":[{\"title\":\"T\"}]}}]', '[]')")" == inserted ]] ||
-    fail "mm_ingest_batch after the upgrade"
-# 007: the raw text as a parameter of its own (an element that is NULL
-# falls back to the JSON's), and 006's three-argument call still works
+# the raw text as a parameter of its own (an element that is NULL falls
+# back to the JSON's)
 [[ "$(w2 "SELECT string_agg(status, ' ' ORDER BY idx) FROM mm_ingest_documents('g',
       '[{\"sha256\":\"dd\",\"topic\":\"t\",\"partition\":0,\"offset\":3,\"byte_length\":1,\"parse\":{}},
         {\"sha256\":\"ee\",\"topic\":\"t\",\"partition\":0,\"offset\":4,\"byte_length\":1,\"raw_text\":\"in json\",\"parse\":{}}]',
@@ -92,6 +99,67 @@ last_sql="$(basename "$(ls "$MM_SOURCE_DIR"/schemas/[0-9]*.sql | sort | tail -n 
           WHERE sha256 IN ('bb', 'dd', 'ee')")" == "bb=y dd=from the array ee=in json" ]] ||
     fail "raw texts: $(s2 "SELECT string_agg(sha256 || '=' || coalesce(raw_text, '-'), ' ') FROM documents")"
 log "upgrade from 001 with data: ok"
+
+# c) a database at 007 with data, then 008
+DB3="mm_it_schema_at007"
+it_new_db "$DB3"
+SUPER3="${MM_PG_SUPERUSER_URL%/*}/$DB3" OWNER3="${MM_PG_OWNER_URL%/*}/$DB3" WORKER3="${MM_PG_WORKER_URL%/*}/$DB3"
+s3() { psql "$SUPER3" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null || fail "schema_migrations"
+for f in "$MM_SOURCE_DIR"/schemas/00[1-7]_*.sql; do
+    PGOPTIONS="-c client_min_messages=warning" psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/at007.log" 2>&1 || { cat "$WORK/at007.log" >&2; fail "apply $f"; }
+    s3 "INSERT INTO schema_migrations (version, checksum) VALUES ('$(basename "$f")', '$(md5sum <"$f" | cut -c1-32)')"
+done
+# data as a worker of 007 wrote it: a text meeting with items, an export
+# with a municipality and one without (its key has an empty municipality)
+psql "$WORKER3" -qAtX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "seed 007 data"
+SELECT * FROM mm_ingest_batch('g', '[
+ {"sha256":"t1","topic":"t","partition":0,"offset":0,"byte_length":1,"raw_text":"x",
+  "parse":{"document":{"kind":"agenda","municipality":"Greve Kommune","committee":"Byrådet",
+   "meeting_date":"2025-01-02"},"items":[{"number":1,"title":"T","case_number":"25-000001"}]}},
+ {"sha256":"e1","topic":"t","partition":0,"offset":1,"byte_length":1,"raw_text":"x",
+  "parse":{"document":{"kind":"agenda","municipality":"Ballerup Kommune","committee":"KMB",
+   "meeting_date":"2013-05-15","source":{"system":"sbsys","meeting_id":"26"}},"items":[{"title":"A"}]}},
+ {"sha256":"e2","topic":"t","partition":0,"offset":2,"byte_length":1,"raw_text":"x",
+  "parse":{"document":{"kind":"agenda","committee":"KMB","meeting_date":"2016-10-06",
+   "source":{"system":"sbsys","meeting_id":"26"}},"items":[{"title":"B"}]}}]',
+ '[{"topic":"t","partition":0,"first_offset":0,"next_offset":3}]');
+SQL
+keys_before="$(s3 "SELECT string_agg(meeting_key, ' ' ORDER BY meeting_key) FROM meetings")"
+[[ "$keys_before" == "greve kommune|byrådet|2025-01-02 src:sbsys::26 src:sbsys:ballerup kommune:26" ]] ||
+    fail "keys at 007: $keys_before"
+counts3() { s3 "SELECT (SELECT count(*) FROM documents) || ' ' || (SELECT count(*) FROM meetings) || ' '
+                       || (SELECT count(*) FROM agenda_items) || ' ' || (SELECT count(*) FROM consumer_offsets)"; }
+before3="$(counts3)"
+# a worker of this build against 007 refuses (it needs the highest migration it embeds)
+need="$(basename "$(ls "$MM_SOURCE_DIR"/schemas/[0-9]*.sql | sort | tail -n 1)" | cut -c1-3)"
+rc=0
+timeout 60 "$MM_BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -t "it.schema.refused" --pg "$WORKER3" \
+    2>"$WORK/refused.log" || rc=$?
+[[ $rc -eq 1 ]] || fail "a worker against 007 exited with $rc, want 1: $(tail -n 3 "$WORK/refused.log")"
+grep -q "schema is at migration 007, this worker needs $need: run \`minutes-worker --migrate\`" "$WORK/refused.log" ||
+    fail "no clear refusal: $(grep -v debug "$WORK/refused.log" | tail -n 3)"
+[[ "$(counts3)" == "$before3" ]] || fail "the refused worker wrote"
+"$MM_BIN/minutes-worker" --migrate --pg "$OWNER3" 2>"$WORK/migrate3.log" ||
+    { cat "$WORK/migrate3.log" >&2; fail "008 on a database at 007 with data"; }
+[[ "$(counts3)" == "$before3" ]] || fail "008 changed rows: $before3 -> $(counts3)"
+[[ "$(s3 "SELECT string_agg(meeting_key, ' ' ORDER BY meeting_key) FROM meetings")" == "$keys_before" ]] ||
+    fail "008 changed meeting keys"
+[[ "$(s3 "SELECT indexdef ~ 'USING hash' FROM pg_indexes WHERE indexname = 'agenda_items_case_number_idx'")" == t ]] ||
+    fail "case numbers are not hash-indexed"
+[[ "$(s3 "SELECT count(*) FROM documents WHERE supplement")" == 0 ]] || fail "old documents became supplements"
+[[ "$(s3 "SELECT count(*) FROM current_meeting_items")" == 3 ]] || fail "current_meeting_items: $(s3 "SELECT count(*) FROM current_meeting_items")"
+[[ "$(psql "$WORKER3" -qAtX -c "SELECT count(*) FROM current_meeting_items WHERE case_number = '25-000001'")" == 1 ]] ||
+    fail "the worker role cannot read current_meeting_items by case number"
+[[ "$(s3 "SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = 'mm_ingest_documents'")" == "jit=off" ]] ||
+    fail "mm_ingest_documents lost jit = off"
+# the same worker now starts (and is stopped)
+timeout -s TERM 8 "$MM_BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -t "it.schema.refused" --pg "$WORKER3" \
+    2>"$WORK/started.log" || true
+grep -q "refusing" "$WORK/started.log" && fail "the worker refused the migrated schema"
+log "c) 007 with data -> 008: rows and keys kept; a worker refused 007 and starts on $need"
 
 # b) casts
 python3 - "$MM_SOURCE_DIR/tests/fixtures/worker/try_casts.tsv" >"$WORK/casts.sql" <<'PY'

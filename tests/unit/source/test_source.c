@@ -118,8 +118,12 @@ static void test_firstagenda(void **state) {
         assert_int_equal(json_array_size(json_object_get(d, "participants")), 7);
         json_t *src = json_object_get(d, "source");
         assert_string_equal(json_string_value(json_object_get(src, "system")), "firstagenda");
+        /* the meeting is the committee at its start; the Id is the publication */
         assert_string_equal(json_string_value(json_object_get(src, "meeting_id")),
+                            "49a1c3b3-741b-4c22-86a1-f27bf55df8d1@2022-01-10T07:45:00+01:00");
+        assert_string_equal(json_string_value(json_object_get(src, "publication_id")),
                             "e049b9bf-8473-4034-9a27-cd30a5583562");
+        assert_null(json_object_get(src, "supplement"));
 
         json_t *it = item(doc, 0);
         assert_int_equal(json_integer_value(json_object_get(it, "number")), 1);

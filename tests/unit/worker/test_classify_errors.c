@@ -18,6 +18,7 @@
 #define D MM_STORE_ERR_DATA
 #define S MM_STORE_ERR_TRANSIENT /* systemic: keep the batch, retry */
 #define F MM_STORE_ERR_FENCED
+#define L MM_STORE_ERR_LIMIT /* a program limit: the isolation decides */
 
 static const struct {
         const char *state, *what;
@@ -70,7 +71,8 @@ static const struct {
         {"44000", "with check option violation", S},
         {"53100", "disk full", S},
         {"53200", "out of memory", S},
-        {"54000", "program limit exceeded (jsonb too big)", S},
+        {"54000", "program limit exceeded (index row too big, jsonb too big)", L},
+        {"54001", "statement too complex", L},
         {"55000", "object not in prerequisite state", S},
         {"55P03", "lock not available (lock_timeout)", S},
         {"57014", "query canceled (statement_timeout)", S},
@@ -105,6 +107,41 @@ static void test_sqlstates(void **state) {
         assert_int_equal(bad, 0);
 }
 
+/* The verdict of an isolation (issue 19, defect 3): what each document
+ * gave alone, what the minimal valid document gave, and which documents
+ * are at fault. A program limit that one document gives alone (a 3,000
+ * character meeting key: SQLSTATE 54000) is that document's fault. */
+static void test_isolation_verdict(void **state) {
+        (void)state;
+        static const struct {
+                int alone[3];
+                size_t n;
+                int probe, want;
+                int fault[3];
+        } rows[] = {
+                {{MM_STORE_OK, L, MM_STORE_OK}, 3, MM_STORE_OK, 1, {0, 1, 0}},
+                {{MM_STORE_OK, D, L}, 3, MM_STORE_OK, 2, {0, 1, 1}},
+                {{L, L, L}, 3, MM_STORE_OK, 3, {1, 1, 1}}, /* the probe passes */
+                {{L, L, L}, 3, L, 0, {0, 0, 0}},           /* so does the probe: systemic */
+                {{D, D, D}, 3, S, 0, {0, 0, 0}},
+                {{MM_STORE_OK, MM_STORE_OK, MM_STORE_OK}, 3, MM_STORE_OK, 0, {0, 0, 0}},
+                {{L, S, MM_STORE_OK}, 3, MM_STORE_OK, -1, {0, 0, 0}},
+                {{D, F, MM_STORE_OK}, 3, MM_STORE_OK, -1, {0, 0, 0}},
+                {{L}, 1, MM_STORE_OK, 1, {1}},
+                {{0}, 0, MM_STORE_OK, 0, {0}},
+        };
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                int fault[3] = {9, 9, 9};
+                int got =
+                        mm_store_isolation_verdict(rows[i].alone, rows[i].n, rows[i].probe, fault);
+                if (got != rows[i].want)
+                        print_error("row %zu: got %d, want %d\n", i, got, rows[i].want);
+                assert_int_equal(got, rows[i].want);
+                for (size_t k = 0; got >= 0 && k < rows[i].n; k++)
+                        assert_int_equal(fault[k], rows[i].fault[k]);
+        }
+}
+
 static void test_dlq_errors(void **state) {
         (void)state;
         static const struct {
@@ -133,6 +170,7 @@ static void test_dlq_errors(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sqlstates),
+                cmocka_unit_test(test_isolation_verdict),
                 cmocka_unit_test(test_dlq_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
