@@ -41,10 +41,28 @@ static void first_error(mm_poll_result_t *res, const char *fmt, const char *a, c
                 snprintf(res->error, sizeof(res->error), fmt, a, b);
 }
 
+/* `t` (a ReleasedDate) with at most 6 fraction digits into out: the API
+ * writes 7 ("09:22:39.8331790+02:00"), RFC 3339 allows any number, and
+ * the store reads at most microseconds. */
+static void micro_time(const char *t, char *out, size_t cap) {
+        size_t o = 0;
+        for (const char *p = t; *p && o + 1 < cap; p++) {
+                out[o++] = *p;
+                if (*p != '.')
+                        continue;
+                int k = 0;
+                for (p++; isdigit((unsigned char)*p); p++)
+                        if (k++ < 6 && o + 1 < cap)
+                                out[o++] = *p;
+                p--;
+        }
+        out[o] = '\0';
+}
+
 /* The CloudEvent headers of one publication. */
 static rd_kafka_headers_t *headers(const mm_poll_opts_t *o, const mm_poll_host_t *h,
                                    const mm_firstagenda_entry_t *e, const char *sha) {
-        char url[1024], now[40], src[512];
+        char url[1024], now[40], src[512], rel[64];
         snprintf(url, sizeof(url), "%s" AGENDA_PATH "%s", h->base_url, e->id);
         snprintf(src, sizeof(src), "%s/%s", o->ce_source, h->host);
         time_t t = time(NULL);
@@ -57,7 +75,8 @@ static rd_kafka_headers_t *headers(const mm_poll_opts_t *o, const mm_poll_host_t
         rd_kafka_header_add(hd, "ce_source", -1, src, -1);
         rd_kafka_header_add(hd, "ce_type", -1, "dk.minutes.document.raw", -1);
         /* the publication time: the worker takes it as published_at */
-        rd_kafka_header_add(hd, "ce_time", -1, *e->released ? e->released : now, -1);
+        micro_time(e->released, rel, sizeof(rel));
+        rd_kafka_header_add(hd, "ce_time", -1, *rel ? rel : now, -1);
         rd_kafka_header_add(hd, "content-type", -1, MM_SOURCE_CT_FIRSTAGENDA, -1);
         rd_kafka_header_add(hd, "municipality", -1, h->kommune, -1);
         rd_kafka_header_add(hd, "source-url", -1, url, -1);
