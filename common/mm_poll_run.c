@@ -100,7 +100,10 @@ static int is_due(run_t *r, const mm_poll_host_state_t *hs, double *due) {
                 *due = now;
                 return hs->last_poll < r->start; /* else polled by another since we started */
         }
-        *due = hs->next_poll;
+        /* look again within a minute: another poller that dies leaves its
+         * hosts' next_poll_at behind, and they are ours when it passes */
+        double recheck = now + (r->o->interval_s < 60 ? r->o->interval_s : 60);
+        *due = hs->next_poll < recheck ? hs->next_poll : recheck;
         return hs->next_poll <= now + 1;
 }
 

@@ -7,7 +7,6 @@
 # that kommune's host).
 
 GREVE_DIR="$MM_SOURCE_DIR/../shared/corpus/firstagenda-greve"
-[[ -d "$GREVE_DIR" ]] || GREVE_DIR="/work/shared/corpus/firstagenda-greve"
 declare -A SPID=()
 # Debian's python3 (CI's): a version manager's shim can take seconds to start
 PY=python3
