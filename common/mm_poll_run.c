@@ -148,7 +148,11 @@ static void poll_slot(run_t *r, slot_t *s, mm_poll_state_t *st) {
                 return;
         }
         if (!got) {
+                /* another process polls it now: its outcome, for this one's metrics */
                 mm_log(MM_LOG_DEBUG, "%s: polled by another process", s->h->kommune);
+                if (mm_poll_state_host_read(st, s->h->host, &hs, err, sizeof(err)) == 0)
+                        mm_poll_metrics_last_success(r->o->poll.metrics, s->h->kommune,
+                                                     hs.last_success);
                 release(r, s, due, 0);
                 return;
         }

@@ -127,6 +127,28 @@ int mm_poll_state_host_begin(mm_poll_state_t *st, const char *host, const char *
         return 0;
 }
 
+int mm_poll_state_host_read(mm_poll_state_t *st, const char *host, mm_poll_host_state_t *out,
+                            char *errstr, size_t errstr_size) {
+        const char *p[1] = {host};
+        memset(out, 0, sizeof(*out));
+        PGresult *r = run(st, "host read",
+                          "SELECT coalesce(extract(epoch FROM last_poll_at), 0),"
+                          " coalesce(extract(epoch FROM next_poll_at), 0), failures,"
+                          " coalesce(extract(epoch FROM last_success_at), 0)"
+                          " FROM source_hosts WHERE host = $1",
+                          1, p, PGRES_TUPLES_OK, errstr, errstr_size);
+        if (!r)
+                return -1;
+        if (PQntuples(r) == 1) {
+                out->last_poll = strtod(PQgetvalue(r, 0, 0), NULL);
+                out->next_poll = strtod(PQgetvalue(r, 0, 1), NULL);
+                out->failures = atoi(PQgetvalue(r, 0, 2));
+                out->last_success = strtod(PQgetvalue(r, 0, 3), NULL);
+        }
+        PQclear(r);
+        return 0;
+}
+
 int mm_poll_state_host_done(mm_poll_state_t *st, const char *host, const char *error,
                             double next_in_s, const char *poller, int entries, char *errstr,
                             size_t errstr_size) {

@@ -62,6 +62,11 @@ int mm_poll_state_unlock(mm_poll_state_t *st, const char *host, char *errstr, si
 int mm_poll_state_host_begin(mm_poll_state_t *st, const char *host, const char *kommune,
                              mm_poll_host_state_t *out, char *errstr, size_t errstr_size);
 
+/* Reads the host's schedule into *out without the lock (zeros when the
+ * host has no row yet). Returns 0 or -1. */
+int mm_poll_state_host_read(mm_poll_state_t *st, const char *host, mm_poll_host_state_t *out,
+                            char *errstr, size_t errstr_size);
+
 /* Records the end of a poll: `error` NULL means the host was polled
  * (last_success_at = now, failures = 0), else failures + 1 and the error.
  * `next_in_s`: seconds until the host is due again. `entries`: entries in

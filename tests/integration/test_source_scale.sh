@@ -48,7 +48,9 @@ fa_reset_stats "${S6[@]}"
 # 100 ms between requests: a host takes about a second, so the two overlap;
 # every 30 s a host is due again
 source_start p1 --interval 30 --threads 2 --request-interval-ms 100 "${KOM6[@]}"
-source_start p2 --interval 30 --threads 2 --request-interval-ms 100 "${KOM6[@]}"
+MPORT="$(closed_port)"
+source_start p2 --interval 30 --threads 2 --request-interval-ms 100 "${KOM6[@]}" \
+    --metrics-port "$MPORT" --metrics-bind 127.0.0.1
 IN6="kommune IN ('Ballerup Kommune', 'Brøndby Kommune', 'Dragør Kommune', 'Egedal Kommune')"
 hosts6_polled() { [[ "$(sql "SELECT count(*) FROM source_hosts WHERE $IN6 AND last_success_at IS NOT NULL")" == 4 ]]; }
 wait_until 25 "every host polled" hosts6_polled
@@ -58,6 +60,19 @@ for s in "${S6[@]}"; do
 done
 pollers="$(sql "SELECT count(DISTINCT polled_by) FROM source_hosts WHERE $IN6")"
 log "6. two pollers: each host polled once (by $pollers distinct pollers)"
+# the survivor-to-be serves /healthz and per-kommune /metrics
+[[ "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" == ok ]] || fail "/healthz"
+curl -sf "http://127.0.0.1:$MPORT/metrics" >"$WORK/metrics.txt" || fail "/metrics"
+mine="$(sql "SELECT kommune FROM source_hosts WHERE polled_by LIKE '%:${SPID[p2]}' ORDER BY kommune LIMIT 1")"
+[[ -n "$mine" ]] || fail "poller 2 polled no kommune"
+for want in "mm_source_last_success_timestamp_seconds{kommune=\"$mine\"}" \
+            "mm_source_requests_total{kommune=\"$mine\",status=\"200\"}" \
+            "mm_source_publications_total{kommune=\"$mine\"}" \
+            'mm_source_consecutive_failures{kommune="Brøndby Kommune"} 0'; do
+    grep -qF "$want" "$WORK/metrics.txt" || fail "/metrics lacks $want"
+done
+! command -v promtool >/dev/null || promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.txt" 2>&1 ||
+    { cat "$WORK/promtool.txt" >&2; fail "promtool check metrics"; }
 wait_until 120 "the pollers' publications stored" ids_stored_once "$WORK/ids-6"
 no_duplicates || fail "a publication is stored twice"
 
