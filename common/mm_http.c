@@ -102,6 +102,17 @@ long mm_http_parse_retry_after(const char *v, long long now) {
         return d <= 0 ? 0 : d > 86400 ? 86400L * 1000 : (long)(d * 1000);
 }
 
+/* A stop request ends a transfer in progress (libcurl calls this about
+ * once a second, and on every chunk). */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+        const mm_http_t *h = arg;
+        (void)dt;
+        (void)dn;
+        (void)ut;
+        (void)un;
+        return h->o.stop && *h->o.stop ? 1 : 0;
+}
+
 /* Handle settings that never change. */
 static int setup_handle(mm_http_t *h) {
         CURL *c = h->curl;
@@ -126,6 +137,9 @@ static int setup_handle(mm_http_t *h) {
         bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, h) != CURLE_OK;
         bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
         bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, h) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, h) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
         return bad ? -1 : 0;
 }
 

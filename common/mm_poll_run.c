@@ -116,9 +116,15 @@ static double poll_locked(run_t *r, slot_t *s, mm_poll_state_t *st,
         const mm_poll_host_t *h = s->h;
         mm_log(MM_LOG_INFO, "%s: polling %s", h->kommune, h->base_url);
         int rc = mm_poll_host(&r->o->poll, h, s->http, st, &res);
+        if (rc != 0 && stopping(r)) {
+                /* not the host's fault: its schedule stays, another poller takes it */
+                mm_log(MM_LOG_INFO, "%s: poll stopped: %zu produced", h->kommune, res.produced);
+                s->failed = 1;
+                return 0;
+        }
         int failures = rc == 0 ? 0 : hs->failures + 1;
         double next = rc == 0 ? r->o->interval_s : retry_in(r, failures);
-        const char *error = rc != 0 ? res.error : res.entry_errors ? NULL : NULL;
+        const char *error = rc != 0 ? res.error : NULL;
         if (mm_poll_state_host_done(st, h->host, error, next, r->o->poller_id,
                                     res.listed ? (int)res.listed : -1, err, sizeof(err)) != 0) {
                 mm_log(MM_LOG_ERROR, "%s: %s", h->kommune, err);
