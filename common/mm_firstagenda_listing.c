@@ -125,11 +125,13 @@ static int add_meeting(mm_firstagenda_listing_t *l, json_t *c, json_t *m, char *
                 e.begin = nonempty(m, "Dato");
         e.committee_id = nonempty(c, "Id");
         e.committee = nonempty(c, "Navn");
-        if (!json_is_object(m) || !e.id || !e.navn || !json_is_boolean(af) || !e.begin ||
-            !(json_is_string(rel) || json_is_null(rel))) {
+        /* Id, Navn and a start are what a publication is; Afsluttet and
+         * ReleasedDate may be missing (false, null), never of another type */
+        if (!json_is_object(m) || !e.id || !e.navn || !e.begin || (af && !json_is_boolean(af)) ||
+            (rel && !json_is_string(rel) && !json_is_null(rel))) {
                 snprintf(err, esz,
-                         "listing: a meeting of committee %s lacks Id, Navn, Afsluttet, "
-                         "ReleasedDate or a start time",
+                         "listing: a meeting of committee %s lacks Id, Navn or a start time, "
+                         "or has an Afsluttet or ReleasedDate of another type",
                          e.committee_id);
                 return -1;
         }

@@ -7,7 +7,8 @@
  *
  * Read strictly: an answer of any other shape (not JSON, truncated, no
  * "Udvalg" object, a committee without Id or Moeder, a meeting without Id,
- * Navn, Afsluttet or a start time, or no meeting at all) is an error, never
+ * Navn or a start time, an Afsluttet that is no boolean, a ReleasedDate that
+ * is no time, or no meeting at all) is an error, never
  * "this kommune has no meetings", so a broken answer changes no state.
  * An Id listed twice (a committee in two periods) is one entry.
  */

@@ -269,11 +269,15 @@ static void exchange(mm_http_t *h, const char *path, int follow, exchange_t *x) 
         }
 }
 
-/* Opens a session: GET / (redirects followed, cookies kept). */
+/* Opens a session: GET / (redirects followed, cookies kept). A site
+ * whose front page is missing (4xx) may still answer its API: the API
+ * request says (a redirect there ends in an error after one more try). */
 static void handshake(mm_http_t *h, exchange_t *x) {
         mm_http_reset_session(h);
         exchange(h, "/", 1, x);
-        if (x->fail == MM_HTTP_OK && (x->status < 200 || x->status >= 300)) {
+        if (x->fail == MM_HTTP_PERMANENT)
+                x->fail = MM_HTTP_OK;
+        else if (x->fail == MM_HTTP_OK && (x->status < 200 || x->status >= 300)) {
                 x->fail = MM_HTTP_TRANSIENT;
                 snprintf(x->err, sizeof(x->err), "GET /: HTTP %ld after redirects", x->status);
         }
