@@ -18,6 +18,7 @@ struct mm_config_s {
         char **args;
         size_t nargs;
         int help;
+        unsigned char *cli_set; /* LIST options: already given on the command line */
 };
 
 mm_config_t *mm_config_new(const mm_config_option_t *table, size_t n) {
@@ -27,8 +28,11 @@ mm_config_t *mm_config_new(const mm_config_option_t *table, size_t n) {
         cfg->table = table;
         cfg->n = n;
         cfg->values = calloc(n ? n : 1, sizeof(char *));
+        cfg->cli_set = calloc(n ? n : 1, 1);
         cfg->args = NULL;
-        if (!cfg->values) {
+        if (!cfg->values || !cfg->cli_set) {
+                free(cfg->values);
+                free(cfg->cli_set);
                 free(cfg);
                 return NULL;
         }
@@ -41,6 +45,7 @@ void mm_config_destroy(mm_config_t *cfg) {
         for (size_t i = 0; i < cfg->n; i++)
                 free(cfg->values[i]);
         free(cfg->values);
+        free(cfg->cli_set);
         for (size_t i = 0; i < cfg->kcount; i++) {
                 free(cfg->kkeys[i]);
                 free(cfg->kvals[i]);
@@ -129,7 +134,17 @@ static int set_value(mm_config_t *cfg, size_t i, const char *v, const char *orig
                          origin, o->name, v);
                 return -1;
         }
-        char *dup = strdup(v);
+        char *dup;
+        if (o->type == MM_CONFIG_LIST && !strcmp(origin, "command line") && cfg->cli_set[i] &&
+            cfg->values[i]) {
+                /* a repeated LIST option adds an item */
+                if (asprintf(&dup, "%s,%s", cfg->values[i], v) < 0)
+                        dup = NULL;
+        } else {
+                dup = strdup(v);
+        }
+        if (o->type == MM_CONFIG_LIST && !strcmp(origin, "command line"))
+                cfg->cli_set[i] = 1;
         if (!dup) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
@@ -393,6 +408,8 @@ static const char *type_name(mm_config_type_t t) {
                 return "SIZE";
         case MM_CONFIG_BOOL:
                 return "";
+        case MM_CONFIG_LIST:
+                return "STR...";
         default:
                 return "STR";
         }
@@ -447,6 +464,32 @@ int mm_config_get_bool(const mm_config_t *cfg, const char *name) {
         if (cfg->values[i] && parse_bool(cfg->values[i], &b) != 0)
                 b = 0;
         return b;
+}
+
+char **mm_config_get_list(const mm_config_t *cfg, const char *name, size_t *n) {
+        const char *v = cfg->values[must_find(cfg, name)];
+        char **items = NULL, *copy = NULL, *save = NULL;
+        *n = 0;
+        if (!v || !(copy = strdup(v)) || !(items = calloc(strlen(v) / 2 + 2, sizeof(char *)))) {
+                if (v)
+                        free(copy);
+                return NULL;
+        }
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char *t = trim(tok);
+                if (*t && !(items[*n] = strdup(t)))
+                        break;
+                if (*t)
+                        (*n)++;
+        }
+        free(copy);
+        return items;
+}
+
+void mm_config_list_free(char **items, size_t n) {
+        for (size_t i = 0; items && i < n; i++)
+                free(items[i]);
+        free(items);
 }
 
 size_t mm_config_kafka_count(const mm_config_t *cfg) {

@@ -23,7 +23,10 @@ typedef enum mm_config_type_e {
         MM_CONFIG_STRING = 0,
         MM_CONFIG_INT,  /* signed 64-bit integer */
         MM_CONFIG_SIZE, /* byte count; accepts suffixes k, KiB, M, MiB, G, GiB */
-        MM_CONFIG_BOOL  /* flag without value, or =true/false/1/0/yes/no */
+        MM_CONFIG_BOOL, /* flag without value, or =true/false/1/0/yes/no */
+        MM_CONFIG_LIST  /* repeatable: each command-line use adds an item (and replaces the
+                         * file's and environment's items); in the file and the environment,
+                         * items are separated by commas */
 } mm_config_type_t;
 
 /* One row of an option table. A table is a static array owned by the
@@ -69,6 +72,12 @@ long long mm_config_get_int(const mm_config_t *cfg, const char *name);
 
 /* Boolean value of `name`: 1 or 0. */
 int mm_config_get_bool(const mm_config_t *cfg, const char *name);
+
+/* The items of LIST option `name`: a malloc'd array of *n malloc'd
+ * strings (trimmed, empty items dropped), NULL with *n = 0 when unset or
+ * out of memory. Free with mm_config_list_free. */
+char **mm_config_get_list(const mm_config_t *cfg, const char *name, size_t *n);
+void mm_config_list_free(char **items, size_t n);
 
 /* Number of librdkafka key=value pairs collected from -X / kafka.* keys. */
 size_t mm_config_kafka_count(const mm_config_t *cfg);

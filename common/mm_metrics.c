@@ -92,7 +92,13 @@ struct mm_metrics_s {
         muni_count_t munis[MAX_MUNIS];
         size_t nmunis;
         uint64_t other_munis;
+
+        mm_metrics_hooks_t hooks; /* another program's /metrics and /readyz */
 };
+
+void mm_metrics_set_hooks(mm_metrics_t *m, const mm_metrics_hooks_t *hooks) {
+        m->hooks = *hooks;
+}
 
 static int64_t monotonic_ms(void) {
         struct timespec ts;
@@ -589,7 +595,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
         if (strcmp(url, "/metrics") == 0) {
                 size_t len = 0;
-                char *body = mm_metrics_render(m, &len);
+                char *body = m->hooks.render ? m->hooks.render(m->hooks.arg, &len)
+                                             : mm_metrics_render(m, &len);
                 if (body == NULL)
                         return send_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
                 return send_text(conn, MHD_HTTP_OK, body, len,
@@ -599,6 +606,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                 char why[160];
                 if (mm_metrics_is_live(m, why, sizeof(why) - 1)) /* room for \n */
                         return send_static(conn, MHD_HTTP_OK, "ok\n");
+                strcat(why, "\n");
+                return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
+        }
+        if (strcmp(url, "/readyz") == 0 && m->hooks.ready) {
+                char why[160];
+                if (m->hooks.ready(m->hooks.arg, why, sizeof(why) - 1))
+                        return send_static(conn, MHD_HTTP_OK, "ready\n");
                 strcat(why, "\n");
                 return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
         }

@@ -153,6 +153,19 @@ void mm_metrics_set_low_confidence(mm_metrics_t *m, double threshold);
  * may be NULL. */
 void mm_metrics_observe_confidence(mm_metrics_t *m, const json_t *document);
 
+/* Another program's endpoints on this server (minutes-source): `render`
+ * returns the whole /metrics body (malloc'd, its length in *len; NULL on
+ * allocation failure) instead of the worker's families, and `ready` (may
+ * be NULL) answers /readyz: 1 ready, else 0 with the reason in `why`.
+ * Both run on the server's thread with `arg`. /healthz stays the
+ * heartbeat's. Call before mm_metrics_start. */
+typedef struct mm_metrics_hooks_s {
+        char *(*render)(void *arg, size_t *len);
+        int (*ready)(void *arg, char *why, size_t why_size);
+        void *arg;
+} mm_metrics_hooks_t;
+void mm_metrics_set_hooks(mm_metrics_t *m, const mm_metrics_hooks_t *hooks);
+
 /* Renders the exposition text (what GET /metrics returns). Returns a new
  * NUL-terminated string the caller frees with free(), and its length in
  * *len (len may be NULL); NULL on allocation failure. `m` must not be NULL. */

@@ -3,8 +3,11 @@
 #   installs the build and run-time packages (when run as root), builds,
 #   starts a local Kafka 3.9 broker and a private PostgreSQL 15
 #   (tests/services/services.sh), applies the schema, runs TWO workers,
-#   submits the five seed documents and prints meetings, items and outcomes
-#   together with the SQL that produced them.
+#   submits the five seed documents, runs the source connector
+#   (minutes-source) once against a local FirstAgenda test server
+#   (tests/integration/firstagenda_server.py: invented meetings of two
+#   kommuner), and prints meetings, items and outcomes together with the SQL
+#   that produced them.
 #
 #   tests/demo.sh            # MM_DEMO_KEEP=1 leaves Kafka, PostgreSQL and the
 #                            # workers running (tests/.run/demo/env has the URLs)
@@ -20,13 +23,13 @@ if [[ "$(id -u)" -eq 0 && -z "${MM_DEMO_NO_INSTALL:-}" ]]; then
     apt-get install -y -qq --no-install-recommends \
         build-essential cmake pkg-config librdkafka-dev libjansson-dev libpq-dev \
         libutf8proc-dev libpcre2-dev libcmocka-dev libpoppler-glib-dev libcairo2-dev \
-        libxml2-dev libmicrohttpd-dev postgresql-15 postgresql-client-15 \
+        libxml2-dev libmicrohttpd-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15 \
         maven default-jdk-headless python3 >/dev/null
 fi
 
 echo "== building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target minutes-worker minutes-submit >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target minutes-worker minutes-submit minutes-source >/dev/null
 BIN="$BUILD/bin"
 
 echo "== starting Kafka and PostgreSQL (first run downloads Kafka's jars from Maven Central)"
@@ -38,8 +41,9 @@ else
 fi
 # shellcheck disable=SC1091
 source "$RUN/env"
-W1="" W2=""
+W1="" W2="" FA=""
 finish() {
+    [[ -n "$FA" ]] && { kill -TERM "$FA" 2>/dev/null || true; wait "$FA" 2>/dev/null || true; }
     [[ -n "${MM_DEMO_KEEP:-}" ]] && { echo "== left running; stop with: tests/services/services.sh stop $RUN (workers: $W1 $W2)"; return; }
     for p in $W1 $W2; do kill -TERM "$p" 2>/dev/null || true; done
     for p in $W1 $W2; do wait "$p" 2>/dev/null || true; done
@@ -63,18 +67,32 @@ W2=$!
 echo "== minutes-submit tests/fixtures/seeds"
 "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$ROOT/tests/fixtures/seeds" 2>/dev/null
 
+echo "== minutes-source --once: two kommuner of a local FirstAgenda test server (invented meetings)"
+rm -f "$RUN/fa.port"
+python3 "$ROOT/tests/integration/firstagenda_server.py" --port-file "$RUN/fa.port" demo1:7:3 demo2:8:2 \
+    2>"$RUN/fa-server.log" &
+FA=$!
+for _ in $(seq 1 100); do [[ -s "$RUN/fa.port" ]] && break; sleep 0.1; done
+FA_URL="http://127.0.0.1:$(cat "$RUN/fa.port")"
+"$BIN/minutes-source" --once -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" --request-interval-ms 100 \
+    --kommune Hvidovre --base-url "Hvidovre=$FA_URL/k/demo1" \
+    --kommune Albertslund --base-url "Albertslund=$FA_URL/k/demo2" 2>"$RUN/source.log"
+listed="$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM source_entries WHERE body_sha256 IS NOT NULL')"
+
 q() { psql "$MM_PG_SUPERUSER_URL" -X -P pager=off -c "$1"; }
 for _ in $(seq 1 600); do
-    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == 5 ]] && break
+    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == $((5 + listed)) ]] && break
     sleep 0.1
 done
-
 show() {
     echo
     echo "-- $1"
     echo "$2"
     q "$2"
 }
+show "what minutes-source polled (its state: schemas/009_source_state.sql)" \
+"SELECT kommune, host, last_success_at, entries_listed, failures FROM source_hosts ORDER BY kommune;"
+
 show "meetings, one row per meeting (current version)" \
 "SELECT m.municipality, m.committee, m.meeting_date, m.start_time, m.kind, m.state,
        (SELECT count(*) FROM current_items i WHERE i.meeting_id = m.id) AS items

@@ -80,12 +80,14 @@ for key in DynamicUser=yes ProtectSystem=strict NoNewPrivileges=yes 'CapabilityB
 done
 
 # Metric names: everything the dashboard and the alerts query must be a
-# family documented (and rendered) by common/mm_metrics.h.
+# family documented (and rendered) by common/mm_metrics.h or, for
+# minutes-source, common/mm_poll_metrics.h.
 metrics_used() {
     grep -rhoE '\bmm_[a-z_]+' "$D/grafana" "$D/prometheus/alerts.yml" |
         sed -E 's/_(bucket|sum|count)$//' | sort -u
 }
-known="$(grep -oE '^ \* +mm_[a-z_]+' "$ROOT/common/mm_metrics.h" | awk '{print $2}' | sort -u)"
+known="$(grep -ohE '^ \* +mm_[a-z_]+' "$ROOT/common/mm_metrics.h" "$ROOT/common/mm_poll_metrics.h" |
+    awk '{print $2}' | sort -u)"
 if [[ -z "$known" ]]; then
     bad "no metric list found in common/mm_metrics.h"
 else
@@ -96,7 +98,7 @@ else
             missing=1
         fi
     done
-    [[ $missing == 0 ]] && ok "deploy/ uses only metrics defined in common/mm_metrics.h"
+    [[ $missing == 0 ]] && ok "deploy/ uses only metrics defined in common/mm_metrics.h and mm_poll_metrics.h"
 fi
 # KEDA must not scale beyond the partitions of minutes.raw (24).
 max_rep="$(awk '/maxReplicaCount:/ {print $2}' "$D/k8s/keda-scaledobject.yaml")"
