@@ -1461,8 +1461,8 @@ static void batch_written(worker_t *w, size_t ins, size_t dup, int64_t t0) {
         mm_metrics_set_db_ok(w->metrics, 1);
         mm_metrics_add_written(w->metrics, ins);
         mm_log(MM_LOG_INFO,
-               "batch committed: %zu messages, %zu documents inserted, "
-               "%zu duplicates, %zu dead-lettered, %lld ms",
+               "batch committed: messages %zu, inserted %zu, duplicates %zu, "
+               "dead-lettered %zu, %lld ms",
                w->batch_msgs, ins, dup, w->ndlq, (long long)(now_ms() - t0));
         commit_kafka(w, *w->run ? 1 : 0);
         clear_batch(w);
