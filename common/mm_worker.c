@@ -1859,7 +1859,7 @@ static int stop_gracefully(worker_t *w) {
         int exit_code = 0;
         stop_deadline_passed(w); /* starts the deadline if not yet running */
         if (!w->fatal) {
-                mm_log(MM_LOG_INFO, "stopping: finishing the current batch (%zu messages)",
+                mm_log(MM_LOG_INFO, "stopping: finishing the current batch (messages: %zu)",
                        w->batch_msgs);
                 if (flush_batch(w, 0) != 0)
                         mm_log(MM_LOG_WARN,
