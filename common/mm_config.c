@@ -415,22 +415,49 @@ static const char *type_name(mm_config_type_t t) {
         }
 }
 
+static void print_option(const mm_config_option_t *o, FILE *fp) {
+        char flags[128];
+        if (o->short_name)
+                snprintf(flags, sizeof(flags), "-%c, --%s %s", o->short_name, o->name,
+                         type_name(o->type));
+        else
+                snprintf(flags, sizeof(flags), "    --%s %s", o->name, type_name(o->type));
+        fprintf(fp, "  %-34s %s\n", flags, o->help);
+        fprintf(fp, "  %-34s env %s, default %s\n", "", o->env ? o->env : "-",
+                o->def ? o->def : "(unset)");
+}
+
+/* Is option `name` listed in one of the groups? */
+static int in_groups(const mm_config_group_t *groups, size_t n, const char *name) {
+        for (size_t g = 0; g < n; g++)
+                for (const char *const *p = groups[g].names; p && *p; p++)
+                        if (!strcmp(*p, name))
+                                return 1;
+        return 0;
+}
+
 void mm_config_print_help(const mm_config_t *cfg, FILE *fp, const char *usage) {
+        mm_config_print_help_groups(cfg, fp, usage, NULL, 0);
+}
+
+void mm_config_print_help_groups(const mm_config_t *cfg, FILE *fp, const char *usage,
+                                 const mm_config_group_t *groups, size_t n) {
         if (usage)
                 fprintf(fp, "%s\n\n", usage);
         fprintf(fp, "Options (flag | environment variable | default):\n");
-        for (size_t i = 0; i < cfg->n; i++) {
-                const mm_config_option_t *o = &cfg->table[i];
-                char flags[128];
-                if (o->short_name)
-                        snprintf(flags, sizeof(flags), "-%c, --%s %s", o->short_name, o->name,
-                                 type_name(o->type));
-                else
-                        snprintf(flags, sizeof(flags), "    --%s %s", o->name, type_name(o->type));
-                fprintf(fp, "  %-34s %s\n", flags, o->help);
-                fprintf(fp, "  %-34s env %s, default %s\n", "", o->env ? o->env : "-",
-                        o->def ? o->def : "(unset)");
+        for (size_t g = 0; g < n; g++) {
+                fprintf(fp, "%s%s:\n", g ? "\n" : "", groups[g].title);
+                for (const char *const *p = groups[g].names; p && *p; p++) {
+                        long i = find_option(cfg, *p, strlen(*p));
+                        if (i >= 0)
+                                print_option(&cfg->table[i], fp);
+                }
         }
+        if (n)
+                fprintf(fp, "\nOther:\n");
+        for (size_t i = 0; i < cfg->n; i++)
+                if (!in_groups(groups, n, cfg->table[i].name))
+                        print_option(&cfg->table[i], fp);
         fprintf(fp, "  %-34s %s\n", "-X KEY=VALUE",
                 "librdkafka property (repeatable; config file: kafka.KEY=VALUE)");
         fprintf(fp, "  %-34s %s\n", "-h, --help", "show this help");

@@ -63,6 +63,18 @@ int mm_config_help_requested(const mm_config_t *cfg);
 /* Prints usage and one line per option (flags, env var, default, help). */
 void mm_config_print_help(const mm_config_t *cfg, FILE *fp, const char *usage);
 
+/* A heading of --help and the options under it. */
+typedef struct mm_config_group_s {
+        const char *title;
+        const char *const *names; /* option names, NULL-terminated */
+} mm_config_group_t;
+
+/* As mm_config_print_help, with the options under the headings of
+ * `groups` (`n` rows, borrowed), in the groups' order; options no group
+ * names follow under "Other". */
+void mm_config_print_help_groups(const mm_config_t *cfg, FILE *fp, const char *usage,
+                                 const mm_config_group_t *groups, size_t n);
+
 /* Value of option `name` (borrowed, valid until destroy), or NULL if unset.
  * Aborts if `name` is not in the table (a programming error). */
 const char *mm_config_get_str(const mm_config_t *cfg, const char *name);

@@ -1467,8 +1467,8 @@ static void batch_written(worker_t *w, size_t ins, size_t dup, int64_t t0) {
         mm_metrics_set_db_ok(w->metrics, 1);
         mm_metrics_add_written(w->metrics, ins);
         mm_log(MM_LOG_INFO,
-               "batch committed: %zu messages, %zu documents inserted, "
-               "%zu duplicates, %zu dead-lettered, %lld ms",
+               "batch committed: messages %zu, inserted %zu, duplicates %zu, "
+               "dead-lettered %zu, %lld ms",
                w->batch_msgs, ins, dup, w->ndlq, (long long)(now_ms() - t0));
         commit_kafka(w, *w->run ? 1 : 0);
         clear_batch(w);
@@ -1892,7 +1892,7 @@ static int stop_gracefully(worker_t *w) {
         mm_pipe_cancel_if(w->pipe, any_job, NULL);
         mm_sandbox_shutdown(1);
         if (!w->fatal) {
-                mm_log(MM_LOG_INFO, "stopping: finishing the current batch (%zu messages)",
+                mm_log(MM_LOG_INFO, "stopping: finishing the current batch (messages: %zu)",
                        w->batch_msgs);
                 if (flush_batch(w, 0) != 0)
                         mm_log(MM_LOG_WARN,

@@ -2,12 +2,12 @@
 # Demo of the whole pipeline on a new Debian 12 machine:
 #   installs the build and run-time packages (when run as root), builds,
 #   starts a local Kafka 3.9 broker and a private PostgreSQL 15
-#   (tests/services/services.sh), applies the schema, runs TWO workers,
-#   submits the five seed documents, runs the source connector
-#   (minutes-source) once against a local FirstAgenda test server
-#   (tests/integration/firstagenda_server.py: invented meetings of two
+#   (tests/services/services.sh), applies the schema, runs TWO workers
+#   (each with a /metrics port), submits the five seed documents, runs the
+#   source connector (minutes-source) once against a local FirstAgenda test
+#   server (tests/integration/firstagenda_server.py: invented meetings of two
 #   kommuner), and prints meetings, items and outcomes together with the SQL
-#   that produced them.
+#   that produced them, then what each worker did (from its /metrics).
 #
 #   tests/demo.sh            # MM_DEMO_KEEP=1 leaves Kafka, PostgreSQL and the
 #                            # workers running (tests/.run/demo/env has the URLs)
@@ -24,23 +24,26 @@ if [[ "$(id -u)" -eq 0 && -z "${MM_DEMO_NO_INSTALL:-}" ]]; then
         build-essential cmake pkg-config librdkafka-dev libjansson-dev libpq-dev \
         libutf8proc-dev libpcre2-dev libcmocka-dev libpoppler-glib-dev libcairo2-dev \
         libxml2-dev libmicrohttpd-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15 \
-        maven default-jdk-headless python3 >/dev/null
+        maven default-jdk-headless python3 curl >/dev/null
 fi
 
 echo "== building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target minutes-worker minutes-submit minutes-source >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target minutes-worker minutes-submit minutes-source \
+    minutes-lag minutes-parse >/dev/null
 BIN="$BUILD/bin"
 
 echo "== starting Kafka and PostgreSQL (first run downloads Kafka's jars from Maven Central)"
 bash "$ROOT/tests/services/services.sh" stop "$RUN" >/dev/null 2>&1 || true
+# (services.sh prints the env file on stdout: not shown, it is in $RUN/env)
 if [[ -n "${MM_DEMO_KEEP:-}" ]]; then
-    bash "$ROOT/tests/services/services.sh" start "$RUN"
+    bash "$ROOT/tests/services/services.sh" start "$RUN" >/dev/null
 else
-    bash "$ROOT/tests/services/services.sh" start "$RUN" --owner-pid $$
+    bash "$ROOT/tests/services/services.sh" start "$RUN" --owner-pid $$ >/dev/null
 fi
 # shellcheck disable=SC1091
 source "$RUN/env"
+echo "== Kafka at $KAFKA_BOOTSTRAP, PostgreSQL at 127.0.0.1:$PGPORT (all URLs: $RUN/env)"
 W1="" W2="" FA=""
 finish() {
     [[ -n "$FA" ]] && { kill -TERM "$FA" 2>/dev/null || true; wait "$FA" 2>/dev/null || true; }
@@ -58,11 +61,21 @@ done
 echo "== schema: minutes-worker --migrate (as the owner role)"
 "$BIN/minutes-worker" --migrate --pg "$MM_PG_OWNER_URL"
 
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+M1=$(free_port) M2=$(free_port)
+while [[ "$M2" == "$M1" ]]; do M2=$(free_port); done
 echo "== two workers (role minutes_worker: SELECT/INSERT/UPDATE only); logs in $RUN/worker-*.log"
-"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" 2>"$RUN/worker-1.log" &
+echo "   metrics: http://127.0.0.1:$M1/metrics and http://127.0.0.1:$M2/metrics"
+"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" --metrics-port "$M1" \
+    2>"$RUN/worker-1.log" &
 W1=$!
-"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" 2>"$RUN/worker-2.log" &
+"$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" --metrics-port "$M2" \
+    2>"$RUN/worker-2.log" &
 W2=$!
+printf 'export MM_DEMO_METRICS_1=%q MM_DEMO_METRICS_2=%q MM_DEMO_WORKERS=%q\n' \
+    "http://127.0.0.1:$M1/metrics" "http://127.0.0.1:$M2/metrics" "$W1 $W2" >>"$RUN/env"
 
 echo "== minutes-submit tests/fixtures/seeds"
 "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$ROOT/tests/fixtures/seeds" 2>/dev/null
@@ -108,7 +121,22 @@ show "outcomes overall" \
 # bounded expression of 003); the integration test it_worker_fulltext runs the same file.
 show "Danish full-text search over item sections (the index covers each section's first 100,000 characters)" \
 "$(cat "$ROOT/tests/sql/demo_search.sql")"
-show "which partition (and so which worker) carried each document; offsets stored with the rows" \
+show "where each document sat in Kafka: the key is the kommune, so one kommune's documents share a partition and stay in order" \
 "SELECT kafka_partition, kafka_offset, municipality, committee, meeting_date
   FROM documents ORDER BY kafka_partition, kafka_offset;"
-q "SELECT group_id, topic, partition, next_offset FROM consumer_offsets ORDER BY partition;"
+show "offsets stored in PostgreSQL in each batch's transaction: a worker resumes from here" \
+"SELECT group_id, topic, partition, next_offset FROM consumer_offsets ORDER BY partition;"
+
+# A partition is worked by one worker at a time: a worker whose partitions
+# received no document writes nothing (its partitions wait for other keys).
+echo
+echo "-- what each worker did (its /metrics: mm_assigned_partitions, mm_documents_written_total)"
+for i in 1 2; do
+    port=$M1
+    [[ $i == 2 ]] && port=$M2
+    curl -s "http://127.0.0.1:$port/metrics" | awk -v w="worker $i" '
+        $1 == "mm_assigned_partitions" { a = $2 }
+        $1 ~ /^mm_documents_written_total/ { d = $2 }
+        END { printf "%s: partitions assigned %s, documents written %s\n", w, a, d }' || true
+done
+

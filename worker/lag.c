@@ -10,6 +10,11 @@
  * reads the committed offsets (rd_kafka_committed) and the watermarks
  * (rd_kafka_query_watermark_offsets).
  *
+ * One sample shows no trend: a partition with lag and no committed offset
+ * is then UNKNOWN ("not enough samples"), never STOP, and --fail-on other
+ * than ERR needs --samples 2 or more. librdkafka's own log lines are
+ * written as JSON (mm_log), like the worker's.
+ *
  * Exit status: 0 fine; 1 total lag above --max-lag, or a status at least
  * as bad as --fail-on; 2 usage or Kafka error.
  */
@@ -22,7 +27,9 @@
 #include <time.h>
 
 #include "mm_config.h"
+#include "mm_kafka.h"
 #include "mm_lag.h"
+#include "mm_log.h"
 
 #define MAX_SAMPLES 1000
 
@@ -40,6 +47,8 @@ static const mm_config_option_t options[] = {
         {"fail-on", 0, MM_CONFIG_STRING, NULL, NULL, 0,
          "exit 1 when a partition status is this bad or worse: WARNING, STALL, STOP, ERR"},
         {"timeout", 0, MM_CONFIG_INT, "10000", NULL, 0, "Kafka request timeout in milliseconds"},
+        {"log-level", 0, MM_CONFIG_STRING, "warn", "MM_LOG_LEVEL", 0,
+         "debug, info, warn or error (JSON lines on stderr)"},
         {"config", 0, MM_CONFIG_STRING, NULL, "MM_CONFIG", 0,
          "key=value file with these options (kafka.KEY=VALUE for librdkafka)"},
 };
@@ -48,13 +57,25 @@ static const mm_config_option_t options[] = {
         "usage: minutes-lag -b BROKERS [-g GROUP] [-t TOPIC] [--json] [--max-lag N]\n"             \
         "                   [--samples K --interval MS] [--fail-on STATUS] [-X key=value]\n"       \
         "Lag of a consumer group per partition: committed offset, high watermark, lag.\n"          \
+        "A status (OK, WARNING, STALL, STOP, ERR) needs a trend: --samples 2 or more.\n"           \
         "Exit 0 fine, 1 over --max-lag or --fail-on, 2 error.\n"
 
 typedef struct partition_s {
         int32_t id;
         mm_lag_sample_t *samples; /* window, oldest first */
         mm_lag_status_t status;
+        int unknown; /* one sample only: lag without a committed offset shows no trend */
 } partition_t;
+
+/* Printed instead of STOP when one sample cannot tell. */
+#define UNKNOWN_NAME "UNKNOWN"
+#define UNKNOWN_NOTE                                                                               \
+        "not enough samples: one sample shows no trend; use --samples 2 or more (e.g. "            \
+        "--samples 3 --interval 5000) for STOP, STALL or WARNING"
+
+static const char *status_name(mm_lag_status_t st, int unknown) {
+        return unknown ? UNKNOWN_NAME : mm_lag_status_name(st);
+}
 
 static void sleep_ms(long ms) {
         struct timespec ts;
@@ -75,6 +96,8 @@ static rd_kafka_t *make_consumer(const mm_config_t *cfg, const char *brokers, co
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *rk;
         size_t i;
+
+        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb); /* JSON lines, not librdkafka's own */
 
         if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, errstr_size) !=
                     RD_KAFKA_CONF_OK ||
@@ -187,8 +210,8 @@ static int take_sample(rd_kafka_t *rk, const char *topic, int timeout_ms, partit
                                                        timeout_ms);
                 if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                         /* Recorded as unknown: the partition's status becomes ERR. */
-                        fprintf(stderr, "minutes-lag: watermarks of %s [%d]: %s\n", topic,
-                                (int)parts[i].id, rd_kafka_err2str(err));
+                        mm_log(MM_LOG_WARN, "watermarks of %s [%d]: %s", topic, (int)parts[i].id,
+                               rd_kafka_err2str(err));
                         lo = hi = -1;
                 }
                 s->low = lo;
@@ -199,7 +222,8 @@ static int take_sample(rd_kafka_t *rk, const char *topic, int timeout_ms, partit
 }
 
 static void print_table(const char *group, const char *topic, const partition_t *parts,
-                        size_t nparts, size_t k, int64_t total, mm_lag_status_t worst) {
+                        size_t nparts, size_t k, int64_t total, mm_lag_status_t worst,
+                        int worst_unknown) {
         size_t i;
         int wg = (int)strlen("GROUP"), wt = (int)strlen("TOPIC");
 
@@ -227,14 +251,18 @@ static void print_table(const char *group, const char *topic, const partition_t 
                 else
                         snprintf(lag, sizeof(lag), "-");
                 printf("%-*s  %-*s  %9d  %14s  %14s  %10s  %s\n", wg, group, wt, topic,
-                       (int)parts[i].id, cur, end, lag, mm_lag_status_name(parts[i].status));
+                       (int)parts[i].id, cur, end, lag,
+                       status_name(parts[i].status, parts[i].unknown));
         }
         printf("TOTAL LAG %lld  STATUS %s  (%zu sample%s)\n", (long long)total,
-               mm_lag_status_name(worst), k, k == 1 ? "" : "s");
+               status_name(worst, worst_unknown), k, k == 1 ? "" : "s");
+        if (worst_unknown)
+                printf("%s\n", UNKNOWN_NOTE);
 }
 
 static int print_json(const char *group, const char *topic, const partition_t *parts, size_t nparts,
-                      size_t k, long interval, int64_t total, mm_lag_status_t worst) {
+                      size_t k, long interval, int64_t total, mm_lag_status_t worst,
+                      int worst_unknown) {
         json_t *root = json_object(), *arr = json_array();
         char *text;
         size_t i;
@@ -258,7 +286,8 @@ static int print_json(const char *group, const char *topic, const partition_t *p
                 json_object_set_new(p, "high_watermark",
                                     s->high >= 0 ? json_integer(s->high) : json_null());
                 json_object_set_new(p, "lag", l >= 0 ? json_integer(l) : json_null());
-                json_object_set_new(p, "status", json_string(mm_lag_status_name(parts[i].status)));
+                json_object_set_new(p, "status",
+                                    json_string(status_name(parts[i].status, parts[i].unknown)));
                 json_array_append_new(arr, p);
         }
         json_object_set_new(root, "group", json_string(group));
@@ -268,7 +297,9 @@ static int print_json(const char *group, const char *topic, const partition_t *p
         json_object_set_new(root, "partitions", arr);
         arr = NULL; /* ownership passed to root */
         json_object_set_new(root, "total_lag", json_integer(total));
-        json_object_set_new(root, "status", json_string(mm_lag_status_name(worst)));
+        json_object_set_new(root, "status", json_string(status_name(worst, worst_unknown)));
+        if (worst_unknown)
+                json_object_set_new(root, "note", json_string(UNKNOWN_NOTE));
         text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(root);
         if (text == NULL)
@@ -328,6 +359,13 @@ static int read_options(const mm_config_t *cfg, lag_opts_t *o, int *usage, char 
                 snprintf(errstr, errstr_size, "--fail-on must be WARNING, STALL, STOP or ERR");
                 return -1;
         }
+        if (o->fail_on_s != NULL && o->fail_on < MM_LAG_ERR && o->samples < 2) {
+                snprintf(errstr, errstr_size,
+                         "--fail-on %s needs --samples 2 or more: one sample shows no trend",
+                         mm_lag_status_name(o->fail_on));
+                *usage = 1;
+                return -1;
+        }
         return 0;
 }
 
@@ -355,36 +393,44 @@ static int sample_window(rd_kafka_t *rk, const lag_opts_t *o, partition_t *parts
 }
 
 /* Sets each partition's status from its window; the worst status and the
- * total lag of the newest samples into *worst and *total. */
+ * total lag of the newest samples into *worst and *total. From a single
+ * sample STOP only means "lag and no committed offset yet" (a group that
+ * has not committed since a submit), so it is UNKNOWN instead; the group
+ * is UNKNOWN (*worst_unknown) when a partition is and none is ERR. */
 static void evaluate_window(partition_t *parts, size_t nparts, size_t samples, int64_t *total,
-                            mm_lag_status_t *worst) {
+                            mm_lag_status_t *worst, int *worst_unknown) {
+        int any_unknown = 0;
         *total = 0;
         *worst = MM_LAG_OK;
         for (size_t i = 0; i < nparts; i++) {
                 int64_t l = mm_lag_sample_lag(&parts[i].samples[samples - 1]);
                 parts[i].status = mm_lag_evaluate(parts[i].samples, samples);
-                if (parts[i].status > *worst)
+                parts[i].unknown = samples < 2 && parts[i].status == MM_LAG_STOP;
+                any_unknown |= parts[i].unknown;
+                if (!parts[i].unknown && parts[i].status > *worst)
                         *worst = parts[i].status;
                 if (l > 0)
                         *total += l;
         }
+        *worst_unknown = any_unknown && *worst != MM_LAG_ERR;
 }
 
 /* Prints the table or the JSON and returns the exit status: 1 when the
  * total lag is above --max-lag or the worst status reaches --fail-on,
  * 2 when the JSON cannot be made, else 0. */
 static int report(const lag_opts_t *o, int json, const partition_t *parts, size_t nparts,
-                  int64_t total, mm_lag_status_t worst) {
+                  int64_t total, mm_lag_status_t worst, int worst_unknown) {
         int rc = 0;
 
         if (json) {
                 if (print_json(o->group, o->topic, parts, nparts, (size_t)o->samples,
-                               (long)o->interval, total, worst) != 0) {
+                               (long)o->interval, total, worst, worst_unknown) != 0) {
                         fprintf(stderr, "minutes-lag: out of memory\n");
                         return 2;
                 }
         } else {
-                print_table(o->group, o->topic, parts, nparts, (size_t)o->samples, total, worst);
+                print_table(o->group, o->topic, parts, nparts, (size_t)o->samples, total, worst,
+                            worst_unknown);
         }
         fflush(stdout);
         if (o->max_lag_s != NULL && total > o->max_lag) {
@@ -392,7 +438,7 @@ static int report(const lag_opts_t *o, int json, const partition_t *parts, size_
                         (long long)total, o->max_lag);
                 rc = 1;
         }
-        if (o->fail_on_s != NULL && worst >= o->fail_on) {
+        if (o->fail_on_s != NULL && !worst_unknown && worst >= o->fail_on) {
                 fprintf(stderr, "minutes-lag: status %s is at least --fail-on %s\n",
                         mm_lag_status_name(worst), mm_lag_status_name(o->fail_on));
                 rc = 1;
@@ -409,8 +455,9 @@ int main(int argc, char **argv) {
         partition_t *parts = NULL;
         size_t nparts = 0, i;
         int64_t total;
-        int rc = 2, usage;
+        int rc = 2, usage, worst_unknown;
 
+        mm_log_set_prog("minutes-lag");
         if (cfg == NULL) {
                 fprintf(stderr, "minutes-lag: out of memory\n");
                 return 2;
@@ -429,6 +476,10 @@ int main(int argc, char **argv) {
                         USAGE);
                 goto out;
         }
+        if (mm_log_set_level_name(mm_config_get_str(cfg, "log-level")) != 0) {
+                fprintf(stderr, "minutes-lag: unknown log-level\n");
+                goto out;
+        }
         if (read_options(cfg, &o, &usage, errstr, sizeof(errstr)) != 0) {
                 fprintf(stderr, "minutes-lag: %s\n%s", errstr, usage ? USAGE : "");
                 goto out;
@@ -441,8 +492,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "minutes-lag: %s\n", errstr);
                 goto out;
         }
-        evaluate_window(parts, nparts, (size_t)o.samples, &total, &worst);
-        rc = report(&o, mm_config_get_bool(cfg, "json"), parts, nparts, total, worst);
+        evaluate_window(parts, nparts, (size_t)o.samples, &total, &worst, &worst_unknown);
+        rc = report(&o, mm_config_get_bool(cfg, "json"), parts, nparts, total, worst,
+                    worst_unknown);
 
 out:
         if (parts != NULL)

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "mm_config.h"
 #include "mm_envelope.h"
 #include "mm_log.h"
@@ -89,12 +91,46 @@ static const mm_config_option_t options[] = {
          "a dead-letter copy not acknowledged by then is retried (message.timeout.ms)"},
         {"pg-connect-timeout-s", 0, MM_CONFIG_INT, "10", "MM_PG_CONNECT_TIMEOUT_S", 0,
          "libpq connect_timeout (s; 0 = libpq default)"},
+        {"pg-startup-timeout-s", 0, MM_CONFIG_INT, "60", "MM_PG_STARTUP_TIMEOUT_S", 0,
+         "at start-up, give up (exit 1) when PostgreSQL is not reachable for this long "
+         "(s; 0 = retry for ever)"},
         {"pg-keepalives-idle-s", 0, MM_CONFIG_INT, "30", "MM_PG_KEEPALIVES_IDLE_S", 0,
          "TCP keepalives on the PostgreSQL connection after this idle time (s; 0 = off)"},
         {"pg-statement-timeout-ms", 0, MM_CONFIG_INT, "60000", "MM_PG_STATEMENT_TIMEOUT_MS", 0,
          "statement_timeout of the worker's session (ms; 0 = none)"},
         {"pg-lock-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_PG_LOCK_TIMEOUT_MS", 0,
          "lock_timeout of the worker's session (ms; 0 = none)"},
+};
+
+/* --help's headings; an option left out is listed under "Other". */
+static const char *const g_kafka[] = {
+        "brokers", "group", "topic", "dlq-topic", "dlq-timeout-ms", "rebalance-wait-ms", NULL};
+static const char *const g_pg[] = {"pg",
+                                   "pg-connect-timeout-s",
+                                   "pg-startup-timeout-s",
+                                   "pg-keepalives-idle-s",
+                                   "pg-statement-timeout-ms",
+                                   "pg-lock-timeout-ms",
+                                   "retry-max-ms",
+                                   NULL};
+static const char *const g_batch[] = {"batch-size", "batch-ms", "batch-max-bytes",
+                                      "shutdown-timeout-ms", NULL};
+static const char *const g_docs[] = {"max-doc-bytes", "dead-letter-max-bytes", "max-crashes", NULL};
+static const char *const g_extract[] = {"extract-max-pages",      "extract-max-pdf-inflated",
+                                        "extract-max-html-depth", "extract-max-html-nodes",
+                                        "extract-cpu-seconds",    "extract-max-memory",
+                                        "extract-sandbox",        NULL};
+static const char *const g_metrics[] = {"metrics-port", "metrics-bind", "liveness-timeout-ms",
+                                        "low-confidence", NULL};
+static const char *const g_general[] = {"config", "log-level", "migrate", NULL};
+static const mm_config_group_t groups[] = {
+        {"General", g_general},
+        {"Kafka", g_kafka},
+        {"PostgreSQL (waits and retries)", g_pg},
+        {"Batches and shutdown", g_batch},
+        {"Documents, dead letters and poison inputs", g_docs},
+        {"Extraction limits and sandbox (PDF, HTML)", g_extract},
+        {"Metrics and health (/metrics, /healthz, /readyz)", g_metrics},
 };
 
 static volatile sig_atomic_t run = 1;
@@ -138,6 +174,84 @@ static int do_migrate(mm_store_t *store) {
         return 0;
 }
 
+/* Seconds since an arbitrary start (CLOCK_MONOTONIC). */
+static double now_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A reason when the parsed --pg names a port that is no number from 1 to
+ * 65535 (libpq only says so at each connect, as if the server were down),
+ * else NULL. */
+static const char *bad_port(const PQconninfoOption *opts) {
+        for (const PQconninfoOption *o = opts; o->keyword; o++) {
+                if (strcmp(o->keyword, "port") || !o->val || !*o->val)
+                        continue;
+                for (const char *p = o->val; *p;) { /* a list: host1,host2 */
+                        char *end;
+                        long v = strtol(p, &end, 10);
+                        if (end == p || v < 1 || v > 65535 || (*end && *end != ','))
+                                return "the port is not a number from 1 to 65535";
+                        p = *end ? end + 1 : end;
+                }
+        }
+        return NULL;
+}
+
+/* Start-up: waits until PostgreSQL answers, with backoff, for at most
+ * pg-startup-timeout-s (it may be starting; a wrong --pg must not retry
+ * for ever). Returns 0 when it answered (the probe connection is closed
+ * again: mm_worker connects its own), 1 when it gave up or was stopped
+ * (logged), 2 when --pg cannot be parsed at all. */
+static int wait_for_pg(const mm_config_t *cfg) {
+        char err[1024], masked[1024], *perr = NULL;
+        const char *pg = mm_config_get_str(cfg, "pg");
+        mm_config_mask_secret(pg ? pg : "(PG* environment)", masked, sizeof(masked));
+        PQconninfoOption *opts = PQconninfoParse(pg ? pg : "", &perr);
+        if (!opts) {
+                mm_log(MM_LOG_ERROR, "--pg %s is not a PostgreSQL URL or conninfo: %s", masked,
+                       perr ? perr : "out of memory");
+                PQfreemem(perr);
+                return 2;
+        }
+        const char *bad = bad_port(opts);
+        PQconninfoFree(opts);
+        if (bad) {
+                mm_log(MM_LOG_ERROR, "--pg %s cannot be used: %s", masked, bad);
+                return 2;
+        }
+        long long limit = mm_config_get_int(cfg, "pg-startup-timeout-s");
+        long long retry_max = mm_config_get_int(cfg, "retry-max-ms");
+        mm_store_t *st = mm_store_new(pg, err, sizeof(err));
+        if (!st) {
+                mm_log(MM_LOG_ERROR, "%s", err);
+                return 1;
+        }
+        mm_store_set_limits(st, mm_config_get_int(cfg, "pg-connect-timeout-s"), 0, 0, 0);
+        double t0 = now_s();
+        long long backoff = 100;
+        int rc = 0;
+        while (mm_store_connect(st, err, sizeof(err)) != 0) {
+                double spent = now_s() - t0;
+                if (!run || (limit > 0 && spent + (double)backoff / 1000.0 > (double)limit)) {
+                        mm_log(MM_LOG_ERROR,
+                               "giving up after %.1f s%s: PostgreSQL %s is not reachable "
+                               "(pg-startup-timeout-s %lld): %s",
+                               spent, run ? "" : " (stopped)", masked, limit, err);
+                        rc = 1;
+                        break;
+                }
+                mm_log(MM_LOG_WARN, "PostgreSQL %s not reachable, retrying in %lld ms: %s", masked,
+                       backoff, err);
+                usleep((useconds_t)backoff * 1000);
+                backoff =
+                        backoff * 2 > retry_max ? (retry_max > 100 ? retry_max : 100) : backoff * 2;
+        }
+        mm_store_destroy(st);
+        return rc;
+}
+
 int main(int argc, char **argv) {
         char err[1024];
         mm_log_set_prog("minutes-worker");
@@ -148,11 +262,12 @@ int main(int argc, char **argv) {
                 return 2;
         }
         if (mm_config_help_requested(cfg)) {
-                mm_config_print_help(cfg, stdout,
-                                     "Usage: minutes-worker [OPTIONS]\n"
-                                     "       minutes-worker --migrate --pg OWNER_URL\n\n"
-                                     "Consumes raw documents from Kafka, writes meetings to "
-                                     "PostgreSQL, dead-letters what cannot be parsed.");
+                mm_config_print_help_groups(cfg, stdout,
+                                            "Usage: minutes-worker [OPTIONS]\n"
+                                            "       minutes-worker --migrate --pg OWNER_URL\n\n"
+                                            "Consumes raw documents from Kafka, writes meetings "
+                                            "to PostgreSQL, dead-letters what cannot be parsed.",
+                                            groups, sizeof(groups) / sizeof(groups[0]));
                 mm_config_destroy(cfg);
                 return 0;
         }
@@ -201,7 +316,9 @@ int main(int argc, char **argv) {
                 mm_config_destroy(cfg);
                 return 2;
         }
-        int exit_code = mm_worker_run(w);
+        int exit_code = wait_for_pg(cfg);
+        if (exit_code == 0)
+                exit_code = mm_worker_run(w);
         mm_worker_destroy(w);
         mm_config_destroy(cfg);
         mm_log(exit_code ? MM_LOG_ERROR : MM_LOG_INFO, "exiting with %d", exit_code);

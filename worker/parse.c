@@ -5,7 +5,7 @@
  *                 [--published-at TIME] FILE|-
  *
  * Text, markdown, HTML, PDF and the exports of document systems
- * (FirstAgenda JSON, eDoc agenda XML) are accepted: the source adapter
+ * (FirstAgenda JSON, eDoc agenda XML, SBSYS agenda XML) are accepted: the source adapter
  * comes from --content-type or is sniffed from the bytes (mm_source).
  *
  * Exit status: 0 parsed; 2 usage error; 1 the file could not be read;
@@ -30,18 +30,22 @@ static void usage(FILE *fp) {
         fprintf(fp,
                 "Usage: minutes-parse [--pretty] [--max-bytes N] [--content-type TYPE]\n"
                 "                     [--published-at TIME] FILE|-\n"
-                "Parses municipal meeting minutes or an agenda (text, HTML, PDF, or a FirstAgenda\n"
-                "or eDoc export) and prints JSON.\n"
+                "Parses municipal meeting minutes or an agenda (text, markdown, HTML, PDF, or a\n"
+                "FirstAgenda, eDoc or SBSYS export) and prints JSON.\n"
                 "  --pretty             indent the JSON output\n"
                 "  --max-bytes N        reject inputs larger than N bytes (default %u)\n"
-                "  --content-type TYPE  e.g. application/pdf, %s, %s\n"
+                "  --content-type TYPE  e.g. text/plain, text/html, application/pdf,\n"
+                "                       %s,\n"
+                "                       %s,\n"
+                "                       %s\n"
                 "                       (default: sniffed from the bytes)\n"
                 "  --published-at TIME  publication time of an export (ISO 8601), when the\n"
                 "                       export itself does not state it\n"
                 "  -h, --help           show this help\n"
                 "Exit status: 0 ok, 1 read error, 2 usage error, 3 not minutes or an invalid\n"
                 "export.\n",
-                MM_PARSER_DEFAULT_MAX_BYTES, MM_SOURCE_CT_FIRSTAGENDA, MM_SOURCE_CT_EDOC);
+                MM_PARSER_DEFAULT_MAX_BYTES, MM_SOURCE_CT_FIRSTAGENDA, MM_SOURCE_CT_EDOC,
+                MM_SOURCE_CT_SBSYS);
 }
 
 /* Reads in pieces of 64 KiB or more and stops once more than max bytes
@@ -182,10 +186,13 @@ static void print_error(const mm_parse_error_t *perr) {
 }
 
 /* Prints the model on stdout and frees it; the exit status (1 when the
- * output cannot be written). */
+ * output cannot be written). Reals are printed with 15 significant digits,
+ * not jansson's 17: a confidence of 0.929 prints as 0.929, not as the
+ * nearest double 0.92900000000000005; amounts in DKK keep every digit
+ * they can have. Only the printing changes: the values are the same. */
 static int print_document(json_t *doc, int pretty) {
-        if (json_dumpf(doc, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) ||
-            fputc('\n', stdout) == EOF) {
+        size_t flags = (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(15);
+        if (json_dumpf(doc, stdout, flags) || fputc('\n', stdout) == EOF) {
                 json_decref(doc);
                 return 1;
         }

@@ -18,12 +18,20 @@
  * (ce_time), which the worker takes as published_at when the export does
  * not state one.
  *
+ * It first asks the brokers for metadata (--broker-timeout-ms): when none
+ * answers it stops with one line instead of waiting for every message's
+ * delivery timeout. It warns before sending an empty or binary file (the
+ * worker will dead-letter it), prints one line per file on stdout
+ * (file -> key -> topic [partition] @ offset, or why it was not sent) and
+ * the summary once.
+ *
  *   minutes-submit -b BROKERS [-t TOPIC] [--municipality NAME] FILE|DIR...
  */
 #include <dirent.h>
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +60,8 @@ static const mm_config_option_t options[] = {
          "CloudEvents source attribute (ce_source)"},
         {"max-doc-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES, "MM_MAX_DOC_BYTES", 0,
          "refuse to read files larger than this"},
+        {"broker-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_BROKER_TIMEOUT_MS", 0,
+         "stop at once when no broker answers within this time (ms)"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
 
@@ -66,6 +76,8 @@ typedef struct submit_s {
         size_t nskip, capskip;
         char **shas; /* exports already sent */
         size_t nshas, capshas;
+        atomic_int checking; /* 1 while the brokers are asked: their log is held back */
+        atomic_int all_down; /* librdkafka reported every broker down */
 } submit_t;
 
 /* Appends a copy of `v` to a growing list. */
@@ -94,14 +106,18 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         (void)rk;
         submit_t *s = opaque;
         char *path = m->_private;
+        int klen = m->key ? (int)m->key_len : 0;
+        const char *key = m->key ? (const char *)m->key : "";
         if (m->err) {
                 s->failed++;
+                printf("%s -> %.*s -> not delivered: %s\n", path ? path : "?", klen, key,
+                       rd_kafka_err2str(m->err));
                 mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path ? path : "?",
                        rd_kafka_err2str(m->err));
         } else {
                 s->delivered++;
-                mm_log_msg(MM_LOG_DEBUG, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                           "delivered %s", path ? path : "?");
+                printf("%s -> %.*s -> %s [%d] @ %lld\n", path ? path : "?", klen, key,
+                       rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
         }
         free(path);
 }
@@ -305,11 +321,38 @@ static int produce(submit_t *s, const char *path, char *buf, size_t len, const c
         return 0;
 }
 
+/* Warns when the worker will dead-letter the file for what it is, not for
+ * what it says: empty, or binary (an image, office file or archive, or
+ * text holding NUL bytes). It is sent all the same: a dead letter keeps
+ * its bytes and the reason. */
+static void warn_if_unfit(const char *path, const char *buf, size_t len, const char *ct) {
+        if (len == 0) {
+                mm_log(MM_LOG_WARN,
+                       "%s is empty: sending it anyway, the worker will dead-letter "
+                       "it (empty)",
+                       path);
+                return;
+        }
+        mm_extract_type_t t = mm_extract_detect(buf, len, ct);
+        if (t == MM_EXTRACT_UNKNOWN)
+                mm_log(MM_LOG_WARN,
+                       "%s is not text, HTML, PDF or a known export (an image, office file or "
+                       "archive?): sending it anyway, the worker will dead-letter it "
+                       "(unsupported_type)",
+                       path);
+        else if (t == MM_EXTRACT_TEXT && memchr(buf, '\0', len))
+                mm_log(MM_LOG_WARN,
+                       "%s holds NUL bytes, so it is no text document: sending it anyway, the "
+                       "worker will dead-letter it (binary)",
+                       path);
+}
+
 static int submit_file(submit_t *s, const char *path) {
         char err[512];
         size_t len = 0;
         char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
         if (!buf) {
+                printf("%s -> not sent: %s\n", path, err);
                 mm_log(MM_LOG_ERROR, "%s", err);
                 s->failed++;
                 return -1;
@@ -320,10 +363,12 @@ static int submit_file(submit_t *s, const char *path) {
         int is_export = a && a->sniff && a->sniff(buf, len);
         if (is_export)
                 ct = a->content_types[0];
+        else
+                warn_if_unfit(path, buf, len, ct);
         char sha[65], now[40];
         mm_envelope_sha256_hex(buf, len, sha);
         if (is_export && list_has(s->shas, s->nshas, sha)) {
-                mm_log(MM_LOG_INFO, "%s: the same export was sent already", path);
+                printf("%s -> not sent: the same export was sent already\n", path);
                 free(buf);
                 s->skipped++;
                 return 0;
@@ -399,7 +444,9 @@ static void submit_dir_entries(submit_t *s, char **names, size_t n) {
                 stem_of(names[i], stem, sizeof(stem));
                 if (list_has(stems, nstems, stem) ||
                     list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i])) {
-                        mm_log(MM_LOG_DEBUG, "%s: part of an export, not sent", names[i]);
+                        printf("%s -> not sent: part of an export (an attachment or another "
+                               "rendering)\n",
+                               names[i]);
                         s->skipped++;
                         continue;
                 }
@@ -418,6 +465,7 @@ static void submit_dir_entries(submit_t *s, char **names, size_t n) {
 static void submit_path(submit_t *s, const char *path) {
         struct stat st;
         if (stat(path, &st) != 0) {
+                printf("%s -> not sent: %s\n", path, strerror(errno));
                 mm_log(MM_LOG_ERROR, "%s: %s", path, strerror(errno));
                 s->failed++;
                 return;
@@ -477,6 +525,11 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-submit: unknown log-level\n");
                 return 2;
         }
+        long long bt = mm_config_get_int(cfg, "broker-timeout-ms");
+        if (bt < 1 || bt > 600000) {
+                fprintf(stderr, "minutes-submit: --broker-timeout-ms must be 1..600000\n");
+                return 2;
+        }
         if (mm_config_arg_count(cfg) == 0) {
                 fprintf(stderr, "minutes-submit: no FILE or DIR given (see --help)\n");
                 return 2;
@@ -489,6 +542,8 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
  * Danish local time, so TZ becomes Europe/Copenhagen. */
 static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t errsz) {
         memset(s, 0, sizeof(*s));
+        atomic_init(&s->checking, 1); /* until check_brokers: rd_kafka_new connects at once */
+        atomic_init(&s->all_down, 0);
         s->topic = mm_config_get_str(cfg, "topic");
         s->municipality = mm_config_get_str(cfg, "municipality");
         s->source = mm_config_get_str(cfg, "source");
@@ -508,6 +563,71 @@ static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t er
         return 0;
 }
 
+/* librdkafka's log through mm_log (JSON), except while the brokers are
+ * first asked: a broker that does not answer is then reported once, by
+ * check_brokers, not by a log line per connection attempt. */
+static void submit_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+        submit_t *s = rd_kafka_opaque(rk);
+        if (s && atomic_load(&s->checking) && level > 0 && level <= 5)
+                return;
+        mm_kafka_log_cb(rk, level, fac, buf);
+}
+
+/* librdkafka's errors: every broker down is noted for check_brokers;
+ * after the check they are logged (delivery reports say what failed). */
+static void submit_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+        submit_t *s = opaque;
+        (void)rk;
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__RESOLVE)
+                atomic_store(&s->all_down, 1);
+        if (!atomic_load(&s->checking))
+                mm_log(MM_LOG_ERROR, "Kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* Asks the brokers for metadata, in steps of at most 250 ms, until one
+ * answers, every broker is reported down (a refused connection, an
+ * unknown host), or timeout_ms pass. Returns 0 when one answered, else
+ * -1 with a one-line reason in err. */
+static int check_brokers(submit_t *s, const char *brokers, int timeout_ms, char *err,
+                         size_t errsz) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        struct timespec t0, t;
+        long waited = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (waited < timeout_ms) {
+                int step = timeout_ms - waited < 250 ? (int)(timeout_ms - waited) : 250;
+                e = rd_kafka_metadata(s->rk, 0, NULL, &md, step);
+                if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+                        break;
+                rd_kafka_poll(s->rk, 0); /* serves error_cb */
+                if (atomic_load(&s->all_down))
+                        break;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                waited = (t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L;
+        }
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->broker_cnt > 0) {
+                rd_kafka_metadata_destroy(md);
+                atomic_store(&s->checking, 0);
+                return 0;
+        }
+        /* checking stays 1: the producer is destroyed without more log lines */
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (atomic_load(&s->all_down)) {
+                snprintf(err, errsz,
+                         "no Kafka broker answered at %s (every broker is down or unknown): "
+                         "check -b/--brokers and that Kafka is running",
+                         brokers);
+                return -1;
+        }
+        snprintf(err, errsz,
+                 "no Kafka broker answered at %s within %d ms (%s): check -b/--brokers and that "
+                 "Kafka is running",
+                 brokers, timeout_ms, e ? rd_kafka_err2str(e) : "no brokers in the metadata");
+        return -1;
+}
+
 /* The idempotent producer, with -X/kafka.* properties applied; its
  * delivery reports are counted in s. */
 static int open_producer(submit_t *s, const mm_config_t *cfg, char *err, size_t errsz) {
@@ -524,7 +644,8 @@ static int open_producer(submit_t *s, const mm_config_t *cfg, char *err, size_t 
         }
         rd_kafka_conf_set_opaque(conf, s);
         rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-        rd_kafka_conf_set_log_cb(conf, mm_kafka_log_cb);
+        rd_kafka_conf_set_log_cb(conf, submit_log_cb);
+        rd_kafka_conf_set_error_cb(conf, submit_error_cb);
         s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errsz);
         if (!s->rk) {
                 rd_kafka_conf_destroy(conf);
@@ -557,8 +678,6 @@ static int submit_finish(submit_t *s) {
         printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s->sent,
                s->delivered, s->failed, s->skipped);
         submit_free(s);
-        mm_log(rc ? MM_LOG_ERROR : MM_LOG_INFO, "submitted %zu, delivered %zu, failed %zu", s->sent,
-               s->delivered, s->failed);
         return rc;
 }
 
@@ -582,6 +701,15 @@ int main(int argc, char **argv) {
                 submit_free(&s);
                 mm_config_destroy(cfg);
                 return 2;
+        }
+        if (check_brokers(&s, mm_config_get_str(cfg, "brokers"),
+                          (int)mm_config_get_int(cfg, "broker-timeout-ms"), err,
+                          sizeof(err)) != 0) {
+                fprintf(stderr, "minutes-submit: %s\n", err);
+                rd_kafka_destroy(s.rk);
+                submit_free(&s);
+                mm_config_destroy(cfg);
+                return 1;
         }
         for (size_t i = 0; i < mm_config_arg_count(cfg); i++)
                 submit_path(&s, mm_config_arg(cfg, i));

@@ -82,10 +82,19 @@ if "$HELPER" produce "$B" "$TOPIC" 3 10; then ok "produce 3 x 10"; else bad "pro
 
 LAGARGS=(-b "$B" -g "$GROUP" -t "$TOPIC")
 
-# 1. Nothing committed: lag = whole log, status STOP (no committed offset).
+# 1. Nothing committed: lag = whole log. One sample shows no trend (a group
+# that has not committed yet since a submit): UNKNOWN with a note, not
+# STOP; two samples without a commit between them: STOP.
 check_json "no commits: 3 partitions, lag 10 each, committed null" \
     'len(p) == 3 and all(p[i]["lag"] == 10 and p[i]["committed_offset"] is None and p[i]["high_watermark"] == 10 for i in range(3)) and d["total_lag"] == 30'
-check_json "no commits: status STOP" 'd["status"] == "STOP" and all(x["status"] == "STOP" for x in d["partitions"])'
+check_json "no commits, one sample: UNKNOWN, not STOP" 'd["status"] == "UNKNOWN" and "not enough samples" in d["note"] and all(x["status"] == "UNKNOWN" for x in d["partitions"])'
+LAGARGS=(-b "$B" -g "$GROUP" -t "$TOPIC" --samples 2 --interval 100)
+check_json "no commits, two samples: status STOP" 'd["status"] == "STOP" and "note" not in d and all(x["status"] == "STOP" for x in d["partitions"])'
+LAGARGS=(-b "$B" -g "$GROUP" -t "$TOPIC")
+expect_rc "no commits, one sample: table says not enough samples" 0 "$LAG" "${LAGARGS[@]}"
+grep -q '^TOTAL LAG 30  STATUS UNKNOWN' "$RUNDIR/out" && grep -q '^not enough samples' "$RUNDIR/out" &&
+    ok "no commits, one sample: table rows" || bad "no commits, one sample: table rows"
+expect_rc "--fail-on STOP with one sample is a usage error" 2 "$LAG" "${LAGARGS[@]}" --fail-on STOP
 expect_rc "no commits: --max-lag 0 exits 1" 1 "$LAG" "${LAGARGS[@]}" --max-lag 0
 expect_rc "no commits: --max-lag 30 exits 0" 0 "$LAG" "${LAGARGS[@]}" --max-lag 30
 

@@ -75,10 +75,29 @@ done
 [ $? -eq 1 ] && ok || bad "missing file: want exit 1"
 
 # Good input, from a file and from stdin, with and without --pretty.
+# Reals are printed with limited precision: a confidence such as 0.929
+# prints as 0.929, not as 0.92900000000000005 (the nearest double).
+short_reals() {
+    if grep -Eq '[0-9]\.[0-9]*[0-9]{16}' "$1"; then
+        bad "$2: a real printed with 17 digits: $(grep -Eo '"[a-z_]+":[0-9]\.[0-9]{16,}' "$1" | head -n 2)"
+    elif grep -Eq '"confidence":[01](\.[0-9]{1,6})?[,}]' "$1"; then
+        ok
+    else
+        bad "$2: no confidence printed as a short real"
+    fi
+}
 for s in "$seeds"/*.txt; do
     "$bin" "$s" >"$work/out" 2>"$work/err" && python3 -m json.tool "$work/out" >/dev/null && ok || bad "seed $s"
+    short_reals "$work/out" "seed $s"
 done
 "$bin" --pretty - <"$f" >"$work/out" && [ "$(wc -l <"$work/out")" -gt 50 ] && ok || bad "stdin with --pretty"
+
+# --help names every adapter and option the README documents.
+"$bin" --help >"$work/help" 2>&1
+for w in SBSYS FirstAgenda eDoc --published-at --content-type --max-bytes --pretty \
+    application/vnd.sbsys-agenda+xml; do
+    grep -q -- "$w" "$work/help" && ok || bad "--help does not mention $w"
+done
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
