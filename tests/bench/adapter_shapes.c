@@ -156,85 +156,85 @@ static void unit(mm_buf_t *b, const char *s, unsigned k) {
                               k, k);
 }
 
-/* The parts before and after the repeated units. */
-static void frame(mm_buf_t *b, const char *s, int tail) {
-        if (!strncmp(s, "fa-", 3)) {
-                int in_item = !strcmp(s, "fa-attachments") || !strcmp(s, "fa-sections") ||
-                              !strcmp(s, "fa-longfield") || !strcmp(s, "fa-amounts") ||
-                              !strcmp(s, "fa-deep");
-                int members = !strcmp(s, "fa-participants") || !strcmp(s, "fa-absent");
-                int html = in_item && strcmp(s, "fa-attachments");
-                if (!tail) {
-                        mm_buf_puts(b, FA_HEAD);
-                        if (!members)
-                                mm_buf_puts(b, "]},\"Dagsordenpunkter\":[");
-                        if (in_item)
-                                mm_buf_puts(b, "{\"Punktnummer\":1,\"Navn\":\"Greve Kommune: "
-                                               "budget\",");
-                        if (html)
-                                mm_buf_puts(b,
-                                            "\"Felter\":[{\"Navn\":\"Beslutning\",\"Html\":\"<p>");
-                        if (!strcmp(s, "fa-attachments"))
-                                mm_buf_puts(b, "\"Bilag\":[");
-                        return;
-                }
+/* The parts of a FirstAgenda shape before (tail 0) and after the units. */
+static void fa_frame(mm_buf_t *b, const char *s, int tail) {
+        int in_item = !strcmp(s, "fa-attachments") || !strcmp(s, "fa-sections") ||
+                      !strcmp(s, "fa-longfield") || !strcmp(s, "fa-amounts") ||
+                      !strcmp(s, "fa-deep");
+        int members = !strcmp(s, "fa-participants") || !strcmp(s, "fa-absent");
+        int html = in_item && strcmp(s, "fa-attachments");
+        if (!tail) {
+                mm_buf_puts(b, FA_HEAD);
+                if (!members)
+                        mm_buf_puts(b, "]},\"Dagsordenpunkter\":[");
+                if (in_item)
+                        mm_buf_puts(b, "{\"Punktnummer\":1,\"Navn\":\"Greve Kommune: "
+                                       "budget\",");
                 if (html)
-                        mm_buf_puts(b, "</p>\",\"Link\":\"https://dagsordener.greve.dk/x\"}]}]}");
-                else if (in_item)
-                        mm_buf_puts(b, "]}]}");
-                else if (!strcmp(s, "fa-absent"))
-                        mm_buf_puts(b, "]}");
-                else if (members)
-                        mm_buf_puts(b, "]},\"Dagsordenpunkter\":[{\"Punktnummer\":1,\"Navn\":"
-                                       "\"Greve Kommune\"}]}");
-                else
-                        mm_buf_puts(b, "]}");
+                        mm_buf_puts(b, "\"Felter\":[{\"Navn\":\"Beslutning\",\"Html\":\"<p>");
+                if (!strcmp(s, "fa-attachments"))
+                        mm_buf_puts(b, "\"Bilag\":[");
                 return;
         }
-        if (!strncmp(s, "edoc-", 5)) {
-                int part = !strcmp(s, "edoc-participants");
-                int attach = !strcmp(s, "edoc-attachments"), secs = !strcmp(s, "edoc-sections");
-                int lf = !strcmp(s, "edoc-longfield"), title = !strcmp(s, "edoc-deep") ||
-                                                               !strcmp(s, "edoc-nodes") ||
-                                                               !strcmp(s, "edoc-entities");
-                if (!tail) {
-                        mm_buf_puts(b, EDOC_DECL);
-                        if (!strcmp(s, "edoc-entities")) /* the issue's 50 KB entity */
-                                mm_buf_printf(b, "<!DOCTYPE Root [<!ENTITY e \"%050000d\">]>\n", 0);
-                        mm_buf_puts(b, EDOC_HEAD);
-                        if (part)
-                                return;
-                        mm_buf_puts(b, EDOC_AGENDA);
-                        if (!strcmp(s, "edoc-items"))
-                                return;
-                        mm_buf_printf(b, EDOC_ITEM, 1u, 1u);
-                        if (attach)
-                                mm_buf_puts(b, "<Attachments>");
-                        else if (secs)
-                                mm_buf_puts(b, "<CasePresentations>");
-                        else if (lf)
-                                mm_buf_puts(b, "<CasePresentations><CasePresentation><Title>"
-                                               "Sagsfremstilling</Title><Content>");
-                        else if (title)
-                                mm_buf_puts(b, "<CaseNumber>");
+        if (html)
+                mm_buf_puts(b, "</p>\",\"Link\":\"https://dagsordener.greve.dk/x\"}]}]}");
+        else if (in_item)
+                mm_buf_puts(b, "]}]}");
+        else if (!strcmp(s, "fa-absent"))
+                mm_buf_puts(b, "]}");
+        else if (members)
+                mm_buf_puts(b, "]},\"Dagsordenpunkter\":[{\"Punktnummer\":1,\"Navn\":"
+                               "\"Greve Kommune\"}]}");
+        else
+                mm_buf_puts(b, "]}");
+}
+
+/* The parts of an eDoc shape before (tail 0) and after the units. */
+static void edoc_frame(mm_buf_t *b, const char *s, int tail) {
+        int part = !strcmp(s, "edoc-participants");
+        int attach = !strcmp(s, "edoc-attachments"), secs = !strcmp(s, "edoc-sections");
+        int lf = !strcmp(s, "edoc-longfield"), title = !strcmp(s, "edoc-deep") ||
+                                                       !strcmp(s, "edoc-nodes") ||
+                                                       !strcmp(s, "edoc-entities");
+        if (!tail) {
+                mm_buf_puts(b, EDOC_DECL);
+                if (!strcmp(s, "edoc-entities")) /* the issue's 50 KB entity */
+                        mm_buf_printf(b, "<!DOCTYPE Root [<!ENTITY e \"%050000d\">]>\n", 0);
+                mm_buf_puts(b, EDOC_HEAD);
+                if (part)
                         return;
-                }
-                if (part) {
-                        mm_buf_puts(b, EDOC_AGENDA);
-                        mm_buf_printf(b, EDOC_ITEM "</HandlingItem></AgendaElement>", 1u, 1u);
-                } else if (attach)
-                        mm_buf_puts(b, "</Attachments></HandlingItem></AgendaElement>");
+                mm_buf_puts(b, EDOC_AGENDA);
+                if (!strcmp(s, "edoc-items"))
+                        return;
+                mm_buf_printf(b, EDOC_ITEM, 1u, 1u);
+                if (attach)
+                        mm_buf_puts(b, "<Attachments>");
                 else if (secs)
-                        mm_buf_puts(b, "</CasePresentations></HandlingItem></AgendaElement>");
+                        mm_buf_puts(b, "<CasePresentations>");
                 else if (lf)
-                        mm_buf_puts(b, "</Content></CasePresentation></CasePresentations>"
-                                       "</HandlingItem></AgendaElement>");
+                        mm_buf_puts(b, "<CasePresentations><CasePresentation><Title>"
+                                       "Sagsfremstilling</Title><Content>");
                 else if (title)
-                        mm_buf_puts(b, "</CaseNumber></HandlingItem></AgendaElement>");
-                mm_buf_puts(b, EDOC_TAIL);
+                        mm_buf_puts(b, "<CaseNumber>");
                 return;
         }
-        /* SBSYS */
+        if (part) {
+                mm_buf_puts(b, EDOC_AGENDA);
+                mm_buf_printf(b, EDOC_ITEM "</HandlingItem></AgendaElement>", 1u, 1u);
+        } else if (attach)
+                mm_buf_puts(b, "</Attachments></HandlingItem></AgendaElement>");
+        else if (secs)
+                mm_buf_puts(b, "</CasePresentations></HandlingItem></AgendaElement>");
+        else if (lf)
+                mm_buf_puts(b, "</Content></CasePresentation></CasePresentations>"
+                               "</HandlingItem></AgendaElement>");
+        else if (title)
+                mm_buf_puts(b, "</CaseNumber></HandlingItem></AgendaElement>");
+        mm_buf_puts(b, EDOC_TAIL);
+}
+
+/* The parts of an SBSYS shape before (tail 0) and after the units. */
+static void sbsys_frame(mm_buf_t *b, const char *s, int tail) {
         int mem = !strcmp(s, "sbsys-members"), enc = !strcmp(s, "sbsys-enclosures");
         int fields = !strcmp(s, "sbsys-fields"), lf = !strcmp(s, "sbsys-longfield");
         if (!tail) {
@@ -265,6 +265,16 @@ static void frame(mm_buf_t *b, const char *s, int tail) {
         else if (lf)
                 mm_buf_puts(b, "</Content></ItemField></Fields></Item>");
         mm_buf_puts(b, SB_TAIL);
+}
+
+/* The parts before and after the repeated units. */
+static void frame(mm_buf_t *b, const char *s, int tail) {
+        if (!strncmp(s, "fa-", 3))
+                fa_frame(b, s, tail);
+        else if (!strncmp(s, "edoc-", 5))
+                edoc_frame(b, s, tail);
+        else
+                sbsys_frame(b, s, tail);
 }
 
 char *adapter_shape(const char *shape, size_t size, size_t *len, const char **ct) {
