@@ -20,6 +20,7 @@
 #include "mm_rx.h"
 #include "mm_source.h"
 #include "mm_table.h"
+#include "mm_votes.h"
 
 /* Out of memory ends the process, as in the rest of the worker: the
  * builder's text buffers are never left short. */
@@ -316,6 +317,7 @@ static void end_item(mm_source_build_t *b) {
         json_object_set_new(it, "outcome_parts", parts);
         json_object_set_new(it, "decision",
                             b->decision.len ? json_string(b->decision.p) : json_null());
+        mm_votes_item(it, b->decision.p, b->decision.len, outcome);
         size_t i;
         json_t *v;
         json_array_foreach(b->absent_all, i, v) {
