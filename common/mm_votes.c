@@ -18,9 +18,9 @@ enum { S_FOR, S_AGAINST, S_ABSTAIN, S_RESERVE, S_NSIDES };
 static const char *const side_names[] = {"for", "against", "abstain", "reserve", NULL};
 static const char *const side_keys[] = {"for", "against", "abstain"};
 
-enum { K_COUNT, K_LABEL, K_VERB, K_MOTION, K_SKIP, K_RESULT, K_NOTNAME, K_NKINDS };
-static const char *const kind_names[] = {"count", "label",  "verb",    "motion",
-                                         "skip",  "result", "notname", NULL};
+enum { K_COUNT, K_LABEL, K_VERB, K_MOTION, K_SKIP, K_RESULT, K_NOTNAME, K_LEAD, K_NKINDS };
+static const char *const kind_names[] = {"count",  "label",   "verb", "motion", "skip",
+                                         "result", "notname", "lead", NULL};
 
 typedef struct rule_s {
         mm_rx_t *rx;
@@ -737,6 +737,14 @@ static void clause(st_t *st, const char *s, size_t n) {
                         return;
         int counted = clause_counts(st, s, n);
         clause_motion(st, s, n, counted);
+        size_t b, e;
+        for (size_t i = 0; i < st->v->k[K_LEAD].n; i++)
+                if (mm_rx_exec(st->v->k[K_LEAD].r[i].rx, st->m, s, n, 0) &&
+                    !mm_rx_group(st->m, 0, &b, &e) && e < n) {
+                        s += e;
+                        n -= e;
+                        break;
+                }
         if (!clause_label(st, s, n))
                 clause_verbs(st, s, n);
 }
