@@ -18,9 +18,9 @@ enum { S_FOR, S_AGAINST, S_ABSTAIN, S_RESERVE, S_NSIDES };
 static const char *const side_names[] = {"for", "against", "abstain", "reserve", NULL};
 static const char *const side_keys[] = {"for", "against", "abstain"};
 
-enum { K_COUNT, K_LABEL, K_VERB, K_MOTION, K_SKIP, K_RESULT, K_NOTNAME, K_LEAD, K_NKINDS };
+enum { K_COUNT, K_LABEL, K_VERB, K_MOTION, K_SKIP, K_RESULT, K_NOTNAME, K_LEAD, K_NEXT, K_NKINDS };
 static const char *const kind_names[] = {"count",  "label",   "verb", "motion", "skip",
-                                         "result", "notname", "lead", NULL};
+                                         "result", "notname", "lead", "next",   NULL};
 
 typedef struct rule_s {
         mm_rx_t *rx;
@@ -204,7 +204,8 @@ static int load_parties(mm_votes_t *v, char *errstr, size_t errstr_size) {
         "medlemmet|medlem|borgmester(?:en)?|rådmand(?:en)?|formand(?:en)?|"                       \
         "næstformand(?:en)?)\\s+)?"
 #define ENTRY                                                                                      \
-        PRE "(?:(?<name>" W PART "{0,5})\\s*\\((?<sfx>[^()]{1,30})\\)|\\((?<pp>[^()]{1,30})\\)"    \
+        PRE "(?:(?<name>" W PART                                                                   \
+            "{0,5})\\s*\\((?<sfx>(?=[^()]*\\p{L})[^()]{1,30})\\)|\\((?<pp>[^()]{1,30})\\)"         \
             "|(?<pw>(?:PARTIES|liste\\s+\\p{Lu}{1,2}|(?-i:\\p{Lu}{1,4}(?:-?\\d)?)|"                \
             "\\p{Lu}\\p{Ll}+listen)(?:'s)?)(?![\\p{L}\\d])|(?<bare>" W PART "{1,5}))"
 
@@ -544,6 +545,9 @@ static long count_value(const mm_votes_t *v, const char *s, size_t n) {
         return -1;
 }
 
+static void add_side(st_t *st, int side, json_t *parties, json_t *members, int labelled,
+                     long count);
+
 static void set_count(ev_t *e, int side, long c) {
         json_object_set_new_nocheck(e->side[side], "count", json_integer(c));
         e->any = 1;
@@ -556,6 +560,42 @@ static const char *clause_result(st_t *st, const char *s, size_t n) {
                 if (mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
                         return rs->r[i].side ? "adopted" : "rejected";
         return NULL;
+}
+
+/* Does the clause say that a further vote follows ("Derefter ...")? */
+static int clause_next(st_t *st, const char *s, size_t n) {
+        for (size_t i = 0; i < st->v->k[K_NEXT].n; i++)
+                if (mm_rx_exec(st->v->k[K_NEXT].r[i].rx, st->m, s, n, 0))
+                        return 1;
+        return 0;
+}
+
+/* The lists a count rule gives in its groups forlist, againstlist and
+ * abstainlist ("med 18 stemmer (A, B og F) mod 9 (V og C)"). */
+static void count_lists(st_t *st, const char *s, size_t n) {
+        static const char *const groups[] = {"forlist", "againstlist", "abstainlist"};
+        const rules_t *rs = &st->v->k[K_COUNT];
+        for (size_t i = 0; i < rs->n; i++) {
+                size_t spans[3][2];
+                int have = 0;
+                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
+                        continue;
+                for (int k = 0; k < 3; k++) {
+                        spans[k][0] = spans[k][1] = 0;
+                        if (!mm_rx_named(rs->r[i].rx, st->m, groups[k], &spans[k][0], &spans[k][1]))
+                                have = 1;
+                }
+                for (int k = 0; have && k < 3; k++) {
+                        json_t *ps = json_array(), *ms = json_array();
+                        if (ps && ms && spans[k][1] > spans[k][0] &&
+                            read_list(st, s + spans[k][0], spans[k][1] - spans[k][0], 1, ps, ms))
+                                add_side(st, k, ps, ms, 0, -1);
+                        json_decref(ps);
+                        json_decref(ms);
+                }
+                if (have)
+                        return;
+        }
 }
 
 /* Counts of a sentence ("med 27 stemmer mod 3, 5 undlod at stemme"): a
@@ -576,7 +616,7 @@ static int clause_counts(st_t *st, const char *s, size_t n) {
         }
         if (!any)
                 return 0;
-        if (ev_cur(st)->counted)
+        if (ev_cur(st)->counted || (st->cur.any && clause_next(st, s, n)))
                 ev_open(st);
         ev_t *e = ev_cur(st);
         if (!e->obj)
@@ -585,6 +625,7 @@ static int clause_counts(st_t *st, const char *s, size_t n) {
                 if (c[k] >= 0)
                         set_count(e, k, c[k]);
         e->counted = 1;
+        count_lists(st, s, n);
         const char *r = clause_result(st, s, n);
         if (r)
                 json_object_set_new_nocheck(e->obj, "result", json_string_nocheck(r));
@@ -595,6 +636,10 @@ static int clause_counts(st_t *st, const char *s, size_t n) {
  * opens a new event, unless it is the sentence of the counts itself. */
 static void clause_motion(st_t *st, const char *s, size_t n, int counted) {
         const rules_t *rs = &st->v->k[K_MOTION];
+        /* "Ændringsforslaget blev forkastet": the result of the vote just
+         * read, not a new motion. */
+        if (!counted && clause_result(st, s, n))
+                return;
         for (size_t i = 0; i < rs->n; i++) {
                 size_t b, e;
                 if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
@@ -715,16 +760,62 @@ static int next_verb(st_t *st, const char *s, size_t n, size_t from, size_t *vb,
 
 /* "O og Ø stemte imod", "V stemmer for og A undlader": the list before
  * each verb. */
-static void clause_verbs(st_t *st, const char *s, size_t n) {
+/* Is s[0..n) only "og" or punctuation: the same subject goes on ("Ø
+ * stemte imod og tog forbehold")? */
+static int same_subject(const char *s, size_t n) {
+        trim(&s, &n);
+        return !n || (n == 2 && !memcmp(s, "og", 2));
+}
+
+static int clause_verbs(st_t *st, const char *s, size_t n) {
         size_t from = 0, vb = 0, ve = 0;
-        int r;
+        int r, lists = 0;
+        json_t *ps = NULL, *ms = NULL;
         while (from < n && (r = next_verb(st, s, n, from, &vb, &ve)) >= 0) {
-                json_t *ps = json_array(), *ms = json_array();
-                if (ps && ms && read_list(st, s + from, vb - from, 0, ps, ms))
+                int go = 0;
+                if (ps && same_subject(s + from, vb - from)) {
+                        go = 1; /* the list of the verb before */
+                } else {
+                        json_decref(ps);
+                        json_decref(ms);
+                        ps = json_array();
+                        ms = json_array();
+                        go = ps && ms && read_list(st, s + from, vb - from, 0, ps, ms);
+                        if (!go) {
+                                json_decref(ps);
+                                json_decref(ms);
+                                ps = ms = NULL;
+                        }
+                }
+                if (go && ++lists)
                         add_side(st, st->v->k[K_VERB].r[r].side, ps, ms, 0, -1);
-                json_decref(ps);
-                json_decref(ms);
                 from = ve > from ? ve : from + 1;
+        }
+        json_decref(ps);
+        json_decref(ms);
+        return lists;
+}
+
+/* "Ad punkt 2, imod: F": a vote on a part of the decision is a vote event
+ * of its own, whose motion is the part; the clause is read past it. */
+static void lead(st_t *st, const char **s, size_t *n, int counted) {
+        const rules_t *rs = &st->v->k[K_LEAD];
+        size_t b, e;
+        for (size_t i = 0; i < rs->n; i++) {
+                if (!mm_rx_exec(rs->r[i].rx, st->m, *s, *n, 0) || mm_rx_group(st->m, 0, &b, &e) ||
+                    e >= *n)
+                        continue;
+                if (!counted && st->cur.any)
+                        ev_open(st);
+                ev_t *ev = ev_cur(st);
+                const char *ms = *s;
+                size_t mn = e;
+                trim(&ms, &mn);
+                if (ev->obj && mn && json_is_null(json_object_get(ev->obj, "motion")))
+                        json_object_set_new_nocheck(ev->obj, "motion", json_stringn(ms, mn));
+                *s += e;
+                *n -= e;
+                return;
         }
 }
 
@@ -737,16 +828,14 @@ static void clause(st_t *st, const char *s, size_t n) {
                         return;
         int counted = clause_counts(st, s, n);
         clause_motion(st, s, n, counted);
-        size_t b, e;
-        for (size_t i = 0; i < st->v->k[K_LEAD].n; i++)
-                if (mm_rx_exec(st->v->k[K_LEAD].r[i].rx, st->m, s, n, 0) &&
-                    !mm_rx_group(st->m, 0, &b, &e) && e < n) {
-                        s += e;
-                        n -= e;
-                        break;
-                }
-        if (!clause_label(st, s, n))
-                clause_verbs(st, s, n);
+        lead(st, &s, &n, counted);
+        if (!clause_label(st, s, n) && !clause_verbs(st, s, n) && !counted && st->cur.any &&
+            json_is_null(json_object_get(st->cur.obj, "result"))) {
+                /* "Ændringsforslaget blev forkastet." after its lists */
+                const char *r = clause_result(st, s, n);
+                if (r)
+                        json_object_set_new_nocheck(st->cur.obj, "result", json_string_nocheck(r));
+        }
 }
 
 static int upper_at(const char *s, size_t n) {
