@@ -829,8 +829,12 @@ static void clause(st_t *st, const char *s, size_t n) {
         int counted = clause_counts(st, s, n);
         clause_motion(st, s, n, counted);
         lead(st, &s, &n, counted);
-        if (!clause_label(st, s, n) && !clause_verbs(st, s, n) && !counted && st->cur.any &&
-            json_is_null(json_object_get(st->cur.obj, "result"))) {
+        /* "Et mindretal (Ø og F) tog forbehold": a reservation, not a vote */
+        size_t vb = 0, ve = 0;
+        int r = next_verb(st, s, n, 0, &vb, &ve);
+        int reserve = r >= 0 && st->v->k[K_VERB].r[r].side == S_RESERVE;
+        if ((reserve || !clause_label(st, s, n)) && !clause_verbs(st, s, n) && !counted &&
+            st->cur.any && json_is_null(json_object_get(st->cur.obj, "result"))) {
                 /* "Ændringsforslaget blev forkastet." after its lists */
                 const char *r = clause_result(st, s, n);
                 if (r)
