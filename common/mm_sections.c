@@ -10,6 +10,7 @@
 #include "mm_classify.h"
 #include "mm_names.h"
 #include "mm_str.h"
+#include "mm_votes.h"
 
 /* ------------------------------------------------------------------ */
 /* Item bodies                                                          */
@@ -398,6 +399,7 @@ static void item_json(ctx_t *c, ist_t *st, json_t *o, size_t order, const char *
                                     st->decision.len
                                             ? json_stringn_nocheck(st->decision.p, st->decision.len)
                                             : json_null());
+        mm_votes_item(o, st->decision.p, st->decision.len, outcome);
         json_object_set_new_nocheck(o, "absent", st->absent);
         json_object_set_new_nocheck(o, "attachments", st->attach);
         json_object_set_new_nocheck(o, "sections", st->sections);

@@ -29,6 +29,7 @@
 #include "mm_rx.h"
 #include "mm_source.h"
 #include "mm_table.h"
+#include "mm_votes.h"
 
 /* ------------------------------------------------------------------ */
 /* Shared tables: the classifier and the absence cues, loaded once.     */
@@ -456,6 +457,7 @@ static void end_item(mm_source_build_t *b) {
         set(b, it, "outcome", json_string(outcome));
         set(b, it, "outcome_parts", parts);
         set(b, it, "decision", b->decision.len ? json_string(b->decision.p) : json_null());
+        mm_votes_item(it, b->decision.p, b->decision.len, outcome);
         size_t i;
         json_t *v;
         /* Output-sized: every name lands in this item's list (counted). */

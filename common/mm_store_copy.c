@@ -40,6 +40,7 @@
  */
 #include "mm_store.h"
 #include "mm_store_int.h"
+#include "mm_store_votes.h"
 
 #include "mm_buf.h"
 
@@ -594,6 +595,21 @@ static int draw_item_ids(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
         return MM_STORE_OK;
 }
 
+/* The vote rows of the items (migration 010, common/mm_store_votes.c). */
+static int copy_votes(mm_store_t *st, const ins_set_t *s, char *errstr, size_t errstr_size) {
+        const json_t **parses = malloc((s->n ? s->n : 1) * sizeof(*parses));
+        if (!parses) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return MM_STORE_ERR_TRANSIENT;
+        }
+        for (size_t i = 0; i < s->n; i++)
+                parses[i] = items_of(s->d[i].parse) ? s->d[i].parse : NULL;
+        int rc = mm_store_votes_copy(st->conn, parses, s->n, s->item_ids, s->nitems, errstr,
+                                     errstr_size);
+        free(parses);
+        return rc;
+}
+
 /* COPYs every child row of the new documents (inside the caller's
  * transaction). */
 static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errstr_size) {
@@ -615,6 +631,8 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
                         rows_children(&c, s, ct->key, ct->row, ct->names);
                 rc = copy_end(&c, ct->table, errstr, errstr_size);
         }
+        if (rc == MM_STORE_OK && s->nitems)
+                rc = copy_votes(st, s, errstr, errstr_size);
         return rc;
 }
 

@@ -8,7 +8,7 @@ repository can test its parse quality without anything beside the clone.
 Usage:
   score.py --parse 'build/bin/minutes-parse {}' --corpus DIR --gold DIR
            [--verbose] [--json] [--per-doc]
-           [--min-overall X] [--min-field X] [--min-doc X]
+           [--min-overall X] [--min-field X] [--min-doc X] [--min-votes X]
 
 For every gold file NAME.json in --gold, the command is run on the document
 that the gold's "source" names (default NAME.txt) in --corpus; '{}' in the
@@ -19,6 +19,14 @@ location (exact after normalisation; start and end time are scored even
 when the gold is null), participants (F1), items (F1 over item numbers),
 item order, and per item, paired by number in document order: title, case
 number, closed, outcome (exact), absent and attachments (F1).
+
+Votes (issue 21), where the gold item has "votes": the item's vote events
+are paired in text order (the first with the first, ...). votes.events is
+the F1 of the number of events; votes.count the F1 of the stated counts
+(event, side, count) over for/against/abstain; votes.parties and
+votes.members the F1 of (event, side, party) and (event, side, member);
+reservations the F1 of the reserving parties and members. --min-votes X
+is a bar on every votes.* and reservations field.
 
 The last line is 'overall X.XXX', the mean of the field scores. With
 --min-* bars the exit status is 1 when a bar is missed (named on stderr),
@@ -159,6 +167,44 @@ def score_item(g, p, sc, verbose, tag):
             say(verbose, tag, f"{field.split('.')[1]}: want {want} got {have}")
 
 
+VOTE_SIDES = ("for", "against", "abstain")
+
+
+def vote_tuples(events, key, fn):
+    """(event index, side, value) for every value of `key` in the events."""
+    out = set()
+    for i, ev in enumerate(events):
+        for side in VOTE_SIDES:
+            got = (ev.get(side) or {}).get(key)
+            if key == "count":
+                if got is not None:
+                    out.add((i, side, got))
+            else:
+                out.update((i, side, fn(x)) for x in got or [])
+    return out
+
+
+def score_votes(g, p, sc, verbose, tag):
+    if g.get("votes") is None:
+        return
+    want, have = g["votes"], (p or {}).get("votes") or []
+    sc.counts("votes.events", min(len(want), len(have)), len(have), len(want))
+    for key, field, fn in (("count", "votes.count", None), ("parties", "votes.parties", canon),
+                           ("members", "votes.members", canon)):
+        w, h = vote_tuples(want, key, fn), vote_tuples(have, key, fn)
+        sc.sets(field, w, h)
+        if w != h:
+            say(verbose, tag, f"{field}: want {sorted(w, key=str)} got {sorted(h, key=str)}")
+    if g.get("reservations") is not None:
+        def flat(rs):
+            return {(k, canon(x)) for r in rs for k in ("parties", "members")
+                    for x in r.get(k) or []}
+        w, h = flat(g["reservations"]), flat((p or {}).get("reservations") or [])
+        sc.sets("reservations", w, h)
+        if w != h:
+            say(verbose, tag, f"reservations: want {sorted(w)} got {sorted(h)}")
+
+
 def score_document(gold, got, verbose, name):
     sc = Scores()
     score_meeting(gold, got, sc, verbose, name)
@@ -166,6 +212,7 @@ def score_document(gold, got, verbose, name):
     score_numbers(gold, items, sc, verbose, name)
     for g, p in pair_items(gold["items"], items):
         score_item(g, p, sc, verbose, f"{name} #{g['number']}")
+        score_votes(g, p, sc, verbose, f"{name} #{g['number']}")
     return sc
 
 
@@ -187,6 +234,11 @@ def check_bars(args, table, total, per_doc):
     if args.min_field is not None:
         missed += [f"{k} {v:.3f} < {args.min_field}" for k, v in sorted(table.items())
                    if v < args.min_field]
+    if args.min_votes is not None:
+        missed += [f"{k} {v:.3f} < {args.min_votes}" for k, v in sorted(table.items())
+                   if (k.startswith("votes.") or k == "reservations") and v < args.min_votes]
+        if not any(k.startswith("votes.") for k in table):
+            missed.append("no votes in the gold")
     if args.min_doc is not None:
         missed += [f"document {n} {v:.3f} < {args.min_doc}" for n, v in per_doc
                    if v < args.min_doc]
@@ -208,6 +260,7 @@ def main():
     ap.add_argument("--min-overall", type=float)
     ap.add_argument("--min-field", type=float)
     ap.add_argument("--min-doc", type=float)
+    ap.add_argument("--min-votes", type=float, help="bar on every votes.* and reservations field")
     args = ap.parse_args()
 
     names = sorted(f[:-5] for f in os.listdir(args.gold) if f.endswith(".json"))

@@ -1,0 +1,57 @@
+/*
+ * mm_votes: how the members voted on an item, read from its decision text
+ * (issue 21). The model follows the Open Civic Data vote model:
+ *
+ *   "votes": [ { "motion":  "ændringsforslag fra V" | null,
+ *                "result":  "adopted" | "rejected" | null,
+ *                "for":     {"count": 27 | null, "parties": ["A"], "members": []},
+ *                "against": {...}, "abstain": {...} } ],
+ *   "reservations": [ {"parties": ["I"], "members": []} ]
+ *
+ * Vote events are in the order of the decision text. A party is its letter
+ * (A Socialdemokratiet ... Æ Danmarksdemokraterne, from data/parties.tsv);
+ * "Liste X" is X; a local list is kept as printed. A member named on his
+ * own ("Anne Hansen (A)") goes in members without the party suffix; the
+ * party is then not in parties (it voted as a group only when the text
+ * says so). A decision "uden afstemning" or unanimous without counts has no
+ * vote event. Lines from a quoted earlier decision ("Beslutning i
+ * Økonomiudvalget den ...") and everything after them are left out.
+ *
+ * All wording is in data/votes.tsv (count phrases, list labels, verbs,
+ * motions) and data/parties.tsv (party names and letters).
+ */
+#ifndef MM_VOTES_H
+#define MM_VOTES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct mm_votes_s mm_votes_t;
+
+/* Loads the tables and compiles the patterns. Returns NULL and fills
+ * errstr on a malformed table. A mm_votes_t is immutable once made and
+ * may be shared by threads. */
+mm_votes_t *mm_votes_new(char *errstr, size_t errstr_size);
+
+/* Frees `v` (may be NULL). */
+void mm_votes_destroy(mm_votes_t *v);
+
+/* The process-wide instance, made on first use (thread-safe), or NULL
+ * when the built-in tables do not load (the reason is logged once). Never
+ * freed: it lives as long as the process. */
+const mm_votes_t *mm_votes_shared(void);
+
+/* Reads the decision text[0..len) (text may be NULL when len is 0).
+ * `outcome` is the item's outcome label (may be NULL): it gives the result
+ * of a lone vote event whose own sentence does not say it. Stores new
+ * arrays in *votes and *reservations (the caller owns them). Returns 0, or
+ * -1 when memory ran out (both are then NULL). */
+int mm_votes_extract(const mm_votes_t *v, const char *text, size_t len, const char *outcome,
+                     json_t **votes, json_t **reservations);
+
+/* Sets "votes" and "reservations" of the item object `item` from its
+ * decision (`decision` may be NULL) with the shared instance. When the
+ * tables failed to load or memory ran out, both are empty arrays. */
+void mm_votes_item(json_t *item, const char *decision, size_t len, const char *outcome);
+
+#endif /* MM_VOTES_H */
