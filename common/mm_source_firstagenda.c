@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "mm_firstagenda_listing.h"
 #include "mm_source.h"
 
 static const char *const ct_firstagenda[] = {MM_SOURCE_CT_FIRSTAGENDA, NULL};
@@ -168,6 +170,21 @@ static int item(mm_source_build_t *b, json_t *it, size_t idx, mm_parse_error_t *
         return 0;
 }
 
+/* The meeting's start as one UTC instant ("2026-03-02T10:00:00Z"), so a
+ * republication that writes the same start with another offset or with
+ * fractions of a second is still the same meeting. 0, or -1 when `v` is
+ * no ISO 8601 time (the caller keeps it as written). */
+static int begin_utc(const char *v, char *out, size_t out_size) {
+        double t;
+        struct tm u;
+        if (mm_firstagenda_parse_time(v, &t) != 0)
+                return -1;
+        time_t ts = (time_t)t;
+        if (!gmtime_r(&ts, &u) || !strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &u))
+                return -1;
+        return 0;
+}
+
 static void meeting(mm_source_build_t *b, json_t *root, json_t *m) {
         char date[11] = "", start[6] = "", end[6] = "", d2[11], s2[6];
         split_iso(str(m, "Dato"), date, start);
@@ -194,7 +211,9 @@ static void meeting(mm_source_build_t *b, json_t *root, json_t *m) {
          * the agenda, a supplementary agenda, the minutes and a
          * republication are each a listing entry with an Id of its own. */
         const char *begin = str(m, "MeetingBeginUtc") ? str(m, "MeetingBeginUtc") : str(m, "Dato");
-        char *mid = NULL;
+        char utc[32], *mid = NULL;
+        if (begin_utc(begin, utc, sizeof(utc)) == 0)
+                begin = utc;
         if (asprintf(&mid, "%s@%s", str(json_object_get(root, "Udvalg"), "Id"), begin) < 0)
                 mid = NULL;
         mm_source_build_source(b, "firstagenda", mid, str(root, "Id"), str(m, "ReleasedDate"));

@@ -27,7 +27,7 @@ it_init identity
 FIX="$MM_SOURCE_DIR/tests/fixtures/firstagenda-identity"
 SBSYS="$MM_SOURCE_DIR/tests/fixtures/sbsys"
 GREVE="$MM_SOURCE_DIR/../shared/corpus/firstagenda-greve"
-FA_MID="0d1e2f30-4a5b-4c6d-8e7f-90a1b2c3d4e5@2026-03-04T16:00:00+01:00"
+FA_MID="0d1e2f30-4a5b-4c6d-8e7f-90a1b2c3d4e5@2026-03-04T15:00:00Z"
 FA="m.source_system = 'firstagenda' AND m.source_meeting_id = '$FA_MID'"
 ndocs() { sql "SELECT count(*) FROM documents"; }
 docs_are() { [[ "$(ndocs)" == "$1" ]]; }
@@ -105,7 +105,8 @@ PY
     submit "$WORK/republished.json" >/dev/null || fail "submit the republication"
     wait_until 60 "republication stored" docs_are 7
     n=7
-    key="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=d["Moede"]; print(d["Udvalg"]["Id"] + "@" + (m.get("MeetingBeginUtc") or m["Dato"]))' "$real")"
+    # the meeting id: committee Id @ the start as one UTC instant
+    key="$(python3 -c 'import datetime,json,sys; d=json.load(open(sys.argv[1])); m=d["Moede"]; t=datetime.datetime.fromisoformat(m.get("MeetingBeginUtc") or m["Dato"]); t=t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc); print(d["Udvalg"]["Id"] + "@" + t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$real")"
     got="$(sql "SELECT count(*) || ' ' || min(d.source_publication_id) FROM meetings m
                 JOIN documents d ON d.id = m.current_document_id WHERE m.source_meeting_id = '$key'")"
     [[ "$got" == "1 b2000000-0000-4000-8000-000000000001" ]] || fail "real republication: $got"

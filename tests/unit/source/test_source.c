@@ -120,7 +120,7 @@ static void test_firstagenda(void **state) {
         assert_string_equal(json_string_value(json_object_get(src, "system")), "firstagenda");
         /* the meeting is the committee at its start; the Id is the publication */
         assert_string_equal(json_string_value(json_object_get(src, "meeting_id")),
-                            "49a1c3b3-741b-4c22-86a1-f27bf55df8d1@2022-01-10T07:45:00+01:00");
+                            "49a1c3b3-741b-4c22-86a1-f27bf55df8d1@2022-01-10T06:45:00Z");
         assert_string_equal(json_string_value(json_object_get(src, "publication_id")),
                             "e049b9bf-8473-4034-9a27-cd30a5583562");
         assert_null(json_object_get(src, "supplement"));
