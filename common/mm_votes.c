@@ -49,6 +49,11 @@ struct mm_votes_s {
 /* Largest number of vote events and reservations kept per item: a
  * pathological decision cannot make an event of every line. */
 #define MM_VOTES_MAX_EVENTS 32
+/* Only the first MM_VOTES_MAX_TEXT bytes of a decision are read, and a
+ * clause longer than MM_VOTES_MAX_CLAUSE is no vote sentence: each clause
+ * is searched once per verb found in it, so its length bounds the work. */
+#define MM_VOTES_MAX_TEXT   (64u * 1024u)
+#define MM_VOTES_MAX_CLAUSE 2048u
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                         */
@@ -821,7 +826,7 @@ static void lead(st_t *st, const char **s, size_t *n, int counted) {
 
 static void clause(st_t *st, const char *s, size_t n) {
         trim(&s, &n);
-        if (!n)
+        if (!n || n > MM_VOTES_MAX_CLAUSE)
                 return;
         for (size_t i = 0; i < st->v->k[K_SKIP].n; i++)
                 if (mm_rx_exec(st->v->k[K_SKIP].r[i].rx, st->m, s, n, 0))
@@ -958,7 +963,7 @@ int mm_votes_extract(const mm_votes_t *v, const char *text, size_t len, const ch
         st_t st = {.v = v, .m = mm_rx_match_new(), .votes = json_array(), .res = json_array()};
         *votes = *reservations = NULL;
         if (st.m && st.votes && st.res && text)
-                read_text(&st, text, len);
+                read_text(&st, text, len < MM_VOTES_MAX_TEXT ? len : MM_VOTES_MAX_TEXT);
         ev_close(&st);
         mm_rx_match_destroy(st.m);
         if (!st.m || !st.votes || !st.res || st.oom) {

@@ -169,6 +169,29 @@ static void test_bounded(void **state) {
         mm_buf_release(&b);
 }
 
+/* One line of 100,000 vote sentences without a full stop, and a decision
+ * of 2 MB: read up to the limits (a clause of 2 KiB, 64 KiB of text), so
+ * the work stays linear. */
+static void test_long_line(void **state) {
+        const mm_votes_t *v = *state;
+        mm_buf_t b = MM_BUF_INIT;
+        for (int i = 0; i < 100000; i++)
+                mm_buf_puts(&b, "A stemte imod, V stemte for, ");
+        json_t *votes = NULL, *res = NULL;
+        assert_int_equal(mm_votes_extract(v, b.p, b.len, NULL, &votes, &res), 0);
+        assert_int_equal(json_array_size(votes), 0);
+        json_decref(votes);
+        json_decref(res);
+        mm_buf_reset(&b);
+        for (int i = 0; i < 100000; i++)
+                mm_buf_puts(&b, "Med 9 stemmer mod 2 blev det godkendt. A stemte imod.\n");
+        assert_int_equal(mm_votes_extract(v, b.p, b.len, NULL, &votes, &res), 0);
+        assert_int_equal(json_array_size(votes), 32);
+        json_decref(votes);
+        json_decref(res);
+        mm_buf_release(&b);
+}
+
 static int setup(void **state) {
         char err[256];
         mm_votes_t *v = mm_votes_new(err, sizeof(err));
@@ -190,10 +213,9 @@ int main(int argc, char **argv) {
         }
         fixtures = argv[1];
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sentences),
-                cmocka_unit_test(test_model),
-                cmocka_unit_test(test_item),
-                cmocka_unit_test(test_bounded),
+                cmocka_unit_test(test_sentences), cmocka_unit_test(test_model),
+                cmocka_unit_test(test_item),      cmocka_unit_test(test_bounded),
+                cmocka_unit_test(test_long_line),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
