@@ -366,6 +366,20 @@ static int copy_begin(copy_t *c, PGconn *conn, const char *sql, const char *tabl
         return MM_STORE_OK;
 }
 
+int mm_store_copy_rows(PGconn *conn, const char *sql, const char *table, const char *rows,
+                       size_t len, char *errstr, size_t errstr_size) {
+        copy_t c;
+        int rc = copy_begin(&c, conn, sql, table, errstr, errstr_size);
+        if (rc != MM_STORE_OK)
+                return rc;
+        for (size_t off = 0; off < len && !c.send_failed; off += COPY_PIECE) {
+                size_t n = len - off < COPY_PIECE ? len - off : COPY_PIECE;
+                if (PQputCopyData(conn, rows + off, (int)n) != 1)
+                        c.send_failed = 1;
+        }
+        return copy_end(&c, table, errstr, errstr_size);
+}
+
 /* participants: one row per name (1-based position in
  * parse.document.participants; an element without a text has none). */
 static void rows_participants(copy_t *c, const ins_set_t *s) {

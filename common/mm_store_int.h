@@ -58,6 +58,12 @@ struct mm_store_batch_s {
 int mm_store_result_error(PGconn *conn, PGresult *r, const char *what, char *errstr,
                           size_t errstr_size);
 
+/* COPYs rows[0..len) (COPY text format, whole lines) with `sql` ("COPY
+ * table (...) FROM STDIN") inside the caller's transaction, in pieces of
+ * 64 KiB. Returns MM_STORE_OK or an MM_STORE_ERR_* class with errstr. */
+int mm_store_copy_rows(PGconn *conn, const char *sql, const char *table, const char *rows,
+                       size_t len, char *errstr, size_t errstr_size);
+
 /* Writes `docs` (texts[i]: document i rendered ahead, or NULL; `texts`
  * may be NULL) and the offsets `offs_text` (JSON) inside the caller's
  * transaction: documents, meetings and offsets by mm_ingest_documents, the

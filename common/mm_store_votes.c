@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "mm_buf.h"
-#include "mm_log.h"
 #include "mm_store.h"
+#include "mm_store_int.h"
 
 enum { T_EVENTS, T_COUNTS, T_PARTIES, T_PERSONS, T_RESERVATIONS, T_N };
 
@@ -117,68 +117,9 @@ static void item_rows(mm_buf_t *t, long long id, const json_t *it) {
         }
 }
 
-/* Fills errstr from a failed result and returns its class. */
-static int failed(PGconn *conn, PGresult *r, const char *what, char *errstr, size_t errstr_size) {
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        int rc = PQstatus(conn) != CONNECTION_OK ? MM_STORE_ERR_TRANSIENT
-                                                 : mm_store_classify_sqlstate(state);
-        snprintf(errstr, errstr_size, "%s [%s]: %s", what, state ? state : "-",
-                 r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
-        size_t len = strlen(errstr);
-        while (len > 0 && (errstr[len - 1] == '\n' || errstr[len - 1] == ' '))
-                errstr[--len] = '\0';
-        PQclear(r);
-        return rc;
-}
-
-/* COPYs the rows rows[0..len) into table t. */
-static int copy_table(PGconn *conn, int t, const mm_buf_t *rows, char *errstr, size_t errstr_size) {
-        char what[64];
-        snprintf(what, sizeof(what), "COPY %s", tables[t].table);
-        PGresult *r = PQexecParams(conn, tables[t].sql, 0, NULL, NULL, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COPY_IN)
-                return failed(conn, r, what, errstr, errstr_size);
-        PQclear(r);
-        int sent = 1;
-        /* pieces of 64 KiB: the server starts on the first one */
-        for (size_t off = 0; sent && off < rows->len; off += 65536) {
-                size_t n = rows->len - off < 65536 ? rows->len - off : 65536;
-                sent = PQputCopyData(conn, rows->p + off, (int)n) == 1;
-        }
-        if (PQputCopyEnd(conn, sent ? NULL : "send failed") != 1) {
-                snprintf(errstr, errstr_size, "%s: %s", what, PQerrorMessage(conn));
-                return MM_STORE_ERR_TRANSIENT;
-        }
-        int rc = sent ? MM_STORE_OK : MM_STORE_ERR_TRANSIENT;
-        if (!sent)
-                snprintf(errstr, errstr_size, "%s: send failed", what);
-        while ((r = PQgetResult(conn)) != NULL) {
-                if (rc == MM_STORE_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-                        rc = failed(conn, r, what, errstr, errstr_size);
-                else
-                        PQclear(r);
-        }
-        return rc;
-}
-
-/* Does the schema have migration 010's tables? -1 when the query failed
- * (rc in *rc). */
-static int have_tables(PGconn *conn, int *rc, char *errstr, size_t errstr_size) {
-        PGresult *r = PQexecParams(conn, "SELECT to_regclass('vote_events') IS NOT NULL", 0, NULL,
-                                   NULL, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-                *rc = failed(conn, r, "vote tables", errstr, errstr_size);
-                return -1;
-        }
-        int yes = !strcmp(PQgetvalue(r, 0, 0), "t");
-        PQclear(r);
-        return yes;
-}
-
 int mm_store_votes_copy(PGconn *conn, const json_t *const *parses, size_t ndocs,
                         const long long *item_ids, size_t nitems, char *errstr,
                         size_t errstr_size) {
-        static int warned;
         mm_buf_t rows[T_N];
         size_t k = 0, total = 0;
         int rc = MM_STORE_OK;
@@ -197,14 +138,10 @@ int mm_store_votes_copy(PGconn *conn, const json_t *const *parses, size_t ndocs,
                         rc = MM_STORE_ERR_TRANSIENT;
                 }
         }
-        int have = rc == MM_STORE_OK && total ? have_tables(conn, &rc, errstr, errstr_size) : 0;
-        if (have == 0 && total && rc == MM_STORE_OK &&
-            !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-                mm_log(MM_LOG_WARN, "no table vote_events (migration 010): votes are not stored "
-                                    "until the schema is migrated");
-        for (int t = 0; have > 0 && rc == MM_STORE_OK && t < T_N; t++)
+        for (int t = 0; rc == MM_STORE_OK && t < T_N; t++)
                 if (rows[t].len)
-                        rc = copy_table(conn, t, &rows[t], errstr, errstr_size);
+                        rc = mm_store_copy_rows(conn, tables[t].sql, tables[t].table, rows[t].p,
+                                                rows[t].len, errstr, errstr_size);
         for (int t = 0; t < T_N; t++)
                 mm_buf_release(&rows[t]);
         return rc;

@@ -15,10 +15,9 @@
  * (each a minutes-parse object; NULL or without items is allowed) on
  * `conn`, inside the caller's open transaction. item_ids[0..nitems) are
  * the agenda_items ids of those items, in order. When no item has a vote
- * or a reservation, nothing is sent. On a schema without migration 010
- * the rows are skipped and 0 is returned (logged once per process): a
- * worker ahead of `--migrate` in a rolling upgrade still stores its
- * documents. Returns MM_STORE_OK or an MM_STORE_ERR_* class with errstr
+ * or a reservation, nothing is sent. The worker runs only on a schema
+ * with migration 010 (mm_store_check_schema), so the tables are there.
+ * Returns MM_STORE_OK or an MM_STORE_ERR_* class with errstr
  * (a refused value is MM_STORE_ERR_DATA, as for the other child rows). */
 int mm_store_votes_copy(PGconn *conn, const json_t *const *parses, size_t ndocs,
                         const long long *item_ids, size_t nitems, char *errstr, size_t errstr_size);

@@ -50,7 +50,8 @@ const char *const adapter_shapes[] = {"fa-items",
                                       NULL};
 
 #define FA_HEAD                                                                                    \
-        "{\"Id\":\"bench\",\"Moede\":{\"Dato\":\"2024-02-01T17:00:00+01:00\",\"Moededeltagere\":["
+        "{\"Id\":\"bench\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2024-02-01T17:00:00+"  \
+        "01:00\",\"Moededeltagere\":["
 #define EDOC_DECL "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 #define EDOC_HEAD                                                                                  \
         "<Root xmlns=\"http://www.fujitsu.dk/agenda/xml/schemas/2009/03/31/\"><Committee>"         \

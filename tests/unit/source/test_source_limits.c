@@ -185,7 +185,8 @@ static void test_field_caps(void **state) {
         /* Titles under the field cap whose sum passes it: the model's text. */
         char *t = xs(40 * 1024);
         mm_buf_t fa = MM_BUF_INIT;
-        mm_buf_printf(&fa, "{\"Id\":\"a\",\"Moede\":{\"Dato\":\"2022-01-10T08:00:00\"},"
+        mm_buf_printf(&fa, "{\"Id\":\"a\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2022-01-"
+                           "10T08:00:00\"},"
                            "\"Dagsordenpunkter\":[");
         for (int i = 1; i <= 3; i++)
                 mm_buf_printf(&fa, "%s{\"Punktnummer\":%d,\"Navn\":\"Greve Kommune %s\"}",
@@ -199,7 +200,8 @@ static void test_field_caps(void **state) {
          * at depth 256 and drop the rest of the field without a word. */
         char *open = rep("<div>", 300), *close = rep("</div>", 300);
         mm_buf_printf(&fa,
-                      "{\"Id\":\"a\",\"Moede\":{\"Dato\":\"2022-01-10T08:00:00\"},"
+                      "{\"Id\":\"a\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2022-01-"
+                      "10T08:00:00\"},"
                       "\"Dagsordenpunkter\":[{\"Punktnummer\":1,\"Navn\":\"Greve Kommune\","
                       "\"Felter\":[{\"Html\":\"<p>Start</p>%sSlut%s\"}]}]}",
                       open, close);
@@ -216,7 +218,8 @@ static void test_field_caps(void **state) {
 static void test_model_cap(void **state) {
         (void)state;
         mm_buf_t fa = MM_BUF_INIT;
-        mm_buf_printf(&fa, "{\"Id\":\"a\",\"Moede\":{\"Dato\":\"2022-01-10T08:00:00\","
+        mm_buf_printf(&fa, "{\"Id\":\"a\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2022-01-"
+                           "10T08:00:00\","
                            "\"Moededeltagere\":[");
         for (int i = 0; i < 1100; i++)
                 mm_buf_printf(&fa, "%s{\"Name\":\"M%d\",\"Absent\":true}", i ? "," : "", i);
@@ -293,7 +296,8 @@ static void test_oom_is_an_error(void **state) {
         oom_sweep(doc, NULL);
         free(doc);
         free(x);
-        oom_sweep("{\"Id\":\"a\",\"Moede\":{\"Dato\":\"2022-01-10T08:00:00\",\"Moededeltagere\":"
+        oom_sweep("{\"Id\":\"a\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2022-01-10T08:00:"
+                  "00\",\"Moededeltagere\":"
                   "[{\"Name\":\"A B\"},{\"Name\":\"C D\",\"Absent\":true}]},"
                   "\"Dagsordenpunkter\":[{\"Punktnummer\":1,\"Navn\":\"Greve Kommune: budget\","
                   "\"Felter\":[{\"Html\":\"<h3>Beslutning</h3><p>Godkendt. 1.000 kr. efter "
@@ -308,7 +312,8 @@ static void test_oom_is_an_error(void **state) {
  * case of the insertion sort that was), or n participants. */
 static char *fa_many(size_t n, int participants) {
         mm_buf_t b = MM_BUF_INIT;
-        mm_buf_printf(&b, "{\"Id\":\"a\",\"Moede\":{\"Dato\":\"2022-01-10T08:00:00\","
+        mm_buf_printf(&b, "{\"Id\":\"a\",\"Udvalg\":{\"Id\":\"u1\"},\"Moede\":{\"Dato\":\"2022-01-"
+                          "10T08:00:00\","
                           "\"Moededeltagere\":[");
         for (size_t i = 0; participants && i < n; i++)
                 mm_buf_printf(&b, "%s{\"Name\":\"Medlem %zu\"}", i ? "," : "", i);
