@@ -60,7 +60,8 @@ static const mm_config_option_t options[] = {
         {"extract-max-memory", 0, MM_CONFIG_SIZE, "512MiB", "MM_EXTRACT_MAX_MEMORY", 0,
          "address space the extraction child may add (extract_limit)"},
         {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", "MM_EXTRACT_SANDBOX", 0,
-         "extract PDF and HTML in a forked child with CPU and memory limits"},
+         "extract PDF and HTML, and run the export adapters, in a forked child with CPU and "
+         "memory limits"},
         {"retry-max-ms", 0, MM_CONFIG_INT, "5000", "MM_RETRY_MAX_MS", 0,
          "cap of the exponential backoff while PostgreSQL or the DLQ is unavailable (ms)"},
         {"metrics-port", 0, MM_CONFIG_INT, "0", "MM_METRICS_PORT", 0,
