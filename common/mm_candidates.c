@@ -44,9 +44,9 @@ static size_t title_end(const ctx_t *c, size_t t) {
                 if (furniture)
                         x = next_text(c, furniture);
                 /* The rest of a wrapped title may start in lower case. */
-                if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->cand ||
-                    LI(c, x)->is_case || is_heading_line(LI(c, x)) || LN(c, x)->len > 100 ||
-                    LN(c, x)->s[LN(c, x)->len - 1] == '.')
+                if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->mark ||
+                    LI(c, x)->cand || LI(c, x)->is_case || is_heading_line(LI(c, x)) ||
+                    LN(c, x)->len > 100 || LN(c, x)->s[LN(c, x)->len - 1] == '.')
                         break;
                 if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(LI(c, x + 1)) &&
                     !LI(c, x + 1)->is_case && !LI(c, x + 1)->consumed)

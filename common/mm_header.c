@@ -494,6 +494,25 @@ static void finish(ctx_t *c, hdr_t *h) {
         json_object_set_new_nocheck(doc, "participants", json_incref(c->participants));
 }
 
+/* Whether folded line fb names the document minutes: "referat" or
+ * "protokol" as a word of its own ("Åbent referat", "Referat: 27. oktober",
+ * "Beslutningsprotokol"), and no "dagsorden" beside it (a site menu
+ * "Dagsordener og referater" names both). */
+static int minutes_word(const char *fb) {
+        static const char *const w[] = {"referat", "protokol", NULL};
+        if (strstr(fb, "dagsorden"))
+                return 0;
+        for (int i = 0; w[i]; i++)
+                for (const char *p = strstr(fb, w[i]); p; p = strstr(p + 1, w[i])) {
+                        const char *e = p + strlen(w[i]);
+                        int before = p == fb || !isalpha((unsigned char)p[-1]) ||
+                                     (p - fb >= 10 && !strncmp(p - 10, "beslutning", 10));
+                        if (before && !isalpha((unsigned char)*e) && (unsigned char)*e < 0x80)
+                                return 1;
+                }
+        return 0;
+}
+
 void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
         hdr_t h = {.doc = doc, .date_line = (size_t)-1};
         c->work += hend;
@@ -507,6 +526,7 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                         char fb[128];
                         mm_pass_fold(l->s, l->len, fb, sizeof(fb));
                         c->referat = strstr(fb, "referat") != NULL;
+                        c->minutes_word = c->referat && minutes_word(fb);
                 }
                 size_t last = labelled(c, &h, i, hend);
                 if (last != (size_t)-1)

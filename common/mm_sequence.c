@@ -194,7 +194,7 @@ static void take_case(ctx_t *c, item_t *it, size_t line) {
  * heading or among the first lines below the title, the same way for every
  * item: the side that more items agree on is tried first, so that a short
  * item's number below its title is not given to the next item. */
-static void case_numbers(ctx_t *c) {
+void mm_sequence_case_numbers(ctx_t *c) {
         size_t before = 0, after = 0;
         for (size_t k = 0; k < c->nitems; k++) {
                 before += case_before(c, k) != (size_t)-1;
@@ -290,7 +290,7 @@ void mm_sequence_find_items(ctx_t *c) {
                 c->items[k].start = c->items[k].title_end + 1;
                 c->items[k].end = k + 1 < c->nitems ? c->items[k + 1].head : c->n;
         }
-        case_numbers(c);
+        mm_sequence_case_numbers(c);
 out:
         free(v);
 }
