@@ -45,7 +45,7 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
                 return 0;
         /* Every form has a digit within its first 20 bytes after a label. */
         if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]) &&
-            (unsigned char)s[0] != 0xc3)
+            !((unsigned char)s[0] == 0xc3 && n > 1 && (unsigned char)s[1] == 0x85)) /* Å */
                 return 0;
         /* Most lines start with no label's first byte: no fold then. */
         unsigned char f0 = (unsigned char)s[0];
@@ -282,7 +282,11 @@ static int line_case(ctx_t *c, const mm_line_t *l, linfo_t *li, int *pending) {
 /* A state line under a title: "Åben sag", "LUKKET SAG" (closed.tsv). */
 static int state_mark(const ctx_t *c, const mm_line_t *l) {
         const mm_parser_t *p = c->p;
-        if (l->len > 24 || !strchr("LlOo\xc3", l->s[0]))
+        const unsigned char *s = (const unsigned char *)l->s;
+        /* "Lukket", "Offentlig", "Åben"/"ÅBEN" first: most lines are none */
+        if (l->len > 24 || l->len < 4 ||
+            !((s[0] | 32) == 'l' || (s[0] | 32) == 'o' ||
+              (s[0] == 0xc3 && (s[1] == 0x85 || s[1] == 0xa5) && (s[2] | 32) == 'b')))
                 return 0;
         for (size_t r = 0; r < p->closed.n; r++)
                 if (p->closed_scope[r] >= 3 && mm_rx_exec(p->closed.rx[r], c->m, l->s, l->len, 0))

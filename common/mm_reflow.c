@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_str.h"
 #include "mm_text.h"
 
 /* Lines this long or longer may be run-on pages; once most of the text
@@ -92,12 +93,15 @@ void mm_reflow_unload(mm_parser_t *p) {
 /* Whether lines of RF_LONG bytes or more hold most of the text: one pass of
  * memchr over the document. */
 static int mostly_long(const char *buf, size_t len) {
-        size_t inlong = 0;
-        for (const char *s = buf, *e = buf + len; s < e;) {
+        size_t inlong = 0, inshort = 0;
+        /* stops as soon as the short lines hold half the text */
+        for (const char *s = buf, *e = buf + len; s < e && 2 * inshort < len;) {
                 const char *nl = memchr(s, '\n', (size_t)(e - s));
                 size_t n = (size_t)((nl ? nl : e) - s);
                 if (n >= RF_LONG)
                         inlong += n;
+                else
+                        inshort += n + 1;
                 s += n + 1;
         }
         return 2 * inlong > len;
@@ -155,11 +159,21 @@ static void numbered_run(const char *s, size_t n, pts_t *pt) {
                 add_point(pt, s, n, at[k]);
 }
 
+/* A cheap test before the patterns: a run-on page holds labels ("X: ")
+ * or a numbered list run into it (" 2. "); most prose holds neither. */
+static int may_run_on(const char *s, size_t n) {
+        size_t colons = 0;
+        for (const char *q = s; (q = memchr(q, ':', (size_t)(s + n - q))) != NULL; q++)
+                if (++colons >= 2)
+                        return 1;
+        return mm_str_find(s, n, " 2. ", 4) != NULL;
+}
+
 char *mm_reflow_text(const mm_parser_t *p, mm_rx_match_t *m, const char *buf, size_t len,
                      size_t *breaks) {
         *breaks = 0;
         if (!p->reflow[RF_LABEL] || len < RF_LONG || !mostly_long(buf, len) ||
-            !mm_text_utf8_valid(buf, len) || memchr(buf, '<', len))
+            memchr(buf, '<', len))
                 return NULL;
         char *out = malloc(len + 1);
         pts_t *pt = malloc(sizeof(*pt));
@@ -174,10 +188,16 @@ char *mm_reflow_text(const mm_parser_t *p, mm_rx_match_t *m, const char *buf, si
                 char *nl = memchr(s, '\n', (size_t)(e - s));
                 size_t n = (size_t)((nl ? nl : e) - s);
                 size_t b, e;
-                if (n >= RF_SHORT && p->reflow[RF_ERASE] &&
-                    mm_rx_exec(p->reflow[RF_ERASE], m, s, n, 0) && !mm_rx_group(m, 0, &b, &e))
+                /* the patterns read UTF-8 unchecked: a line that is not
+                 * (Windows-1252 input) stays as it is */
+                if (n < RF_SHORT || !mm_text_utf8_valid(s, n)) {
+                        s += n + 1;
+                        continue;
+                }
+                if (p->reflow[RF_ERASE] && mm_rx_exec(p->reflow[RF_ERASE], m, s, n, 0) &&
+                    !mm_rx_group(m, 0, &b, &e))
                         memset(s + b, ' ', e - b);
-                if (n >= RF_LINE) {
+                if (n >= RF_LINE && may_run_on(s, n)) {
                         pt->n = 0;
                         for (int k = 0; k < RF_KINDS; k++)
                                 if (k != RF_ERASE)

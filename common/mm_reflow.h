@@ -30,7 +30,7 @@ int mm_reflow_load(mm_parser_t *p, char *errstr, size_t errstr_size);
 /* Frees what mm_reflow_load made. */
 void mm_reflow_unload(mm_parser_t *p);
 
-/* A copy of buf (len bytes, valid UTF-8) with the run-on lines broken, or
+/* A copy of buf (len bytes; a line that is not UTF-8 stays as it is) with the run-on lines broken, or
  * NULL when the document is no run-on transcript (or memory ran out: the
  * document is then read as it is). The caller frees the copy; *breaks
  * counts the breaks made. m is the caller's match state. */
