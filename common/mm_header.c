@@ -126,6 +126,25 @@ static void set_time(hdr_t *h, const char *v, size_t vl, int need_kl, int range)
                 h->range_end = mm_pass_fmt_time(hh, mi);
 }
 
+/* "Onsdag, 6 marts, 2019 - 15:30", "23-05-2018 12:30:00",
+ * "2019-03-05T16:00:00+01:00": a time right after the date is the start
+ * time, with or without "kl.". */
+static void time_after_date(hdr_t *h, const char *v, size_t vl) {
+        int y, mo, d;
+        size_t b, e;
+        if (h->have_time || mm_date_find(v, vl, &y, &mo, &d, &b, &e))
+                return;
+        size_t k = e;
+        while (k < vl && (v[k] == ' ' || v[k] == '-' || v[k] == ',' || v[k] == 'T'))
+                k++;
+        if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
+                for (k += 3; k < vl && v[k] == ' ';)
+                        k++;
+        if (k > e && k + 4 <= vl && isdigit((unsigned char)v[k]) &&
+            (v[k + 1] == ':' || v[k + 1] == '.' || v[k + 2] == ':' || v[k + 2] == '.'))
+                set_time(h, v + k, vl - k, 0, 1);
+}
+
 /* A list of members after a participants or absence label, possibly
  * broken over several lines or one name a line. Returns the last line of
  * the list. */
@@ -353,6 +372,17 @@ static size_t labelled(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
         if (last != (size_t)-1)
                 return last;
         int f = match_label(c, l, &voff);
+        /* "STARTTIDSPUNKT" or "Mødetid:" alone, the value on the next line */
+        if (f != F_NONE && f != F_PARTICIPANTS && f != F_ABSENT && f != F_REMARKS &&
+            voff >= l->len) {
+                size_t j = i + 1;
+                while (j < hend && j < i + 3 && LN(c, j)->blank)
+                        j++;
+                size_t vo;
+                if (j < hend && !LN(c, j)->blank && match_label(c, LN(c, j), &vo) == F_NONE &&
+                    LN(c, j)->len < 120)
+                        return labelled_value(c, h, j, hend, f, 0, LN(c, j)->s, LN(c, j)->len);
+        }
         return labelled_value(c, h, i, hend, f, voff, l->s + voff, l->len - voff);
 }
 
@@ -363,12 +393,24 @@ static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, s
         switch (f) {
         case F_DATE:
                 set_date(h, v, vl);
+                time_after_date(h, v, vl);
                 set_time(h, v, vl, 1, 0);
                 return i;
         case F_TIME:
                 set_time(h, v, vl, 0, 1);
                 set_date(h, v, vl);
                 return i;
+        case F_END_TIME: {
+                /* "Sluttidspunkt:" in a label column, "SLUTTIDSPUNKT" above
+                 * "23-05-2018 15:55:00" */
+                int hh, mi, y, mo, d;
+                size_t b, e = 0;
+                if (!mm_date_find(v, vl, &y, &mo, &d, &b, &e) && e < vl)
+                        v += e, vl -= e;
+                if (!h->range_end && !mm_time_find(v, vl, 0, &hh, &mi, NULL, NULL))
+                        h->range_end = mm_pass_fmt_time(hh, mi);
+                return i;
+        }
         case F_LOCATION:
                 /* "Mødelokale 1": the label is part of the place. */
                 if (voff && l->s[voff - 1] == ' ' && !memchr(l->s, ':', voff) &&
@@ -398,6 +440,7 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
                 size_t e, te;
                 int hh, mi;
                 set_date(h, l->s, l->len);
+                time_after_date(h, l->s, l->len);
                 set_time(h, l->s, l->len, 1, 1);
                 h->date_line = i;
                 /* "5. marts 2024, kl. 17.00, Byrådssalen": the place after
@@ -428,7 +471,7 @@ static void end_time(ctx_t *c, json_t *doc) {
                 char buf[512];
                 /* It stands on a short line. */
                 if (l->blank || l->len >= 100 ||
-                    !(mm_str_find(l->s, l->len, "slut", 4) ||
+                    !(mm_str_find(l->s, l->len, "lut", 3) || mm_str_find(l->s, l->len, "LUT", 3) ||
                       mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
                       mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
                         continue;

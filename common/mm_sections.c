@@ -195,6 +195,8 @@ typedef struct ist_s {
         mm_buf_t decision;
         int have_decision, prev_path;
         int absent_list; /* after "Fraværende" alone: names follow a line each */
+        int own_list;    /* the item lists its absent members ("Fraværende: ...",
+                            "Afbud: ..."), so the meeting's list is not added */
 } ist_t;
 
 /* Closed by its title, or by a "Lukket dagsorden" heading before it
@@ -235,6 +237,11 @@ static void item_start(ctx_t *c, ist_t *st) {
  * below (or nothing). Returns 1 when the line was about absences. */
 static int absence(ctx_t *c, ist_t *st, const mm_line_t *view) {
         int r = mm_names_absence_line(c, view, st->absent);
+        if (r && view->len >= 5 &&
+            (!strncasecmp(view->s, "afbud", 5) ||
+             (view->len >= 11 && !strncmp(view->s + 1, "RAV\xc3\x86RENDE", 10)) ||
+             (view->len >= 11 && !strncmp(view->s + 1, "rav\xc3\xa6rende", 10))))
+                st->own_list = 1;
         if (r == 2) {
                 st->absent_list = 1;
                 return 1;
@@ -463,7 +470,8 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
         item_start(c, &st);
         item_lines(c, &st);
         const char *outcome = item_outcome(c, &st);
-        meeting_absences(c, it, st.absent);
+        if (!st.own_list)
+                meeting_absences(c, it, st.absent);
         item_json(c, &st, o, order, outcome); /* the arrays are owned by o now */
         mm_buf_release(&st.decision);
         json_array_append_new(items, o);
