@@ -91,8 +91,8 @@ static int looks_like_name_list(const mm_line_t *l) {
 typedef struct hdr_s {
         json_t *doc;
         json_t *committee, *location, *municipality, *range_end; /* owned until set */
-        int have_date, have_time;
-        size_t date_line; /* the unlabelled date line, or (size_t)-1 */
+        int have_date, have_time; /* have_date 2: from a line without a label */
+        size_t date_line;         /* the unlabelled date line, or (size_t)-1 */
 } hdr_t;
 
 static void set_date(hdr_t *h, const char *v, size_t vl) {
@@ -392,6 +392,13 @@ static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, s
         const mm_line_t *l = LN(c, i);
         switch (f) {
         case F_DATE:
+                /* "Dato:" wins over a date in the page's text above it ("Læs
+                 * referater til og med den 10. februar 2016") */
+                if (h->have_date == 2) {
+                        int y, mo, d;
+                        if (!mm_date_find(v, vl, &y, &mo, &d, NULL, NULL))
+                                h->have_date = 0;
+                }
                 set_date(h, v, vl);
                 time_after_date(h, v, vl);
                 set_time(h, v, vl, 1, 0);
@@ -440,6 +447,7 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
                 size_t e, te;
                 int hh, mi;
                 set_date(h, l->s, l->len);
+                h->have_date = 2; /* from a line without a label */
                 time_after_date(h, l->s, l->len);
                 set_time(h, l->s, l->len, 1, 1);
                 h->date_line = i;

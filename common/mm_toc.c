@@ -82,7 +82,10 @@ static int entry_at(const ctx_t *c, size_t i, tent_t *e) {
                 return 0;
         while (q < n && (s[q] == ' ' || s[q] == '\t'))
                 q++;
-        if (q >= n || q > 60 || islower((unsigned char)s[q]) || isdigit((unsigned char)s[q]))
+        /* "5. 17.4 Byudvikling - ...": a title may start with a number, but
+         * not be one */
+        if (q >= n || q > 60 || islower((unsigned char)s[q]) ||
+            strspn(s + q, "0123456789.,- ") == n - q)
                 return 0;
         e->tline = e->tend = i;
         e->tb = q;
@@ -130,11 +133,12 @@ static int increasing(const ctx_t *c) {
         return 1;
 }
 
-/* Entries before line `stop`, in document order. */
+/* Entries up to line `stop` (the first chosen item, which a run of bare
+ * entries may lead up to), in document order. */
 static size_t collect(ctx_t *c, size_t stop, tent_t **out) {
         size_t cap = 0, m = 0;
         tent_t *v = NULL, e;
-        for (size_t i = 0; i < stop; i++) {
+        for (size_t i = 0; i <= stop && i < c->n; i++) {
                 WORK(c, 1);
                 if (!entry_at(c, i, &e))
                         continue;
