@@ -573,11 +573,11 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                         continue;
                 /* "Referat" in the header, not in an item's title ("3.
                  * Godkendelse af referat") of a TOC. */
-                if (!c->referat && l->len < 120 && !LI(c, i)->cand) {
+                if ((!c->referat || !c->minutes_word) && l->len < 120 && !LI(c, i)->cand) {
                         char fb[128];
                         mm_pass_fold(l->s, l->len, fb, sizeof(fb));
-                        c->referat = strstr(fb, "referat") != NULL;
-                        c->minutes_word = c->referat && minutes_word(fb);
+                        c->referat = c->referat || strstr(fb, "referat") != NULL;
+                        c->minutes_word = c->minutes_word || minutes_word(fb);
                 }
                 size_t last = labelled(c, &h, i, hend);
                 if (last != (size_t)-1)

@@ -209,10 +209,36 @@ static void dated_decision(const ctx_t *c, const mm_line_t *l, linfo_t *li) {
         li->hd = (uint8_t)d;
 }
 
+/* "BeslutningGodkendt.", "BilagIngen bilag.": a web page that glues a
+ * heading to its text (a heading of sections.tsv, then a capital with no
+ * blank between). Returns the heading's index and sets *at, or -1. */
+static int glued_section(const ctx_t *c, const mm_line_t *l, size_t *at) {
+        const unsigned char *s = (const unsigned char *)l->s;
+        for (size_t k = 4; k + 1 < l->len && k < 40; k++) {
+                if (!c->p->sec_len_ok[k] || !islower(s[k - 1]) ||
+                    !(isupper(s[k]) || (s[k] == 0xc3 && s[k + 1] >= 0x80 && s[k + 1] < 0x9f)))
+                        continue;
+                int sec = mm_lines_match_section(c->p, l->s, k);
+                if (sec >= 0) {
+                        *at = k;
+                        return sec;
+                }
+        }
+        return -1;
+}
+
 /* A known section heading, alone or as "Heading: text". */
 static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
         li->sec1 = (int16_t)(mm_lines_match_section(p, l->s, l->len) + 1);
+        if (SEC(li) < 0 && l->len > 5) {
+                size_t at;
+                int g = glued_section(c, l, &at);
+                if (g >= 0) {
+                        li->sec1 = (int16_t)(g + 1);
+                        li->inl = (uint16_t)at;
+                }
+        }
         if (SEC(li) < 0) {
                 const char *colon = memchr(l->s, ':', l->len < 50 ? l->len : 50);
                 if (colon && colon > l->s) {

@@ -166,7 +166,8 @@ static int may_run_on(const char *s, size_t n) {
         for (const char *q = s; (q = memchr(q, ':', (size_t)(s + n - q))) != NULL; q++)
                 if (++colons >= 2)
                         return 1;
-        return mm_str_find(s, n, " 2. ", 4) != NULL;
+        return mm_str_find(s, n, " 2. ", 4) || mm_str_find(s, n, "eslutning", 9) ||
+               mm_str_find(s, n, "ESLUTNING", 9);
 }
 
 char *mm_reflow_text(const mm_parser_t *p, mm_rx_match_t *m, const char *buf, size_t len,

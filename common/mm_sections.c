@@ -293,7 +293,8 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
                 /* A path, and the rest of a path wrapped onto the next
                  * line, are no attachment names. */
                 int path = is_path(s, n) || (st->prev_path && !memchr(s, ' ', n));
-                if (!path && strncmp(s, "http", 4))
+                /* "Ingen bilag." lists none */
+                if (!path && strncmp(s, "http", 4) && strncasecmp(s, "ingen", 5))
                         json_array_append_new(cur->attach, clean_attachment(s, n));
                 st->prev_path = path;
         } else if (bilag_line(s, n)) {
