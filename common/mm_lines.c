@@ -214,9 +214,12 @@ static void dated_decision(const ctx_t *c, const mm_line_t *l, linfo_t *li) {
  * blank between). Returns the heading's index and sets *at, or -1. */
 static int glued_section(const ctx_t *c, const mm_line_t *l, size_t *at) {
         const unsigned char *s = (const unsigned char *)l->s;
-        for (size_t k = 4; k + 1 < l->len && k < 40; k++) {
-                if (!c->p->sec_len_ok[k] || !islower(s[k - 1]) ||
-                    !(isupper(s[k]) || (s[k] == 0xc3 && s[k + 1] >= 0x80 && s[k + 1] < 0x9f)))
+        /* within the first word, a small letter then a capital */
+        for (size_t k = 4; k + 1 < l->len && k < 40 && s[k] != ' '; k++) {
+                if ((unsigned)(s[k - 1] - 'a') >= 26u ||
+                    !((unsigned)(s[k] - 'A') < 26u ||
+                      (s[k] == 0xc3 && s[k + 1] >= 0x80 && s[k + 1] < 0x9f)) ||
+                    !c->p->sec_len_ok[k])
                         continue;
                 int sec = mm_lines_match_section(c->p, l->s, k);
                 if (sec >= 0) {
