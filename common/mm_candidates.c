@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Lines scanned after a title for evidence. */
 #define EV_WINDOW 15
@@ -16,6 +17,10 @@ static int title_like(const ctx_t *c, size_t t) {
         const mm_line_t *l = LN(c, t);
         const linfo_t *x = LI(c, t);
         if (l->blank || x->consumed || x->cand || x->is_case || x->toc || is_heading_line(x))
+                return 0;
+        /* a table of contents' own heading is no item's title */
+        if (l->len >= 12 && (!strncasecmp(l->s, "indholdsfortegnelse", l->len < 19 ? l->len : 19) ||
+                             !strncasecmp(l->s, "sagsoversigt", 12)))
                 return 0;
         return l->len <= 150 && !islower((unsigned char)l->s[0]);
 }
@@ -44,9 +49,13 @@ static size_t title_end(const ctx_t *c, size_t t) {
                 if (furniture)
                         x = next_text(c, furniture);
                 /* The rest of a wrapped title may start in lower case. */
-                if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->cand ||
-                    LI(c, x)->is_case || is_heading_line(LI(c, x)) || LN(c, x)->len > 100 ||
-                    LN(c, x)->s[LN(c, x)->len - 1] == '.')
+                /* "A. Sager til afgørelse i byrådet": a group heading */
+                if (x < c->n && LN(c, x)->len > 3 && isupper((unsigned char)LN(c, x)->s[0]) &&
+                    LN(c, x)->s[1] == '.' && LN(c, x)->s[2] == ' ')
+                        break;
+                if (x >= c->n || LN(c, x)->blank || LI(c, x)->consumed || LI(c, x)->mark ||
+                    LI(c, x)->cand || LI(c, x)->is_case || is_heading_line(LI(c, x)) ||
+                    LN(c, x)->len > 100 || LN(c, x)->s[LN(c, x)->len - 1] == '.')
                         break;
                 if (x + 1 < c->n && !LN(c, x + 1)->blank && !is_heading_line(LI(c, x + 1)) &&
                     !LI(c, x + 1)->is_case && !LI(c, x + 1)->consumed)

@@ -27,11 +27,12 @@ typedef struct cand_s {
         unsigned ev;       /* evidence bits (MM_EV_*), for confidence and warnings */
 } cand_t;
 
-#define MM_EV_SECTION 1u  /* an opening section heading follows */
-#define MM_EV_CASE    2u  /* a journal or document number is near */
-#define MM_EV_MARKUP  4u  /* heading markup or the "Punkt N" form */
-#define MM_EV_TOC     8u  /* agrees with a table-of-contents entry */
-#define MM_EV_BODY    16u /* text follows before the next candidate */
+#define MM_EV_SECTION  1u  /* an opening section heading follows */
+#define MM_EV_CASE     2u  /* a journal or document number is near */
+#define MM_EV_MARKUP   4u  /* heading markup or the "Punkt N" form */
+#define MM_EV_TOC      8u  /* agrees with a table-of-contents entry */
+#define MM_EV_BODY     16u /* text follows before the next candidate */
+#define MM_EV_TOC_ONLY 32u /* only a table of contents shows the item (mm_toc) */
 
 /* Collects the candidates of the analysed lines of c, in document order,
  * into a new array (*out, freed by the caller) of *n entries. Returns 0, or

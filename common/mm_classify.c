@@ -406,6 +406,60 @@ static int word_char(unsigned char ch) {
                ch == '-' || ch >= 0x80;
 }
 
+/* Lines of text read for bare kommune names. */
+#define MM_BARE_SPAN 65536
+
+/* Without "X Kommune" or a web domain: the kommune whose name stands alone
+ * as a word ("Varde Bibliotek", "Næstved Stadion") at least twice in the
+ * start of the text, and more often than any other. count has a slot per
+ * kommune, all zero. */
+static const char *bare_names(const mm_classify_t *c, const char *text, size_t len, int *count) {
+        size_t nk = mm_table_rows(c->t_kommuner), span = len < MM_BARE_SPAN ? len : MM_BARE_SPAN;
+        const char *best = NULL;
+        int bestn = 1, tie = 0;
+        for (size_t r = 0; r < nk; r++) {
+                const char *k = mm_table_get(c->t_kommuner, r, 0);
+                size_t kl = strlen(k);
+                for (const char *p = text, *e = text + span;
+                     (p = mm_str_find(p, (size_t)(e - p), k, kl)) != NULL; p += kl)
+                        if ((p == text || !word_char((unsigned char)p[-1])) &&
+                            (p + kl >= e || !word_char((unsigned char)p[kl])))
+                                count[r]++;
+                if (count[r] > bestn) {
+                        bestn = count[r];
+                        best = mm_table_get(c->t_kommuner, r, 1);
+                        tie = 0;
+                } else if (count[r] == bestn) {
+                        tie = 1;
+                }
+        }
+        return tie ? NULL : best;
+}
+
+/* "TÅRNBY KOMMUNE" (a heading in capitals): the first such name. */
+static const char *upper_names(const mm_classify_t *c, const char *text, size_t len) {
+        for (const char *p = text, *e = text + len;
+             (p = mm_str_find(p, (size_t)(e - p), " KOMMUNE", 8)) != NULL; p += 8) {
+                const char *nb = p;
+                while (nb > text && word_char((unsigned char)nb[-1]))
+                        nb--;
+                char w[64];
+                size_t n = 0;
+                for (const char *q = nb; q < p && n + 1 < sizeof(w); q++) {
+                        unsigned char ch = (unsigned char)*q;
+                        /* Æ Ø Å (and the other Latin-1 capitals) after 0xC3 */
+                        w[n++] = (char)(q > nb && (unsigned char)q[-1] == 0xc3 && ch >= 0x80 &&
+                                                        ch < 0xa0
+                                                ? ch + 0x20
+                                                : (q == nb ? ch : tolower(ch)));
+                }
+                const char *off = n ? mm_classify_kommune(c, w, n) : NULL;
+                if (off)
+                        return off;
+        }
+        return NULL;
+}
+
 const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text, size_t len) {
         size_t nk = mm_table_rows(c->t_kommuner);
         int *count = calloc(nk ? nk : 1, sizeof(int));
@@ -425,7 +479,9 @@ const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text, 
                 if (!((pl == 1 && (*ws == 'K' || *ws == 'k')) ||
                       (pl == 8 && !strncmp(ws, "Regionsk", 8))))
                         continue;
-                if (p + 6 < e && word_char((unsigned char)p[6]))
+                /* "Hvidovre Kommunes borgerrådgiver": the genitive too */
+                size_t after = p + 7 < e && p[6] == 's' ? 7 : 6;
+                if (p + after < e && word_char((unsigned char)p[after]))
                         continue;
                 const char *we = ws;
                 while (we > text && (we[-1] == ' ' || we[-1] == '\t'))
@@ -462,6 +518,10 @@ const char *mm_classify_infer_kommune(const mm_classify_t *c, const char *text, 
                         bestn = count[r];
                         best = mm_table_get(c->t_kommuner, r, 1);
                 }
+        if (!best)
+                best = upper_names(c, text, len);
+        if (!best)
+                best = bare_names(c, text, len, count);
         free(count);
         return best;
 }

@@ -105,7 +105,8 @@ named:
                         }
                 if (!mo)
                         return -1;
-                if (i < len && s[i] == '.')
+                /* "6 marts, 2019" (a web CMS) */
+                if (i < len && (s[i] == '.' || s[i] == ','))
                         i++;
                 skip_sp(s, len, &i);
                 size_t ys = i;
@@ -117,7 +118,51 @@ named:
         }
 }
 
+static int date_digits_first(const char *s, size_t len, int *y, int *m, int *d, size_t *b,
+                             size_t *e);
+
+/* "Marts 5, 2019": a CMS printing Danish month names in English order. */
+static int month_first(const char *s, size_t len, int *y, int *m, int *d, size_t *b, size_t *e) {
+        for (size_t i = 0; i + 8 < len; i++) {
+                if (!is_alpha(s[i]) || (i > 0 && is_alpha(s[i - 1])))
+                        continue;
+                size_t j = i;
+                while (j < len && is_alpha(s[j]))
+                        j++;
+                int mo = 0;
+                for (int k = 0; months[k].name && !mo; k++)
+                        if (strlen(months[k].name) == j - i && j - i >= 3 &&
+                            !strncasecmp(months[k].name, s + i, j - i))
+                                mo = months[k].month;
+                if (!mo || j >= len || s[j] != ' ')
+                        continue;
+                skip_sp(s, len, &j);
+                int da = digits(s, len, &j, 1, 2);
+                if (da < 0 || j >= len || s[j] != ',')
+                        continue;
+                j++;
+                skip_sp(s, len, &j);
+                size_t ys = j;
+                int yr = digits(s, len, &j, 4, 4);
+                if (yr < 0 || j - ys != 4 || !valid(yr, mo, da))
+                        continue;
+                *y = yr, *m = mo, *d = da;
+                if (b)
+                        *b = i;
+                if (e)
+                        *e = j;
+                return 0;
+        }
+        return -1;
+}
+
 int mm_date_find(const char *s, size_t len, int *y, int *m, int *d, size_t *b, size_t *e) {
+        int r = date_digits_first(s, len, y, m, d, b, e);
+        return r == 0 || !memchr(s, ',', len) ? r : month_first(s, len, y, m, d, b, e);
+}
+
+static int date_digits_first(const char *s, size_t len, int *y, int *m, int *d, size_t *b,
+                             size_t *e) {
         for (size_t i = 0; i < len; i++) {
                 size_t end;
                 if (!is_digit(s[i]) ||

@@ -91,8 +91,8 @@ static int looks_like_name_list(const mm_line_t *l) {
 typedef struct hdr_s {
         json_t *doc;
         json_t *committee, *location, *municipality, *range_end; /* owned until set */
-        int have_date, have_time;
-        size_t date_line; /* the unlabelled date line, or (size_t)-1 */
+        int have_date, have_time; /* have_date 2: from a line without a label */
+        size_t date_line;         /* the unlabelled date line, or (size_t)-1 */
 } hdr_t;
 
 static void set_date(hdr_t *h, const char *v, size_t vl) {
@@ -124,6 +124,25 @@ static void set_time(hdr_t *h, const char *v, size_t vl, int need_kl, int range)
         if (k > te && k < vl && !h->range_end &&
             !mm_time_find(v + k, vl - k, 0, &hh, &mi, NULL, NULL))
                 h->range_end = mm_pass_fmt_time(hh, mi);
+}
+
+/* "Onsdag, 6 marts, 2019 - 15:30", "23-05-2018 12:30:00",
+ * "2019-03-05T16:00:00+01:00": a time right after the date is the start
+ * time, with or without "kl.". */
+static void time_after_date(hdr_t *h, const char *v, size_t vl) {
+        int y, mo, d;
+        size_t b, e;
+        if (h->have_time || mm_date_find(v, vl, &y, &mo, &d, &b, &e))
+                return;
+        size_t k = e;
+        while (k < vl && (v[k] == ' ' || v[k] == '-' || v[k] == ',' || v[k] == 'T'))
+                k++;
+        if (k + 2 < vl && !strncmp(v + k, "\xe2\x80\x93", 3))
+                for (k += 3; k < vl && v[k] == ' ';)
+                        k++;
+        if (k > e && k + 4 <= vl && isdigit((unsigned char)v[k]) &&
+            (v[k + 1] == ':' || v[k + 1] == '.' || v[k + 2] == ':' || v[k + 2] == '.'))
+                set_time(h, v + k, vl - k, 0, 1);
 }
 
 /* A list of members after a participants or absence label, possibly
@@ -353,6 +372,17 @@ static size_t labelled(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
         if (last != (size_t)-1)
                 return last;
         int f = match_label(c, l, &voff);
+        /* "STARTTIDSPUNKT" or "Mødetid:" alone, the value on the next line */
+        if (f != F_NONE && f != F_PARTICIPANTS && f != F_ABSENT && f != F_REMARKS &&
+            voff >= l->len) {
+                size_t j = i + 1;
+                while (j < hend && j < i + 3 && LN(c, j)->blank)
+                        j++;
+                size_t vo;
+                if (j < hend && !LN(c, j)->blank && match_label(c, LN(c, j), &vo) == F_NONE &&
+                    LN(c, j)->len < 120)
+                        return labelled_value(c, h, j, hend, f, 0, LN(c, j)->s, LN(c, j)->len);
+        }
         return labelled_value(c, h, i, hend, f, voff, l->s + voff, l->len - voff);
 }
 
@@ -362,13 +392,32 @@ static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, s
         const mm_line_t *l = LN(c, i);
         switch (f) {
         case F_DATE:
+                /* "Dato:" wins over a date in the page's text above it ("Læs
+                 * referater til og med den 10. februar 2016") */
+                if (h->have_date == 2) {
+                        int y, mo, d;
+                        if (!mm_date_find(v, vl, &y, &mo, &d, NULL, NULL))
+                                h->have_date = 0;
+                }
                 set_date(h, v, vl);
+                time_after_date(h, v, vl);
                 set_time(h, v, vl, 1, 0);
                 return i;
         case F_TIME:
                 set_time(h, v, vl, 0, 1);
                 set_date(h, v, vl);
                 return i;
+        case F_END_TIME: {
+                /* "Sluttidspunkt:" in a label column, "SLUTTIDSPUNKT" above
+                 * "23-05-2018 15:55:00" */
+                int hh, mi, y, mo, d;
+                size_t b, e = 0;
+                if (!mm_date_find(v, vl, &y, &mo, &d, &b, &e) && e < vl)
+                        v += e, vl -= e;
+                if (!h->range_end && !mm_time_find(v, vl, 0, &hh, &mi, NULL, NULL))
+                        h->range_end = mm_pass_fmt_time(hh, mi);
+                return i;
+        }
         case F_LOCATION:
                 /* "Mødelokale 1": the label is part of the place. */
                 if (voff && l->s[voff - 1] == ' ' && !memchr(l->s, ':', voff) &&
@@ -398,6 +447,8 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
                 size_t e, te;
                 int hh, mi;
                 set_date(h, l->s, l->len);
+                h->have_date = 2; /* from a line without a label */
+                time_after_date(h, l->s, l->len);
                 set_time(h, l->s, l->len, 1, 1);
                 h->date_line = i;
                 /* "5. marts 2024, kl. 17.00, Byrådssalen": the place after
@@ -428,7 +479,7 @@ static void end_time(ctx_t *c, json_t *doc) {
                 char buf[512];
                 /* It stands on a short line. */
                 if (l->blank || l->len >= 100 ||
-                    !(mm_str_find(l->s, l->len, "slut", 4) ||
+                    !(mm_str_find(l->s, l->len, "lut", 3) || mm_str_find(l->s, l->len, "LUT", 3) ||
                       mm_str_find(l->s, l->len, "h\xc3\xa6vet", 6) ||
                       mm_str_find(l->s, l->len, "oph\xc3\xb8rte", 8)))
                         continue;
@@ -494,6 +545,25 @@ static void finish(ctx_t *c, hdr_t *h) {
         json_object_set_new_nocheck(doc, "participants", json_incref(c->participants));
 }
 
+/* Whether folded line fb names the document minutes: "referat" or
+ * "protokol" as a word of its own ("Åbent referat", "Referat: 27. oktober",
+ * "Beslutningsprotokol"), and no "dagsorden" beside it (a site menu
+ * "Dagsordener og referater" names both). */
+static int minutes_word(const char *fb) {
+        static const char *const w[] = {"referat", "protokol", NULL};
+        if (strstr(fb, "dagsorden"))
+                return 0;
+        for (int i = 0; w[i]; i++)
+                for (const char *p = strstr(fb, w[i]); p; p = strstr(p + 1, w[i])) {
+                        const char *e = p + strlen(w[i]);
+                        int before = p == fb || !isalpha((unsigned char)p[-1]) ||
+                                     (p - fb >= 10 && !strncmp(p - 10, "beslutning", 10));
+                        if (before && !isalpha((unsigned char)*e) && (unsigned char)*e < 0x80)
+                                return 1;
+                }
+        return 0;
+}
+
 void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
         hdr_t h = {.doc = doc, .date_line = (size_t)-1};
         c->work += hend;
@@ -503,10 +573,11 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                         continue;
                 /* "Referat" in the header, not in an item's title ("3.
                  * Godkendelse af referat") of a TOC. */
-                if (!c->referat && l->len < 120 && !LI(c, i)->cand) {
+                if ((!c->referat || !c->minutes_word) && l->len < 120 && !LI(c, i)->cand) {
                         char fb[128];
                         mm_pass_fold(l->s, l->len, fb, sizeof(fb));
-                        c->referat = strstr(fb, "referat") != NULL;
+                        c->referat = c->referat || strstr(fb, "referat") != NULL;
+                        c->minutes_word = c->minutes_word || minutes_word(fb);
                 }
                 size_t last = labelled(c, &h, i, hend);
                 if (last != (size_t)-1)

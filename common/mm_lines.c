@@ -44,7 +44,8 @@ static int match_case(const ctx_t *c, const char *s, size_t n, int bare, size_t 
         if (n < 2 || n > 80)
                 return 0;
         /* Every form has a digit within its first 20 bytes after a label. */
-        if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]))
+        if (!isdigit((unsigned char)s[0]) && !isupper((unsigned char)s[0]) &&
+            !((unsigned char)s[0] == 0xc3 && n > 1 && (unsigned char)s[1] == 0x85)) /* Å */
                 return 0;
         /* Most lines start with no label's first byte: no fold then. */
         unsigned char f0 = (unsigned char)s[0];
@@ -134,11 +135,21 @@ static int is_toc_line(const mm_line_t *l) {
         return i >= 3 && s[i - 1] == '.' && s[i - 2] == '.' && s[i - 3] == '.';
 }
 
+/* "34." or "1" alone on a line. */
+static int bullet_number(const mm_line_t *l) {
+        size_t k = 0;
+        while (k < l->len && isdigit((unsigned char)l->s[k]))
+                k++;
+        return k && k <= 4 && (k == l->len || (k + 1 == l->len && l->s[k] == '.'));
+}
+
 /* "N. Title", "N" alone, "Punkt N: Title": an item candidate. */
 static void line_candidate(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
         size_t b, e;
-        if (li->toc || l->bullet)
+        /* A bulleted line is a list entry, but a bullet before a number
+         * alone ("• 34.", the title below) is a web CMS's item marker. */
+        if (li->toc || (l->bullet && !bullet_number(l)))
                 return;
         /* "2022. Dette er ...", "2025 - Godkendelse": a year that starts a
          * wrapped line, not an item number. */
@@ -178,10 +189,59 @@ static int may_name_decision(const mm_line_t *l) {
         return (l->s[0] | 32) == 'b' || (sp && (size_t)(sp + 1 - l->s) < m && (sp[1] | 32) == 'b');
 }
 
+/* "BESLUTNING: Økonomiudvalget den 09-12-2021": the text after the colon
+ * names the body and the date of the decision, so it is part of the
+ * heading; a decision of another date than the meeting's is quoted history
+ * (own_meeting_decisions of mm_parser makes it this meeting's when the
+ * dates agree). */
+static void dated_decision(const ctx_t *c, const mm_line_t *l, linfo_t *li) {
+        int y, m, d;
+        size_t e;
+        if (SEC(li) != c->p->decision_sec || !li->inl || l->len - li->inl > 80 ||
+            mm_date_find(l->s + li->inl, l->len - li->inl, &y, &m, &d, NULL, &e) ||
+            li->inl + e + 2 < l->len)
+                return;
+        li->inl = 0;
+        li->sec1 = 0;
+        li->hist = 1;
+        li->hy = (uint16_t)y;
+        li->hm = (uint8_t)m;
+        li->hd = (uint8_t)d;
+}
+
+/* "BeslutningGodkendt.", "BilagIngen bilag.": a web page that glues a
+ * heading to its text (a heading of sections.tsv, then a capital with no
+ * blank between). Returns the heading's index and sets *at, or -1. */
+static int glued_section(const ctx_t *c, const mm_line_t *l, size_t *at) {
+        const unsigned char *s = (const unsigned char *)l->s;
+        /* within the first word, a small letter then a capital */
+        for (size_t k = 4; k + 1 < l->len && k < 40 && s[k] != ' '; k++) {
+                if ((unsigned)(s[k - 1] - 'a') >= 26u ||
+                    !((unsigned)(s[k] - 'A') < 26u ||
+                      (s[k] == 0xc3 && s[k + 1] >= 0x80 && s[k + 1] < 0x9f)) ||
+                    !c->p->sec_len_ok[k])
+                        continue;
+                int sec = mm_lines_match_section(c->p, l->s, k);
+                if (sec >= 0) {
+                        *at = k;
+                        return sec;
+                }
+        }
+        return -1;
+}
+
 /* A known section heading, alone or as "Heading: text". */
 static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
         const mm_parser_t *p = c->p;
         li->sec1 = (int16_t)(mm_lines_match_section(p, l->s, l->len) + 1);
+        if (SEC(li) < 0 && l->len > 5) {
+                size_t at;
+                int g = glued_section(c, l, &at);
+                if (g >= 0) {
+                        li->sec1 = (int16_t)(g + 1);
+                        li->inl = (uint16_t)at;
+                }
+        }
         if (SEC(li) < 0) {
                 const char *colon = memchr(l->s, ':', l->len < 50 ? l->len : 50);
                 if (colon && colon > l->s) {
@@ -192,6 +252,7 @@ static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
                                         k++;
                                 li->sec1 = (int16_t)(s + 1);
                                 li->inl = (uint16_t)(k < l->len ? k : 0);
+                                dated_decision(c, l, li);
                         }
                 }
         }
@@ -202,7 +263,15 @@ static void line_section(ctx_t *c, const mm_line_t *l, linfo_t *li) {
                 mm_pass_fold(l->s, l->len < 60 ? l->len : 60, fb, sizeof(fb));
                 const char *sp = strchr(fb, ' ');
                 int genitive = sp && sp > fb && sp[-1] == 's' && !strncmp(sp + 1, "beslutning", 10);
-                if (genitive || !strncmp(fb, "beslutning i ", 13) ||
+                /* "Beslutning Byrådet den", "Beslutning Udvalget for Miljø":
+                 * the body named right after the word */
+                unsigned char nx = l->len > 11 ? (unsigned char)l->s[11] : 0;
+                int body = !strncmp(fb, "beslutning ", 11) &&
+                           (isupper(nx) ||
+                            (nx == 0xc3 && l->len > 12 &&
+                             ((unsigned char)l->s[12] == 0x86 || (unsigned char)l->s[12] == 0x98 ||
+                              (unsigned char)l->s[12] == 0x85)));
+                if (genitive || body || !strncmp(fb, "beslutning i ", 13) ||
                     !strncmp(fb, "beslutning den ", 15) || !strncmp(fb, "beslutning på ", 15))
                         li->sec1 = (int16_t)(p->decision_sec + 1);
         }
@@ -239,6 +308,21 @@ static int line_case(ctx_t *c, const mm_line_t *l, linfo_t *li, int *pending) {
         return 1;
 }
 
+/* A state line under a title: "Åben sag", "LUKKET SAG" (closed.tsv). */
+static int state_mark(const ctx_t *c, const mm_line_t *l) {
+        const mm_parser_t *p = c->p;
+        const unsigned char *s = (const unsigned char *)l->s;
+        /* "Lukket", "Offentlig", "Åben"/"ÅBEN" first: most lines are none */
+        if (l->len > 24 || l->len < 4 ||
+            !((s[0] | 32) == 'l' || (s[0] | 32) == 'o' ||
+              (s[0] == 0xc3 && (s[1] == 0x85 || s[1] == 0xa5) && (s[2] | 32) == 'b')))
+                return 0;
+        for (size_t r = 0; r < p->closed.n; r++)
+                if (p->closed_scope[r] >= 3 && mm_rx_exec(p->closed.rx[r], c->m, l->s, l->len, 0))
+                        return p->closed_scope[r] - 2;
+        return 0;
+}
+
 void mm_lines_analyse(ctx_t *c) {
         int pending = 0;
         static const linfo_t none;
@@ -249,7 +333,10 @@ void mm_lines_analyse(ctx_t *c) {
                 if (l->blank)
                         continue;
                 li.toc = is_toc_line(l);
-                if (!line_case(c, l, &li, &pending)) {
+                li.mark = (unsigned)state_mark(c, l);
+                if (li.mark) {
+                        li.consumed = 1;
+                } else if (!line_case(c, l, &li, &pending)) {
                         line_candidate(c, l, &li);
                         if (!li.cand && is_history(c, l)) {
                                 int y, m, d;

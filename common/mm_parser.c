@@ -27,6 +27,8 @@
 #include "mm_pass.h"
 #include "mm_sections.h"
 #include "mm_sequence.h"
+#include "mm_toc.h"
+#include "mm_reflow.h"
 
 static const char *const field_names[] = {"date",         "time",     "location",
                                           "participants", "absent",   "committee",
@@ -199,17 +201,20 @@ static int load_patterns(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 return OOM(errstr, errstr_size);
         for (size_t i = 0; i < p->closed.n; i++) {
                 const char *sc = p->closed.tag[i];
-                p->closed_scope[i] = !strcmp(sc, "title")        ? 0
-                                     : !strcmp(sc, "region")     ? 1
-                                     : !strcmp(sc, "region_end") ? 2
-                                                                 : -1;
+                p->closed_scope[i] = !strcmp(sc, "title")         ? 0
+                                     : !strcmp(sc, "region")      ? 1
+                                     : !strcmp(sc, "region_end")  ? 2
+                                     : !strcmp(sc, "mark_open")   ? 3
+                                     : !strcmp(sc, "mark_closed") ? 4
+                                                                  : -1;
                 if (p->closed_scope[i] < 0) {
                         snprintf(errstr, errstr_size, "closed table: unknown scope \"%s\"", sc);
                         return -1;
                 }
         }
-        p->item_num = mm_rx_new("^(\\d{1,4})\\s*[.)]?(?:\\t\\s*|\\s+(?![a-zæøå]))(\\S.*)$", 0,
-                                errstr, errstr_size);
+        p->item_num = mm_rx_new(
+                "^(\\d{1,4})\\s*(?:[.):]?(?:\\t\\s*|\\s+(?![a-zæøå]))|\\.(?=[A-ZÆØÅ]))(\\S.*)$", 0,
+                errstr, errstr_size);
         p->item_punkt =
                 mm_rx_new("^(?:punkt|pkt\\.?|dagsordenspunkt|dagsordenpunkt|sag\\s+nr\\.?)\\s*"
                           "(\\d{1,4})\\s*(?:[:.)-]|\xe2\x80\x93)?\\s*(.*)$",
@@ -232,7 +237,7 @@ mm_parser_t *mm_parser_new(size_t max_bytes, char *errstr, size_t errstr_size) {
         p->max_bytes = max_bytes ? max_bytes : MM_PARSER_DEFAULT_MAX_BYTES;
         if (load_tables(p, errstr, errstr_size) || load_sections(p, errstr, errstr_size) ||
             load_labels(p, errstr, errstr_size) || load_noise(p, errstr, errstr_size) ||
-            load_patterns(p, errstr, errstr_size)) {
+            load_patterns(p, errstr, errstr_size) || mm_reflow_load(p, errstr, errstr_size)) {
                 mm_parser_destroy(p);
                 return NULL;
         }
@@ -267,6 +272,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         mm_rx_destroy(p->item_num);
         mm_rx_destroy(p->item_punkt);
         mm_rx_destroy(p->header_absence);
+        mm_reflow_unload(p);
         mm_table_destroy(p->t_sections);
         mm_table_destroy(p->t_history);
         mm_table_destroy(p->t_absence);
@@ -341,6 +347,8 @@ static void own_meeting_decisions(ctx_t *c, json_t *doc) {
 /* The header ends at the first item (or the first consumed line). */
 static void header_pass(ctx_t *c, json_t *doc) {
         size_t hend = c->nitems ? c->items[0].head : (c->n < 80 ? c->n : 80);
+        for (size_t k = 1; k < c->nitems; k++)
+                hend = c->items[k].head < hend ? c->items[k].head : hend;
         for (size_t i = 0; i < hend; i++)
                 if (LI(c, i)->consumed && !LI(c, i)->case_label && !LI(c, i)->doc_no)
                         hend = i;
@@ -365,7 +373,7 @@ static void items_pass(ctx_t *c, json_t *items) {
                         if (c->L[i].blank || c->L[i].len > 60 || !strchr("LlIiOo\xc3", f0))
                                 continue;
                         for (size_t r = 0; r < p->closed.n; r++)
-                                if (p->closed_scope[r] &&
+                                if ((p->closed_scope[r] == 1 || p->closed_scope[r] == 2) &&
                                     mm_rx_exec(p->closed.rx[r], c->m, c->L[i].s, c->L[i].len, 0))
                                         in_closed = p->closed_scope[r] == 1;
                 }
@@ -429,8 +437,15 @@ static void judge(ctx_t *c, json_t *doc, json_t *items) {
         }
         if (weak > 5)
                 warn(c, "%zu items with weak heading evidence", weak);
+        /* A header that says "Referat" decides when most items show no
+         * text (a table of contents, a cut-off page): a document is an
+         * agenda only when its items are shown and nothing is decided. */
+        size_t bare = 0;
+        for (size_t k = 0; k < c->nitems; k++)
+                bare += c->items[k].start >= c->items[k].end;
+        int minutes = decided || (c->minutes_word && 2 * bare >= c->nitems);
         json_object_set_new_nocheck(doc, "kind",
-                                    json_string_nocheck(decided ? "minutes" : "agenda"));
+                                    json_string_nocheck(minutes ? "minutes" : "agenda"));
         if (mm_text_was_cp1252(c->text))
                 warn(c, "input is not UTF-8: decoded as Windows-1252");
         if (mm_text_repairs(c->text))
@@ -463,6 +478,13 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
                 set_err(err, "internal", "out of memory");
                 return -1;
         }
+        /* A run-on transcript is read from a copy broken into lines (the
+         * same bytes at the same offsets, but for spaces made breaks). */
+        size_t breaks = 0;
+        if ((c->reflowed = mm_reflow_text(p, c->m, buf, len, &breaks)))
+                buf = c->reflowed;
+        if (c->reflowed && getenv("MM_DEBUG_REFLOW"))
+                fprintf(stderr, "%s\n", c->reflowed);
         c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
                                        sizeof(errstr));
         if (!c->text) {
@@ -487,6 +509,8 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
         mm_lines_analyse(c);
         mm_lines_page_furniture(c);
         mm_sequence_find_items(c);
+        mm_toc_complete(c);
+        mm_toc_by_marks(c);
         if (c->oom) {
                 set_err(err, "internal", "out of memory");
                 return -1;
@@ -506,6 +530,7 @@ static void free_ctx(ctx_t *c) {
         json_decref(c->participants);
         json_decref(c->warnings);
         mm_text_destroy(c->text);
+        free(c->reflowed); /* after the text that borrowed it */
         mm_rx_match_destroy(c->m);
 }
 

@@ -78,9 +78,12 @@ struct mm_parser_s {
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
         int noise_drop[4];
         size_t nnoise;
-        int *closed_scope; /* 0 title, 1 region, 2 region_end */
+        int *closed_scope; /* 0 title, 1 region, 2 region_end, 3 mark_open,
+                              4 mark_closed */
         int decision_sec;  /* index of the "Beslutning" heading */
         mm_rx_t *item_num, *item_punkt, *header_absence;
+        mm_table_t *t_reflow;
+        mm_rx_t *reflow[5]; /* mm_reflow: before, after, around, erase, labels */
 };
 
 /* ------------------------------------------------------------------ */
@@ -110,6 +113,7 @@ typedef struct linfo_s {
                                     a journal number taken by an item) */
         unsigned case_label : 1; /* "Sagsnr.:" alone: the value comes later */
         unsigned doc_no : 1;     /* "Dok.nr.: ...": a document number */
+        unsigned mark : 2;       /* a state line: 1 "Åben sag", 2 "LUKKET SAG" */
 } linfo_t;
 
 /* Lines per page of line records. */
@@ -146,10 +150,13 @@ typedef struct ctx_s {
         } habs[16];
         int nhabs;
         int referat;             /* the header calls the document minutes ("Referat") */
+        int minutes_word;        /* a header line names minutes as a word ("Referat",
+                                    "Beslutningsprotokol"), not beside "Dagsorden" */
         unsigned long long work; /* elementary steps (mm_parse_stats_t) */
         int oom;                 /* memory ran out in a pass */
         linfo_t scratch;         /* where LIW writes when memory ran out */
         size_t ncand;            /* candidate item headings */
+        char *reflowed;          /* a run-on transcript broken into lines (mm_reflow) */
 } ctx_t;
 
 /* Counts n elementary steps of a pass (mm_parse_stats_t.work): the

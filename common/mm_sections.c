@@ -42,6 +42,31 @@ static int is_path(const char *s, size_t n) {
                mm_str_find(s, n, "\\\\", 2) || !strncmp(s, "file:", 5);
 }
 
+/* Acadre and web CMSs: "1 Åben Notat om ...", "2 Lukket Kort" (the number
+ * and the open/closed word are no part of the name), and a link printed
+ * with its title beside it ("Notat Notat"): the name once. */
+static void acadre_name(const char **sp, size_t *np) {
+        const char *s = *sp;
+        size_t n = *np, k = 0;
+        while (k < n && k < 3 && isdigit((unsigned char)s[k]))
+                k++;
+        if (k && k + 1 < n && s[k] == ' ' && !isdigit((unsigned char)s[k + 1])) {
+                s += k + 1;
+                n -= k + 1;
+                static const char *const state[] = {"Åben ", "Åbent ", "Lukket ", "Lukket: ", NULL};
+                for (int i = 0; state[i]; i++)
+                        if (n > strlen(state[i]) && !strncmp(s, state[i], strlen(state[i]))) {
+                                s += strlen(state[i]);
+                                n -= strlen(state[i]);
+                                break;
+                        }
+        }
+        if (n >= 3 && n % 2 == 1 && s[n / 2] == ' ' && !memcmp(s, s + n / 2 + 1, n / 2))
+                n /= 2;
+        *sp = s;
+        *np = n;
+}
+
 static json_t *clean_attachment(const char *s, size_t n) {
         /* "1. Name", "2) Name" */
         {
@@ -53,6 +78,7 @@ static json_t *clean_attachment(const char *s, size_t n) {
                         n -= k + 2;
                 }
         }
+        acadre_name(&s, &n);
         /* "Bilag 1. Name", "Bilag_Name" */
         if (n > 6 && !strncasecmp(s, "bilag", 5)) {
                 size_t k = 5;
@@ -170,6 +196,8 @@ typedef struct ist_s {
         mm_buf_t decision;
         int have_decision, prev_path;
         int absent_list; /* after "Fraværende" alone: names follow a line each */
+        int own_list;    /* the item lists its absent members ("Fraværende: ...",
+                            "Afbud: ..."), so the meeting's list is not added */
 } ist_t;
 
 /* Closed by its title, or by a "Lukket dagsorden" heading before it
@@ -178,9 +206,19 @@ typedef struct ist_s {
 static void item_start(ctx_t *c, ist_t *st) {
         const mm_parser_t *p = c->p;
         item_t *it = st->it;
-        for (size_t r = 0; r < p->closed.n; r++)
-                if (p->closed_scope[r] == 0 &&
-                    mm_rx_exec(p->closed.rx[r], c->m, it->title, strlen(it->title), 0))
+        for (size_t r = 0; r < p->closed.n; r++) {
+                size_t n = strlen(it->title), b, e;
+                if (p->closed_scope[r] == 0 && mm_rx_exec(p->closed.rx[r], c->m, it->title, n, 0)) {
+                        it->closed = 1;
+                        /* "Salg af grund - Lukket punkt": the mark is no part
+                         * of the title */
+                        if (!mm_rx_group(c->m, 0, &b, &e) && b > 0 && e == n && it->title[b] == ' ')
+                                it->title[b] = '\0';
+                }
+        }
+        /* "LUKKET SAG" right below the title */
+        for (size_t i = it->start, seen = 0; i < it->end && seen < 3; i++)
+                if (!LN(c, i)->blank && (seen++, LI(c, i)->mark == 2))
                         it->closed = 1;
         st->cur.head = (size_t)-1;
         st->cur.kind = "body";
@@ -200,6 +238,11 @@ static void item_start(ctx_t *c, ist_t *st) {
  * below (or nothing). Returns 1 when the line was about absences. */
 static int absence(ctx_t *c, ist_t *st, const mm_line_t *view) {
         int r = mm_names_absence_line(c, view, st->absent);
+        if (r && view->len >= 5 &&
+            (!strncasecmp(view->s, "afbud", 5) ||
+             (view->len >= 11 && !strncmp(view->s + 1, "RAV\xc3\x86RENDE", 10)) ||
+             (view->len >= 11 && !strncmp(view->s + 1, "rav\xc3\xa6rende", 10))))
+                st->own_list = 1;
         if (r == 2) {
                 st->absent_list = 1;
                 return 1;
@@ -251,7 +294,8 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
                 /* A path, and the rest of a path wrapped onto the next
                  * line, are no attachment names. */
                 int path = is_path(s, n) || (st->prev_path && !memchr(s, ' ', n));
-                if (!path && strncmp(s, "http", 4))
+                /* "Ingen bilag." lists none */
+                if (!path && strncmp(s, "http", 4) && strncasecmp(s, "ingen", 5))
                         json_array_append_new(cur->attach, clean_attachment(s, n));
                 st->prev_path = path;
         } else if (bilag_line(s, n)) {
@@ -429,7 +473,8 @@ void mm_sections_build_item(ctx_t *c, item_t *it, size_t order, json_t *items, j
         item_start(c, &st);
         item_lines(c, &st);
         const char *outcome = item_outcome(c, &st);
-        meeting_absences(c, it, st.absent);
+        if (!st.own_list)
+                meeting_absences(c, it, st.absent);
         item_json(c, &st, o, order, outcome); /* the arrays are owned by o now */
         mm_buf_release(&st.decision);
         json_array_append_new(items, o);

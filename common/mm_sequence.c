@@ -194,7 +194,7 @@ static void take_case(ctx_t *c, item_t *it, size_t line) {
  * heading or among the first lines below the title, the same way for every
  * item: the side that more items agree on is tried first, so that a short
  * item's number below its title is not given to the next item. */
-static void case_numbers(ctx_t *c) {
+void mm_sequence_case_numbers(ctx_t *c) {
         size_t before = 0, after = 0;
         for (size_t k = 0; k < c->nitems; k++) {
                 before += case_before(c, k) != (size_t)-1;
@@ -255,6 +255,18 @@ static size_t add_strays(const cand_t *v, size_t n, size_t *sel, size_t ns) {
         return w;
 }
 
+/* "2. Siden sidst (O)" printed twice, the second copy chosen as the
+ * heading (a web page's link above the item): the first copy, right above
+ * with the same number, ends the item before, not its text. */
+static size_t title_copy(const ctx_t *c, size_t head) {
+        size_t j = head;
+        while (j > 0 && LN(c, j - 1)->blank)
+                j--;
+        if (j > 0 && j < head && LI(c, j - 1)->cand && LI(c, j - 1)->num == LI(c, head)->num)
+                return j - 1;
+        return head;
+}
+
 void mm_sequence_find_items(ctx_t *c) {
         cand_t *v = NULL;
         size_t nc = 0;
@@ -288,9 +300,9 @@ void mm_sequence_find_items(ctx_t *c) {
         free(sel);
         for (size_t k = 0; k < c->nitems; k++) {
                 c->items[k].start = c->items[k].title_end + 1;
-                c->items[k].end = k + 1 < c->nitems ? c->items[k + 1].head : c->n;
+                c->items[k].end = k + 1 < c->nitems ? title_copy(c, c->items[k + 1].head) : c->n;
         }
-        case_numbers(c);
+        mm_sequence_case_numbers(c);
 out:
         free(v);
 }

@@ -11,4 +11,8 @@
 /* Fills c->items and c->nitems from the analysed lines. */
 void mm_sequence_find_items(ctx_t *c);
 
+/* Gives each item of c->items (with head, start and end set) its journal
+ * number: from the side of the heading that most items use. */
+void mm_sequence_case_numbers(ctx_t *c);
+
 #endif /* MM_SEQUENCE_H */

@@ -379,11 +379,8 @@ static void test_reject(void **state) {
                 {"Økonomiudvalget\nReferat\nMødedato: 6. september 2021\nMødested: Rådhuset\n\n"
                  "Mødet blev aflyst.\n",
                  (size_t)-1, "no_items"},
-                /* A table of contents alone is no item either. */
-                {"Byrådet\nDagsorden\nDato: 1.2.2024\nIndholdsfortegnelse\n1. Godkendelse ...... "
-                 "2\n"
-                 "2. Eventuelt ...... 3\n",
-                 (size_t)-1, "no_items"},
+                /* (A table of contents alone lists the items: issue 20,
+                 * see items.tsv.) */
         };
         mm_parse_error_t err;
         (void)state;
