@@ -3,7 +3,7 @@
 #   installs the build and run-time packages (when run as root), builds,
 #   starts a local Kafka 3.9 broker and a private PostgreSQL 15
 #   (tests/services/services.sh), applies the schema, runs TWO workers,
-#   submits the five seed documents and prints meetings, items and outcomes
+#   submits the invented meetings of tests/fixtures/minutes and prints meetings, items and outcomes
 #   together with the SQL that produced them.
 #
 #   tests/demo.sh            # MM_DEMO_KEEP=1 leaves Kafka, PostgreSQL and the
@@ -60,12 +60,15 @@ W1=$!
 "$BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" 2>"$RUN/worker-2.log" &
 W2=$!
 
-echo "== minutes-submit tests/fixtures/seeds"
-"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$ROOT/tests/fixtures/seeds" 2>/dev/null
+# invented meetings of six kommuner (tests/fixtures/minutes: our own texts)
+DOCS="$ROOT/tests/fixtures/minutes"
+NDOCS="$(find "$DOCS" -maxdepth 1 -name '*.txt' | wc -l)"
+echo "== minutes-submit tests/fixtures/minutes ($NDOCS invented meetings)"
+"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$DOCS" 2>/dev/null
 
 q() { psql "$MM_PG_SUPERUSER_URL" -X -P pager=off -c "$1"; }
 for _ in $(seq 1 600); do
-    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == 5 ]] && break
+    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == "$NDOCS" ]] && break
     sleep 0.1
 done
 

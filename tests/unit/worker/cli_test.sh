@@ -58,7 +58,7 @@ for line in open(sys.argv[1]):
 ' "$TMP/out"
 check submit-no-args 2 'no FILE' -- "$S" -b 127.0.0.1:1
 check submit-undeliverable 1 'failed 1' -- "$S" -b 127.0.0.1:1 -X message.timeout.ms=1500 \
-    --municipality X "$SEEDS/000_5c7e3b43a1136e53.txt"
+    --municipality X "$SEEDS/000_egedal_markdown.txt"
 check submit-missing-file 1 'failed 1' -- "$S" -b 127.0.0.1:1 -X message.timeout.ms=1500 \
     "$TMP/does-not-exist.txt"
 # one size limit: minutes-submit refuses what the worker would dead-letter
