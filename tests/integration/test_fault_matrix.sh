@@ -149,6 +149,11 @@ produce year0 "$WORK/env/year0.txt" "ce_specversion=1.0" "ce_id=ev-year0" "ce_so
     "ce_type=dk.minutes.document.raw" "ce_time=0000-01-01T00:00:00Z" "content-type=text/plain"
 submit_chunk 0
 wait_for 120 "40 documents stored" at_least 40
+# The crash input kills a worker twice; kill worker 1 only after that (and
+# after reviving it), or the SIGKILL may find it already dead.
+crashed_twice() { [[ "$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing')" -ge 2 ]]; }
+wait_for 120 "the crash input crashed two workers" crashed_twice
+revive
 kill_worker 1
 start_w 1
 
