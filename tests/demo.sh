@@ -3,7 +3,8 @@
 #   installs the build and run-time packages (when run as root), builds,
 #   starts a local Kafka 3.9 broker and a private PostgreSQL 15
 #   (tests/services/services.sh), applies the schema, runs TWO workers
-#   (each with a /metrics port), submits the five seed documents, runs the
+#   (each with a /metrics port), submits the invented meetings of
+#   tests/fixtures/minutes, runs the
 #   source connector (minutes-source) once against a local FirstAgenda test
 #   server (tests/integration/firstagenda_server.py: invented meetings of two
 #   kommuner), and prints meetings, items and outcomes together with the SQL
@@ -77,8 +78,13 @@ W2=$!
 printf 'export MM_DEMO_METRICS_1=%q MM_DEMO_METRICS_2=%q MM_DEMO_WORKERS=%q\n' \
     "http://127.0.0.1:$M1/metrics" "http://127.0.0.1:$M2/metrics" "$W1 $W2" >>"$RUN/env"
 
-echo "== minutes-submit tests/fixtures/seeds"
-"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$ROOT/tests/fixtures/seeds" 2>/dev/null
+# invented meetings of six kommuner (tests/fixtures/minutes: our own texts),
+# and three invented minutes of Odder with votes (tests/fixtures/votes/docs)
+DOCS="$ROOT/tests/fixtures/minutes"
+VOTES=("$ROOT"/tests/fixtures/votes/docs/*.txt)
+NDOCS=$(($(find "$DOCS" -maxdepth 1 -name '*.txt' | wc -l) + ${#VOTES[@]}))
+echo "== minutes-submit tests/fixtures/minutes and tests/fixtures/votes/docs/*.txt ($NDOCS invented meetings)"
+"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$DOCS" "${VOTES[@]}" 2>/dev/null
 
 echo "== minutes-source --once: two kommuner of a local FirstAgenda test server (invented meetings)"
 rm -f "$RUN/fa.port"
@@ -94,7 +100,7 @@ listed="$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM source_entr
 
 q() { psql "$MM_PG_SUPERUSER_URL" -X -P pager=off -c "$1"; }
 for _ in $(seq 1 600); do
-    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == $((5 + listed)) ]] && break
+    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == $((NDOCS + listed)) ]] && break
     sleep 0.1
 done
 show() {
@@ -121,6 +127,8 @@ show "outcomes overall" \
 # bounded expression of 003); the integration test it_worker_fulltext runs the same file.
 show "Danish full-text search over item sections (the index covers each section's first 100,000 characters)" \
 "$(cat "$ROOT/tests/sql/demo_search.sql")"
+show "how each party voted in Odder Kommune since 2024-01-01 (schemas/010_votes.sql; docs/votes.md)" \
+"SELECT * FROM party_vote_summary('Odder Kommune', '2024-01-01') ORDER BY party, option;"
 show "where each document sat in Kafka: the key is the kommune, so one kommune's documents share a partition and stay in order" \
 "SELECT kafka_partition, kafka_offset, municipality, committee, meeting_date
   FROM documents ORDER BY kafka_partition, kafka_offset;"

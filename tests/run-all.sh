@@ -122,9 +122,9 @@ fuzz() {
     local corpus rc=0
     corpus=$(mktemp -d)
     mkdir "$corpus/parse" "$corpus/source"
-    cp tests/fixtures/seeds/*.txt tests/fixtures/parser/docs/*.txt "$corpus/parse/"
+    cp tests/fixtures/minutes/*.txt tests/fixtures/parser/docs/*.txt "$corpus/parse/"
     run_fuzzer parse_fuzz 60 65536 "$corpus/parse" || rc=1
-    # The largest export fixture is about 300 KB.
+    # Inputs up to 384 KB (the real exports in ../shared reach about 300 KB).
     if source_seeds "$corpus/source"; then
         run_fuzzer source_fuzz 50 393216 "$corpus/source" || rc=1
     else

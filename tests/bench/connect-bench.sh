@@ -326,7 +326,12 @@ PROPS
 }
 
 # ---------------------------------------------------------------- documents in Kafka
-python3 "$SRC/tests/integration/gen_variants.py" "$SRC/tests/fixtures/seeds" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
+# the real seeds of ../shared when present (the figures are measured on
+# them), else the invented text meetings of tests/fixtures/minutes
+SEEDS_DIR="$SRC/../shared/corpus/seeds"
+[[ -d "$SEEDS_DIR" ]] || SEEDS_DIR="$SRC/tests/fixtures/minutes"
+echo "documents: $N variants of $SEEDS_DIR" >&2
+python3 "$SRC/tests/integration/gen_variants.py" "$SEEDS_DIR" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
 BYTES="$(find "$WORK/docs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
 while IFS=$'\t' read -r slug muni count; do
     "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --municipality "$muni" \

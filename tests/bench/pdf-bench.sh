@@ -5,9 +5,10 @@
 #   tests/bench/pdf-bench.sh [BUILD_DIR] [ROUNDS]
 #
 # Sets: the eDoc (Fujitsu) attachment PDFs of ../shared/corpus/edoc-fujitsu
-# when that folder is present, else the two copied into
-# tests/fixtures/extract/; and the seeds rendered to PDF with cairo by
-# tests/tools/mkfixtures (the extract tests' fixtures). Prints pages/s and
+# when that folder is present, else the two invented ones of the eDoc
+# fixture (tests/fixtures/edoc); and the real seeds of ../shared/corpus/seeds
+# (else the invented text meetings of tests/fixtures/minutes) rendered to
+# PDF with cairo by tests/tools/mkfixtures. Each set says which. Prints pages/s and
 # MB/s and the ratio mm_extract / pdftotext (goal >= 0.9) per set, and the
 # sandbox's cost per document.
 set -euo pipefail
@@ -28,15 +29,21 @@ if [[ -d "$SRC/../shared/corpus/edoc-fujitsu" ]]; then
         < <(find "$SRC/../shared/corpus/edoc-fujitsu" -iname '*.pdf' -print0 | sort -z)
     name="edoc-fujitsu attachments (../shared)"
 else
-    for f in "$SRC"/tests/fixtures/extract/*.pdf; do corpus+=("$f"); done
-    name="edoc-fujitsu attachments (2 in tests/fixtures/extract)"
+    while IFS= read -r -d '' f; do corpus+=("$f"); done \
+        < <(find "$SRC/tests/fixtures/edoc" -iname '*.pdf' -print0 | sort -z)
+    name="invented eDoc attachments (tests/fixtures/edoc; ../shared not present)"
 fi
-"$BIN/mkfixtures" "$WORK/seeds" "$SRC"/tests/fixtures/seeds/*.txt >/dev/null
+SEEDS="$SRC/../shared/corpus/seeds" seeds_name="seeds (../shared) rendered to PDF (cairo)"
+if [[ ! -d "$SEEDS" ]]; then
+    SEEDS="$SRC/tests/fixtures/minutes"
+    seeds_name="invented text meetings (tests/fixtures/minutes; ../shared not present) rendered to PDF (cairo)"
+fi
+"$BIN/mkfixtures" "$WORK/seeds" "$SEEDS"/*.txt >/dev/null
 seeds=()
-for f in "$SRC"/tests/fixtures/seeds/*.txt; do
+for f in "$SEEDS"/*.txt; do
     seeds+=("$WORK/seeds/$(basename "${f%.txt}").pdf")
 done
 
 "$BIN/pdf_bench" --rounds "$ROUNDS" "$name" "${corpus[@]}"
 echo
-"$BIN/pdf_bench" --rounds "$ROUNDS" "seeds rendered to PDF (cairo)" "${seeds[@]}"
+"$BIN/pdf_bench" --rounds "$ROUNDS" "$seeds_name" "${seeds[@]}"

@@ -62,7 +62,12 @@ done
 # shellcheck source=../services/lib.sh
 source "$SRC/tests/services/lib.sh"
 mm_warm_group_coordinator "$BIN" "$KAFKA_BOOTSTRAP" "$RAW" # as on a running cluster
-python3 "$SRC/tests/integration/gen_variants.py" "$SRC/tests/fixtures/seeds" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
+# the real seeds of ../shared when present (the figures are measured on
+# them), else the invented text meetings of tests/fixtures/minutes
+SEEDS_DIR="$SRC/../shared/corpus/seeds"
+[[ -d "$SEEDS_DIR" ]] || SEEDS_DIR="$SRC/tests/fixtures/minutes"
+echo "documents: $N variants of $SEEDS_DIR" >&2
+python3 "$SRC/tests/integration/gen_variants.py" "$SEEDS_DIR" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
 BYTES="$(find "$WORK/docs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')"
 t0="$(now)"
 while IFS=$'\t' read -r slug muni count; do
@@ -120,7 +125,7 @@ BEGIN
 END \$\$;" >/dev/null
 RSS_HUGE_PEAK="$(rss VmHWM)"
 "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --municipality "Bench Kommune" \
-    "$SRC/tests/fixtures/seeds" >/dev/null 2>>"$WORK/submit.log" # a small batch after it
+    "$SEEDS_DIR" >/dev/null 2>>"$WORK/submit.log" # a small batch after it
 psql "$SUPER/$DB" -qAtX -v ON_ERROR_STOP=1 -c "DO \$\$
 BEGIN
     FOR i IN 1..3000 LOOP

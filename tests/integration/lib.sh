@@ -7,7 +7,9 @@ set -euo pipefail
 IT_DIR="$MM_SOURCE_DIR/tests/integration"
 SERVICES="$MM_SOURCE_DIR/tests/services/services.sh"
 TOPICS="$MM_SOURCE_DIR/tests/services/kafka-topics.sh"
-SEEDS="$MM_SOURCE_DIR/tests/fixtures/seeds"
+# the invented text meetings (the real seeds are in ../shared, never copied here)
+SEEDS="$MM_SOURCE_DIR/tests/fixtures/minutes"
+NSEEDS="$(find "$SEEDS" -maxdepth 1 -name '*.txt' | wc -l)"
 # shellcheck disable=SC1091
 source "$MM_SERVICES_RUNDIR/env"
 

@@ -10,9 +10,9 @@ source "$(dirname "$0")/lib.sh"
 it_init envelopes
 
 produce() { "$MM_BIN/mm-kafka-tool" produce "$KAFKA_BOOTSTRAP" "$RAW" "$@" || fail "produce $*"; }
-S0="$SEEDS/000_5c7e3b43a1136e53.txt" S1="$SEEDS/001_a7d7491aded16bfa.txt"
-S2="$SEEDS/002_850227f28e593c20.txt" S3="$SEEDS/003_a5af72ba3eebe15a.txt"
-S4="$SEEDS/004_b94552ae3a0ab2c0.txt"
+S0="$SEEDS/000_egedal_markdown.txt" S1="$SEEDS/001_faxe_pdftext.txt"
+S2="$SEEDS/002_odsherred_web.txt" S3="$SEEDS/003_struer_dagsorden.txt"
+S4="$SEEDS/004_toender_punkt.txt"
 python3 - "$S4" "$S0" "$WORK" <<'PY'
 import base64, json, sys
 s4, s0, work = sys.argv[1:4]
@@ -57,13 +57,13 @@ check() { # check SHA-OF-DOCUMENT SQL-EXPR EXPECTED
     got="$(sql "SELECT $2 FROM documents d JOIN meetings m ON m.id = d.meeting_id WHERE d.sha256 = '$1'")"
     [[ "$got" == "$3" ]] || fail "document $1: $2 is '$got', expected '$3'"
 }
-check "$(sha "$S2")" "m.municipality" "Hedensted Kommune"
+check "$(sha "$S2")" "m.municipality" "Odsherred Kommune"
 check "$(sha "$S1")" "m.municipality || '|' || d.source_url || '|' || d.external_id" \
     "Override Kommune|https://example.invalid/s1|doc-s1"
 check "$(sha "$S3")" "d.ce_id || '|' || d.ce_source || '|' || d.ce_time" \
     "ev-binary|test/binary|2025-01-01 12:00:00+00"
 check "$(sha "$S4")" "d.ce_id || '|' || d.source_url || '|' || m.municipality" \
-    "ev-structured-data|https://example.invalid/s4|Randers Kommune"
+    "ev-structured-data|https://example.invalid/s4|Tønder Kommune"
 check "$(sha "$S0")" "d.ce_id || '|' || m.municipality" "ev-structured-b64|Base64 Kommune"
 check "$(sha "$WORK/aarhus.txt")" "d.municipality || '|' || m.municipality" "Aarhus Kommune|Aarhus Kommune"
 check "$(sha "$WORK/aarhus-submit.txt")" "m.municipality" "Aarhus Kommune"

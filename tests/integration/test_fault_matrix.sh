@@ -60,14 +60,14 @@ trap matrix_cleanup EXIT
 
 # ---------------------------------------------------------------- inputs
 python3 "$IT_DIR/gen_variants.py" "$SEEDS" "$WORK/docs" "$N" >"$WORK/dirs.tsv"
-S2="$SEEDS/002_850227f28e593c20.txt" S3="$SEEDS/003_a5af72ba3eebe15a.txt" S4="$SEEDS/004_b94552ae3a0ab2c0.txt"
+S2="$SEEDS/002_odsherred_web.txt" S3="$SEEDS/003_struer_dagsorden.txt" S4="$SEEDS/004_toender_punkt.txt"
 mkdir -p "$WORK/env" "$WORK/bad"
 { cat "$S2"; echo; } >"$WORK/env/aarhus.txt"
 { cat "$S3"; echo; echo; } >"$WORK/env/year0.txt"
 B="$WORK/bad"
 : >"$B/empty.txt"
 { cat "$S4"; echo "$MM_TEST_CRASH_MARKER"; } >"$B/crash.txt"
-S0="$SEEDS/000_5c7e3b43a1136e53.txt" S1="$SEEDS/001_a7d7491aded16bfa.txt"
+S0="$SEEDS/000_egedal_markdown.txt" S1="$SEEDS/001_faxe_pdftext.txt"
 { cat "$S0"; echo "MM-IT-POISON one"; } >"$B/poison-1.txt"
 { cat "$S1"; echo "MM-IT-POISON two"; } >"$B/poison-2.txt"
 sqlrw "ALTER TABLE documents ADD CONSTRAINT it_poison CHECK (position('MM-IT-POISON' in raw_text) = 0)" >/dev/null
@@ -150,6 +150,11 @@ produce year0 "$WORK/env/year0.txt" "ce_specversion=1.0" "ce_id=ev-year0" "ce_so
     "ce_type=dk.minutes.document.raw" "ce_time=0000-01-01T00:00:00Z" "content-type=text/plain"
 submit_chunk 0
 wait_for 120 "40 documents stored" at_least 40
+# The crash input kills a worker twice; kill worker 1 only after that (and
+# after reviving it), or the SIGKILL may find it already dead.
+crashed_twice() { [[ "$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing')" -ge 2 ]]; }
+wait_for 120 "the crash input crashed two workers" crashed_twice
+revive
 kill_worker 1
 start_w 1
 

@@ -36,14 +36,15 @@ done
 [[ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'item_sections_fts'")" == 1 ]] ||
     fail "the pre-003 schema has no item_sections_fts"
 
-# The seeds, stored as a worker of that schema stored them (this build's
+# The seeds (invented), stored as a worker of that schema stored them (this build's
 # worker refuses a schema older than its own): their parses through the
 # schema's mm_ingest_batch.
 n="$(python3 "$IT_DIR/make_store_docs.py" --parsed-only "$MM_BIN/minutes-parse" "$WORK/docs" "$SEEDS"/*.txt)" ||
     fail "parse the seeds"
 "$MM_BIN/mm-store-tool" legacy "$WORKER_URL" "$WORK/docs/parsed.json" >"$WORK/legacy.out" 2>&1 ||
     fail "store the seeds at 002: $(cat "$WORK/legacy.out")"
-[[ "$(sql "SELECT count(*) FROM documents")" == 5 && "$n" == 5 ]] || fail "5 seeds not stored: $(cat "$WORK/legacy.out")"
+[[ "$(sql "SELECT count(*) FROM documents")" == "$NSEEDS" && "$n" == "$NSEEDS" ]] ||
+    fail "$NSEEDS seeds not stored: $(cat "$WORK/legacy.out")"
 
 # The demo's search as tests/demo.sh ran it before 003 (the old expression).
 old_query="SELECT DISTINCT m.committee, m.meeting_date, i.number, left(i.title, 60) AS title
@@ -140,11 +141,11 @@ grep -q "Index Scan on agenda_items_title_fts\b" "$WORK/explain-title.txt" ||
     fail "a title search does not use the title index: $(cat "$WORK/explain-title.txt")"
 
 # c) one section of 3 MB of distinct words (numbered words: the Danish
-#    stemmer cannot merge them), inside a real seed
-python3 - "$SEEDS/000_5c7e3b43a1136e53.txt" "$WORK/big/000_big.txt" <<'PY' || fail "make the big document"
+#    stemmer cannot merge them), inside an invented meeting
+python3 - "$SEEDS/000_egedal_markdown.txt" "$WORK/big/000_big.txt" <<'PY' || fail "make the big document"
 import os, sys
 src = open(sys.argv[1], encoding="utf-8").read()
-anchor = "Der er afsat 1 time til dialogmødet.\n"
+anchor = "Puljen er på 85.000 kr. Fire aktivitetscentre har søgt om i alt 97.500 kr. Administrationen foreslår en forholdsmæssig fordeling.\n"
 assert src.count(anchor) == 1
 lines, line, n, size = [], [], 0, 0
 while size < 3_000_000:
@@ -159,7 +160,7 @@ open(sys.argv[2], "w", encoding="utf-8").write(src.replace(anchor, anchor + "\n"
 PY
 start_worker 2
 submit "$WORK/big/000_big.txt" >/dev/null || fail "submit the big document"
-wait_until 120 "the big document stored" eq_sql "SELECT count(*) FROM documents" 6
+wait_until 120 "the big document stored" eq_sql "SELECT count(*) FROM documents" $((NSEEDS + 1))
 wait_until 60 "group lag 0" lag_is_zero
 stop_worker 2
 [[ "$("$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$DLQ")" == 0 ]] || fail "something was dead-lettered"

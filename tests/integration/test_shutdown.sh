@@ -14,7 +14,7 @@ assigned() { [[ "$(grep -c 'assigned; starting' "$WORK/worker-$1.log")" -ge 4 ]]
 start_worker 1 --shutdown-timeout-ms 3000 --retry-max-ms 500
 wait_until 60 "worker 1 assigned" assigned 1
 bash "$SERVICES" pg-stop "$MM_SERVICES_RUNDIR" fast >"$WORK/pg.log" 2>&1 || fail "pg-stop"
-submit --municipality "Hedensted Kommune" "$SEEDS" >/dev/null || fail "submit"
+submit --municipality "Egedal Kommune" "$SEEDS" >/dev/null || fail "submit"
 wait_until 60 "the worker pauses (PostgreSQL down)" grep -q 'paused all partitions' "$WORK/worker-1.log"
 t0=$SECONDS
 stop_worker 1 # asserts exit status 0
@@ -24,7 +24,7 @@ bash "$SERVICES" pg-start "$MM_SERVICES_RUNDIR" >>"$WORK/pg.log" 2>&1 || fail "p
 source "$MM_SERVICES_RUNDIR/env"
 
 start_worker 2
-wait_until 60 "5 documents stored after the outage" eq_sql "SELECT count(*) FROM documents" 5
+wait_until 60 "$NSEEDS documents stored after the outage" eq_sql "SELECT count(*) FROM documents" "$NSEEDS"
 wait_until 60 "offsets at the end" pg_offsets_at_end
 stop_worker 2
 
@@ -32,7 +32,7 @@ stop_worker 2
 start_worker 3 --shutdown-timeout-ms 60000
 wait_until 60 "worker 3 assigned" assigned 3
 bash "$SERVICES" pg-stop "$MM_SERVICES_RUNDIR" fast >>"$WORK/pg.log" 2>&1 || fail "pg-stop"
-submit --municipality "Randers Kommune" "$SEEDS/004_b94552ae3a0ab2c0.txt" "$IT_DIR/test_seeds.sh" >/dev/null || fail "submit"
+submit --municipality "Tønder Kommune" "$SEEDS/004_toender_punkt.txt" "$IT_DIR/test_seeds.sh" >/dev/null || fail "submit"
 wait_until 60 "worker 3 pauses" grep -q 'paused all partitions' "$WORK/worker-3.log"
 kill -TERM "${WPID[3]}"
 wait_until 10 "worker 3 begins to stop" grep -q 'stop requested' "$WORK/worker-3.log"
@@ -55,10 +55,10 @@ kill -0 "${WPID[4]}" || fail "the worker exited while the broker was down"
 bash "$SERVICES" kafka-start "$MM_SERVICES_RUNDIR" >>"$WORK/kafka.log" 2>&1 || fail "kafka-start"
 source "$MM_SERVICES_RUNDIR/env"
 kill -0 "${WPID[4]}" || fail "the worker exited during the broker outage"
-python3 "$IT_DIR/make_agenda.py" "$SEEDS/002_850227f28e593c20.txt" "$WORK/agenda-002.txt"
-submit --municipality "Hedensted Kommune" "$WORK/agenda-002.txt" >/dev/null || fail "submit after broker restart"
+python3 "$IT_DIR/make_agenda.py" "$SEEDS/002_odsherred_web.txt" "$WORK/agenda-002.txt"
+submit --municipality "Odsherred Kommune" "$WORK/agenda-002.txt" >/dev/null || fail "submit after broker restart"
 wait_until 90 "document stored after the broker restart" pg_offsets_at_end
 wait_until 60 "group lag 0" lag_is_zero
-[[ "$(sql "SELECT count(*) FROM documents")" == 6 ]] || fail "expected 6 documents (5 seeds + 1 agenda), got $(sql "SELECT count(*) FROM documents")"
+[[ "$(sql "SELECT count(*) FROM documents")" == $((NSEEDS + 1)) ]] || fail "expected $((NSEEDS + 1)) documents ($NSEEDS meetings + 1 agenda), got $(sql "SELECT count(*) FROM documents")"
 stop_worker 4
 log "PASS shutdown_and_outages"

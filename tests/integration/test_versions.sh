@@ -6,10 +6,10 @@
 source "$(dirname "$0")/lib.sh"
 it_init versions
 
-SEED="$SEEDS/001_a7d7491aded16bfa.txt"
+SEED="$SEEDS/001_faxe_pdftext.txt"
 GOLD1="$WORK/gold"
 mkdir -p "$GOLD1" "$WORK/agenda" "$WORK/late"
-cp "$MM_GOLD_DIR/001_a7d7491aded16bfa.json" "$GOLD1/"
+cp "$MM_GOLD_DIR/001_faxe_pdftext.json" "$GOLD1/"
 python3 "$IT_DIR/make_agenda.py" "$SEED" "$WORK/agenda/001_agenda.txt"
 # a second, slightly different agenda (other bytes) that arrives late
 { cat "$WORK/agenda/001_agenda.txt"; printf '\n\n'; } >"$WORK/late/001_agenda_late.txt"

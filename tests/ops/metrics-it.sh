@@ -21,7 +21,7 @@
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SERVICES="$HERE/../services/services.sh"
-SEEDS="${MM_SEEDS_DIR:-$HERE/../fixtures/seeds}"
+SEEDS="${MM_SEEDS_DIR:-$HERE/../fixtures/minutes}"
 VARIANTS="${MM_METRICS_IT_DOCS:-300}"
 DEADLINE="${MM_METRICS_IT_TIMEOUT:-120}"
 

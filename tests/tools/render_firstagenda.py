@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Render real FirstAgenda meetings into the text layouts of other systems.
+"""Render FirstAgenda meetings into the text layouts of other systems.
 
 Usage: render_firstagenda.py SRC_DIR GOLD_DIR OUT_DIR [--seed N]
 
@@ -104,11 +104,20 @@ def danish_date(r, y, m, d, wd):
     return f"{d}. {MONTHS[m - 1]} {y}"
 
 
+# The municipality of the meeting being rendered (its gold's), set by main().
+MUNI = "Greve Kommune"
+
+
 def committee_name(src):
     n = re.sub(r"\s+\d{4}-\d{4}$", "", src["Udvalg"]["Navn"]).strip()
     if n.startswith("."):
         return None
-    return "Greve Byråd" if n == "Byråd" else n
+    return MUNI.replace(" Kommune", " Byråd") if n == "Byråd" else n
+
+
+def absent_members(src):
+    """Members the export marks absent from the whole meeting."""
+    return [p["Name"] for p in (src["Moede"].get("Moededeltagere") or []) if p.get("Absent")]
 
 
 def header(r, fam, src, gold, doc):
@@ -116,14 +125,16 @@ def header(r, fam, src, gold, doc):
     g = gold["document"]
     y, m, d = map(int, g["meeting_date"].split("-"))
     wd = datetime.date(y, m, d).weekday()
-    com = committee_name(src) or "Greve Kommune"
+    com = committee_name(src) or MUNI
     kind = "Referat" if g["kind"] == "minutes" else "Dagsorden"
     t, loc = g["start_time"], g["location"]
     hh, mm = t.split(":")
     tt = r.choice([f"kl. {hh}:{mm}", f"kl. {hh}.{mm}"])
+    if g.get("end_time"):  # no random draw: meetings without an end render as before
+        tt += " - " + (g["end_time"] if ":" in tt else g["end_time"].replace(":", "."))
     if fam in ("web", "toc") and r.random() < 0.7:
         # No labels: a date line, then the time and place.
-        doc.add(r.choice(["Greve Kommune", f"Greve Kommune - {com}"]), com, "")
+        doc.add(r.choice([MUNI, f"{MUNI} - {com}"]), com, "")
         doc.add(f"{kind}")
         form = r.randint(0, 2)
         if form == 0:
@@ -133,7 +144,7 @@ def header(r, fam, src, gold, doc):
         else:
             doc.add(f"{danish_date(r, y, m, d, wd)} {tt}", loc)
     else:
-        doc.add("Greve Kommune", com, "", kind, "")
+        doc.add(MUNI, com, "", kind, "")
         labels = r.choice([("Mødedato", "Mødetidspunkt", "Mødested"),
                            ("Dato", "Tidspunkt", "Sted"), ("Dato", "Starttidspunkt", "Lokale")])
         doc.add(f"{labels[0]}: {danish_date(r, y, m, d, wd)}", f"{labels[1]}: {tt}",
@@ -145,6 +156,8 @@ def header(r, fam, src, gold, doc):
         else:
             doc.add("Medlemmer", "")
             doc.add(*g["participants"])
+        if absent_members(src):
+            doc.add("", "Fraværende: " + ", ".join(absent_members(src)))
     doc.blank(1, 3)
 
 
@@ -183,7 +196,7 @@ def item_body(r, fam, item, gi, doc, width):
 
 
 def render(r, fam, src, gold):
-    com = committee_name(src) or "Greve Kommune"
+    com = committee_name(src) or MUNI
     g = gold["document"]
     y, m, d = g["meeting_date"].split("-")
     hdr = None
@@ -251,17 +264,18 @@ def render(r, fam, src, gold):
 def render_html(r, src, gold):
     """The meeting as a publishing system's web page."""
     g = gold["document"]
-    com = committee_name(src) or "Greve Kommune"
+    com = committee_name(src) or MUNI
     y, m, d = g["meeting_date"].split("-")
     esc = html.escape
     out = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
            f"<title>{esc(com)} - {d}.{m}.{y}</title></head><body>",
            "<nav><a href=\"#\">Forside</a> <a href=\"#\">Politik</a></nav>",
-           "<button>Hent som PDF</button>", "<h1>Greve Kommune</h1>", f"<h2>{esc(com)}</h2>"]
+           "<button>Hent som PDF</button>", f"<h1>{MUNI}</h1>", f"<h2>{esc(com)}</h2>"]
     kind = "Referat" if g["kind"] == "minutes" else "Dagsorden"
     out.append(f"<p>{kind}</p>")
     rows = [("Mødedato", f"{int(d)}. {MONTHS[int(m) - 1]} {y}"),
-            ("Mødetidspunkt", f"kl. {g['start_time']}"), ("Mødested", g["location"])]
+            ("Mødetidspunkt", f"kl. {g['start_time']}" +
+             (f" - {g['end_time']}" if g.get("end_time") else "")), ("Mødested", g["location"])]
     if r.random() < 0.5:
         out.append("<table>" + "".join(f"<tr><td>{k}:</td><td>{esc(v)}</td></tr>"
                                         for k, v in rows) + "</table>")
@@ -269,6 +283,8 @@ def render_html(r, src, gold):
         out.extend(f"<p><b>{k}:</b> {esc(v)}</p>" for k, v in rows)
     if g.get("participants"):
         out.append("<p><b>Deltagere:</b> " + esc(", ".join(g["participants"])) + "</p>")
+    if absent_members(src):
+        out.append("<p><b>Fraværende:</b> " + esc(", ".join(absent_members(src))) + "</p>")
     for it, gi in zip(src["Dagsordenpunkter"], gold["items"]):
         tag = r.choice(["h2", "h3"])
         out.append(f"<div class=\"punkt\"><{tag}>{gi['number']}. {esc(gi['title'])}</{tag}>")
@@ -282,11 +298,13 @@ def render_html(r, src, gold):
             out.extend(f"<li><a href=\"#\">{esc(a)}</a></li>" for a in gi["attachments"])
             out.append("</ul>")
         out.append("<p><a href=\"#\">Kopier link</a></p></div>")
-    out.append("<footer>Greve Kommune, Rådhusholmen 10, 2670 Greve</footer></body></html>")
+    addr = "Rådhusholmen 10, 2670 Greve" if MUNI == "Greve Kommune" else "Rådhuset"
+    out.append(f"<footer>{MUNI}, {addr}</footer></body></html>")
     return "\n".join(out) + "\n"
 
 
 def main():
+    global MUNI
     args = [a for a in sys.argv[1:] if not a.startswith("--seed")]
     seed = 7
     for a in sys.argv[1:]:
@@ -303,6 +321,7 @@ def main():
         for k, fam in enumerate(FAMILIES):
             with open(os.path.join(gold_dir, name + ".json"), encoding="utf-8") as fh:
                 gold = json.load(fh)
+            MUNI = gold["document"].get("municipality") or "Greve Kommune"
             r = random.Random(f"{seed}:{name}:{fam}")
             text = render_html(r, src, gold) if fam == "html" else render(r, fam, src, gold)
             gold["document"]["committee"] = committee_name(src)

@@ -109,7 +109,7 @@ static void test_same_model(void **state) {
         char *sb = read_fixture(SBSYS_FIXTURE, &len);
         same_both_ways(sb, len, NULL, MM_ISOLATE_EXPORTS, "sbsys");
         free(sb);
-        char *txt = read_fixture("seeds/000_5c7e3b43a1136e53.txt", &len);
+        char *txt = read_fixture("minutes/000_egedal_markdown.txt", &len);
         same_both_ways(txt, len, "text/plain", MM_ISOLATE_ALL, "text");
         free(txt);
         no_children_left();

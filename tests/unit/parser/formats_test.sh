@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# minutes-parse on PDF and HTML: the seeds rendered to PDF (cairo, by the
-# test helper mkfixtures) must still score >= 0.97 overall with no field
-# below 0.90 (tests/tools/score.py against tests/fixtures/gold/seeds); the
+# minutes-parse on PDF and HTML: the text meetings rendered to PDF (cairo, by
+# the test helper mkfixtures) must still score >= 0.97 overall with no field
+# below 0.90 (tests/tools/score.py against their gold); the
 # HTML renderings must parse; a scan and a corrupt PDF must be refused with
 # their own codes.
 #   formats_test.sh MINUTES_PARSE MKFIXTURES SEEDS SCORE_PY GOLD
@@ -11,6 +11,8 @@ mkfixtures=$2
 seeds=$3
 score=$4
 gold=$5
+# the real seeds are read from ../shared, never copied into the repository
+[ -d "$seeds" ] || { echo "skipped: ../shared not present ($seeds)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -40,7 +42,7 @@ for case in "scan.pdf pdf_no_text" "corrupt.pdf pdf_corrupt"; do
 done
 # A markdown text read as HTML loses its line breaks, so its items may be
 # lost: then the answer is the clear error no_items (never an empty meeting).
-"$bin" --content-type text/html "$seeds/000_5c7e3b43a1136e53.txt" >/dev/null 2>"$work/err"
+"$bin" --content-type text/html "$(ls "$seeds"/*.txt | head -n 1)" >/dev/null 2>"$work/err"
 rc=$?
 { [ "$rc" -eq 0 ] || { [ "$rc" -eq 3 ] && grep -q '"code":"no_items"' "$work/err"; }; } && ok ||
     bad "--content-type text/html on a text file: exit $rc, $(cat "$work/err")"

@@ -31,6 +31,6 @@ print("score_test: shared/eval: overall %.3f, %d fields, below 0.90: %s -> %s"
       % (r["overall"], len(r["scores"]), low or "none", "ok" if ok else "FAIL"))
 sys.exit(0 if ok else 1)' && [ $src -eq 0 ] || rc=1
 else
-    echo "score_test: no shared evaluation set beside the clone: only the in-repo gold is scored"
+    echo "score_test: skipped: ../shared not present (only the in-repo gold is scored)"
 fi
 exit $rc

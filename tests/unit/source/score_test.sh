@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# FirstAgenda adapter quality: the 30 Greve meetings in tests/fixtures
-# scored against their structure gold (bar 0.99); when ../shared is there,
-# also all 370 Greve meetings (same bar). Prints the scores.
+# FirstAgenda adapter quality: the invented meetings in tests/fixtures
+# scored against their gold (bar 0.99); when ../shared is there, also all
+# 370 real Greve meetings (same bar). Prints the scores.
 set -u
 bin=$1
 root=$2
 shared=$root/../shared
 score=$root/tests/tools/score.py
 fail=0
-echo "== in-repo: tests/fixtures/firstagenda (30 meetings)"
+echo "== in-repo: tests/fixtures/firstagenda (invented meetings)"
 python3 "$score" --parse "$bin {}" --corpus "$root/tests/fixtures/firstagenda" \
     --gold "$root/tests/fixtures/gold/firstagenda" --min-overall 0.99 || fail=1
 if [ -d "$shared/corpus/firstagenda-greve" ] && [ -d "$shared/eval/gold-firstagenda" ]; then
@@ -16,6 +16,6 @@ if [ -d "$shared/corpus/firstagenda-greve" ] && [ -d "$shared/eval/gold-firstage
     python3 "$score" --parse "$bin {}" --corpus "$shared/corpus/firstagenda-greve" \
         --gold "$shared/eval/gold-firstagenda" --min-overall 0.99 || fail=1
 else
-    echo "== ../shared not present: the 370-meeting score is skipped"
+    echo "== skipped: ../shared not present (the 370 real Greve meetings)"
 fi
 exit $fail

@@ -88,7 +88,7 @@ check submit-no-args 2 'no FILE' -- "$S" -b 127.0.0.1:1
 # until every message's delivery timeout (300 s).
 t0=$SECONDS
 check submit-no-broker 1 '^minutes-submit: no Kafka broker answered at 127.0.0.1:1' -- "$S" \
-    -b 127.0.0.1:1 --municipality X "$SEEDS/000_5c7e3b43a1136e53.txt"
+    -b 127.0.0.1:1 --municipality X "$SEEDS/000_egedal_markdown.txt"
 [[ $((SECONDS - t0)) -le 5 ]] && pass=$((pass + 1)) || { failed=$((failed + 1)); echo "FAIL submit-no-broker took $((SECONDS - t0)) s"; }
 [[ $(wc -l <"$TMP/out") == 1 ]] && pass=$((pass + 1)) || { failed=$((failed + 1)); echo "FAIL submit-no-broker printed more than one line"; }
 # a broker that never answers (a socket that listens and says nothing):
@@ -101,7 +101,7 @@ for _ in $(seq 50); do [[ -s "$TMP/silent.port" ]] && break; sleep 0.1; done
 t0=$SECONDS
 check submit-broker-timeout 1 'no Kafka broker answered at 127.0.0.1:[0-9]+ within 1000 ms' -- "$S" \
     -b "127.0.0.1:$(cat "$TMP/silent.port")" --broker-timeout-ms 1000 --municipality X \
-    "$SEEDS/000_5c7e3b43a1136e53.txt"
+    "$SEEDS/000_egedal_markdown.txt"
 [[ $((SECONDS - t0)) -le 6 ]] && pass=$((pass + 1)) || { failed=$((failed + 1)); echo "FAIL submit-broker-timeout took $((SECONDS - t0)) s"; }
 kill "$SILENT" 2>/dev/null
 wait "$SILENT" 2>/dev/null
@@ -130,7 +130,7 @@ check submit-warns-binary 0 'random.bin holds NUL bytes' -- "$S" "${MOCK[@]}" --
     "$TMP/random.bin"
 check submit-warns-unsupported 0 'archive.zip is not text, HTML, PDF' -- "$S" "${MOCK[@]}" \
     --municipality X "$TMP/archive.zip"
-check submit-no-warning-for-text 0 'submitted 1' -- "$S" "${MOCK[@]}" "$SEEDS/000_5c7e3b43a1136e53.txt"
+check submit-no-warning-for-text 0 'submitted 1' -- "$S" "${MOCK[@]}" "$SEEDS/000_egedal_markdown.txt"
 refute submit-no-warning-for-text-2 'sending it anyway'
 
 # minutes-lag: one sample is no trend (no STOP from it; --fail-on needs
