@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Votes (issue 21, migration 010) on real PostgreSQL:
-# a) a database at the migrations before 010 that already holds documents:
-#    mm_store writes new documents with votes there (the vote rows are
-#    skipped with a warning, nothing fails); then `minutes-worker --migrate`
-#    applies 010 and the stored rows are all still there;
+# a) a database at the migrations before 010 that already holds documents
+#    (as a worker of that schema stored them: no votes); the worker refuses
+#    that schema; `minutes-worker --migrate` applies 010 and the later ones,
+#    and the stored rows are all still there;
 # b) the invented minutes of tests/fixtures/votes/docs written by mm_store
 #    (the worker's COPY path) as the worker role: vote_events, vote_counts,
 #    party_votes, person_votes and item_reservations hold exactly the
@@ -31,11 +31,19 @@ for f in "$MM_SOURCE_DIR"/schemas/00[0-9]_*.sql; do
     psql "$OLD_OWNER" -qAtX -v ON_ERROR_STOP=1 -c "INSERT INTO schema_migrations (version, checksum)
         VALUES ('$(basename "$f")', '$(md5sum <"$f" | cut -d' ' -f1)')" >/dev/null
 done
-python3 "$IT_DIR/make_vote_docs.py" "$MM_BIN/minutes-parse" "$WORK" 1 "${inputs[@]}" || fail "make_vote_docs.py"
-out="$("$TOOL" new "$OLD_WORKER" "$WORK/docs-1.json" 2>"$WORK/old-new.err")" ||
-    { cat "$WORK/old-new.err" >&2; fail "mm_store refused documents on a schema before 010"; }
+MM_VOTES_STRIP=1 python3 "$IT_DIR/make_vote_docs.py" "$MM_BIN/minutes-parse" "$WORK" 0 "${inputs[@]}" ||
+    fail "make_vote_docs.py (before 010)"
+out="$("$TOOL" new "$OLD_WORKER" "$WORK/docs-0.json" 2>"$WORK/old-new.err")" ||
+    { cat "$WORK/old-new.err" >&2; fail "mm_store refused documents without votes before 010"; }
 [[ "$out" == "rc=0 inserted=${#inputs[@]} duplicates=0" ]] || fail "before 010: $out"
-grep -q "migration 010" "$WORK/old-new.err" || fail "no warning that votes are not stored"
+# a worker of this build refuses the schema before 010 (one write path)
+rc=0
+timeout 60 "$MM_BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -t it.votes.refused --pg "$OLD_WORKER" \
+    2>"$WORK/old-worker.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "a worker on the schema before 010 exited with $rc, want 1"
+grep -q "schema is at migration 009, this worker needs .*: run \`minutes-worker --migrate\`" \
+    "$WORK/old-worker.err" || fail "no clear refusal: $(grep -v debug "$WORK/old-worker.err" | tail -n 3)"
+python3 "$IT_DIR/make_vote_docs.py" "$MM_BIN/minutes-parse" "$WORK" 1 "${inputs[@]}" || fail "make_vote_docs.py"
 osql() { psql "$OLD_SUPER" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 before="$(osql "SELECT count(*) FROM agenda_items") $(osql "SELECT count(*) FROM item_sections")"
 [[ "$(osql "SELECT to_regclass('vote_events') IS NULL")" == t ]] || fail "vote_events before 010"
@@ -44,7 +52,7 @@ before="$(osql "SELECT count(*) FROM agenda_items") $(osql "SELECT count(*) FROM
 after="$(osql "SELECT count(*) FROM agenda_items") $(osql "SELECT count(*) FROM item_sections")"
 [[ "$before" == "$after" && "$before" != "0 0" ]] || fail "rows changed by 010: $before -> $after"
 [[ "$(osql "SELECT count(*) FROM vote_events")" == 0 ]] || fail "vote rows appeared from nowhere"
-log "a) 010 applied over ${before% *} stored items; documents stored before it, votes skipped"
+log "a) 010 applied over ${before% *} stored items (stored before it without votes); a worker refused the old schema"
 
 # b) the COPY path writes the votes
 out="$("$TOOL" new "$WORKER_URL" "$WORK/docs-1.json" 2>"$WORK/new1.err")" ||
