@@ -47,8 +47,8 @@ static char *read_fixture(const char *rel, size_t *len) {
         return b;
 }
 
-#define FA_FIXTURE    "firstagenda/2022-01-10_02e86ff6-fd6b-4bab-99ad-17411bb2ead1.json"
-#define SBSYS_FIXTURE "sbsys/01_ballerup_kmb-it-udvalget_dagsorden_2013-05-15.xml"
+#define FA_FIXTURE    "firstagenda/2024-02-05_okonomiudvalget_e0627ff2.json"
+#define SBSYS_FIXTURE "sbsys/01_social-og-sundhedsudvalget_dagsorden_2024-09-10.xml"
 
 /* `buf` with `marker` inserted after the first occurrence of `after`. */
 static char *with_marker(const char *buf, size_t len, const char *after, const char *marker,

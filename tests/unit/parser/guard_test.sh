@@ -5,9 +5,11 @@
 #   kommuner): every excerpt parses (never no_items), the set scores
 #   overall >= WEB_BAR with the in-repo scorer and with ../shared's own
 #   score.py, and no excerpt drops more than 0.02 below its recorded score.
-# MODE guard: the same per-document guard on the seeds (in the repo), the
-#   Greve exports of ../shared and issue 7's renderings of the 30 Greve
-#   meetings in tests/fixtures/firstagenda (seeded, every family).
+# MODE guard: the same per-document guard on the invented text meetings
+#   (tests/fixtures/minutes) and issue 7's renderings of the invented
+#   FirstAgenda meetings; with ../shared also on the real seeds, the Greve
+#   exports and the renderings of the 30 Greve meetings named in
+#   tests/fixtures/shared-sets (read from ../shared, never copied).
 # Recorded scores: tests/fixtures/scores/*.tsv; refresh them with
 # tests/tools/refresh_scores.sh after an intended change (GUARD_UPDATE=1
 # makes this script record instead of compare).
@@ -49,20 +51,36 @@ web)
         "${out##* }" "$bar" || { echo "guard_test: below $bar"; rc=1; }
     ;;
 guard)
-    guard seeds "$fix/seeds" "$fix/gold/seeds" || rc=1
+    # the invented sets of the repository: always
+    guard minutes "$fix/minutes" "$fix/gold/minutes" || rc=1
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
-    python3 "$tools/render_firstagenda.py" "$fix/firstagenda" "$fix/gold/firstagenda" "$out" \
-        --seed=7 >/dev/null || exit 1
-    for gold in "$out"/gold/*/; do
-        fam=$(basename "$gold")
-        guard "rendered-$fam" "$out/corpus" "$gold" || rc=1
-    done
-    if [ -d "$shared/corpus/firstagenda-greve" ]; then
-        guard greve "$shared/corpus/firstagenda-greve" "$shared/eval/gold-firstagenda" || rc=1
-    else
-        echo "skipped: ../shared not present (Greve exports)"
+    # render LABEL SRC GOLD: issue 7's renderings (seeded, every family)
+    render() {
+        mkdir -p "$out/$1"
+        python3 "$tools/render_firstagenda.py" "$2" "$3" "$out/$1" --seed=7 >/dev/null || return 1
+        local gold fam
+        for gold in "$out/$1"/gold/*/; do
+            fam=$(basename "$gold")
+            guard "$4-$fam" "$out/$1/corpus" "$gold" || rc=1
+        done
+    }
+    render invented "$fix/firstagenda" "$fix/gold/firstagenda" rendered-invented || rc=1
+    # the real sets of ../shared: the seeds, the Greve exports, and the
+    # renderings of the 30 Greve meetings named in tests/fixtures/shared-sets
+    if [ ! -d "$shared/corpus/firstagenda-greve" ]; then
+        echo "skipped: ../shared not present (seeds, Greve exports and their renderings)"
+        exit $rc
     fi
+    guard seeds "$shared/corpus/seeds" "$shared/eval/gold" || rc=1
+    guard greve "$shared/corpus/firstagenda-greve" "$shared/eval/gold-firstagenda" || rc=1
+    mkdir -p "$out/greve30" "$out/greve30-gold"
+    while read -r name; do
+        case $name in '#'* | '') continue ;; esac
+        ln -s "$(cd "$shared/corpus/firstagenda-greve" && pwd)/$name" "$out/greve30/$name"
+        ln -s "$(cd "$shared/eval/gold-firstagenda" && pwd)/$name" "$out/greve30-gold/$name"
+    done <"$fix/shared-sets/firstagenda-greve-30.txt"
+    render greve30 "$out/greve30" "$out/greve30-gold" rendered || rc=1
     ;;
 *)
     echo "usage: guard_test.sh web|guard MINUTES_PARSE FIXTURES SHARED [WEB_BAR]" >&2
