@@ -1,7 +1,7 @@
 /*
  * minutes-lag: consumer-group lag of one topic, per partition, like
  * `kafka-consumer-groups --describe`, plus a Burrow-style status over a
- * window of samples (rules in common/mm_lag.h).
+ * window of samples (rules in common/ingest/mm_lag.h).
  *
  *   minutes-lag -b HOST:PORT [-g GROUP] [-t TOPIC] [--json] [--max-lag N]
  *               [--samples K --interval MS] [--fail-on STATUS] [-X key=value]

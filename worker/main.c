@@ -1,7 +1,7 @@
 /*
  * minutes-worker: wires the modules together. The options table, the
  * signal handlers and --migrate live here; the consumer loop is mm_worker
- * (common/mm_worker.c), which follows librdkafka's examples/consumer.c.
+ * (common/ingest/mm_worker.c), which follows librdkafka's examples/consumer.c.
  *
  *   minutes-worker --migrate --pg OWNER_URL
  *   minutes-worker -b BROKERS --pg WORKER_URL [-X key=value ...]
@@ -85,7 +85,7 @@ static const mm_config_option_t options[] = {
          "dead letters up to this size keep their bytes in table dead_letters"},
         {"max-crashes", 0, MM_CONFIG_INT, "2", "MM_MAX_CRASHES", 0,
          "an input that workers disappeared with this often is tested in the sandbox and "
-         "dead-lettered only if it fails there (common/mm_attempts.h); 0 = off"},
+         "dead-lettered only if it fails there (common/ingest/mm_attempts.h); 0 = off"},
         {"rebalance-wait-ms", 0, MM_CONFIG_INT, "10000", "MM_REBALANCE_WAIT_MS", 0,
          "longest wait for PostgreSQL or dead-letter acks inside a rebalance callback (ms)"},
         {"dlq-timeout-ms", 0, MM_CONFIG_INT, "30000", "MM_DLQ_TIMEOUT_MS", 0,

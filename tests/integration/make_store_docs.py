@@ -128,7 +128,7 @@ def nasty_docs():
 
 
 # Values the store takes leniently: stored as NULL (or no row, in a list of
-# names), never an error (common/mm_store_copy.c).
+# names), never an error (common/ingest/mm_store_copy.c).
 LENIENT = {
     "nul_order": {"document": {}, "items": [{"order": "1\u0000", "title": "nul order"}]},
     "nul_confidence": {"document": {}, "items": [{"confidence": "0.5\u0000"}]},

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The child rows a batch must leave, read from the documents by the rules
-of common/mm_store_copy.c (its header comment), independently of that C
+of common/ingest/mm_store_copy.c (its header comment), independently of that C
 code: for test_store_copy.sh.
 
   store_expected.py DOCS.json > compare.sql

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Attempt counting charges an input only with evidence (common/mm_attempts.h):
+# Attempt counting charges an input only with evidence (common/ingest/mm_attempts.h):
 #  1. a worker SIGTERMed three times while a slow but valid document is in
 #     flight (its extraction child sleeps 3 s: MM_EXTRACT_TEST_SLOW) never
 #     counts against it: after each stop its attempt is withdrawn, and the

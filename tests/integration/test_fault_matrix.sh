@@ -298,7 +298,7 @@ PY
 crashes="$(cat "$WORK"/worker-*.log | grep -c 'test hook: crashing on a marked input' || true)"
 [[ "$crashes" == 2 ]] || fail "the crash input crashed workers $crashes times, expected 2"
 # the third worker tested the suspect in the sandbox, where it crashed again:
-# the evidence for extract_crash (common/mm_attempts.h)
+# the evidence for extract_crash (common/ingest/mm_attempts.h)
 grep -q 'test hook: crashing the sandbox child' "$WORK"/worker-*.log ||
     fail "the crash input was dead-lettered without being tested in the sandbox"
 [[ "$(sql "SELECT count(*) FROM dead_letters WHERE code = 'db_rejected'")" == 2 ]] ||

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The write path (mm_ingest_documents + COPY of the child rows,
-# common/mm_store_copy.c; the only one, migration 008) on real PostgreSQL:
+# common/ingest/mm_store_copy.c; the only one, migration 008) on real PostgreSQL:
 # a) the same documents (the seeds and the in-repo exports parsed by
 #    minutes-parse, plus hand-made ones with tabs, newlines, backslashes,
 #    quotes and braces, numbers out of range, non-array and non-object

@@ -7,7 +7,7 @@
 #   yamllint -s with deploy/.yamllint on every YAML file under deploy/
 #   python3 -m json.tool on every JSON file under deploy/
 #   systemd-analyze verify + security --offline (exposure <= 2.0) on the unit
-#   every mm_* metric used by dashboards and alerts exists in common/mm_metrics.h
+#   every mm_* metric used by dashboards and alerts exists in common/ingest/mm_metrics.h
 #
 # Every check runs; a missing tool is a failure, not a skip. Prints
 # "check-deploy: N passed, M failed" and exits 1 if anything failed.
@@ -80,16 +80,16 @@ for key in DynamicUser=yes ProtectSystem=strict NoNewPrivileges=yes 'CapabilityB
 done
 
 # Metric names: everything the dashboard and the alerts query must be a
-# family documented (and rendered) by common/mm_metrics.h or, for
-# minutes-source, common/mm_poll_metrics.h.
+# family documented (and rendered) by common/ingest/mm_metrics.h or, for
+# minutes-source, common/fetch/mm_poll_metrics.h.
 metrics_used() {
     grep -rhoE '\bmm_[a-z_]+' "$D/grafana" "$D/prometheus/alerts.yml" |
         sed -E 's/_(bucket|sum|count)$//' | sort -u
 }
-known="$(grep -ohE '^ \* +mm_[a-z_]+' "$ROOT/common/mm_metrics.h" "$ROOT/common/mm_poll_metrics.h" |
+known="$(grep -ohE '^ \* +mm_[a-z_]+' "$ROOT/common/ingest/mm_metrics.h" "$ROOT/common/fetch/mm_poll_metrics.h" |
     awk '{print $2}' | sort -u)"
 if [[ -z "$known" ]]; then
-    bad "no metric list found in common/mm_metrics.h"
+    bad "no metric list found in common/ingest/mm_metrics.h"
 else
     missing=0
     for mname in $(metrics_used); do
@@ -98,7 +98,7 @@ else
             missing=1
         fi
     done
-    [[ $missing == 0 ]] && ok "deploy/ uses only metrics defined in common/mm_metrics.h and mm_poll_metrics.h"
+    [[ $missing == 0 ]] && ok "deploy/ uses only metrics defined in common/ingest/mm_metrics.h and mm_poll_metrics.h"
 fi
 # KEDA must not scale beyond the partitions of minutes.raw (24).
 max_rep="$(awk '/maxReplicaCount:/ {print $2}' "$D/k8s/keda-scaledobject.yaml")"

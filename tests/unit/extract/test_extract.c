@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/mm_extract.
+ * Unit tests for common/parse/mm_extract.
  *
  *   test_extract GROUP GENDIR SEEDDIR FIXDIR
  *

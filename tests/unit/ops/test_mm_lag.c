@@ -1,4 +1,4 @@
-/* Unit tests for common/mm_lag: the Burrow-style window evaluation, driven
+/* Unit tests for common/ingest/mm_lag: the Burrow-style window evaluation, driven
  * by the table fixtures in tests/fixtures/lag/NAME.tsv, and the lag from
  * librdkafka statistics (tests/fixtures/ops/stats.json).
  * Usage: test_mm_lag FIXTURE_LAG_DIR STATS_JSON */

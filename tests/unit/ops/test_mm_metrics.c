@@ -1,4 +1,4 @@
-/* Unit tests for common/mm_metrics: serves on an ephemeral port, records
+/* Unit tests for common/ingest/mm_metrics: serves on an ephemeral port, records
  * values, fetches /metrics, /healthz and /readyz with a tiny HTTP client and
  * validates the exposition with `promtool check metrics`.
  * Usage: test_mm_metrics PROMTOOL STATS_JSON */

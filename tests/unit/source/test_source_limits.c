@@ -141,8 +141,9 @@ static void test_edoc_entity_bomb(void **state) {
 static void test_doctype_declarations(void **state) {
         (void)state;
         static const char *const doctypes[] = {
-                "<!DOCTYPE Publication [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
-                "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]>",
+                /* one literal in two pieces (parentheses: not a missing comma) */
+                ("<!DOCTYPE Publication [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+                 "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">]>"),
                 "<!DOCTYPE Publication [<!ENTITY % p \"<!ENTITY q 'qq'>\"> %p;]>",
                 "<!DOCTYPE Publication [<!ATTLIST Agenda ID CDATA \"99\">]>",
                 "<!DOCTYPE Publication [<!ATTLIST Agenda Kind (a|b) \"a\">]>",

@@ -121,7 +121,7 @@ int mm_store_votes_copy(PGconn *conn, const json_t *const *parses, size_t ndocs,
                         const long long *item_ids, size_t nitems, char *errstr,
                         size_t errstr_size) {
         mm_buf_t rows[T_N];
-        size_t k = 0, total = 0;
+        size_t k = 0;
         int rc = MM_STORE_OK;
         for (int t = 0; t < T_N; t++)
                 mm_buf_init(&rows[t]);
@@ -132,7 +132,6 @@ int mm_store_votes_copy(PGconn *conn, const json_t *const *parses, size_t ndocs,
                                 item_rows(rows, item_ids[k], json_array_get(items, i));
         }
         for (int t = 0; t < T_N; t++) {
-                total += rows[t].len;
                 if (mm_buf_failed(&rows[t])) {
                         snprintf(errstr, errstr_size, "vote rows: out of memory");
                         rc = MM_STORE_ERR_TRANSIENT;
