@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 typedef struct mm_envelope_s mm_envelope_t;
-struct mm_classify_s; /* common/mm_classify.h */
+struct mm_classify_s; /* common/parse/mm_classify.h */
 
 /* The one default size limit of a document, shared by minutes-submit (it
  * refuses larger files) and minutes-worker (it dead-letters larger

@@ -8,7 +8,7 @@
  *   (mm_store_schema_version); a worker refuses an older schema;
  * - consumer offsets kept in PostgreSQL (table consumer_offsets);
  * - batches: many documents AND the consumed offsets written in ONE
- *   transaction, one way (common/mm_store_copy.c): documents, meetings and
+ *   transaction, one way (common/ingest/mm_store_copy.c): documents, meetings and
  *   offsets by the SQL function mm_ingest_documents
  *   (schemas/008_one_write_path.sql), the child rows (items, sections,
  *   participants, ...) by COPY.

@@ -609,7 +609,7 @@ static int draw_item_ids(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
         return MM_STORE_OK;
 }
 
-/* The vote rows of the items (migration 010, common/mm_store_votes.c). */
+/* The vote rows of the items (migration 010, common/ingest/mm_store_votes.c). */
 static int copy_votes(mm_store_t *st, const ins_set_t *s, char *errstr, size_t errstr_size) {
         const json_t **parses = malloc((s->n ? s->n : 1) * sizeof(*parses));
         if (!parses) {
