@@ -2,7 +2,7 @@
  * mm_store_votes: the vote rows of an item (migration 010, issue 21):
  * vote_events, vote_counts, party_votes, person_votes and
  * item_reservations, COPYed in the caller's batch transaction after the
- * agenda items (common/ingest/mm_store.c).
+ * agenda items (common/ingest/mm_store_copy.c).
  */
 #ifndef MM_STORE_VOTES_H
 #define MM_STORE_VOTES_H
