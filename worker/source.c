@@ -260,6 +260,8 @@ static int make_hosts(hosts_t *hs, const mm_config_t *cfg, char *err, size_t esz
         mm_config_list_free(kom, nk);
         mm_config_list_free(urls, nb);
         mm_classify_destroy(cls);
+        if (rc != 0)
+                hosts_free(hs); /* the caller frees hosts only after a success */
         return rc;
 }
 
