@@ -101,10 +101,15 @@ const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const c
                         return adapters[i];
         if (named)
                 return named;
-        int json = (rest && (b[0] == '{' || b[0] == '[')) || suffix(mt, "/json") ||
-                   suffix(mt, "+json");
-        int xml = (rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") || suffix(mt, "+xml");
         mm_extract_type_t t = mm_extract_detect(buf, len, NULL);
+        /* Bytes that are no text (random or binary data that happens to
+         * start with '{' or "<?xml") are no export: extraction refuses
+         * them as binary. */
+        int text = t != MM_EXTRACT_UNKNOWN;
+        int json = (text && rest && (b[0] == '{' || b[0] == '[')) || suffix(mt, "/json") ||
+                   suffix(mt, "+json");
+        int xml = (text && rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") ||
+                  suffix(mt, "+xml");
         if (xml && t == MM_EXTRACT_HTML) {
                 /* XML that is XHTML names its html root; other XML is an export. */
                 size_t n = rest < 1024 ? rest : 1024;
