@@ -82,6 +82,21 @@ static int suffix(const char *s, const char *suf) {
         return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* A NUL or more than 0.5 % control bytes in the first 8 KiB: JSON and XML
+ * allow neither raw (the text parser's rule for "binary"). */
+static int looks_binary(const char *buf, size_t len) {
+        size_t n = len < MM_EXTRACT_SNIFF_BYTES ? len : MM_EXTRACT_SNIFF_BYTES, ctrl = 0;
+        for (size_t i = 0; buf && i < n; i++) {
+                unsigned char ch = (unsigned char)buf[i];
+                if (ch == 0)
+                        return 1;
+                if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f') ||
+                    ch == 0x7f)
+                        ctrl++;
+        }
+        return ctrl * 200 > n && ctrl > 2;
+}
+
 const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const char *content_type) {
         char mt[128];
         size_t rest = 0;
@@ -103,9 +118,9 @@ const mm_source_adapter_t *mm_source_detect(const char *buf, size_t len, const c
                 return named;
         mm_extract_type_t t = mm_extract_detect(buf, len, NULL);
         /* Bytes that are no text (random or binary data that happens to
-         * start with '{' or "<?xml") are no export: extraction refuses
+         * start with '{' or "<?xml") are no export: the text parser refuses
          * them as binary. */
-        int text = t != MM_EXTRACT_UNKNOWN;
+        int text = t != MM_EXTRACT_UNKNOWN && !looks_binary(buf, len);
         int json = (text && rest && (b[0] == '{' || b[0] == '[')) || suffix(mt, "/json") ||
                    suffix(mt, "+json");
         int xml = (text && rest >= 5 && !memcmp(b, "<?xml", 5)) || suffix(mt, "/xml") ||
