@@ -126,9 +126,9 @@ submit --municipality "Hvidovre Kommune" "$WORK/long-id.json" >/dev/null || fail
 wait_until 60 "long id dead-lettered" dl_is "publication id is 3000 bytes" export_invalid
 [[ "$(ndocs)" == "$n" ]] || fail "the long id was stored"
 
-# d) no municipality from the export or the envelope (Aarhus' SBSYS export
-#    names none): dead-lettered; with the envelope's: stored
-aarhus="$SBSYS/03_aarhus_moedesystemgruppen_referat_2016-10-06.xml"
+# d) no municipality from the export or the envelope (the invented SBSYS
+#    minutes name none): dead-lettered; with the envelope's: stored
+aarhus="$SBSYS/02_digitaliseringsgruppen_referat_2024-10-17.xml"
 submit "$aarhus" >/dev/null || fail "submit Aarhus without municipality"
 wait_until 60 "no municipality dead-lettered" dl_is "names no municipality" export_invalid
 [[ "$(ndocs)" == "$n" ]] || fail "an export without a municipality was stored"
@@ -139,9 +139,10 @@ wait_until 60 "Aarhus stored" docs_are "$n"
     fail "a meeting keyed with an empty municipality"
 log "c), d) a 3,000 character Id and an export without a municipality: export_invalid; the partition went on"
 
-# e) SBSYS meeting 26 of Ballerup, and (other bytes) of another kommune
-ballerup="$SBSYS/01_ballerup_kmb-it-udvalget_dagsorden_2013-05-15.xml"
-submit "$ballerup" >/dev/null || fail "submit Ballerup"
+# e) SBSYS meeting 241 (the invented agenda) of Ballerup, and (other bytes)
+#    of another kommune
+ballerup="$SBSYS/01_social-og-sundhedsudvalget_dagsorden_2024-09-10.xml"
+submit --municipality "Ballerup Kommune" "$ballerup" >/dev/null || fail "submit Ballerup"
 n=$((n + 1))
 wait_until 60 "Ballerup stored" docs_are "$n"
 { cat "$ballerup"; printf '\n'; } >"$WORK/other-kommune.xml"
@@ -149,25 +150,25 @@ submit --municipality "Furesø Kommune" "$WORK/other-kommune.xml" >/dev/null || 
 n=$((n + 1))
 wait_until 60 "other kommune stored" docs_are "$n"
 got="$(sql "SELECT string_agg(municipality || ':' || version, ' ' ORDER BY municipality) FROM meetings
-            WHERE source_system = 'sbsys' AND source_meeting_id = '26'")"
-[[ "$got" == "Ballerup Kommune:1 Furesø Kommune:1" ]] || fail "meeting 26 of two kommuner: $got"
+            WHERE source_system = 'sbsys' AND source_meeting_id = '241'")"
+[[ "$got" == "Ballerup Kommune:1 Furesø Kommune:1" ]] || fail "meeting 241 of two kommuner: $got"
 [[ "$(sql "SELECT count(*) FROM documents WHERE source_system = 'sbsys' AND superseded_by IS NOT NULL")" == 0 ]] ||
-    fail "one kommune's meeting 26 superseded another's"
-log "e) SBSYS meeting 26 of two kommuner: two meetings"
+    fail "one kommune's meeting 241 superseded another's"
+log "e) SBSYS meeting 241 of two kommuner: two meetings"
 
-# f) Ballerup's meeting 26 moved: a later publication with another day and
+# f) Ballerup's meeting 241 moved: a later publication with another day and
 #    committee name
-sed -e 's/15-05-2013 16:30:00/16-05-2013 09:00:00/; s/15-05-2013 18:00:00/16-05-2013 11:00:00/' \
-    -e 's/07-05-2013 11:16:47/08-05-2013 10:00:00/' \
-    -e 's/<Name><!\[CDATA\[KMB IT-udvalget\]\]>/<Name><![CDATA[KMB IT- og Digitaliseringsudvalget]]>/' \
+sed -e 's/10-09-2024 16:00:00/11-09-2024 09:00:00/; s/10-09-2024 18:00:00/11-09-2024 11:00:00/' \
+    -e 's/02-09-2024 10:05:31/03-09-2024 10:00:00/' \
+    -e 's/<Name><!\[CDATA\[Social- og Sundhedsudvalget\]\]>/<Name><![CDATA[Social-, Sundheds- og Ældreudvalget]]>/' \
     "$ballerup" >"$WORK/moved.xml"
 cmp -s "$ballerup" "$WORK/moved.xml" && fail "the moved revision is the same bytes"
-submit "$WORK/moved.xml" >/dev/null || fail "submit the moved revision"
+submit --municipality "Ballerup Kommune" "$WORK/moved.xml" >/dev/null || fail "submit the moved revision"
 n=$((n + 1))
 wait_until 60 "moved revision stored" docs_are "$n"
 got="$(sql "SELECT meeting_date || ' ' || start_time || ' ' || committee || ' ' || version FROM meetings
             WHERE source_system = 'sbsys' AND municipality = 'Ballerup Kommune'")"
-[[ "$got" == "2013-05-16 09:00:00 KMB IT- og Digitaliseringsudvalget 2" ]] || fail "moved meeting: $got"
+[[ "$got" == "2024-09-11 09:00:00 Social-, Sundheds- og Ældreudvalget 2" ]] || fail "moved meeting: $got"
 log "f) a newer revision moved the meeting: $got"
 
 wait_until 60 "group lag 0" lag_is_zero
