@@ -226,6 +226,13 @@ int mm_worker_seek_one(worker_t *w, const char *topic, int32_t partition, int64_
 /* Loads and seeks the pending partitions (with backoff between rounds);
  * resumes each one that is done, unless all partitions are paused. */
 void mm_worker_service_pending(worker_t *w) {
+        /* Paused for a rewind whose partition was then revoked (its pending
+         * entry went with it): nothing is left to retry, so nothing would
+         * ever resume the partitions assigned since; go on. */
+        if (!w->npending && w->paused && !w->batch_msgs && !w->in_flush) {
+                mm_worker_resume_all(w);
+                return;
+        }
         if (!w->npending || now_ms() < w->pending_next_try)
                 return;
         char err[512];
