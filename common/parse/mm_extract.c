@@ -743,3 +743,31 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
                 return -1;
         }
 }
+
+const char *mm_extract_text_source_name(mm_text_source_t s) {
+        switch (s) {
+        case MM_TEXT_SOURCE_OCR:
+                return "ocr";
+        case MM_TEXT_SOURCE_MIXED:
+                return "mixed";
+        case MM_TEXT_SOURCE_TEXT:
+        default:
+                return "text";
+        }
+}
+
+/* Without OCR every page's text is its text layer. */
+int mm_extract_text_info(const char *buf, size_t len, const char *content_type,
+                         mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                         size_t code_size, char *errstr, size_t errstr_size) {
+        mm_extract_type_t t;
+        int rc = mm_extract_text(buf, len, content_type, &t, out, out_len, code, code_size, errstr,
+                                 errstr_size);
+        if (info != NULL) {
+                memset(info, 0, sizeof(*info));
+                info->type = t;
+                info->text_source = MM_TEXT_SOURCE_TEXT;
+                info->ocr_confidence = -1;
+        }
+        return rc;
+}

@@ -202,4 +202,34 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
                     char **out, size_t *out_len, char *code, size_t code_size, char *errstr,
                     size_t errstr_size);
 
+/* Where the text of a document or page came from. */
+typedef enum mm_text_source_e {
+        MM_TEXT_SOURCE_TEXT = 0, /* the text layer (or HTML / plain text) */
+        MM_TEXT_SOURCE_OCR,      /* every page with text was OCRed */
+        MM_TEXT_SOURCE_MIXED     /* some pages from the text layer, some OCRed */
+} mm_text_source_t;
+
+/* What an extraction did, beside the text (mm_extract_text_info). */
+typedef struct mm_extract_info_s {
+        mm_extract_type_t type;
+        mm_text_source_t text_source;
+        int pages;               /* PDF pages; 0 for HTML and text */
+        int ocr_pages;           /* pages whose text came from OCR */
+        int ocr_failed_pages;    /* scanned pages OCR could not read (left empty) */
+        double ocr_confidence;   /* mean OCR confidence (0-100) of the OCRed pages;
+                                  -1 when no page was OCRed */
+        double ocr_seconds;      /* time spent in OCR */
+        char ocr_page_list[128]; /* 1-based numbers of OCRed pages, "3,4,7";
+                                    ends in "..." when cut */
+} mm_extract_info_t;
+
+/* Returns a static name for `s`: "text", "ocr" or "mixed". */
+const char *mm_extract_text_source_name(mm_text_source_t s);
+
+/* As mm_extract_text, and fills `info` (may be NULL) in all cases (on
+ * failure as far as known). */
+int mm_extract_text_info(const char *buf, size_t len, const char *content_type,
+                         mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                         size_t code_size, char *errstr, size_t errstr_size);
+
 #endif /* MM_EXTRACT_H */
