@@ -582,6 +582,21 @@ static int inline_line(ctx_t *c, hdr_t *h, size_t i) {
         return 1;
 }
 
+/* "Udvalg:\nDato:\nTorsdag, 14 marts, 2019 - 18:30": a label left without
+ * a value (the committee) does not take the date; the date label does.
+ * Returns the field index for value line x: k, or the next date field
+ * when x holds a date and field k takes none. */
+static size_t date_field(const mm_line_t *x, const int *fields, size_t k, size_t nf) {
+        int y, mo, d;
+        if (fields[k] == F_DATE || fields[k] == F_TIME || fields[k] == F_END_TIME ||
+            mm_date_find(x->s, x->len, &y, &mo, &d, NULL, NULL))
+                return k;
+        for (size_t q = k + 1; q < nf; q++)
+                if (fields[q] == F_DATE)
+                        return q;
+        return k;
+}
+
 /* "Dato:\nTid:\nSted:\n\n6. oktober 2016\n13:00 - 15:00\nRådhuset":
  * pdftotext reads a column of labels apart from the column of their
  * values. A run of labels without values takes the same number of lines
@@ -641,6 +656,7 @@ static size_t label_column(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
                         continue;
                 if (match_label(c, x, &voff) != F_NONE)
                         break;
+                k = date_field(x, fields, k, nf);
                 labelled_value(c, h, j, hend, fields[k++], 0, x->s, x->len);
         }
         return j - 1;
