@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mm_attach.h"
 #include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
@@ -80,6 +81,15 @@ static const mm_config_option_t options[] = {
          "address the metrics server binds to"},
         {"liveness-timeout-ms", 0, MM_CONFIG_INT, "60000", "MM_LIVENESS_TIMEOUT_MS", 0,
          "/healthz fails when the main loop has not turned for this long (ms, 0 = never)"},
+        {"attachments", 0, MM_CONFIG_STRING, "on", "MM_ATTACHMENTS", 0,
+         "on: fetch every attachment (Bilag) of the publications and produce it to the "
+         "attachments topic; off: publications only"},
+        {"attachments-topic", 0, MM_CONFIG_STRING, MM_ATTACH_DEFAULT_TOPIC, "MM_ATTACHMENTS_TOPIC",
+         0, "topic of the attachments (must exist when attachments are on)"},
+        {"attachment-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
+         "MM_ATTACHMENT_MAX_BYTES", 0,
+         "a larger attachment is not downloaded past this size: an empty record "
+         "(attachment-skipped: too_large) with its size is produced instead"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
 
@@ -314,6 +324,14 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-source: unexpected argument %s\n", mm_config_arg(cfg, 0));
                 return 2;
         }
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) < 0) {
+                fprintf(stderr, "minutes-source: --attachments must be on or off\n");
+                return 2;
+        }
+        if (mm_config_get_int(cfg, "attachment-max-bytes") < 1) {
+                fprintf(stderr, "minutes-source: attachment-max-bytes must be > 0\n");
+                return 2;
+        }
         if (mm_config_get_int(cfg, "interval") <= 0 || mm_config_get_int(cfg, "max-attempts") < 1 ||
             mm_config_get_int(cfg, "threads") < 1) {
                 fprintf(stderr, "minutes-source: interval, max-attempts and threads must be > 0\n");
@@ -380,6 +398,9 @@ static int run(const mm_config_t *cfg, const hosts_t *hs, rd_kafka_t *rk, mm_met
         o.poll.max_attempts = (int)mm_config_get_int(cfg, "max-attempts");
         o.poll.metrics = pm;
         o.poll.stop = &stop_flag;
+        o.poll.attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
+        o.poll.attachments_topic = mm_config_get_str(cfg, "attachments-topic");
+        o.poll.attachment_max_bytes = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
         o.pg = mm_config_get_str(cfg, "pg");
         o.threads = (int)mm_config_get_int(cfg, "threads");
         o.interval_s = (double)mm_config_get_int(cfg, "interval");
@@ -427,7 +448,12 @@ int main(int argc, char **argv) {
                 return 2;
         }
         rd_kafka_t *rk = open_producer(cfg, err, sizeof(err));
-        if (!rk || start_metrics(cfg, &hs, &m, &pm, err, sizeof(err)) != 0) {
+        if (rk && mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1 &&
+            mm_attach_topic_check(rk, mm_config_get_str(cfg, "attachments-topic"), 10000, err,
+                                  sizeof(err)) != 0) {
+                fprintf(stderr, "minutes-source: %s\n", err);
+                rc = 2;
+        } else if (!rk || start_metrics(cfg, &hs, &m, &pm, err, sizeof(err)) != 0) {
                 fprintf(stderr, "minutes-source: %s\n", err);
                 rc = 2;
         } else {
