@@ -383,6 +383,22 @@ static int start_metrics(const mm_config_t *cfg, const hosts_t *hs, mm_metrics_t
         return 0;
 }
 
+/* With attachments on: 1 when the brokers say the attachments topic does
+ * not exist (said on stderr); a broker that does not answer within 2 s is
+ * only a warning (the polls then fail on Kafka, as they would anyway). */
+static int attachments_topic_missing(const mm_config_t *cfg, rd_kafka_t *rk) {
+        char err[512];
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) != 1)
+                return 0;
+        int rc = mm_attach_topic_check(rk, mm_config_get_str(cfg, "attachments-topic"), 2000, err,
+                                       sizeof(err));
+        if (rc > 0)
+                fprintf(stderr, "minutes-source: %s\n", err);
+        else if (rc < 0)
+                mm_log(MM_LOG_WARN, "%s", err);
+        return rc > 0;
+}
+
 /* Polls; returns the exit status. */
 static int run(const mm_config_t *cfg, const hosts_t *hs, rd_kafka_t *rk, mm_metrics_t *m,
                mm_poll_metrics_t *pm) {
@@ -448,10 +464,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
         rd_kafka_t *rk = open_producer(cfg, err, sizeof(err));
-        if (rk && mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1 &&
-            mm_attach_topic_check(rk, mm_config_get_str(cfg, "attachments-topic"), 10000, err,
-                                  sizeof(err)) != 0) {
-                fprintf(stderr, "minutes-source: %s\n", err);
+        if (rk && attachments_topic_missing(cfg, rk)) {
                 rc = 2;
         } else if (!rk || start_metrics(cfg, &hs, &m, &pm, err, sizeof(err)) != 0) {
                 fprintf(stderr, "minutes-source: %s\n", err);

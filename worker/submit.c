@@ -18,6 +18,16 @@
  * (ce_time), which the worker takes as published_at when the export does
  * not state one.
  *
+ * With --attachments on (the default), the files an export names as its
+ * attachments are sent to the attachments topic instead (mm_attach, the
+ * message of docs/source-connector.md#attachments), once per attachment id
+ * of the run, after the documents: attachment-id is the adapter's
+ * attachment_files[].id, source-url its link. A file larger than
+ * --attachment-max-bytes, or one the export names but does not hold, is
+ * sent as an empty record with attachment-skipped too_large (and its
+ * size) or not_in_export, so it is recorded, never silently dropped.
+ * --attachments off keeps them unsent.
+ *
  * It first asks the brokers for metadata (--broker-timeout-ms): when none
  * answers it stops with one line instead of waiting for every message's
  * delivery timeout. It warns before sending an empty or binary file (the
@@ -39,6 +49,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "mm_attach.h"
 #include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
@@ -62,8 +73,29 @@ static const mm_config_option_t options[] = {
          "refuse to read files larger than this"},
         {"broker-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_BROKER_TIMEOUT_MS", 0,
          "stop at once when no broker answers within this time (ms)"},
+        {"attachments", 0, MM_CONFIG_STRING, "on", "MM_ATTACHMENTS", 0,
+         "on: send the attachment files an export names to the attachments topic; off: leave "
+         "them unsent"},
+        {"attachments-topic", 0, MM_CONFIG_STRING, MM_ATTACH_DEFAULT_TOPIC, "MM_ATTACHMENTS_TOPIC",
+         0, "topic of the attachments"},
+        {"attachment-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
+         "MM_ATTACHMENT_MAX_BYTES", 0,
+         "a larger attachment file is sent as an empty record (attachment-skipped: too_large)"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
+
+/* An attachment an export names (all strings malloc'd). */
+typedef struct att_s {
+        char *id, *name, *link, *item;
+        char *file;                    /* the file as found in the folder, NULL when absent */
+        char *muni, *doc_id, *ce_time; /* of the export that names it */
+} att_t;
+
+/* What a delivery report is about (the message's opaque). */
+typedef struct sent_s {
+        char *path;
+        int attachment;
+} sent_t;
 
 typedef struct submit_s {
         rd_kafka_t *rk;
@@ -76,6 +108,12 @@ typedef struct submit_s {
         size_t nskip, capskip;
         char **shas; /* exports already sent */
         size_t nshas, capshas;
+        int attachments; /* --attachments on */
+        const char *att_topic;
+        size_t att_max;
+        att_t *atts; /* attachments named by the exports sent */
+        size_t natts, capatts;
+        size_t att_sent, att_delivered, att_failed, att_skipped;
         atomic_int checking; /* 1 while the brokers are asked: their log is held back */
         atomic_int all_down; /* librdkafka reported every broker down */
 } submit_t;
@@ -105,21 +143,29 @@ static int list_has(char **list, size_t n, const char *v) {
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         submit_t *s = opaque;
-        char *path = m->_private;
+        sent_t *o = m->_private;
+        const char *path = o && o->path ? o->path : "?";
         int klen = m->key ? (int)m->key_len : 0;
         const char *key = m->key ? (const char *)m->key : "";
         if (m->err) {
-                s->failed++;
-                printf("%s -> %.*s -> not delivered: %s\n", path ? path : "?", klen, key,
+                if (o && o->attachment)
+                        s->att_failed++;
+                else
+                        s->failed++;
+                printf("%s -> %.*s -> not delivered: %s\n", path, klen, key,
                        rd_kafka_err2str(m->err));
-                mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path ? path : "?",
-                       rd_kafka_err2str(m->err));
+                mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path, rd_kafka_err2str(m->err));
         } else {
-                s->delivered++;
-                printf("%s -> %.*s -> %s [%d] @ %lld\n", path ? path : "?", klen, key,
+                if (o && o->attachment)
+                        s->att_delivered++;
+                else
+                        s->delivered++;
+                printf("%s -> %.*s -> %s [%d] @ %lld\n", path, klen, key,
                        rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
         }
-        free(path);
+        if (o)
+                free(o->path);
+        free(o);
 }
 
 static const char *content_type_for(const char *path) {
@@ -173,6 +219,66 @@ static void dir_of(const char *path, char *dir, size_t cap) {
                 snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
+/* The file `link` names below `absdir` ("\\" or "/" separated), as it is
+ * in the folder: eDoc links "x.pdf" and writes "x.PDF", so the name is
+ * matched without case. malloc'd, or NULL when there is none. */
+static char *find_file(const char *absdir, const char *link) {
+        char full[PATH_MAX * 2], dir[PATH_MAX * 2];
+        struct stat st;
+        while (*link == '\\' || *link == '/')
+                link++;
+        snprintf(full, sizeof(full), "%s/%s", absdir, link);
+        for (char *c = full; *c; c++)
+                if (*c == '\\')
+                        *c = '/';
+        if (stat(full, &st) == 0)
+                return S_ISREG(st.st_mode) ? strdup(full) : NULL;
+        dir_of(full, dir, sizeof(dir));
+        const char *base = strrchr(full, '/') + 1;
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        char *out = NULL;
+        while (d && !out && (de = readdir(d)))
+                if (!strcasecmp(de->d_name, base) && asprintf(&out, "%s/%s", dir, de->d_name) < 0)
+                        out = NULL;
+        if (d)
+                closedir(d);
+        return out;
+}
+
+static char *dup_or_null(const char *v) {
+        return v ? strdup(v) : NULL;
+}
+
+/* Notes an attachment (attachment_files[] entry `f` of item `it`) of the
+ * export being read; its kommune, document id and time are set once they
+ * are known (att_set_export). */
+static void att_add(submit_t *s, const char *absdir, json_t *it, json_t *f) {
+        const char *id = json_string_value(json_object_get(f, "id"));
+        const char *link = json_string_value(json_object_get(f, "link"));
+        if (!id || !*id)
+                return;
+        if (s->natts == s->capatts) {
+                size_t nc = s->capatts ? s->capatts * 2 : 32;
+                att_t *na = realloc(s->atts, nc * sizeof(*na));
+                if (!na)
+                        return;
+                s->atts = na;
+                s->capatts = nc;
+        }
+        att_t *a = &s->atts[s->natts++];
+        memset(a, 0, sizeof(*a));
+        char num[32] = "";
+        json_t *n = json_object_get(it, "number");
+        if (json_is_integer(n))
+                snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(n));
+        a->id = strdup(id);
+        a->name = dup_or_null(json_string_value(json_object_get(f, "name")));
+        a->link = dup_or_null(link);
+        a->item = num[0] ? strdup(num) : NULL;
+        a->file = link && !strstr(link, "://") ? find_file(absdir, link) : NULL;
+}
+
 /* Parses the document: its municipality (malloc'd, or NULL) and, for an
  * export, the attachment links to skip (relative to the export's folder,
  * "\" or "/" separated). */
@@ -193,6 +299,8 @@ static char *parse_info(submit_t *s, const char *path, const char *buf, size_t l
         json_array_foreach(items, i, it) {
                 json_array_foreach(json_object_get(it, "attachment_files"), k, f) {
                         const char *link = json_string_value(json_object_get(f, "link"));
+                        if (s->attachments)
+                                att_add(s, absdir, it, f);
                         if (!link || strstr(link, "://"))
                                 continue;
                         while (*link == '\\' || *link == '/')
@@ -297,7 +405,11 @@ static rd_kafka_headers_t *make_headers(const submit_t *s, const char *path, con
  * and the file counts as failed. */
 static int produce(submit_t *s, const char *path, char *buf, size_t len, const char *muni,
                    rd_kafka_headers_t *h) {
-        char *opaque = strdup(path);
+        sent_t *opaque = calloc(1, sizeof(*opaque));
+        if (opaque && !(opaque->path = strdup(path))) {
+                free(opaque);
+                opaque = NULL;
+        }
         rd_kafka_resp_err_t e;
         for (;;) {
                 e = rd_kafka_producev(
@@ -312,6 +424,8 @@ static int produce(submit_t *s, const char *path, char *buf, size_t len, const c
                 mm_log(MM_LOG_ERROR, "cannot produce %s: %s", path, rd_kafka_err2str(e));
                 rd_kafka_headers_destroy(h);
                 free(buf);
+                if (opaque)
+                        free(opaque->path);
                 free(opaque);
                 s->failed++;
                 return -1;
@@ -347,6 +461,19 @@ static void warn_if_unfit(const char *path, const char *buf, size_t len, const c
                        path);
 }
 
+/* The export `path` (kommune `muni`, event time `now`) named the
+ * attachments from index `from` on. */
+static void att_set_export(submit_t *s, size_t from, const char *path, const char *muni,
+                           const char *now) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        for (size_t i = from; i < s->natts; i++) {
+                s->atts[i].muni = strdup(muni);
+                s->atts[i].doc_id = strdup(base);
+                s->atts[i].ce_time = strdup(now);
+        }
+}
+
 static int submit_file(submit_t *s, const char *path) {
         char err[512];
         size_t len = 0;
@@ -374,10 +501,12 @@ static int submit_file(submit_t *s, const char *path) {
                 return 0;
         }
         char *inferred;
+        size_t atts_before = s->natts;
         const char *muni = municipality_of(s, path, buf, len, ct, is_export, &inferred);
         if (is_export)
                 list_add(&s->shas, &s->nshas, &s->capshas, sha);
         event_time(path, is_export, now, sizeof(now));
+        att_set_export(s, atts_before, path, muni, now);
         rd_kafka_headers_t *h = make_headers(s, path, sha, now, ct, muni);
         if (produce(s, path, buf, len, muni, h) != 0) {
                 free(inferred);
@@ -387,6 +516,100 @@ static int submit_file(submit_t *s, const char *path) {
         free(inferred);
         rd_kafka_poll(s->rk, 0);
         return 0;
+}
+
+/* The first noted attachment with id `id` that has a file, else the first
+ * one; NULL when an earlier index holds the id (it was sent then). */
+static const att_t *att_pick(const submit_t *s, size_t i) {
+        const att_t *first = &s->atts[i], *with_file = NULL;
+        for (size_t k = 0; k < i; k++)
+                if (!strcmp(s->atts[k].id, first->id))
+                        return NULL;
+        for (size_t k = i; k < s->natts && !with_file; k++)
+                if (!strcmp(s->atts[k].id, first->id) && s->atts[k].file)
+                        with_file = &s->atts[k];
+        return with_file ? with_file : first;
+}
+
+/* Queues one attachment message: the file's bytes, or an empty record
+ * with the reason `skipped` and `size` (-1: unknown). buf is taken. */
+static void att_produce(submit_t *s, const att_t *a, char *buf, size_t len, long long size,
+                        const char *skipped) {
+        char sha[65] = "", key[1024];
+        mm_envelope_sha256_hex(buf ? buf : "", buf ? len : 0, sha);
+        mm_attach_msg_t m = {.kommune = a->muni ? a->muni : "unknown",
+                             .id = a->id,
+                             .name = a->name ? a->name : "",
+                             .size = size,
+                             .sha256 = sha,
+                             .ce_source = s->source,
+                             .ce_time = a->ce_time,
+                             .content_type = a->file && !skipped ? content_type_for(a->file) : NULL,
+                             .source_url = a->link,
+                             .meeting_doc = a->doc_id,
+                             .meeting_key = a->muni,
+                             .item_number = a->item,
+                             .skipped = skipped};
+        mm_attach_key(&m, key, sizeof(key));
+        rd_kafka_headers_t *h = mm_attach_headers(&m);
+        sent_t *o = calloc(1, sizeof(*o));
+        char label[PATH_MAX + 128];
+        snprintf(label, sizeof(label), "%s (attachment %s%s%s)", a->file ? a->file : a->link, a->id,
+                 skipped ? ", skipped: " : "", skipped ? skipped : "");
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
+        if (h && o && (o->path = strdup(label))) {
+                o->attachment = 1;
+                for (;;) {
+                        e = rd_kafka_producev(
+                                s->rk, RD_KAFKA_V_TOPIC(s->att_topic),
+                                RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(buf, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE(o), RD_KAFKA_V_END);
+                        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                break;
+                        rd_kafka_poll(s->rk, 100);
+                }
+        }
+        if (e) {
+                mm_log(MM_LOG_ERROR, "cannot produce attachment %s: %s", a->id,
+                       rd_kafka_err2str(e));
+                if (h)
+                        rd_kafka_headers_destroy(h);
+                free(buf);
+                if (o)
+                        free(o->path);
+                free(o);
+                s->att_failed++;
+                return;
+        }
+        s->att_sent++;
+        if (skipped)
+                s->att_skipped++;
+        rd_kafka_poll(s->rk, 0);
+}
+
+/* Sends every attachment the exports named, once per id. */
+static void att_send_all(submit_t *s) {
+        char err[512];
+        for (size_t i = 0; i < s->natts; i++) {
+                const att_t *a = att_pick(s, i);
+                struct stat st;
+                size_t len = 0;
+                char *buf;
+                if (!a)
+                        continue;
+                if (!a->file || stat(a->file, &st) != 0) {
+                        att_produce(s, a, NULL, 0, -1, "not_in_export");
+                } else if ((size_t)st.st_size > s->att_max) {
+                        att_produce(s, a, NULL, 0, (long long)st.st_size, "too_large");
+                } else if (!(buf = read_file(a->file, s->att_max, &len, err, sizeof(err)))) {
+                        printf("%s -> not sent: %s\n", a->file, err);
+                        mm_log(MM_LOG_ERROR, "%s", err);
+                        s->att_failed++;
+                } else {
+                        att_produce(s, a, buf, len, (long long)len, NULL);
+                }
+        }
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -442,8 +665,13 @@ static void submit_dir_entries(submit_t *s, char **names, size_t n) {
                 if (kind[i] != 0)
                         continue;
                 stem_of(names[i], stem, sizeof(stem));
-                if (list_has(stems, nstems, stem) ||
-                    list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i])) {
+                int part = list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i]);
+                if (part && s->attachments) {
+                        mm_log(MM_LOG_DEBUG, "%s: an attachment of an export: sent as one",
+                               names[i]);
+                        continue;
+                }
+                if (part || list_has(stems, nstems, stem)) {
                         printf("%s -> not sent: part of an export (an attachment or another "
                                "rendering)\n",
                                names[i]);
@@ -534,6 +762,10 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-submit: no FILE or DIR given (see --help)\n");
                 return 2;
         }
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) < 0) {
+                fprintf(stderr, "minutes-submit: --attachments must be on or off\n");
+                return 2;
+        }
         return -1;
 }
 
@@ -548,6 +780,9 @@ static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t er
         s->municipality = mm_config_get_str(cfg, "municipality");
         s->source = mm_config_get_str(cfg, "source");
         s->max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        s->attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
+        s->att_topic = mm_config_get_str(cfg, "attachments-topic");
+        s->att_max = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
         setenv("TZ", "Europe/Copenhagen", 1);
         tzset();
         mm_extract_global_init();
@@ -664,6 +899,18 @@ static void submit_free(submit_t *s) {
         for (size_t i = 0; i < s->nshas; i++)
                 free(s->shas[i]);
         free(s->shas);
+        for (size_t i = 0; i < s->natts; i++) {
+                att_t *a = &s->atts[i];
+                free(a->id);
+                free(a->name);
+                free(a->link);
+                free(a->item);
+                free(a->file);
+                free(a->muni);
+                free(a->doc_id);
+                free(a->ce_time);
+        }
+        free(s->atts);
 }
 
 /* Waits for every delivery report (message.timeout.ms bounds it), closes
@@ -674,9 +921,16 @@ static int submit_finish(submit_t *s) {
                 rd_kafka_flush(s->rk, 1000);
         rd_kafka_destroy(s->rk);
         s->rk = NULL;
-        int rc = s->failed > 0 || s->delivered != s->sent ? 1 : 0;
+        int rc = s->failed > 0 || s->delivered != s->sent || s->att_failed > 0 ||
+                                 s->att_delivered != s->att_sent
+                         ? 1
+                         : 0;
         printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s->sent,
                s->delivered, s->failed, s->skipped);
+        if (s->attachments && (s->att_sent || s->att_failed))
+                printf("attachments: submitted %zu (%zu of them empty records: too_large or "
+                       "not_in_export), delivered %zu, failed %zu\n",
+                       s->att_sent, s->att_skipped, s->att_delivered, s->att_failed);
         submit_free(s);
         return rc;
 }
@@ -713,6 +967,7 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < mm_config_arg_count(cfg); i++)
                 submit_path(&s, mm_config_arg(cfg, i));
+        att_send_all(&s);
         rc = submit_finish(&s);
         mm_config_destroy(cfg);
         return rc;

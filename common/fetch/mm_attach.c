@@ -210,23 +210,27 @@ int mm_attach_topic_check(rd_kafka_t *rk, const char *topic, int timeout_ms, cha
         if (!rkt) {
                 snprintf(errstr, errstr_size, "attachments topic %s: %s", topic,
                          rd_kafka_err2str(rd_kafka_last_error()));
-                return -1;
+                return 1;
         }
         rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-        int ok = 0;
-        if (!e && md->topic_cnt == 1)
-                ok = md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                     md->topics[0].partition_cnt > 0;
-        if (!ok)
+        int rc;
+        if (e) {
+                snprintf(errstr, errstr_size, "attachments topic %s not checked: %s", topic,
+                         rd_kafka_err2str(e));
+                rc = -1;
+        } else if (md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0) {
+                rc = 0;
+        } else {
                 snprintf(errstr, errstr_size,
                          "attachments topic %s: %s: create it (with max.message.bytes above "
                          "attachment-max-bytes), or run with --attachments off",
                          topic,
-                         e                    ? rd_kafka_err2str(e)
-                         : md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err)
-                                              : "not in the metadata");
+                         md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err)
+                                            : "not in the metadata");
+                rc = 1;
+        }
         if (md)
                 rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
-        return ok ? 0 : -1;
+        return rc;
 }

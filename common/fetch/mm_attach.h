@@ -96,8 +96,11 @@ int mm_attach_switch(const char *v);
 
 /* Asks the brokers (up to timeout_ms) whether `topic` exists: the
  * attachments topic is not created by producing to it (brokers run with
- * auto.create.topics.enable=false). Returns 0 when it does, else -1 with
- * errstr naming the topic and what to do. */
+ * auto.create.topics.enable=false), and a message to a missing topic would
+ * only fail after a long timeout. Returns 0 when it exists, 1 when a broker
+ * says it does not (errstr names the topic and what to do), -1 when no
+ * broker answered in time (errstr says so: the caller goes on, as it does
+ * for the raw topic). */
 int mm_attach_topic_check(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
                           size_t errstr_size);
 
