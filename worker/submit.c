@@ -256,7 +256,9 @@ static char *dup_or_null(const char *v) {
 static void att_add(submit_t *s, const char *absdir, json_t *it, json_t *f) {
         const char *id = json_string_value(json_object_get(f, "id"));
         const char *link = json_string_value(json_object_get(f, "link"));
-        if (!id || !*id)
+        /* Only files of the export: an attachment without a relative link
+         * (FirstAgenda's JSON names Bilag by Id) is fetched by minutes-source. */
+        if (!id || !*id || !link || strstr(link, "://"))
                 return;
         if (s->natts == s->capatts) {
                 size_t nc = s->capatts ? s->capatts * 2 : 32;
@@ -276,7 +278,7 @@ static void att_add(submit_t *s, const char *absdir, json_t *it, json_t *f) {
         a->name = dup_or_null(json_string_value(json_object_get(f, "name")));
         a->link = dup_or_null(link);
         a->item = num[0] ? strdup(num) : NULL;
-        a->file = link && !strstr(link, "://") ? find_file(absdir, link) : NULL;
+        a->file = find_file(absdir, link);
 }
 
 /* Parses the document: its municipality (malloc'd, or NULL) and, for an
