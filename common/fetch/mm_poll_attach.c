@@ -117,6 +117,8 @@ static int produce_att(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_poll
                 set_error(res, "attachments", err);
                 return -1;
         }
+        mm_poll_metrics_attachment(o->metrics, h->kommune, skipped ? skipped : "produced",
+                                   (unsigned long long)len);
         if (skipped) {
                 res->att_skipped++;
                 mm_log(MM_LOG_WARN, "%s: attachment %s (%s): recorded as skipped: %s (%lld bytes)",
