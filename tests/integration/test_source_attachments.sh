@@ -19,13 +19,18 @@
 #     upgrade path); a 500 past the retries ends that poll and records no
 #     skip; the next poll produces every attachment once, although its
 #     session expires before an attachment request (the request lands on
-#     the login page, HTML: the connector redoes the handshake).
+#     the login page, HTML: the connector redoes the handshake);
+#  6. upgrade: a state database at the migrations before 013 that holds the
+#     state of a poll (as the connector left it before attachments existed)
+#     is migrated (its rows stay); the connector then fetches each
+#     publication once more, produces none of them again, and produces
+#     every attachment once; the poll after that requests nothing.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/source_lib.sh"
 it_init source_attachments
 
 CAP=$((4 * 1024 * 1024))
-fa_start alpha:21:5 beta:22:3 gamma:23:3
+fa_start alpha:21:5 beta:22:3 gamma:23:3 delta:24:3
 KOM=(--kommune Hvidovre --base-url "Hvidovre=$FA/k/alpha" --kommune Albertslund
      --base-url "Albertslund=$FA/k/beta")
 GAMMA=(--kommune Dragør --base-url "Dragør=$FA/k/gamma")
@@ -146,4 +151,61 @@ dump_att
     "Dragør Kommune=$FA/k/gamma=$WORK/att-gamma.json=$CAP" || fail "gamma: the attachments topic (above)"
 log "5. off then on: each publication fetched once more, a transient failure retried (never skipped), then $n_g attachments once, through a new session"
 
+# --- 6. upgrade of a state database that holds data -----------------------------------
+DB3="mm_it_source_att_upgrade"
+it_new_db "$DB3"
+OWNER3="${MM_PG_OWNER_URL%/*}/$DB3" WORKER3="${MM_PG_WORKER_URL%/*}/$DB3" SUPER3="${MM_PG_SUPERUSER_URL%/*}/$DB3"
+s3() { psql "$SUPER3" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+for f in "$MM_SOURCE_DIR"/schemas/[0-9]*.sql; do
+    v="$(basename "$f")"
+    [[ $((10#${v%%_*})) -lt 13 ]] || continue
+    psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -f "$f" >/dev/null || fail "apply $v"
+    psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -c "INSERT INTO schema_migrations (version, checksum)
+        VALUES ('$v', '$(md5sum "$f" | cut -d' ' -f1)')" >/dev/null
+done
+# the state a poll left before attachments: every publication produced (its body's sha256)
+DHOST="${FA#http://}/k/delta"
+"$PY" - "$FA/k/delta" "$DHOST" >"$WORK/seed.sql" <<'PY' || fail "seed the old state"
+import hashlib, http.cookiejar, json, sys, urllib.request
+base, host = sys.argv[1], sys.argv[2]
+op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+op.open(base + "/").read()
+q = lambda v: "'" + str(v).replace("'", "''") + "'"
+print("INSERT INTO source_hosts (host, kommune, last_poll_at, last_success_at) VALUES (%s, 'Testby', now(), now());" % q(host))
+for period in json.load(op.open(base + "/api/agenda/udvalgsliste"))["Udvalg"].values():
+    for c in period:
+        for m in c["Moeder"]:
+            body = op.open(base + "/api/agenda/dagsorden/" + m["Id"]).read()
+            print("INSERT INTO source_entries (host, entry_id, committee_id, meeting_start, navn,"
+                  " released_date, afsluttet, body_sha256, produced_at, last_success_at) VALUES"
+                  " (%s, %s, %s, %s, %s, %s, %s, %s, now(), now());" % (
+                      q(host), q(m["Id"]), q(c["Id"]), q(m["MeetingBeginUtc"]), q(m["Navn"]),
+                      q(m["ReleasedDate"] or ""), "true" if m["Afsluttet"] else "false",
+                      q(hashlib.sha256(body).hexdigest())))
+PY
+psql "$OWNER3" -qAtX -v ON_ERROR_STOP=1 -f "$WORK/seed.sql" >/dev/null || fail "seed.sql"
+n_d_pub="$(s3 "SELECT count(*) FROM source_entries")"
+"$MM_BIN/minutes-worker" --migrate --pg "$OWNER3" 2>"$WORK/migrate3.log" || { cat "$WORK/migrate3.log" >&2; fail "upgrade to 013"; }
+[[ "$(s3 "SELECT count(*) FROM source_entries WHERE body_sha256 IS NOT NULL AND attachments_at IS NULL")" == "$n_d_pub" &&
+   "$(s3 "SELECT count(*) FROM schema_migrations WHERE version = '013_attachment_fetch.sql'")" == 1 ]] ||
+    fail "upgrade: the old state rows changed or 013 is not recorded"
+att_json delta
+n_d="$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$WORK/att-delta.json")"
+before_raw="$(raw_count)" before_att="$(att_count)"
+fa_reset_stats delta
+DELTA=(--pg "$WORKER3" --kommune Testby --base-url "Testby=$FA/k/delta")
+source_run 8 --once "${DELTA[@]}" || fail "poll after the upgrade: exit $?"
+[[ "$(fa_stat delta agenda)" == "$n_d_pub" && "$(raw_count)" == "$before_raw" ]] ||
+    fail "after the upgrade: $(fa_stat delta agenda) publications fetched (want $n_d_pub), $(( $(raw_count) - before_raw )) produced (want 0)"
+[[ "$(att_count)" == $((before_att + n_d)) ]] ||
+    fail "after the upgrade: $(( $(att_count) - before_att )) attachments, want $n_d"
+fa_reset_stats delta
+source_run 9 --once "${DELTA[@]}" || fail "second poll after the upgrade: exit $?"
+for FIELD in agenda bilag; do
+    [[ "$(fa_stat delta "$FIELD")" == 0 ]] || fail "second poll after the upgrade: $(fa_stat delta "$FIELD") $FIELD requests"
+done
+[[ "$(att_count)" == $((before_att + n_d)) ]] || fail "second poll after the upgrade produced attachments"
+log "6. upgrade of a state at 011 with $n_d_pub publications: migrated, each fetched once more, none produced again, $n_d attachments once; then nothing"
 log "PASS source_attachments"
