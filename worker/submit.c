@@ -53,6 +53,7 @@
 #include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
+#include "mm_export_attach.h"
 #include "mm_extract.h"
 #include "mm_kafka.h"
 #include "mm_log.h"
@@ -84,13 +85,6 @@ static const mm_config_option_t options[] = {
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
 
-/* An attachment an export names (all strings malloc'd). */
-typedef struct att_s {
-        char *id, *name, *link, *item;
-        char *file;                    /* the file as found in the folder, NULL when absent */
-        char *muni, *doc_id, *ce_time; /* of the export that names it */
-} att_t;
-
 /* What a delivery report is about (the message's opaque). */
 typedef struct sent_s {
         char *path;
@@ -111,8 +105,7 @@ typedef struct submit_s {
         int attachments; /* --attachments on */
         const char *att_topic;
         size_t att_max;
-        att_t *atts; /* attachments named by the exports sent */
-        size_t natts, capatts;
+        mm_export_atts_t *atts; /* attachments named by the exports sent */
         size_t att_sent, att_delivered, att_failed, att_skipped;
         atomic_int checking; /* 1 while the brokers are asked: their log is held back */
         atomic_int all_down; /* librdkafka reported every broker down */
@@ -219,68 +212,6 @@ static void dir_of(const char *path, char *dir, size_t cap) {
                 snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-/* The file `link` names below `absdir` ("\\" or "/" separated), as it is
- * in the folder: eDoc links "x.pdf" and writes "x.PDF", so the name is
- * matched without case. malloc'd, or NULL when there is none. */
-static char *find_file(const char *absdir, const char *link) {
-        char full[PATH_MAX * 2], dir[PATH_MAX * 2];
-        struct stat st;
-        while (*link == '\\' || *link == '/')
-                link++;
-        snprintf(full, sizeof(full), "%s/%s", absdir, link);
-        for (char *c = full; *c; c++)
-                if (*c == '\\')
-                        *c = '/';
-        if (stat(full, &st) == 0)
-                return S_ISREG(st.st_mode) ? strdup(full) : NULL;
-        dir_of(full, dir, sizeof(dir));
-        const char *base = strrchr(full, '/') + 1;
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        char *out = NULL;
-        while (d && !out && (de = readdir(d)))
-                if (!strcasecmp(de->d_name, base) && asprintf(&out, "%s/%s", dir, de->d_name) < 0)
-                        out = NULL;
-        if (d)
-                closedir(d);
-        return out;
-}
-
-static char *dup_or_null(const char *v) {
-        return v ? strdup(v) : NULL;
-}
-
-/* Notes an attachment (attachment_files[] entry `f` of item `it`) of the
- * export being read; its kommune, document id and time are set once they
- * are known (att_set_export). */
-static void att_add(submit_t *s, const char *absdir, json_t *it, json_t *f) {
-        const char *id = json_string_value(json_object_get(f, "id"));
-        const char *link = json_string_value(json_object_get(f, "link"));
-        /* Only files of the export: an attachment without a relative link
-         * (FirstAgenda's JSON names Bilag by Id) is fetched by minutes-source. */
-        if (!id || !*id || !link || strstr(link, "://"))
-                return;
-        if (s->natts == s->capatts) {
-                size_t nc = s->capatts ? s->capatts * 2 : 32;
-                att_t *na = realloc(s->atts, nc * sizeof(*na));
-                if (!na)
-                        return;
-                s->atts = na;
-                s->capatts = nc;
-        }
-        att_t *a = &s->atts[s->natts++];
-        memset(a, 0, sizeof(*a));
-        char num[32] = "";
-        json_t *n = json_object_get(it, "number");
-        if (json_is_integer(n))
-                snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(n));
-        a->id = strdup(id);
-        a->name = dup_or_null(json_string_value(json_object_get(f, "name")));
-        a->link = dup_or_null(link);
-        a->item = num[0] ? strdup(num) : NULL;
-        a->file = find_file(absdir, link);
-}
-
 /* Parses the document: its municipality (malloc'd, or NULL) and, for an
  * export, the attachment links to skip (relative to the export's folder,
  * "\" or "/" separated). */
@@ -301,8 +232,6 @@ static char *parse_info(submit_t *s, const char *path, const char *buf, size_t l
         json_array_foreach(items, i, it) {
                 json_array_foreach(json_object_get(it, "attachment_files"), k, f) {
                         const char *link = json_string_value(json_object_get(f, "link"));
-                        if (s->attachments)
-                                att_add(s, absdir, it, f);
                         if (!link || strstr(link, "://"))
                                 continue;
                         while (*link == '\\' || *link == '/')
@@ -316,6 +245,8 @@ static char *parse_info(submit_t *s, const char *path, const char *buf, size_t l
                         list_add(&s->skip, &s->nskip, &s->capskip, full);
                 }
         }
+        if (s->attachments && mm_export_atts_add(s->atts, res.doc, absdir) < 0)
+                mm_log(MM_LOG_ERROR, "%s: out of memory noting its attachments", path);
         const char *m = json_string_value(
                 json_object_get(json_object_get(res.doc, "document"), "municipality"));
         char *out = m && *m ? strdup(m) : NULL;
@@ -463,19 +394,6 @@ static void warn_if_unfit(const char *path, const char *buf, size_t len, const c
                        path);
 }
 
-/* The export `path` (kommune `muni`, event time `now`) named the
- * attachments from index `from` on. */
-static void att_set_export(submit_t *s, size_t from, const char *path, const char *muni,
-                           const char *now) {
-        const char *base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        for (size_t i = from; i < s->natts; i++) {
-                s->atts[i].muni = strdup(muni);
-                s->atts[i].doc_id = strdup(base);
-                s->atts[i].ce_time = strdup(now);
-        }
-}
-
 static int submit_file(submit_t *s, const char *path) {
         char err[512];
         size_t len = 0;
@@ -503,12 +421,13 @@ static int submit_file(submit_t *s, const char *path) {
                 return 0;
         }
         char *inferred;
-        size_t atts_before = s->natts;
+        size_t atts_before = mm_export_atts_count(s->atts);
         const char *muni = municipality_of(s, path, buf, len, ct, is_export, &inferred);
         if (is_export)
                 list_add(&s->shas, &s->nshas, &s->capshas, sha);
         event_time(path, is_export, now, sizeof(now));
-        att_set_export(s, atts_before, path, muni, now);
+        const char *base = strrchr(path, '/');
+        mm_export_atts_set_origin(s->atts, atts_before, muni, base ? base + 1 : path, now);
         rd_kafka_headers_t *h = make_headers(s, path, sha, now, ct, muni);
         if (produce(s, path, buf, len, muni, h) != 0) {
                 free(inferred);
@@ -520,57 +439,39 @@ static int submit_file(submit_t *s, const char *path) {
         return 0;
 }
 
-/* The first noted attachment with id `id` that has a file, else the first
- * one; NULL when an earlier index holds the id (it was sent then). */
-static const att_t *att_pick(const submit_t *s, size_t i) {
-        const att_t *first = &s->atts[i], *with_file = NULL;
-        for (size_t k = 0; k < i; k++)
-                if (!strcmp(s->atts[k].id, first->id))
-                        return NULL;
-        for (size_t k = i; k < s->natts && !with_file; k++)
-                if (!strcmp(s->atts[k].id, first->id) && s->atts[k].file)
-                        with_file = &s->atts[k];
-        return with_file ? with_file : first;
-}
-
 /* Queues one attachment message: the file's bytes, or an empty record
- * with the reason `skipped` and `size` (-1: unknown). buf is taken. */
-static void att_produce(submit_t *s, const att_t *a, char *buf, size_t len, long long size,
-                        const char *skipped) {
-        char sha[65] = "", key[1024];
+ * when a->skipped. buf is taken. */
+static void att_produce(submit_t *s, const mm_export_att_t *a, char *buf, size_t len) {
+        char sha[65] = "", key[1024], label[PATH_MAX + 128];
         mm_envelope_sha256_hex(buf ? buf : "", buf ? len : 0, sha);
-        mm_attach_msg_t m = {.kommune = a->muni ? a->muni : "unknown",
+        mm_attach_msg_t m = {.kommune = a->kommune ? a->kommune : "unknown",
                              .id = a->id,
-                             .name = a->name ? a->name : "",
-                             .size = size,
+                             .name = a->name,
+                             .size = a->skipped ? a->size : (long long)len,
                              .sha256 = sha,
                              .ce_source = s->source,
                              .ce_time = a->ce_time,
-                             .content_type = a->file && !skipped ? content_type_for(a->file) : NULL,
+                             .content_type = a->file ? content_type_for(a->file) : NULL,
                              .source_url = a->link,
                              .meeting_doc = a->doc_id,
-                             .meeting_key = a->muni,
+                             .meeting_key = a->kommune,
                              .item_number = a->item,
-                             .skipped = skipped};
+                             .skipped = a->skipped};
         mm_attach_key(&m, key, sizeof(key));
+        snprintf(label, sizeof(label), "%s (attachment %s%s%s)", a->file ? a->file : a->link, a->id,
+                 a->skipped ? ", skipped: " : "", a->skipped ? a->skipped : "");
         rd_kafka_headers_t *h = mm_attach_headers(&m);
         sent_t *o = calloc(1, sizeof(*o));
-        char label[PATH_MAX + 128];
-        snprintf(label, sizeof(label), "%s (attachment %s%s%s)", a->file ? a->file : a->link, a->id,
-                 skipped ? ", skipped: " : "", skipped ? skipped : "");
         rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
         if (h && o && (o->path = strdup(label))) {
                 o->attachment = 1;
-                for (;;) {
+                do {
                         e = rd_kafka_producev(
                                 s->rk, RD_KAFKA_V_TOPIC(s->att_topic),
                                 RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(buf, len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(h),
                                 RD_KAFKA_V_OPAQUE(o), RD_KAFKA_V_END);
-                        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                                break;
-                        rd_kafka_poll(s->rk, 100);
-                }
+                } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && rd_kafka_poll(s->rk, 100) >= 0);
         }
         if (e) {
                 mm_log(MM_LOG_ERROR, "cannot produce attachment %s: %s", a->id,
@@ -585,32 +486,26 @@ static void att_produce(submit_t *s, const att_t *a, char *buf, size_t len, long
                 return;
         }
         s->att_sent++;
-        if (skipped)
-                s->att_skipped++;
+        s->att_skipped += a->skipped ? 1 : 0;
         rd_kafka_poll(s->rk, 0);
 }
 
 /* Sends every attachment the exports named, once per id. */
 static void att_send_all(submit_t *s) {
         char err[512];
-        for (size_t i = 0; i < s->natts; i++) {
-                const att_t *a = att_pick(s, i);
-                struct stat st;
+        mm_export_att_t a;
+        for (size_t i = 0; s->atts && i < mm_export_atts_count(s->atts); i++) {
                 size_t len = 0;
-                char *buf;
-                if (!a)
+                char *buf = NULL;
+                if (!mm_export_atts_pick(s->atts, i, s->att_max, &a))
                         continue;
-                if (!a->file || stat(a->file, &st) != 0) {
-                        att_produce(s, a, NULL, 0, -1, "not_in_export");
-                } else if ((size_t)st.st_size > s->att_max) {
-                        att_produce(s, a, NULL, 0, (long long)st.st_size, "too_large");
-                } else if (!(buf = read_file(a->file, s->att_max, &len, err, sizeof(err)))) {
-                        printf("%s -> not sent: %s\n", a->file, err);
+                if (a.file && !(buf = read_file(a.file, s->att_max, &len, err, sizeof(err)))) {
+                        printf("%s -> not sent: %s\n", a.file, err);
                         mm_log(MM_LOG_ERROR, "%s", err);
                         s->att_failed++;
-                } else {
-                        att_produce(s, a, buf, len, (long long)len, NULL);
+                        continue;
                 }
+                att_produce(s, &a, buf, len);
         }
 }
 
@@ -785,16 +680,19 @@ static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t er
         s->attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
         s->att_topic = mm_config_get_str(cfg, "attachments-topic");
         s->att_max = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
+        s->atts = mm_export_atts_new();
         setenv("TZ", "Europe/Copenhagen", 1);
         tzset();
         mm_extract_global_init();
         s->parser = mm_parser_new(s->max_bytes, err, errsz);
         s->cls = mm_classify_new(err, errsz);
-        if (!s->parser || !s->cls) {
+        if (!s->parser || !s->cls || !s->atts) {
                 mm_parser_destroy(s->parser);
                 mm_classify_destroy(s->cls);
+                mm_export_atts_destroy(s->atts);
                 s->parser = NULL;
                 s->cls = NULL;
+                s->atts = NULL;
                 return -1;
         }
         return 0;
@@ -901,18 +799,7 @@ static void submit_free(submit_t *s) {
         for (size_t i = 0; i < s->nshas; i++)
                 free(s->shas[i]);
         free(s->shas);
-        for (size_t i = 0; i < s->natts; i++) {
-                att_t *a = &s->atts[i];
-                free(a->id);
-                free(a->name);
-                free(a->link);
-                free(a->item);
-                free(a->file);
-                free(a->muni);
-                free(a->doc_id);
-                free(a->ce_time);
-        }
-        free(s->atts);
+        mm_export_atts_destroy(s->atts);
 }
 
 /* Waits for every delivery report (message.timeout.ms bounds it), closes

@@ -2,7 +2,9 @@
  * Unit tests of mm_attach (issue 22): the Bilag of a FirstAgenda
  * publication, the decision after a fetch (produce, skip with a reason,
  * retry), the attachment message's key and headers, the --attachments
- * switch. With ../shared present, every Greve publication's Bilag are read
+ * switch; mm_export_attach (an eDoc folder's attachment files: matched
+ * without case, one per id, the folder that holds the file wins, over the
+ * cap, absent). With ../shared present, every Greve publication's Bilag are read
  * and compared with an independent count.
  *
  *   test_attach SHARED_DIR
@@ -14,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "mm_attach.h"
 #include "mm_envelope.h"
+#include "mm_export_attach.h"
 
 static const char *shared;
 
@@ -244,6 +248,104 @@ static void test_greve(void **state) {
                pubs, refs, (double)refs / (double)pubs, most);
 }
 
+static void write_file(const char *path, size_t n) {
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        for (size_t i = 0; i < n; i++)
+                fputc('x', fp);
+        fclose(fp);
+}
+
+/* Two publications of one meeting: the older names a and b and holds no
+ * files; the newer names a, b, c, d and holds a (as A.PDF), b (too large)
+ * and d; c is in neither folder; e is a URL and f has no link. */
+static void test_export_atts(void **state) {
+        (void)state;
+        char root[] = "/tmp/mm-export-att.XXXXXX", old[256], new[256], p[512];
+        assert_non_null(mkdtemp(root));
+        snprintf(old, sizeof(old), "%s/old", root);
+        snprintf(new, sizeof(new), "%s/new", root);
+        assert_int_equal(mkdir(old, 0700), 0);
+        assert_int_equal(mkdir(new, 0700), 0);
+        snprintf(p, sizeof(p), "%s/Attachments", new);
+        assert_int_equal(mkdir(p, 0700), 0);
+        snprintf(p, sizeof(p), "%s/Attachments/A.PDF", new);
+        write_file(p, 10);
+        snprintf(p, sizeof(p), "%s/Attachments/b.pdf", new);
+        write_file(p, 5000);
+        snprintf(p, sizeof(p), "%s/Attachments/d.pdf", new);
+        write_file(p, 20);
+        const char *jold =
+                "{\"items\":[{\"number\":2,\"attachment_files\":["
+                "{\"id\":\"a\",\"name\":\"A\",\"link\":\"\\\\Attachments\\\\a.pdf\"},"
+                "{\"id\":\"b\",\"name\":\"B\",\"link\":\"\\\\Attachments\\\\b.pdf\"}]}]}";
+        const char *jnew = "{\"items\":[{\"number\":2,\"attachment_files\":["
+                           "{\"id\":\"a\",\"name\":\"A\",\"link\":\"\\\\Attachments\\\\a.pdf\"},"
+                           "{\"id\":\"b\",\"name\":\"B\",\"link\":\"/Attachments/b.pdf\"}]},"
+                           "{\"number\":3,\"attachment_files\":["
+                           "{\"id\":\"c\",\"name\":\"C\",\"link\":\"Attachments/c.pdf\"},"
+                           "{\"id\":\"d\",\"name\":\"D\",\"link\":\"Attachments\\\\d.pdf\"},"
+                           "{\"id\":\"e\",\"name\":\"E\",\"link\":\"https://x/e.pdf\"},"
+                           "{\"id\":\"f\",\"name\":\"F\"}]}]}";
+        json_t *d1 = json_loads(jold, 0, NULL), *d2 = json_loads(jnew, 0, NULL);
+        assert_non_null(d1);
+        assert_non_null(d2);
+        mm_export_atts_t *x = mm_export_atts_new();
+        assert_int_equal(mm_export_atts_add(x, d1, old), 2);
+        mm_export_atts_set_origin(x, 0, "K", "old.xml", "t1");
+        assert_int_equal(mm_export_atts_add(x, d2, new), 4); /* not e (a URL), not f */
+        mm_export_atts_set_origin(x, 2, "K", "new.xml", "t2");
+        assert_int_equal(mm_export_atts_count(x), 6);
+        mm_export_att_t a;
+        const char *want[][4] = {
+                /* id, file's end or skip reason, doc, item */
+                {"a", "/new/Attachments/A.PDF", "new.xml", "2"},
+                {"b", "too_large", "new.xml", "2"},
+                {NULL, NULL, NULL, NULL}, /* a again */
+                {NULL, NULL, NULL, NULL}, /* b again */
+                {"c", "not_in_export", "new.xml", "3"},
+                {"d", "/new/Attachments/d.pdf", "new.xml", "3"},
+        };
+        for (size_t i = 0; i < 6; i++) {
+                int got = mm_export_atts_pick(x, i, 1000, &a);
+                if (!want[i][0]) {
+                        assert_int_equal(got, 0);
+                        continue;
+                }
+                assert_int_equal(got, 1);
+                assert_string_equal(a.id, want[i][0]);
+                assert_string_equal(a.doc_id, want[i][2]);
+                assert_string_equal(a.item, want[i][3]);
+                assert_string_equal(a.kommune, "K");
+                if (want[i][1][0] == '/') {
+                        assert_null(a.skipped);
+                        assert_non_null(a.file);
+                        assert_non_null(strstr(a.file, want[i][1]));
+                } else {
+                        assert_null(a.file);
+                        assert_string_equal(a.skipped, want[i][1]);
+                }
+        }
+        mm_export_atts_pick(x, 1, 1000, &a);
+        assert_int_equal(a.size, 5000); /* the real size of a file over the cap */
+        mm_export_atts_pick(x, 4, 1000, &a);
+        assert_int_equal(a.size, -1);
+        mm_export_atts_destroy(x);
+        json_decref(d1);
+        json_decref(d2);
+        const char *rm[] = {"new/Attachments/A.PDF",
+                            "new/Attachments/b.pdf",
+                            "new/Attachments/d.pdf",
+                            "new/Attachments",
+                            "new",
+                            "old"};
+        for (size_t i = 0; i < sizeof(rm) / sizeof(rm[0]); i++) {
+                snprintf(p, sizeof(p), "%s/%s", root, rm[i]);
+                remove(p);
+        }
+        remove(root);
+}
+
 int main(int argc, char **argv) {
         if (argc < 2) {
                 fprintf(stderr, "usage: %s SHARED_DIR\n", argv[0]);
@@ -253,7 +355,7 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_refs),    cmocka_unit_test(test_decide),
                 cmocka_unit_test(test_headers), cmocka_unit_test(test_switch_and_ids),
-                cmocka_unit_test(test_greve),
+                cmocka_unit_test(test_greve),   cmocka_unit_test(test_export_atts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
