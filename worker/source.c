@@ -90,6 +90,9 @@ static const mm_config_option_t options[] = {
          "MM_ATTACHMENT_MAX_BYTES", 0,
          "a larger attachment is not downloaded past this size: an empty record "
          "(attachment-skipped: too_large) with its size is produced instead"},
+        {"attachments-per-poll", 0, MM_CONFIG_INT, "0", "MM_ATTACHMENTS_PER_POLL", 0,
+         "at most this many attachment requests per poll of a kommune, the rest in the next "
+         "polls (0 = all): bounds how long a first sync holds a kommune's poll"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
 
@@ -328,8 +331,10 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-source: --attachments must be on or off\n");
                 return 2;
         }
-        if (mm_config_get_int(cfg, "attachment-max-bytes") < 1) {
-                fprintf(stderr, "minutes-source: attachment-max-bytes must be > 0\n");
+        if (mm_config_get_int(cfg, "attachment-max-bytes") < 1 ||
+            mm_config_get_int(cfg, "attachments-per-poll") < 0) {
+                fprintf(stderr, "minutes-source: attachment-max-bytes must be > 0 and "
+                                "attachments-per-poll >= 0\n");
                 return 2;
         }
         if (mm_config_get_int(cfg, "interval") <= 0 || mm_config_get_int(cfg, "max-attempts") < 1 ||
@@ -417,6 +422,7 @@ static int run(const mm_config_t *cfg, const hosts_t *hs, rd_kafka_t *rk, mm_met
         o.poll.attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
         o.poll.attachments_topic = mm_config_get_str(cfg, "attachments-topic");
         o.poll.attachment_max_bytes = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
+        o.poll.attachments_per_poll = (long)mm_config_get_int(cfg, "attachments-per-poll");
         o.pg = mm_config_get_str(cfg, "pg");
         o.threads = (int)mm_config_get_int(cfg, "threads");
         o.interval_s = (double)mm_config_get_int(cfg, "interval");

@@ -54,6 +54,7 @@ typedef struct mm_poll_opts_s {
         int attachments;
         const char *attachments_topic;
         size_t attachment_max_bytes;
+        long attachments_per_poll; /* at most this many attachment fetches a poll; 0: all */
 } mm_poll_opts_t;
 
 /* The outcome of one poll of one host. */

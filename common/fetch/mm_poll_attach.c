@@ -183,7 +183,8 @@ int mm_poll_attach_pass(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_htt
         char err[512];
         mm_poll_att_t *rows = NULL;
         size_t n = 0;
-        if (mm_poll_state_att_pending(st, h->host, &rows, &n, err, sizeof(err)) != 0) {
+        if (mm_poll_state_att_pending(st, h->host, o->attachments_per_poll, &rows, &n, err,
+                                      sizeof(err)) != 0) {
                 mm_poll_metrics_error(o->metrics, h->kommune, "state");
                 res->failed = 1;
                 set_error(res, "attachments", err);

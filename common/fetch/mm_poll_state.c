@@ -311,17 +311,19 @@ int mm_poll_state_att_register(mm_poll_state_t *st, const char *host, const mm_p
                        7, p, errstr, errstr_size);
 }
 
-int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, mm_poll_att_t **out, size_t *n,
-                              char *errstr, size_t errstr_size) {
-        const char *p[1] = {host};
+int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, long limit,
+                              mm_poll_att_t **out, size_t *n, char *errstr, size_t errstr_size) {
+        char lim[32];
+        snprintf(lim, sizeof(lim), "%ld", limit);
+        const char *p[2] = {host, limit > 0 ? lim : NULL};
         *out = NULL;
         *n = 0;
         PGresult *r = run(st, "attachments pending",
                           "SELECT attachment_id, entry_id, meeting_key, released_date, name,"
                           " coalesce(item_number, ''), attempts FROM source_attachments"
                           " WHERE host = $1 AND produced_at IS NULL"
-                          " ORDER BY first_seen_at, attachment_id",
-                          1, p, PGRES_TUPLES_OK, errstr, errstr_size);
+                          " ORDER BY first_seen_at, attachment_id LIMIT $2::bigint",
+                          2, p, PGRES_TUPLES_OK, errstr, errstr_size);
         if (!r)
                 return -1;
         int rows = PQntuples(r);

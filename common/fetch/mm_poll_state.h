@@ -126,11 +126,11 @@ typedef struct mm_poll_att_s {
 int mm_poll_state_att_register(mm_poll_state_t *st, const char *host, const mm_poll_att_t *a,
                                char *errstr, size_t errstr_size);
 
-/* Loads the host's attachments not produced yet (oldest first) into *out
- * (malloc'd; the caller frees it) and their number into *n. Returns 0 or
- * -1. */
-int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, mm_poll_att_t **out, size_t *n,
-                              char *errstr, size_t errstr_size);
+/* Loads the host's attachments not produced yet (oldest first, at most
+ * `limit`; 0: all) into *out (malloc'd; the caller frees it) and their
+ * number into *n. Returns 0 or -1. */
+int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, long limit,
+                              mm_poll_att_t **out, size_t *n, char *errstr, size_t errstr_size);
 
 /* Records that the attachment was produced (after the delivery report):
  * the sha256 of the bytes (NULL when skipped), the size (-1: unknown), the

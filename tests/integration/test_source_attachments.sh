@@ -24,7 +24,8 @@
 #     state of a poll (as the connector left it before attachments existed)
 #     is migrated (its rows stay); the connector then fetches each
 #     publication once more, produces none of them again, and produces
-#     every attachment once; the poll after that requests nothing.
+#     every attachment once (at most 4 in the first poll with
+#     --attachments-per-poll 4, the rest in the next); then nothing.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/source_lib.sh"
 it_init source_attachments
@@ -196,16 +197,20 @@ n_d="$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$WO
 before_raw="$(raw_count)" before_att="$(att_count)"
 fa_reset_stats delta
 DELTA=(--pg "$WORKER3" --kommune Testby --base-url "Testby=$FA/k/delta")
-source_run 8 --once "${DELTA[@]}" || fail "poll after the upgrade: exit $?"
+source_run 8 --once --attachments-per-poll 4 "${DELTA[@]}" || fail "poll after the upgrade: exit $?"
 [[ "$(fa_stat delta agenda)" == "$n_d_pub" && "$(raw_count)" == "$before_raw" ]] ||
     fail "after the upgrade: $(fa_stat delta agenda) publications fetched (want $n_d_pub), $(( $(raw_count) - before_raw )) produced (want 0)"
+FIELD=bilag
+[[ "$(att_count)" == $((before_att + 4)) && "$(sum_stat delta)" == 4 ]] ||
+    fail "--attachments-per-poll 4: $(( $(att_count) - before_att )) attachments, $(sum_stat delta) requests"
+source_run 9 --once "${DELTA[@]}" || fail "second poll after the upgrade: exit $?"
 [[ "$(att_count)" == $((before_att + n_d)) ]] ||
     fail "after the upgrade: $(( $(att_count) - before_att )) attachments, want $n_d"
 fa_reset_stats delta
-source_run 9 --once "${DELTA[@]}" || fail "second poll after the upgrade: exit $?"
+source_run 10 --once "${DELTA[@]}" || fail "third poll after the upgrade: exit $?"
 for FIELD in agenda bilag; do
-    [[ "$(fa_stat delta "$FIELD")" == 0 ]] || fail "second poll after the upgrade: $(fa_stat delta "$FIELD") $FIELD requests"
+    [[ "$(fa_stat delta "$FIELD")" == 0 ]] || fail "third poll after the upgrade: $(fa_stat delta "$FIELD") $FIELD requests"
 done
-[[ "$(att_count)" == $((before_att + n_d)) ]] || fail "second poll after the upgrade produced attachments"
-log "6. upgrade of a state at 011 with $n_d_pub publications: migrated, each fetched once more, none produced again, $n_d attachments once; then nothing"
+[[ "$(att_count)" == $((before_att + n_d)) ]] || fail "third poll after the upgrade produced attachments"
+log "6. upgrade of a state at 011 with $n_d_pub publications: migrated, each fetched once more, none produced again, $n_d attachments once (4, then the rest: --attachments-per-poll 4); then nothing"
 log "PASS source_attachments"
