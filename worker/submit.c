@@ -490,11 +490,20 @@ static void att_produce(submit_t *s, const mm_export_att_t *a, char *buf, size_t
         rd_kafka_poll(s->rk, 0);
 }
 
-/* Sends every attachment the exports named, once per id. */
+/* Sends every attachment the exports named, once per id. A missing
+ * attachments topic is said once (messages to it would each fail only
+ * after a long timeout): they all count as failed. */
 static void att_send_all(submit_t *s) {
         char err[512];
         mm_export_att_t a;
-        for (size_t i = 0; s->atts && i < mm_export_atts_count(s->atts); i++) {
+        size_t n = s->atts ? mm_export_atts_count(s->atts) : 0;
+        if (n && mm_attach_topic_check(s->rk, s->att_topic, 5000, err, sizeof(err)) > 0) {
+                fprintf(stderr, "minutes-submit: %s\n", err);
+                for (size_t i = 0; i < n; i++)
+                        s->att_failed += (size_t)mm_export_atts_pick(s->atts, i, s->att_max, &a);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
                 size_t len = 0;
                 char *buf = NULL;
                 if (!mm_export_atts_pick(s->atts, i, s->att_max, &a))

@@ -13,7 +13,9 @@
 #     the file's size, or not_in_export; the 2 publications go to the raw
 #     topic as before;
 #  2. --attachments off: the attachment files are not sent (today's
-#     behaviour), the publications are.
+#     behaviour), the publications are;
+#  3. an attachments topic that does not exist: said once, at once (no
+#     delivery timeout per message), exit 1, the publications sent.
 source "$(dirname "$0")/lib.sh"
 it_init submit_attachments
 PY=python3
@@ -122,4 +124,11 @@ submit --municipality "Middelfart Kommune" --attachments off "$dir" >"$WORK/subm
 grep -q "not sent (export parts) [1-9]" "$WORK/submit-2.out" || fail "--attachments off: $(tail -1 "$WORK/submit-2.out")"
 if grep -q "^attachments:" "$WORK/submit-2.out"; then fail "--attachments off printed attachments"; fi
 log "2. --attachments off: the attachment files are not sent"
+# --- 3. the attachments topic does not exist -----------------------------------------------
+t0=$SECONDS rc=0
+submit --municipality "Middelfart Kommune" --attachments-topic "$ATT.missing" "$dir" >"$WORK/submit-3.out" || rc=$?
+[[ $rc == 1 && $((SECONDS - t0)) -lt 20 ]] || fail "missing topic: exit $rc after $((SECONDS - t0)) s, want 1 at once"
+grep -q "attachments topic $ATT.missing: .*create it" "$WORK/submit.log" || fail "missing topic not named: $(tail -2 "$WORK/submit.log")"
+[[ "$("$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$RAW")" == 6 ]] || fail "missing attachments topic: publications not sent"
+log "3. a missing attachments topic: named at once, exit 1, publications sent"
 log "PASS submit_attachments"
