@@ -55,6 +55,13 @@ n_alpha="$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" 
 n_beta="$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$WORK/att-beta.json")"
 n_att=$((n_alpha + n_beta))
 [[ $n_alpha -ge 3 && $n_beta -ge 3 ]] || fail "the invented worlds name too few attachments ($n_alpha, $n_beta)"
+# the scanned one has no text layer (an image-only page); a text one has its code word
+scan="$(att_of alpha scanned)" text="$(att_of alpha text)"
+fa_get "/k/alpha/blob/$scan.pdf" >"$WORK/scan.pdf" && fa_get "/k/alpha/blob/$text.pdf" >"$WORK/text.pdf" ||
+    fail "test server: attachment files"
+[[ -z "$(pdftotext "$WORK/scan.pdf" - | tr -d '[:space:]')" && "$(pdfimages -list "$WORK/scan.pdf" | wc -l)" -gt 2 ]] ||
+    fail "the scanned attachment has a text layer, or no image"
+pdftotext "$WORK/text.pdf" - | grep -q "^Kodeord: " || fail "the text attachment has no text layer"
 gone="$(att_of beta text)"
 huge_b="$(att_of beta huge)"
 fa_ctl "beta/fault?mode=attgone&id=$gone"
