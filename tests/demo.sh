@@ -55,7 +55,7 @@ finish() {
 }
 trap finish EXIT
 
-for t in minutes.raw minutes.raw.dlq; do
+for t in minutes.raw minutes.raw.dlq minutes.attachments; do
     bash "$ROOT/tests/services/kafka-topics.sh" --create "$t" 4 \
         --config max.message.bytes=67108864 >/dev/null 2>&1
 done

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mm_attach.h"
 #include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
@@ -80,6 +81,18 @@ static const mm_config_option_t options[] = {
          "address the metrics server binds to"},
         {"liveness-timeout-ms", 0, MM_CONFIG_INT, "60000", "MM_LIVENESS_TIMEOUT_MS", 0,
          "/healthz fails when the main loop has not turned for this long (ms, 0 = never)"},
+        {"attachments", 0, MM_CONFIG_STRING, "on", "MM_ATTACHMENTS", 0,
+         "on: fetch every attachment (Bilag) of the publications and produce it to the "
+         "attachments topic; off: publications only"},
+        {"attachments-topic", 0, MM_CONFIG_STRING, MM_ATTACH_DEFAULT_TOPIC, "MM_ATTACHMENTS_TOPIC",
+         0, "topic of the attachments (must exist when attachments are on)"},
+        {"attachment-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
+         "MM_ATTACHMENT_MAX_BYTES", 0,
+         "a larger attachment is not downloaded past this size: an empty record "
+         "(attachment-skipped: too_large) with its size is produced instead"},
+        {"attachments-per-poll", 0, MM_CONFIG_INT, "0", "MM_ATTACHMENTS_PER_POLL", 0,
+         "at most this many attachment requests per poll of a kommune, the rest in the next "
+         "polls (0 = all): bounds how long a first sync holds a kommune's poll"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
 
@@ -314,6 +327,16 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-source: unexpected argument %s\n", mm_config_arg(cfg, 0));
                 return 2;
         }
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) < 0) {
+                fprintf(stderr, "minutes-source: --attachments must be on or off\n");
+                return 2;
+        }
+        if (mm_config_get_int(cfg, "attachment-max-bytes") < 1 ||
+            mm_config_get_int(cfg, "attachments-per-poll") < 0) {
+                fprintf(stderr, "minutes-source: attachment-max-bytes must be > 0 and "
+                                "attachments-per-poll >= 0\n");
+                return 2;
+        }
         if (mm_config_get_int(cfg, "interval") <= 0 || mm_config_get_int(cfg, "max-attempts") < 1 ||
             mm_config_get_int(cfg, "threads") < 1) {
                 fprintf(stderr, "minutes-source: interval, max-attempts and threads must be > 0\n");
@@ -365,6 +388,22 @@ static int start_metrics(const mm_config_t *cfg, const hosts_t *hs, mm_metrics_t
         return 0;
 }
 
+/* With attachments on: 1 when the brokers say the attachments topic does
+ * not exist (said on stderr); a broker that does not answer within 2 s is
+ * only a warning (the polls then fail on Kafka, as they would anyway). */
+static int attachments_topic_missing(const mm_config_t *cfg, rd_kafka_t *rk) {
+        char err[512];
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) != 1)
+                return 0;
+        int rc = mm_attach_topic_check(rk, mm_config_get_str(cfg, "attachments-topic"), 2000, err,
+                                       sizeof(err));
+        if (rc > 0)
+                fprintf(stderr, "minutes-source: %s\n", err);
+        else if (rc < 0)
+                mm_log(MM_LOG_WARN, "%s", err);
+        return rc > 0;
+}
+
 /* Polls; returns the exit status. */
 static int run(const mm_config_t *cfg, const hosts_t *hs, rd_kafka_t *rk, mm_metrics_t *m,
                mm_poll_metrics_t *pm) {
@@ -380,6 +419,10 @@ static int run(const mm_config_t *cfg, const hosts_t *hs, rd_kafka_t *rk, mm_met
         o.poll.max_attempts = (int)mm_config_get_int(cfg, "max-attempts");
         o.poll.metrics = pm;
         o.poll.stop = &stop_flag;
+        o.poll.attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
+        o.poll.attachments_topic = mm_config_get_str(cfg, "attachments-topic");
+        o.poll.attachment_max_bytes = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
+        o.poll.attachments_per_poll = (long)mm_config_get_int(cfg, "attachments-per-poll");
         o.pg = mm_config_get_str(cfg, "pg");
         o.threads = (int)mm_config_get_int(cfg, "threads");
         o.interval_s = (double)mm_config_get_int(cfg, "interval");
@@ -427,7 +470,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         rd_kafka_t *rk = open_producer(cfg, err, sizeof(err));
-        if (!rk || start_metrics(cfg, &hs, &m, &pm, err, sizeof(err)) != 0) {
+        if (rk && attachments_topic_missing(cfg, rk)) {
+                rc = 2;
+        } else if (!rk || start_metrics(cfg, &hs, &m, &pm, err, sizeof(err)) != 0) {
                 fprintf(stderr, "minutes-source: %s\n", err);
                 rc = 2;
         } else {

@@ -18,6 +18,16 @@
  * (ce_time), which the worker takes as published_at when the export does
  * not state one.
  *
+ * With --attachments on (the default), the files an export names as its
+ * attachments are sent to the attachments topic instead (mm_attach, the
+ * message of docs/source-connector.md#attachments), once per attachment id
+ * of the run, after the documents: attachment-id is the adapter's
+ * attachment_files[].id, source-url its link. A file larger than
+ * --attachment-max-bytes, or one the export names but does not hold, is
+ * sent as an empty record with attachment-skipped too_large (and its
+ * size) or not_in_export, so it is recorded, never silently dropped.
+ * --attachments off keeps them unsent.
+ *
  * It first asks the brokers for metadata (--broker-timeout-ms): when none
  * answers it stops with one line instead of waiting for every message's
  * delivery timeout. It warns before sending an empty or binary file (the
@@ -39,9 +49,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "mm_attach.h"
 #include "mm_classify.h"
 #include "mm_config.h"
 #include "mm_envelope.h"
+#include "mm_export_attach.h"
 #include "mm_extract.h"
 #include "mm_kafka.h"
 #include "mm_log.h"
@@ -62,8 +74,22 @@ static const mm_config_option_t options[] = {
          "refuse to read files larger than this"},
         {"broker-timeout-ms", 0, MM_CONFIG_INT, "10000", "MM_BROKER_TIMEOUT_MS", 0,
          "stop at once when no broker answers within this time (ms)"},
+        {"attachments", 0, MM_CONFIG_STRING, "on", "MM_ATTACHMENTS", 0,
+         "on: send the attachment files an export names to the attachments topic; off: leave "
+         "them unsent"},
+        {"attachments-topic", 0, MM_CONFIG_STRING, MM_ATTACH_DEFAULT_TOPIC, "MM_ATTACHMENTS_TOPIC",
+         0, "topic of the attachments"},
+        {"attachment-max-bytes", 0, MM_CONFIG_SIZE, MM_ENVELOPE_MAX_DOC_BYTES,
+         "MM_ATTACHMENT_MAX_BYTES", 0,
+         "a larger attachment file is sent as an empty record (attachment-skipped: too_large)"},
         {"log-level", 0, MM_CONFIG_STRING, "info", "MM_LOG_LEVEL", 0, "debug, info, warn or error"},
 };
+
+/* What a delivery report is about (the message's opaque). */
+typedef struct sent_s {
+        char *path;
+        int attachment;
+} sent_t;
 
 typedef struct submit_s {
         rd_kafka_t *rk;
@@ -76,6 +102,11 @@ typedef struct submit_s {
         size_t nskip, capskip;
         char **shas; /* exports already sent */
         size_t nshas, capshas;
+        int attachments; /* --attachments on */
+        const char *att_topic;
+        size_t att_max;
+        mm_export_atts_t *atts; /* attachments named by the exports sent */
+        size_t att_sent, att_delivered, att_failed, att_skipped;
         atomic_int checking; /* 1 while the brokers are asked: their log is held back */
         atomic_int all_down; /* librdkafka reported every broker down */
 } submit_t;
@@ -105,21 +136,29 @@ static int list_has(char **list, size_t n, const char *v) {
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         submit_t *s = opaque;
-        char *path = m->_private;
+        sent_t *o = m->_private;
+        const char *path = o && o->path ? o->path : "?";
         int klen = m->key ? (int)m->key_len : 0;
         const char *key = m->key ? (const char *)m->key : "";
         if (m->err) {
-                s->failed++;
-                printf("%s -> %.*s -> not delivered: %s\n", path ? path : "?", klen, key,
+                if (o && o->attachment)
+                        s->att_failed++;
+                else
+                        s->failed++;
+                printf("%s -> %.*s -> not delivered: %s\n", path, klen, key,
                        rd_kafka_err2str(m->err));
-                mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path ? path : "?",
-                       rd_kafka_err2str(m->err));
+                mm_log(MM_LOG_ERROR, "delivery of %s failed: %s", path, rd_kafka_err2str(m->err));
         } else {
-                s->delivered++;
-                printf("%s -> %.*s -> %s [%d] @ %lld\n", path ? path : "?", klen, key,
+                if (o && o->attachment)
+                        s->att_delivered++;
+                else
+                        s->delivered++;
+                printf("%s -> %.*s -> %s [%d] @ %lld\n", path, klen, key,
                        rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
         }
-        free(path);
+        if (o)
+                free(o->path);
+        free(o);
 }
 
 static const char *content_type_for(const char *path) {
@@ -206,6 +245,8 @@ static char *parse_info(submit_t *s, const char *path, const char *buf, size_t l
                         list_add(&s->skip, &s->nskip, &s->capskip, full);
                 }
         }
+        if (s->attachments && mm_export_atts_add(s->atts, res.doc, absdir) < 0)
+                mm_log(MM_LOG_ERROR, "%s: out of memory noting its attachments", path);
         const char *m = json_string_value(
                 json_object_get(json_object_get(res.doc, "document"), "municipality"));
         char *out = m && *m ? strdup(m) : NULL;
@@ -297,7 +338,11 @@ static rd_kafka_headers_t *make_headers(const submit_t *s, const char *path, con
  * and the file counts as failed. */
 static int produce(submit_t *s, const char *path, char *buf, size_t len, const char *muni,
                    rd_kafka_headers_t *h) {
-        char *opaque = strdup(path);
+        sent_t *opaque = calloc(1, sizeof(*opaque));
+        if (opaque && !(opaque->path = strdup(path))) {
+                free(opaque);
+                opaque = NULL;
+        }
         rd_kafka_resp_err_t e;
         for (;;) {
                 e = rd_kafka_producev(
@@ -312,6 +357,8 @@ static int produce(submit_t *s, const char *path, char *buf, size_t len, const c
                 mm_log(MM_LOG_ERROR, "cannot produce %s: %s", path, rd_kafka_err2str(e));
                 rd_kafka_headers_destroy(h);
                 free(buf);
+                if (opaque)
+                        free(opaque->path);
                 free(opaque);
                 s->failed++;
                 return -1;
@@ -374,10 +421,13 @@ static int submit_file(submit_t *s, const char *path) {
                 return 0;
         }
         char *inferred;
+        size_t atts_before = mm_export_atts_count(s->atts);
         const char *muni = municipality_of(s, path, buf, len, ct, is_export, &inferred);
         if (is_export)
                 list_add(&s->shas, &s->nshas, &s->capshas, sha);
         event_time(path, is_export, now, sizeof(now));
+        const char *base = strrchr(path, '/');
+        mm_export_atts_set_origin(s->atts, atts_before, muni, base ? base + 1 : path, now);
         rd_kafka_headers_t *h = make_headers(s, path, sha, now, ct, muni);
         if (produce(s, path, buf, len, muni, h) != 0) {
                 free(inferred);
@@ -387,6 +437,85 @@ static int submit_file(submit_t *s, const char *path) {
         free(inferred);
         rd_kafka_poll(s->rk, 0);
         return 0;
+}
+
+/* Queues one attachment message: the file's bytes, or an empty record
+ * when a->skipped. buf is taken. */
+static void att_produce(submit_t *s, const mm_export_att_t *a, char *buf, size_t len) {
+        char sha[65] = "", key[1024], label[PATH_MAX + 128];
+        mm_envelope_sha256_hex(buf ? buf : "", buf ? len : 0, sha);
+        mm_attach_msg_t m = {.kommune = a->kommune ? a->kommune : "unknown",
+                             .id = a->id,
+                             .name = a->name,
+                             .size = a->skipped ? a->size : (long long)len,
+                             .sha256 = sha,
+                             .ce_source = s->source,
+                             .ce_time = a->ce_time,
+                             .content_type = a->file ? content_type_for(a->file) : NULL,
+                             .source_url = a->link,
+                             .meeting_doc = a->doc_id,
+                             .meeting_key = a->kommune,
+                             .item_number = a->item,
+                             .skipped = a->skipped};
+        mm_attach_key(&m, key, sizeof(key));
+        snprintf(label, sizeof(label), "%s (attachment %s%s%s)", a->file ? a->file : a->link, a->id,
+                 a->skipped ? ", skipped: " : "", a->skipped ? a->skipped : "");
+        rd_kafka_headers_t *h = mm_attach_headers(&m);
+        sent_t *o = calloc(1, sizeof(*o));
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
+        if (h && o && (o->path = strdup(label))) {
+                o->attachment = 1;
+                do {
+                        e = rd_kafka_producev(
+                                s->rk, RD_KAFKA_V_TOPIC(s->att_topic),
+                                RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(buf, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(h),
+                                RD_KAFKA_V_OPAQUE(o), RD_KAFKA_V_END);
+                } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && rd_kafka_poll(s->rk, 100) >= 0);
+        }
+        if (e) {
+                mm_log(MM_LOG_ERROR, "cannot produce attachment %s: %s", a->id,
+                       rd_kafka_err2str(e));
+                if (h)
+                        rd_kafka_headers_destroy(h);
+                free(buf);
+                if (o)
+                        free(o->path);
+                free(o);
+                s->att_failed++;
+                return;
+        }
+        s->att_sent++;
+        s->att_skipped += a->skipped ? 1 : 0;
+        rd_kafka_poll(s->rk, 0);
+}
+
+/* Sends every attachment the exports named, once per id. A missing
+ * attachments topic is said once (messages to it would each fail only
+ * after a long timeout): they all count as failed. */
+static void att_send_all(submit_t *s) {
+        char err[512];
+        mm_export_att_t a;
+        size_t n = s->atts ? mm_export_atts_count(s->atts) : 0;
+        if (n && mm_attach_topic_check(s->rk, s->att_topic, 5000, err, sizeof(err)) > 0) {
+                fprintf(stderr, "minutes-submit: %s\n", err);
+                for (size_t i = 0; i < n; i++)
+                        s->att_failed += (size_t)mm_export_atts_pick(s->atts, i, s->att_max, &a);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t len = 0;
+                char *buf = NULL;
+                if (!mm_export_atts_pick(s->atts, i, s->att_max, &a))
+                        continue;
+                if (a.file && !(buf = read_file(a.file, s->att_max, &len, err, sizeof(err)))) {
+                        printf("%s -> not sent: %s\n", a.file, err);
+                        mm_log(MM_LOG_ERROR, "%s", err);
+                        s->att_failed++;
+                        continue;
+                }
+                att_produce(s, &a, buf, len);
+        }
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -442,8 +571,13 @@ static void submit_dir_entries(submit_t *s, char **names, size_t n) {
                 if (kind[i] != 0)
                         continue;
                 stem_of(names[i], stem, sizeof(stem));
-                if (list_has(stems, nstems, stem) ||
-                    list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i])) {
+                int part = list_has(s->skip, s->nskip, realpath(names[i], abs) ? abs : names[i]);
+                if (part && s->attachments) {
+                        mm_log(MM_LOG_DEBUG, "%s: an attachment of an export: sent as one",
+                               names[i]);
+                        continue;
+                }
+                if (part || list_has(stems, nstems, stem)) {
                         printf("%s -> not sent: part of an export (an attachment or another "
                                "rendering)\n",
                                names[i]);
@@ -534,6 +668,10 @@ static int load_options(int argc, char **argv, mm_config_t **cfgp) {
                 fprintf(stderr, "minutes-submit: no FILE or DIR given (see --help)\n");
                 return 2;
         }
+        if (mm_attach_switch(mm_config_get_str(cfg, "attachments")) < 0) {
+                fprintf(stderr, "minutes-submit: --attachments must be on or off\n");
+                return 2;
+        }
         return -1;
 }
 
@@ -548,16 +686,22 @@ static int submit_init(submit_t *s, const mm_config_t *cfg, char *err, size_t er
         s->municipality = mm_config_get_str(cfg, "municipality");
         s->source = mm_config_get_str(cfg, "source");
         s->max_bytes = (size_t)mm_config_get_int(cfg, "max-doc-bytes");
+        s->attachments = mm_attach_switch(mm_config_get_str(cfg, "attachments")) == 1;
+        s->att_topic = mm_config_get_str(cfg, "attachments-topic");
+        s->att_max = (size_t)mm_config_get_int(cfg, "attachment-max-bytes");
+        s->atts = mm_export_atts_new();
         setenv("TZ", "Europe/Copenhagen", 1);
         tzset();
         mm_extract_global_init();
         s->parser = mm_parser_new(s->max_bytes, err, errsz);
         s->cls = mm_classify_new(err, errsz);
-        if (!s->parser || !s->cls) {
+        if (!s->parser || !s->cls || !s->atts) {
                 mm_parser_destroy(s->parser);
                 mm_classify_destroy(s->cls);
+                mm_export_atts_destroy(s->atts);
                 s->parser = NULL;
                 s->cls = NULL;
+                s->atts = NULL;
                 return -1;
         }
         return 0;
@@ -664,6 +808,7 @@ static void submit_free(submit_t *s) {
         for (size_t i = 0; i < s->nshas; i++)
                 free(s->shas[i]);
         free(s->shas);
+        mm_export_atts_destroy(s->atts);
 }
 
 /* Waits for every delivery report (message.timeout.ms bounds it), closes
@@ -674,9 +819,16 @@ static int submit_finish(submit_t *s) {
                 rd_kafka_flush(s->rk, 1000);
         rd_kafka_destroy(s->rk);
         s->rk = NULL;
-        int rc = s->failed > 0 || s->delivered != s->sent ? 1 : 0;
+        int rc = s->failed > 0 || s->delivered != s->sent || s->att_failed > 0 ||
+                                 s->att_delivered != s->att_sent
+                         ? 1
+                         : 0;
         printf("submitted %zu, delivered %zu, failed %zu, not sent (export parts) %zu\n", s->sent,
                s->delivered, s->failed, s->skipped);
+        if (s->attachments && (s->att_sent || s->att_failed))
+                printf("attachments: submitted %zu (%zu of them empty records: too_large or "
+                       "not_in_export), delivered %zu, failed %zu\n",
+                       s->att_sent, s->att_skipped, s->att_delivered, s->att_failed);
         submit_free(s);
         return rc;
 }
@@ -713,6 +865,7 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < mm_config_arg_count(cfg); i++)
                 submit_path(&s, mm_config_arg(cfg, i));
+        att_send_all(&s);
         rc = submit_finish(&s);
         mm_config_destroy(cfg);
         return rc;

@@ -26,7 +26,11 @@ struct mm_http_s {
         unsigned seed;
         unsigned long nreq;
         mm_buf_t body;
+        size_t cap;            /* body cap of the request in progress */
+        size_t received;       /* body bytes offered by libcurl, kept or not */
+        long long content_len; /* Content-Length of the last response, -1: none */
         char retry_after[64];
+        char content_type[128];
 };
 
 /* One HTTP exchange. */
@@ -54,22 +58,41 @@ void mm_http_global_cleanup(void) {
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg) {
         mm_http_t *h = arg;
+        h->received += size * n;
         /* Returning less than given makes libcurl fail with CURLE_WRITE_ERROR. */
         if (mm_buf_append(&h->body, p, size * n) != 0)
                 return 0;
         return size * n;
 }
 
+/* Copies a header's value (after `skip` bytes of name and colon) into out. */
+static void header_value(const char *p, size_t len, size_t skip, char *out, size_t cap) {
+        size_t i = skip, k = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+        while (i < len && p[i] != '\r' && p[i] != '\n' && k + 1 < cap)
+                out[k++] = p[i++];
+        out[k] = '\0';
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
         mm_http_t *h = arg;
         size_t len = size * n;
-        if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-                size_t i = 12, k = 0;
-                while (i < len && (p[i] == ' ' || p[i] == '\t'))
-                        i++;
-                while (i < len && p[i] != '\r' && p[i] != '\n' && k + 1 < sizeof(h->retry_after))
-                        h->retry_after[k++] = p[i++];
-                h->retry_after[k] = '\0';
+        char v[32];
+        if (len > 5 && !strncmp(p, "HTTP/", 5)) {
+                /* a new response (after a redirect): its own headers only */
+                h->content_len = -1;
+                h->content_type[0] = '\0';
+                h->retry_after[0] = '\0';
+        } else if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
+                header_value(p, len, 12, h->retry_after, sizeof(h->retry_after));
+        } else if (len > 13 && !strncasecmp(p, "Content-Type:", 13)) {
+                header_value(p, len, 13, h->content_type, sizeof(h->content_type));
+        } else if (len > 15 && !strncasecmp(p, "Content-Length:", 15)) {
+                char *end;
+                header_value(p, len, 15, v, sizeof(v));
+                long long cl = strtoll(v, &end, 10);
+                h->content_len = end != v && *end == '\0' && cl >= 0 ? cl : -1;
         }
         return len;
 }
@@ -157,6 +180,7 @@ mm_http_t *mm_http_new(const char *base_url, const mm_http_opts_t *opts, char *e
         h->curl = curl_easy_init();
         h->last_request_ms = -1;
         h->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)h;
+        h->cap = opts->max_bytes;
         if (!h->base || !h->user_agent || (opts->ca_file && !h->ca_file) || !h->curl) {
                 snprintf(errstr, errstr_size, "out of memory");
                 mm_http_destroy(h);
@@ -238,7 +262,12 @@ static void exchange(mm_http_t *h, const char *path, int follow, exchange_t *x) 
         if (h->last_request_ms >= 0)
                 nap(h, (long)(h->last_request_ms + h->o.min_interval_ms - now_ms()));
         mm_buf_release(&h->body);
+        mm_buf_set_max(&h->body, h->cap);
+        h->received = 0;
+        h->content_len = -1;
         h->retry_after[0] = '\0';
+        h->content_type[0] = '\0';
+        curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->cap);
         curl_easy_setopt(h->curl, CURLOPT_URL, url);
         curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
         curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, cerr);
@@ -309,30 +338,46 @@ static void try_api(mm_http_t *h, const char *path, exchange_t *x) {
         }
 }
 
-int mm_http_get_api(mm_http_t *h, const char *path, mm_http_response_t *out, char *errstr,
-                    size_t errstr_size) {
+/* Moves the body of a successful exchange into out. 0, or -1 (memory). */
+static int take_body(mm_http_t *h, mm_http_response_t *out, char *errstr, size_t errstr_size) {
+        char *p = NULL;
+        size_t n = 0;
+        if (mm_buf_take(&h->body, &p, &n) != 0 || (!p && !(p = strdup("")))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                out->fail = MM_HTTP_TRANSIENT;
+                return -1;
+        }
+        out->body = p;
+        out->len = n;
+        out->size = (long long)n;
+        return 0;
+}
+
+/* What a response said about itself, for the caller. */
+static void describe(const mm_http_t *h, mm_http_response_t *out) {
+        snprintf(out->content_type, sizeof(out->content_type), "%s", h->content_type);
+        /* over the cap: the size announced, else the bytes counted before giving up */
+        out->size = h->content_len >= 0 ? h->content_len : (long long)h->received;
+}
+
+/* One request with retries and backoff; `try` does one try of it. */
+static int get_with_retries(mm_http_t *h, const char *path,
+                            void (*try)(mm_http_t *, const char *, exchange_t *),
+                            mm_http_response_t *out, char *errstr, size_t errstr_size) {
         exchange_t x;
         memset(out, 0, sizeof(*out));
+        out->size = -1;
         for (int attempt = 0;; attempt++) {
                 if (stopped(h)) {
                         snprintf(errstr, errstr_size, "GET %s: stopped", path);
                         out->fail = MM_HTTP_TRANSIENT;
                         return -1;
                 }
-                try_api(h, path, &x);
+                try(h, path, &x);
                 out->status = x.status;
-                if (x.fail == MM_HTTP_OK) {
-                        char *p = NULL;
-                        size_t n = 0;
-                        if (mm_buf_take(&h->body, &p, &n) != 0 || (!p && !(p = strdup("")))) {
-                                snprintf(errstr, errstr_size, "out of memory");
-                                out->fail = MM_HTTP_TRANSIENT;
-                                return -1;
-                        }
-                        out->body = p;
-                        out->len = n;
-                        return 0;
-                }
+                describe(h, out);
+                if (x.fail == MM_HTTP_OK)
+                        return take_body(h, out, errstr, errstr_size);
                 mm_buf_release(&h->body);
                 out->fail = x.fail;
                 if (x.fail != MM_HTTP_TRANSIENT || attempt >= h->o.retries) {
@@ -350,4 +395,45 @@ int mm_http_get_api(mm_http_t *h, const char *path, mm_http_response_t *out, cha
                 if (nap(h, d) != 0)
                         continue; /* reports "stopped" above */
         }
+}
+
+int mm_http_get_api(mm_http_t *h, const char *path, mm_http_response_t *out, char *errstr,
+                    size_t errstr_size) {
+        h->cap = h->o.max_bytes;
+        return get_with_retries(h, path, try_api, out, errstr, errstr_size);
+}
+
+/* One try of a file request: inside the session, redirects followed. A
+ * redirect that ends on an HTML page is a login page (the session is
+ * gone): the handshake is redone and the request repeated once. */
+static void try_file(mm_http_t *h, const char *path, exchange_t *x) {
+        for (int relogin = 0;; relogin++) {
+                if (!h->have_session) {
+                        handshake(h, x);
+                        if (x->fail != MM_HTTP_OK)
+                                return;
+                }
+                exchange(h, path, 1, x);
+                long redirects = 0;
+                curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_COUNT, &redirects);
+                if (x->fail != MM_HTTP_OK || redirects == 0 ||
+                    strncasecmp(h->content_type, "text/html", 9))
+                        return;
+                h->have_session = 0;
+                if (relogin >= 1) {
+                        x->fail = MM_HTTP_TRANSIENT;
+                        snprintf(x->err, sizeof(x->err),
+                                 "GET %s: redirected to an HTML page even after a new session",
+                                 path);
+                        return;
+                }
+        }
+}
+
+int mm_http_get_file(mm_http_t *h, const char *path, size_t max_bytes, mm_http_response_t *out,
+                     char *errstr, size_t errstr_size) {
+        h->cap = max_bytes;
+        int rc = get_with_retries(h, path, try_file, out, errstr, errstr_size);
+        h->cap = h->o.max_bytes;
+        return rc;
 }

@@ -65,6 +65,11 @@ typedef struct mm_http_response_s {
         char *body;
         size_t len;
         mm_http_fail_t fail;
+        char content_type[128]; /* of the last response, "" when none */
+        /* the body's size: its length, or when it was too large the
+         * Content-Length announced, else the bytes counted before giving up;
+         * -1 when nothing was received */
+        long long size;
 } mm_http_response_t;
 
 /* Global libcurl set-up; call once before any thread starts. Returns 0 or -1. */
@@ -85,6 +90,17 @@ void mm_http_destroy(mm_http_t *h);
  * why (out->body is NULL then). */
 int mm_http_get_api(mm_http_t *h, const char *path, mm_http_response_t *out, char *errstr,
                     size_t errstr_size);
+
+/* GETs the file at `path` ("/vis/pdf/bilag/{Id}?redirectDirectlyToPdf=
+ * true") inside the session, following redirects (to the file's storage),
+ * with a body cap of `max_bytes` for this request (not the client's) and
+ * the same retries as mm_http_get_api. A redirect that ends on an HTML page
+ * (a login page) redoes the handshake once. Returns 0 with the body in
+ * *out (caller frees out->body), or -1 with errstr filled and out->fail
+ * saying why; with MM_HTTP_TOO_LARGE out->size is the size announced or
+ * counted, and nothing past the cap was kept. */
+int mm_http_get_file(mm_http_t *h, const char *path, size_t max_bytes, mm_http_response_t *out,
+                     char *errstr, size_t errstr_size);
 
 /* Forgets the session cookie (the next API request does the handshake). */
 void mm_http_reset_session(mm_http_t *h);

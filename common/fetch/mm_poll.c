@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mm_attach.h"
 #include "mm_envelope.h"
 #include "mm_firstagenda_listing.h"
 #include "mm_log.h"
@@ -41,10 +42,8 @@ static void first_error(mm_poll_result_t *res, const char *fmt, const char *a, c
                 snprintf(res->error, sizeof(res->error), fmt, a, b);
 }
 
-/* `t` (a ReleasedDate) with at most 6 fraction digits into out: the API
- * writes 7 ("09:22:39.8331790+02:00"), RFC 3339 allows any number, and
- * the store reads at most microseconds. */
-static void micro_time(const char *t, char *out, size_t cap) {
+/* The API writes 7 fraction digits ("09:22:39.8331790+02:00"). */
+void mm_poll_micro_time(const char *t, char *out, size_t cap) {
         size_t o = 0;
         for (const char *p = t; *p && o + 1 < cap; p++) {
                 out[o++] = *p;
@@ -75,7 +74,7 @@ static rd_kafka_headers_t *headers(const mm_poll_opts_t *o, const mm_poll_host_t
         rd_kafka_header_add(hd, "ce_source", -1, src, -1);
         rd_kafka_header_add(hd, "ce_type", -1, "dk.minutes.document.raw", -1);
         /* the publication time: the worker takes it as published_at */
-        micro_time(e->released, rel, sizeof(rel));
+        mm_poll_micro_time(e->released, rel, sizeof(rel));
         rd_kafka_header_add(hd, "ce_time", -1, *rel ? rel : now, -1);
         rd_kafka_header_add(hd, "content-type", -1, MM_SOURCE_CT_FIRSTAGENDA, -1);
         rd_kafka_header_add(hd, "municipality", -1, h->kommune, -1);
@@ -84,23 +83,16 @@ static rd_kafka_headers_t *headers(const mm_poll_opts_t *o, const mm_poll_host_t
         return hd;
 }
 
-/* Produces one body and waits for its delivery report. Returns 0 when
- * Kafka has it, else -1 with the reason in res. */
-static int produce_wait(const mm_poll_opts_t *o, const mm_poll_host_t *h,
-                        const mm_firstagenda_entry_t *e, const char *body, size_t len,
-                        const char *sha, mm_poll_result_t *res) {
-        char key[512];
+int mm_poll_produce(const mm_poll_opts_t *o, const char *topic, const char *key, const void *value,
+                    size_t len, rd_kafka_headers_t *hd, char *errstr, size_t errstr_size) {
         delivery_t d;
         atomic_init(&d.done, 0);
         d.err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        /* every publication of one meeting: one key, one partition, in order */
-        snprintf(key, sizeof(key), "%s|%s|%s", h->kommune, e->committee_id, e->begin_utc);
-        rd_kafka_headers_t *hd = headers(o, h, e, sha);
         rd_kafka_resp_err_t err;
         for (;;) {
                 err = rd_kafka_producev(
-                        o->rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_KEY(key, strlen(key)),
-                        RD_KAFKA_V_VALUE((void *)body, len),
+                        o->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                        RD_KAFKA_V_VALUE((void *)value, len),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hd),
                         RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -109,14 +101,36 @@ static int produce_wait(const mm_poll_opts_t *o, const mm_poll_host_t *h,
         }
         if (err) {
                 rd_kafka_headers_destroy(hd); /* not taken by librdkafka on failure */
-                first_error(res, "Kafka: %s: %s", e->id, rd_kafka_err2str(err));
+                snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
                 return -1;
         }
         /* hd belongs to librdkafka now; d lives until its report (message.timeout.ms bounds it) */
         while (!atomic_load(&d.done))
                 rd_kafka_poll(o->rk, 50);
         if (d.err) {
-                first_error(res, "Kafka: %s: %s", e->id, rd_kafka_err2str(d.err));
+                snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(d.err));
+                return -1;
+        }
+        return 0;
+}
+
+/* The message key of an entry: every publication of one meeting has one
+ * key, so one partition, in order. */
+static void entry_key(const mm_poll_host_t *h, const mm_firstagenda_entry_t *e, char *key,
+                      size_t cap) {
+        snprintf(key, cap, "%s|%s|%s", h->kommune, e->committee_id, e->begin_utc);
+}
+
+/* Produces one body and waits for its delivery report. Returns 0 when
+ * Kafka has it, else -1 with the reason in res. */
+static int produce_wait(const mm_poll_opts_t *o, const mm_poll_host_t *h,
+                        const mm_firstagenda_entry_t *e, const char *body, size_t len,
+                        const char *sha, mm_poll_result_t *res) {
+        char key[512], err[256];
+        entry_key(h, e, key, sizeof(key));
+        if (mm_poll_produce(o, o->topic, key, body, len, headers(o, h, e, sha), err, sizeof(err)) !=
+            0) {
+                first_error(res, "Kafka: %s: %s", e->id, err);
                 return -1;
         }
         return 0;
@@ -125,25 +139,15 @@ static int produce_wait(const mm_poll_opts_t *o, const mm_poll_host_t *h,
 /* 1 when the entry must be fetched: new, changed, or failed before (a
  * permanent failure only until max_attempts). */
 static int needs_fetch(const mm_firstagenda_entry_t *e, const mm_poll_entry_state_t *s,
-                       int max_attempts) {
+                       int max_attempts, int attachments) {
         if (!s || strcmp(s->navn, e->navn) || strcmp(s->released, e->released) ||
             s->afsluttet != e->afsluttet)
                 return 1;
         if (s->succeeded && s->attempts == 0)
-                return 0;
+                return attachments && !s->att_listed; /* once, to register its Bilag */
         if ((!strcmp(s->kind, "permanent") || !strcmp(s->kind, "too_large")) &&
             s->attempts >= max_attempts)
                 return 0;
-        return 1;
-}
-
-/* An Id that may go into a URL path as it is. */
-static int safe_id(const char *id) {
-        if (!*id || strlen(id) > 60)
-                return 0;
-        for (const char *p = id; *p; p++)
-                if (!isalnum((unsigned char)*p) && *p != '-')
-                        return 0;
         return 1;
 }
 
@@ -207,7 +211,11 @@ static int handle_body(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_poll
                 snprintf(res->error, sizeof(res->error), "%s", err);
                 return -1;
         }
-        return 0;
+        if (!o->attachments)
+                return 0;
+        char key[512];
+        entry_key(h, e, key, sizeof(key));
+        return mm_poll_attach_register(o, h, st, e->id, key, e->released, body, len, res);
 }
 
 /* Fetches and handles one entry. Returns -1 when the host must stop. */
@@ -217,7 +225,7 @@ static int poll_entry(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_http_
         char path[128], err[1024];
         mm_poll_entry_fields_t f = {e->id,   e->committee_id, e->begin_utc,
                                     e->navn, e->released,     e->afsluttet};
-        if (!safe_id(e->id))
+        if (!mm_attach_safe_id(e->id))
                 return entry_failed(o, h, st, &f, "permanent", "the Id is not a GUID", res);
         snprintf(path, sizeof(path), AGENDA_PATH "%s", e->id);
         mm_http_response_t r;
@@ -287,12 +295,14 @@ int mm_poll_host(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_http_t *ht
                         first_error(res, "%s%s", "stopped before the end of the listing", "");
                         break;
                 }
-                if (!needs_fetch(e, s, o->max_attempts)) {
+                if (!needs_fetch(e, s, o->max_attempts, o->attachments)) {
                         res->unchanged++;
                         continue;
                 }
                 poll_entry(o, h, http, st, e, s, res);
         }
+        if (o->attachments && !res->failed)
+                mm_poll_attach_pass(o, h, http, st, res);
         free(rows);
         mm_firstagenda_listing_destroy(l);
         return res->failed ? -1 : 0;

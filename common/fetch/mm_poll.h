@@ -47,6 +47,14 @@ typedef struct mm_poll_opts_s {
         int max_attempts;           /* fetches of an invalid body before it is produced anyway */
         mm_poll_metrics_t *metrics; /* may be NULL */
         volatile sig_atomic_t *stop;
+        /* Attachments (issue 22): with `attachments` set, the Bilag of each
+         * fetched publication are registered and every attachment not yet
+         * produced is fetched (mm_http_get_file, body cap
+         * attachment_max_bytes) and produced to attachments_topic. */
+        int attachments;
+        const char *attachments_topic;
+        size_t attachment_max_bytes;
+        long attachments_per_poll; /* at most this many attachment fetches a poll; 0: all */
 } mm_poll_opts_t;
 
 /* The outcome of one poll of one host. */
@@ -54,6 +62,9 @@ typedef struct mm_poll_result_s {
         int failed;       /* the host could not be polled (listing, transient, Kafka, state) */
         int entry_errors; /* entries that could not be fetched or were not produced */
         size_t listed, fetched, produced, unchanged;
+        /* attachments: requested, produced with bytes, produced as skipped,
+         * failed fetches left for a later cycle */
+        size_t att_fetched, att_produced, att_skipped, att_errors;
         char error[512]; /* the first error, "" when none */
 } mm_poll_result_t;
 
@@ -67,6 +78,31 @@ void mm_poll_delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
  * why). */
 int mm_poll_host(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_http_t *http,
                  mm_poll_state_t *st, mm_poll_result_t *res);
+
+/* Produces one message to `topic` (value copied) and waits for its
+ * delivery report: the caller's state may advance after a 0. `hd` belongs
+ * to librdkafka afterwards, or is destroyed on failure. Returns 0, or -1
+ * with errstr filled. (Shared by the publication and attachment passes.) */
+int mm_poll_produce(const mm_poll_opts_t *o, const char *topic, const char *key, const void *value,
+                    size_t len, rd_kafka_headers_t *hd, char *errstr, size_t errstr_size);
+
+/* The ReleasedDate `t` with at most 6 fraction digits into out (the API
+ * writes 7; RFC 3339 allows any number, the store reads microseconds). */
+void mm_poll_micro_time(const char *t, char *out, size_t cap);
+
+/* Registers the attachments named by the publication `body` of entry
+ * `entry_id` (message key `meeting_key`, ReleasedDate `released`), then
+ * records that it is done. Returns 0, or -1 when the state failed
+ * (res->failed set). A body whose Bilag cannot be read registers none. */
+int mm_poll_attach_register(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_poll_state_t *st,
+                            const char *entry_id, const char *meeting_key, const char *released,
+                            const char *body, size_t len, mm_poll_result_t *res);
+
+/* Fetches and produces every attachment of the host not produced yet
+ * (mm_attach_decide says what a failure means). A transient failure ends
+ * the pass (the host is in trouble: res->failed). Returns 0 or -1. */
+int mm_poll_attach_pass(const mm_poll_opts_t *o, const mm_poll_host_t *h, mm_http_t *http,
+                        mm_poll_state_t *st, mm_poll_result_t *res);
 
 typedef struct mm_poll_run_opts_s {
         mm_poll_opts_t poll;

@@ -29,6 +29,9 @@ typedef struct kommune_s {
         size_t nstatus;
         counter_t kinds[MAX_KINDS];
         size_t nkinds;
+        counter_t att[MAX_KINDS]; /* attachments by result: produced, too_large, http_404 ... */
+        size_t natt;
+        uint64_t att_bytes;
 } kommune_t;
 
 struct mm_poll_metrics_s {
@@ -124,6 +127,14 @@ void mm_poll_metrics_error(mm_poll_metrics_t *pm, const char *kommune, const cha
         WITH_KOMMUNE(pm, kommune, count(k->kinds, &k->nkinds, MAX_KINDS, kind));
 }
 
+void mm_poll_metrics_attachment(mm_poll_metrics_t *pm, const char *kommune, const char *result,
+                                unsigned long long bytes) {
+        WITH_KOMMUNE(pm, kommune, {
+                count(k->att, &k->natt, MAX_KINDS, result);
+                k->att_bytes += bytes;
+        });
+}
+
 void mm_poll_metrics_poll(mm_poll_metrics_t *pm, const char *kommune, double now, int ok,
                           int failures) {
         WITH_KOMMUNE(pm, kommune, {
@@ -208,6 +219,19 @@ static void render_counts(mm_buf_t *b, const mm_poll_metrics_t *pm) {
         for (size_t i = 0; i < pm->n; i++)
                 counters(b, "mm_source_requests_total", "status", &pm->k[i], pm->k[i].status,
                          pm->k[i].nstatus);
+        family(b, "mm_source_attachments_total", "counter",
+               "Attachments produced (delivery confirmed), by result: produced (the bytes) or "
+               "the reason of an empty record (too_large, http_404, ...).");
+        for (size_t i = 0; i < pm->n; i++)
+                counters(b, "mm_source_attachments_total", "result", &pm->k[i], pm->k[i].att,
+                         pm->k[i].natt);
+        family(b, "mm_source_attachment_bytes_total", "counter",
+               "Bytes of the attachments produced.");
+        for (size_t i = 0; i < pm->n; i++) {
+                mm_buf_puts(b, "mm_source_attachment_bytes_total{kommune=\"");
+                label(b, pm->k[i].name);
+                mm_buf_printf(b, "\"} %llu\n", (unsigned long long)pm->k[i].att_bytes);
+        }
         family(b, "mm_source_errors_total", "counter", "Poll errors, by kind.");
         for (size_t i = 0; i < pm->n; i++)
                 counters(b, "mm_source_errors_total", "kind", &pm->k[i], pm->k[i].kinds,

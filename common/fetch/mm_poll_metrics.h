@@ -39,6 +39,10 @@ void mm_poll_metrics_destroy(mm_poll_metrics_t *pm);
 void mm_poll_metrics_request(mm_poll_metrics_t *pm, const char *kommune, const char *status);
 void mm_poll_metrics_published(mm_poll_metrics_t *pm, const char *kommune);
 void mm_poll_metrics_error(mm_poll_metrics_t *pm, const char *kommune, const char *kind);
+/* An attachment produced: `result` "produced" (with its bytes) or the
+ * reason of an empty record ("too_large", "http_404", ...). */
+void mm_poll_metrics_attachment(mm_poll_metrics_t *pm, const char *kommune, const char *result,
+                                unsigned long long bytes);
 void mm_poll_metrics_poll(mm_poll_metrics_t *pm, const char *kommune, double now, int ok,
                           int failures);
 void mm_poll_metrics_last_success(mm_poll_metrics_t *pm, const char *kommune, double t);

@@ -131,13 +131,15 @@ static double poll_locked(run_t *r, slot_t *s, mm_poll_state_t *st,
                 mm_poll_metrics_error(r->o->poll.metrics, h->kommune, "state");
         }
         mm_poll_metrics_poll(r->o->poll.metrics, h->kommune, wall(), rc == 0, failures);
-        s->failed = rc != 0 || res.entry_errors > 0;
-        mm_log(rc                 ? MM_LOG_ERROR
-               : res.entry_errors ? MM_LOG_WARN
-                                  : MM_LOG_INFO,
-               "%s: %s: %zu listed, %zu fetched, %zu produced, %zu unchanged, %d entry errors%s%s",
+        s->failed = rc != 0 || res.entry_errors > 0 || res.att_errors > 0;
+        mm_log(rc                                   ? MM_LOG_ERROR
+               : res.entry_errors || res.att_errors ? MM_LOG_WARN
+                                                    : MM_LOG_INFO,
+               "%s: %s: %zu listed, %zu fetched, %zu produced, %zu unchanged, %d entry errors;"
+               " attachments: %zu fetched, %zu produced, %zu skipped, %zu errors%s%s",
                h->kommune, rc ? "poll failed" : "polled", res.listed, res.fetched, res.produced,
-               res.unchanged, res.entry_errors, res.error[0] ? ": " : "", res.error);
+               res.unchanged, res.entry_errors, res.att_fetched, res.att_produced, res.att_skipped,
+               res.att_errors, res.error[0] ? ": " : "", res.error);
         return next;
 }
 

@@ -186,6 +186,7 @@ static void read_row(PGresult *r, int i, mm_poll_entry_state_t *e) {
         e->attempts = atoi(PQgetvalue(r, i, 5));
         e->succeeded = PQgetvalue(r, i, 6)[0] == 't';
         snprintf(e->kind, sizeof(e->kind), "%s", PQgetvalue(r, i, 7));
+        e->att_listed = PQgetvalue(r, i, 8)[0] == 't';
 }
 
 int mm_poll_state_entries(mm_poll_state_t *st, const char *host, mm_poll_entry_state_t **out,
@@ -196,7 +197,7 @@ int mm_poll_state_entries(mm_poll_state_t *st, const char *host, mm_poll_entry_s
         PGresult *r = run(st, "entries",
                           "SELECT entry_id, navn, released_date, afsluttet,"
                           " coalesce(body_sha256, ''), attempts, last_success_at IS NOT NULL,"
-                          " coalesce(last_error_kind, '')"
+                          " coalesce(last_error_kind, ''), attachments_at IS NOT NULL"
                           " FROM source_entries WHERE host = $1",
                           1, p, PGRES_TUPLES_OK, errstr, errstr_size);
         if (!r)
@@ -281,6 +282,98 @@ int mm_poll_state_entry_error(mm_poll_state_t *st, const char *host,
         if (!r)
                 return -1;
         int a = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return a;
+}
+
+int mm_poll_state_entry_attachments_done(mm_poll_state_t *st, const char *host,
+                                         const char *entry_id, char *errstr, size_t errstr_size) {
+        const char *p[2] = {host, entry_id};
+        return run_cmd(st, "entry attachments",
+                       "UPDATE source_entries SET attachments_at = now()"
+                       " WHERE host = $1 AND entry_id = $2",
+                       2, p, errstr, errstr_size);
+}
+
+int mm_poll_state_att_register(mm_poll_state_t *st, const char *host, const mm_poll_att_t *a,
+                               char *errstr, size_t errstr_size) {
+        const char *p[7] = {host,
+                            a->id,
+                            a->entry_id,
+                            a->meeting_key,
+                            a->released,
+                            a->name,
+                            a->item[0] ? a->item : NULL};
+        return run_cmd(st, "attachment register",
+                       "INSERT INTO source_attachments (host, attachment_id, entry_id,"
+                       " meeting_key, released_date, name, item_number)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                       7, p, errstr, errstr_size);
+}
+
+int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, long limit,
+                              mm_poll_att_t **out, size_t *n, char *errstr, size_t errstr_size) {
+        char lim[32];
+        snprintf(lim, sizeof(lim), "%ld", limit);
+        const char *p[2] = {host, limit > 0 ? lim : NULL};
+        *out = NULL;
+        *n = 0;
+        PGresult *r = run(st, "attachments pending",
+                          "SELECT attachment_id, entry_id, meeting_key, released_date, name,"
+                          " coalesce(item_number, ''), attempts FROM source_attachments"
+                          " WHERE host = $1 AND produced_at IS NULL"
+                          " ORDER BY first_seen_at, attachment_id LIMIT $2::bigint",
+                          2, p, PGRES_TUPLES_OK, errstr, errstr_size);
+        if (!r)
+                return -1;
+        int rows = PQntuples(r);
+        *out = calloc(rows ? (size_t)rows : 1, sizeof(**out));
+        if (!*out) {
+                PQclear(r);
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        for (int i = 0; i < rows; i++) {
+                mm_poll_att_t *a = &(*out)[i];
+                snprintf(a->id, sizeof(a->id), "%s", PQgetvalue(r, i, 0));
+                snprintf(a->entry_id, sizeof(a->entry_id), "%s", PQgetvalue(r, i, 1));
+                snprintf(a->meeting_key, sizeof(a->meeting_key), "%s", PQgetvalue(r, i, 2));
+                snprintf(a->released, sizeof(a->released), "%s", PQgetvalue(r, i, 3));
+                snprintf(a->name, sizeof(a->name), "%s", PQgetvalue(r, i, 4));
+                snprintf(a->item, sizeof(a->item), "%s", PQgetvalue(r, i, 5));
+                a->attempts = atoi(PQgetvalue(r, i, 6));
+        }
+        PQclear(r);
+        *n = (size_t)rows;
+        return 0;
+}
+
+int mm_poll_state_att_produced(mm_poll_state_t *st, const char *host, const char *id,
+                               const char *sha256, long long size, const char *content_type,
+                               const char *skipped, char *errstr, size_t errstr_size) {
+        char sz[32];
+        snprintf(sz, sizeof(sz), "%lld", size);
+        const char *p[6] = {host, id, sha256, size >= 0 ? sz : NULL, content_type, skipped};
+        return run_cmd(st, "attachment produced",
+                       "UPDATE source_attachments SET sha256 = $3, size_bytes = $4::bigint,"
+                       " content_type = $5, skipped = $6, produced_at = now()"
+                       " WHERE host = $1 AND attachment_id = $2",
+                       6, p, errstr, errstr_size);
+}
+
+int mm_poll_state_att_error(mm_poll_state_t *st, const char *host, const char *id, const char *kind,
+                            const char *error, char *errstr, size_t errstr_size) {
+        const char *p[4] = {host, id, kind, error};
+        PGresult *r = run(st, "attachment error",
+                          "UPDATE source_attachments SET attempts = attempts + 1,"
+                          " last_error_kind = $3, last_error = $4, last_error_at = now()"
+                          " WHERE host = $1 AND attachment_id = $2 RETURNING attempts",
+                          4, p, PGRES_TUPLES_OK, errstr, errstr_size);
+        if (!r)
+                return -1;
+        int a = PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        if (a < 0)
+                snprintf(errstr, errstr_size, "state: attachment %s has no row", id);
         PQclear(r);
         return a;
 }

@@ -25,6 +25,7 @@ typedef struct mm_poll_entry_state_s {
         int attempts;    /* failed fetches since the last success */
         int succeeded;   /* 1 when last_success_at is set */
         char kind[16];   /* the last error's kind ("" when none) */
+        int att_listed;  /* 1 when its attachments were registered (attachments_at) */
 } mm_poll_entry_state_t;
 
 /* What the poller knows of a host's schedule (seconds since the epoch; 0
@@ -102,5 +103,46 @@ int mm_poll_state_entry_ok(mm_poll_state_t *st, const char *host, const mm_poll_
 int mm_poll_state_entry_error(mm_poll_state_t *st, const char *host,
                               const mm_poll_entry_fields_t *f, const char *kind, const char *error,
                               char *errstr, size_t errstr_size);
+
+/* Records that the entry's attachments are registered (attachments_at =
+ * now): it need not be fetched again for them. Returns 0 or -1. */
+int mm_poll_state_entry_attachments_done(mm_poll_state_t *st, const char *host,
+                                         const char *entry_id, char *errstr, size_t errstr_size);
+
+/* One attachment row (source_attachments, migration 013). */
+typedef struct mm_poll_att_s {
+        char id[64];
+        char entry_id[64];     /* the publication that named it first */
+        char meeting_key[512]; /* that publication's message key */
+        char released[64];     /* its ReleasedDate as listed ('' when null) */
+        char name[512];
+        char item[32]; /* "" when unknown */
+        int attempts;
+} mm_poll_att_t;
+
+/* Registers an attachment that a produced publication names, unless the
+ * host has a row for its id already (that row, its state and its first
+ * publication stay). Returns 0 or -1. */
+int mm_poll_state_att_register(mm_poll_state_t *st, const char *host, const mm_poll_att_t *a,
+                               char *errstr, size_t errstr_size);
+
+/* Loads the host's attachments not produced yet (oldest first, at most
+ * `limit`; 0: all) into *out (malloc'd; the caller frees it) and their
+ * number into *n. Returns 0 or -1. */
+int mm_poll_state_att_pending(mm_poll_state_t *st, const char *host, long limit,
+                              mm_poll_att_t **out, size_t *n, char *errstr, size_t errstr_size);
+
+/* Records that the attachment was produced (after the delivery report):
+ * the sha256 of the bytes (NULL when skipped), the size (-1: unknown), the
+ * content type (may be NULL) and the skip reason (NULL when the bytes were
+ * sent). Returns 0 or -1. */
+int mm_poll_state_att_produced(mm_poll_state_t *st, const char *host, const char *id,
+                               const char *sha256, long long size, const char *content_type,
+                               const char *skipped, char *errstr, size_t errstr_size);
+
+/* Records a failed fetch: attempts + 1, the error and its kind
+ * ("transient", "permanent"). Returns the new attempts count, or -1. */
+int mm_poll_state_att_error(mm_poll_state_t *st, const char *host, const char *id, const char *kind,
+                            const char *error, char *errstr, size_t errstr_size);
 
 #endif /* MM_POLL_STATE_H */

@@ -2,7 +2,9 @@
  * libFuzzer target: any byte string through the source adapters
  * (mm_source_parse), with no content type or one of the exports' types
  * (chosen by the first byte). An adapter must return a model or a
- * rejection with a code, never crash, leak or trip the sanitizers.
+ * rejection with a code, never crash, leak or trip the sanitizers. The
+ * same bytes go through minutes-source's reading of a publication's Bilag
+ * (mm_attach_firstagenda_refs): refs or an error, never a crash.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mm_attach.h"
 #include "mm_extract.h"
 #include "mm_source.h"
 
@@ -29,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 }
         }
+        mm_attach_ref_t *refs;
+        size_t nrefs;
+        char aerr[256];
+        if (mm_attach_firstagenda_refs((const char *)data, size, &refs, &nrefs, aerr,
+                                       sizeof(aerr)) == 0)
+                mm_attach_refs_free(refs, nrefs);
+        else if (!aerr[0] || refs)
+                abort(); /* an error says why and returns nothing */
         const char *ct = size ? types[data[0] % 4] : NULL;
         if (mm_source_parse(parser, (const char *)data, size, ct, &res, &err) == 0) {
                 char *s = json_dumps(res.doc, JSON_COMPACT);

@@ -7,7 +7,10 @@ library only).
 Serves each kommune SLUG under http://127.0.0.1:PORT/k/SLUG with the real
 API's shape: GET / opens a session (a cookie); without one the API answers
 302 to a login page; GET /api/agenda/udvalgsliste lists every committee and
-meeting; GET /api/agenda/dagsorden/{Id} answers one publication. Kommune
+meeting; GET /api/agenda/dagsorden/{Id} answers one publication;
+GET /vis/pdf/bilag/{Id}?redirectDirectlyToPdf=true (inside a session, else
+302 to the login page) redirects to /blob/{Id}.pdf, which serves the
+attachment's invented PDF (firstagenda_world.attachment_pdf). Kommune
 SLUG holds N invented meetings (firstagenda_world.py, seeded with SEED); the
 slug "greve" holds the Greve meetings of DIR instead (read, not copied).
 
@@ -17,16 +20,25 @@ Control (GET, for the test scripts):
           truncated (a cut listing) | huge (a 50 MB listing, no length) |
           relogin (sessions expire now, and after every K API requests) |
           badjson (publication ID answers HTML) | gone (publication ID 404) |
-          clear. C = how many API requests it hits (default: all).
+          att500 | att429 (attachment requests, Retry-After S) | attrelogin (sessions
+          expire at an attachment request) | attgone (attachment ID,
+          or every one, answers 404) | attnolength (the attachment ID, or every one,
+          is sent without Content-Length) |
+          clear. C = how many API (attachment) requests it hits (default: all).
   /_control/SLUG/publish?kind=K&meeting=I   K = referat | tillaeg | republish
       -> {"id": new Id, "old": replaced Id or null}
-  /_stats                          -> per SLUG: handshakes, listing, agenda, status counts
+  /_stats                          -> per SLUG: handshakes, listing, agenda, bilag (attachment
+                                      requests), blob (files served), status counts
+  /_attachments/SLUG               -> per attachment Id a publication names: name, item,
+                                      kind (text | scanned | huge), docs (publication Ids),
+                                      size and sha256 of its PDF
   /_control/SLUG/reset_stats
   /_entries/SLUG                   -> every listed Id
   /_meetings/SLUG                  -> per invented meeting: index, committee, Navn and Id
                                       of its publications
 """
 import argparse
+import hashlib
 import http.server
 import json
 import os
@@ -52,7 +64,8 @@ class Kommune:
         self.reset_stats()
 
     def reset_stats(self):
-        self.stats = {"handshake": 0, "listing": 0, "agenda": 0, "status": {}}
+        self.stats = {"handshake": 0, "listing": 0, "agenda": 0, "bilag": 0, "blob": 0,
+                      "status": {}}
 
 
 KOMMUNER = {}
@@ -98,6 +111,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         "released": [e["ReleasedDate"] for e in m.entries]}
                        for i, m in enumerate(KOMMUNER[parts[1]].world.meetings)]
             return self.send(200, json.dumps(out).encode())
+        if parts[:1] == ["_attachments"] and len(parts) == 2 and parts[1] in KOMMUNER:
+            w = KOMMUNER[parts[1]].world
+            with LOCK:
+                out = w.attachments()
+                for aid, a in out.items():
+                    pdf = w.attachment(aid)
+                    a["size"], a["sha256"] = len(pdf), hashlib.sha256(pdf).hexdigest()
+            return self.send(200, json.dumps(out, ensure_ascii=False).encode())
         if parts[:1] == ["_control"] and len(parts) == 3 and parts[1] in KOMMUNER:
             return self.control(KOMMUNER[parts[1]], parts[2], q)
         if len(parts) >= 2 and parts[0] == "k" and parts[1] in KOMMUNER:
@@ -155,6 +176,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                (token, slug))])
         if rest == ["login"]:
             return self.send(200, b"<html><body>Log ind</body></html>", "text/html")
+        if rest[:3] == ["vis", "pdf", "bilag"] and len(rest) == 4:
+            return self.bilag(k, slug, rest[3])
+        if rest[:1] == ["blob"] and len(rest) == 2 and rest[1].endswith(".pdf"):
+            return self.blob(k, rest[1][:-4])
         if rest[:2] != ["api", "agenda"]:
             return self.send(404, b'{"error":"not found"}')
         return self.api(k, slug, rest[2:])
@@ -228,6 +253,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = b"<html><body>Der opstod en fejl</body></html>"
         self.count_status(k, 200)
         self.send(200, body)
+
+
+    def bilag(self, k, slug, aid):
+        """/vis/pdf/bilag/{Id}: a redirect to the file, inside a session."""
+        with LOCK:
+            k.stats["bilag"] += 1
+        if self.fault(k, "attrelogin"):
+            with LOCK:
+                k.sessions.clear()
+        if not self.has_session(k):
+            self.count_status(k, 302)
+            return self.send(302, b"", "text/html", [("Location", "/k/%s/login" % slug)])
+        for mode in ("att500", "att429"):
+            f = self.fault(k, mode)
+            if f:
+                status = int(mode[3:])
+                self.count_status(k, status)
+                hdr = [("Retry-After", f.get("retry_after", "1"))] if status == 429 else []
+                return self.send(status, b"<html>busy</html>", "text/html", headers=hdr)
+        with LOCK:
+            known = k.world.attachments().get(aid) is not None
+        if not known or self.fault(k, "attgone", aid):
+            self.count_status(k, 404)
+            return self.send(404, b"<html>Bilaget findes ikke</html>", "text/html")
+        self.count_status(k, 302)
+        self.send(302, b"", "text/html", [("Location", "/k/%s/blob/%s.pdf" % (slug, aid))])
+
+    def blob(self, k, aid):
+        """The file storage a /vis/pdf request redirects to (no session needed)."""
+        with LOCK:
+            k.stats["blob"] += 1
+            pdf = k.world.attachment(aid)
+        if pdf is None:
+            return self.send(404, b"<html>not found</html>", "text/html")
+        if not self.fault(k, "attnolength", aid):
+            return self.send(200, pdf, "application/pdf")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header("Connection", "close")   # no length: the client counts
+        self.end_headers()
+        try:
+            for i in range(0, len(pdf), 1 << 16):
+                self.wfile.write(pdf[i:i + (1 << 16)])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -39,6 +39,7 @@ it_init() {
     run_id="$(date +%s)-$$"   # fresh topics and group even when services are reused
     RAW="it.${IT_NAME}.${run_id}.raw"
     DLQ="it.${IT_NAME}.${run_id}.dlq"
+    ATT="it.${IT_NAME}.${run_id}.att"   # attachments (minutes-source, minutes-submit)
     GROUP="it-${IT_NAME}-${run_id}"
     SUPER_URL="${MM_PG_SUPERUSER_URL%/*}/$DB"
     OWNER_URL="${MM_PG_OWNER_URL%/*}/$DB"
@@ -46,12 +47,12 @@ it_init() {
     it_new_db "$DB"
     "$MM_BIN/minutes-worker" --migrate --pg "$OWNER_URL" 2>"$WORK/migrate.log" ||
         { cat "$WORK/migrate.log" >&2; fail "migration"; }
-    for t in "$RAW" "$DLQ"; do
+    for t in "$RAW" "$DLQ" "$ATT"; do
         bash "$TOPICS" --create "$t" 4 --config max.message.bytes=67108864 >"$WORK/topic-$t.log" 2>&1 ||
             { cat "$WORK/topic-$t.log" >&2; fail "create topic $t"; }
     done
     trap it_cleanup EXIT
-    log "init $IT_NAME: db $DB, topics $RAW/$DLQ, group $GROUP"
+    log "init $IT_NAME: db $DB, topics $RAW/$DLQ/$ATT, group $GROUP"
 }
 
 it_cleanup() {
@@ -103,7 +104,7 @@ kill_worker() {
 
 sql() { psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
 
-submit() { "$MM_BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" "$@" 2>>"$WORK/submit.log"; }
+submit() { "$MM_BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --attachments-topic "$ATT" "$@" 2>>"$WORK/submit.log"; }
 
 lag() { "$MM_BIN/mm-kafka-tool" lag "$KAFKA_BOOTSTRAP" "$GROUP" "$RAW"; }
 

@@ -61,14 +61,15 @@ fa_publish() {
 # pause (the test server is local), short timeouts.
 SOURCE_FAST=(--request-interval-ms 0 --connect-timeout-ms 1000 --timeout-ms 2000
              --http-retries 3 --backoff-ms 100 --backoff-max-ms 400 --max-retry-after-ms 5000
-             --max-body-bytes 4MiB --threads 4 --log-level info)
+             --max-body-bytes 4MiB --threads 4 --log-level info --attachment-max-bytes 4MiB)
 
 # source_run ID ARGS...: one minutes-source run in the foreground; its
 # exit status is the function's. Log: $WORK/source-ID.log.
 source_run() {
     local id="$1" t0=$SECONDS rc=0; shift
     "$MM_BIN/minutes-source" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --pg "$WORKER_URL" \
-        "${SOURCE_FAST[@]}" "$@" >>"$WORK/source-$id.out" 2>>"$WORK/source-$id.log" || rc=$?
+        --attachments-topic "$ATT" "${SOURCE_FAST[@]}" "$@" >>"$WORK/source-$id.out" \
+        2>>"$WORK/source-$id.log" || rc=$?
     log "minutes-source run $id: exit $rc after $((SECONDS - t0)) s"
     return $rc
 }
@@ -77,12 +78,14 @@ source_run() {
 source_start() {
     local id="$1"; shift
     "$MM_BIN/minutes-source" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --pg "$WORKER_URL" \
-        "${SOURCE_FAST[@]}" "$@" >>"$WORK/source-$id.out" 2>>"$WORK/source-$id.log" &
+        --attachments-topic "$ATT" "${SOURCE_FAST[@]}" "$@" >>"$WORK/source-$id.out" \
+        2>>"$WORK/source-$id.log" &
     WPID[src-$id]=$!
     SPID[$id]=$!
 }
 
 raw_count() { "$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$RAW"; }
+att_count() { "$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$ATT"; }
 
 # ids_stored_once FILE: every Id of FILE is stored as exactly one document.
 ids_stored_once() {

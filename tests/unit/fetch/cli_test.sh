@@ -24,6 +24,8 @@ expect 2 "not in the host table" --kommune Atlantis
 expect 2 "needs NAME=URL" --base-url Hvidovre
 expect 2 "must be > 0" --interval 0
 expect 2 "must be > 0" --max-attempts 0
+expect 2 "must be on or off" --attachments sometimes
+expect 2 "attachments-per-poll >= 0" --attachments-per-poll -1
 expect 2 "cannot open" --hosts /nonexistent/hosts.tsv
 expect 2 "unknown option --bogus" --bogus
 expect 2 "unexpected argument" somefile

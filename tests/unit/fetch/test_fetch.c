@@ -234,6 +234,9 @@ static void test_poll_metrics(void **state) {
         mm_poll_metrics_poll(pm, "Greve Kommune", 1790000000.0, 0, 3);
         mm_poll_metrics_poll(pm, "Hvidovre Kommune", 1790000100.0, 1, 0);
         mm_poll_metrics_latest_release(pm, "Hvidovre Kommune", 1789000000.0);
+        mm_poll_metrics_attachment(pm, "Greve Kommune", "produced", 1000);
+        mm_poll_metrics_attachment(pm, "Greve Kommune", "produced", 234);
+        mm_poll_metrics_attachment(pm, "Greve Kommune", "too_large", 0);
         size_t len;
         char *text = mm_poll_metrics_render(pm, &len);
         assert_non_null(text);
@@ -246,6 +249,11 @@ static void test_poll_metrics(void **state) {
                 strstr(text, "mm_source_publications_total{kommune=\"Greve Kommune\"} 1\n"));
         assert_non_null(strstr(text, "mm_source_errors_total{kommune=\"Greve Kommune\","
                                      "kind=\"listing\"} 1\n"));
+        assert_non_null(strstr(text, "mm_source_attachments_total{kommune=\"Greve Kommune\","
+                                     "result=\"produced\"} 2\n"));
+        assert_non_null(strstr(text, "result=\"too_large\"} 1\n"));
+        assert_non_null(
+                strstr(text, "mm_source_attachment_bytes_total{kommune=\"Greve Kommune\"} 1234\n"));
         assert_non_null(
                 strstr(text, "mm_source_consecutive_failures{kommune=\"Greve Kommune\"} 3\n"));
         assert_non_null(strstr(text, "mm_source_last_success_timestamp_seconds{kommune=\"Hvidovre "
