@@ -68,7 +68,7 @@ static void no_text(json_t *rec, const char *outcome, const char *reason, const 
 
 /* The extraction's figures into the record and the metrics. */
 static void put_info(worker_t *w, json_t *rec, const mm_extract_info_t *info, int ok) {
-        if (info->type == MM_EXTRACT_PDF)
+        if (info->pages > 0) /* 0: not known (not a PDF, or not opened) */
                 json_object_set_new(rec, "pages", json_integer(info->pages));
         if (ok)
                 set_str(rec, "text_source", mm_extract_text_source_name(info->text_source));
