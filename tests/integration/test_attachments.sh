@@ -210,4 +210,22 @@ grep -q '"batch committed' "$WORK/worker-3.log" || fail "worker 3 committed noth
     fail "the text of attachment 27 is not searchable"
 stop_worker 3
 log "b) killed after $at_kill of $N stored; after the restart each once, none re-read"
+
+# c) a document's text source from its parse (document.text_source,
+#    ocr_confidence, ocr_pages; optional: absent = 'text', NULL, {}), through
+#    the worker's write path (mm_store_write_batch)
+cat >"$WORK/ocrdocs.json" <<'JSON'
+[{"sha256":"ocr-1","topic":"t.ocr","partition":0,"offset":0,"byte_length":1,"raw_text":"x",
+  "parse":{"document":{"kind":"minutes","municipality":"Greve Kommune","committee":"Byrådet",
+   "meeting_date":"2024-01-02","text_source":"mixed","ocr_confidence":80.5,"ocr_pages":[2,5]}}},
+ {"sha256":"ocr-2","topic":"t.ocr","partition":0,"offset":1,"byte_length":1,"raw_text":"y",
+  "parse":{"document":{"kind":"minutes","municipality":"Greve Kommune","committee":"Byrådet",
+   "meeting_date":"2024-01-03","text_source":"text","ocr_confidence":null,"ocr_pages":[]}}}]
+JSON
+"$MM_BIN/mm-store-tool" new "$WORKER_URL" "$WORK/ocrdocs.json" >"$WORK/ocrdocs.out" 2>&1 ||
+    fail "mm-store-tool: $(cat "$WORK/ocrdocs.out")"
+got="$(sql "SELECT string_agg(sha256 || ':' || text_source || ':' || ocr_pages::text || ':' || coalesce(ocr_confidence::text, '-'),
+            ' ' ORDER BY sha256) FROM documents WHERE sha256 LIKE 'ocr-%'")"
+[[ "$got" == "ocr-1:mixed:{2,5}:80.5 ocr-2:text:{}:-" ]] || fail "documents' text source: $got"
+log "c) documents' text source stored: $got"
 log "PASS attachments"
