@@ -42,6 +42,11 @@
  *   mm_main_loop_last_turn_age_seconds        gauge (time since the last heartbeat)
  *   mm_documents_low_confidence_total{municipality}  counter (confidence below
  *                                             the low-confidence threshold)
+ *   mm_attachments_total{result}              counter (stored, skipped, failed,
+ *                                             duplicate; docs/attachments.md)
+ *   mm_extract_pages_total{kind}              counter (attachment, document)
+ *   mm_extract_ocr_pages_total{kind}          counter
+ *   mm_extract_ocr_seconds_total{kind}        counter
  */
 #ifndef MM_METRICS_H
 #define MM_METRICS_H
