@@ -144,6 +144,8 @@ got="$(sql "SELECT string_agg(x, ' ' ORDER BY x) FROM (
     fail "$W1 is in the meeting's own text"
 got="$(sql "SELECT item_title || '|' || attachment_name || '|' || municipality FROM item_attachment_search('$W1')")"
 [[ "$got" == "$ITEM_TITLE|Økonomioversigt|$KOMMUNE" ]] || fail "search $W1: $got"
+# another form of the word finds it too (the Danish stemmer)
+[[ "$(sql "SELECT count(*) FROM item_attachment_search('klitfyrretræ')")" == 1 ]] || fail "Danish stemming"
 [[ "$(sql "SELECT count(*) FROM current_item_attachments WHERE fts @@ plainto_tsquery('danish', '$W1')")" == 1 ]] ||
     fail "the view's fts does not find $W1"
 [[ "$(sql "SELECT count(*) FROM item_attachment_search('$W2', '$KOMMUNE')")" == 1 ]] || fail "search $W2"
