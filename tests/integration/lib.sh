@@ -71,9 +71,13 @@ it_cleanup() {
 }
 
 # start_worker ID [extra worker options...]
+# The attachments topic is the test's own ($ATT, else RAW's name with .att;
+# it need not exist): the default minutes.attachments is shared by every
+# test on the broker.
 start_worker() {
     local id="$1"; shift
     "${MM_WORKER_BIN:-$MM_BIN/minutes-worker}" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
+        --attachments-topic "${ATT:-${RAW%.raw}.att}" \
         --pg "$WORKER_URL" --batch-ms 100 \
         -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
         -X topic.metadata.refresh.interval.ms=2000 "$@" \

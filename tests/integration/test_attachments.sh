@@ -72,7 +72,7 @@ produce_att() {
 }
 
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-start_worker 1 --attachments-topic "$ATT" --metrics-port "$PORT"
+start_worker 1 --metrics-port "$PORT"
 att_rows() { sql "SELECT count(*) FROM attachment_texts"; }
 
 # A1 before its meeting (kommune named as the short form: normalised)
@@ -184,7 +184,7 @@ for i in $(seq 1 $N); do
         "Ordet stormflodssikring$i findes kun her, side 1." || fail "s$i.pdf"
 done
 some_stored() { [[ "$(sql "SELECT count(*) FROM attachment_texts WHERE source_id LIKE 'bbbbbbbb-%'")" -gt 7 ]]; }
-start_worker 2 --attachments-topic "$ATT" --batch-size 3
+start_worker 2 --batch-size 3
 for i in $(seq 1 $N); do
     produce_att "$WORK/s$i.pdf" "$KOMMUNE" "bbbbbbbb-0000-4000-8000-$(printf '%012d' "$i")" "Bilag $i"
     if [[ $i == 15 ]]; then
@@ -193,7 +193,7 @@ for i in $(seq 1 $N); do
         at_kill="$(sql "SELECT count(*) FROM attachment_texts WHERE source_id LIKE 'bbbbbbbb-%'")"
     fi
 done
-start_worker 3 --attachments-topic "$ATT"
+start_worker 3
 wait_until 120 "all $N stored" eq_sql "SELECT count(*) FROM attachment_texts WHERE source_id LIKE 'bbbbbbbb-%'" "$N"
 wait_until 60 "offsets at the end of the attachments topic" att_offsets_at_end
 [[ $at_kill -lt $N ]] || fail "the worker was killed after the stream"
