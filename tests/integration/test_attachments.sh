@@ -151,6 +151,10 @@ got="$(sql "SELECT item_title || '|' || attachment_name || '|' || municipality F
 [[ "$(sql "SELECT count(*) FROM item_attachment_search('$W2', '$KOMMUNE')")" == 1 ]] || fail "search $W2"
 [[ "$(sql "SELECT count(*) FROM item_attachment_search('$W2', 'Greve Kommune')")" == 0 ]] ||
     fail "the kommune filter of item_attachment_search"
+# the demo's query (tests/sql/demo_attachment_search.sql)
+psql "$SUPER_URL" -qAtX -v ON_ERROR_STOP=1 -v words="$W1" -f "$MM_SOURCE_DIR/tests/sql/demo_attachment_search.sql" \
+    >"$WORK/demo.txt" || fail "demo_attachment_search.sql"
+[[ "$(cut -d'|' -f5 "$WORK/demo.txt")" == "Økonomioversigt" ]] || fail "demo query: $(cat "$WORK/demo.txt")"
 sql "SET enable_seqscan = off; EXPLAIN SELECT * FROM attachment_texts WHERE fts @@ plainto_tsquery('danish', '$W1')" \
     >"$WORK/explain.txt"
 grep -q "attachment_texts_fts" "$WORK/explain.txt" || fail "the search does not use the index: $(cat "$WORK/explain.txt")"
@@ -230,4 +234,26 @@ got="$(sql "SELECT string_agg(sha256 || ':' || text_source || ':' || ocr_pages::
             ' ' ORDER BY sha256) FROM documents WHERE sha256 LIKE 'ocr-%'")"
 [[ "$got" == "ocr-1:mixed:{2,5}:80.5 ocr-2:text:{}:-" ]] || fail "documents' text source: $got"
 log "c) documents' text source stored: $got"
+
+# d) a figure, not a check: M one-page text PDFs queued, then one worker
+#    extracts (in the sandbox) and stores them
+M=150
+python3 - "$IT_DIR" "$WORK" "$M" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from make_attachment_pdf import write_pdf
+lines = [f"Linje {k}: bilag om kystsikring, vandløb og budget for etape {k % 7}." for k in range(45)]
+for i in range(1, int(sys.argv[3]) + 1):
+    write_pdf(f"{sys.argv[2]}/t{i}.pdf", [f"Bilag {i}"] + lines)
+PY
+for i in $(seq 1 $M); do
+    produce_att "$WORK/t$i.pdf" "$KOMMUNE" "cccccccc-0000-4000-8000-$(printf '%012d' "$i")" "Bilag $i"
+done
+t0=$(date +%s.%N)
+start_worker 4
+wait_until 300 "all $M stored" eq_sql "SELECT count(*) FROM attachment_texts WHERE source_id LIKE 'cccccccc-%' AND text IS NOT NULL" "$M"
+t1=$(date +%s.%N)
+stop_worker 4
+python3 -c "import sys; m, a, b = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print(f'attachments: {m} one-page text PDFs ({sys.argv[4]} bytes each) extracted in the sandbox and stored in {b - a:.1f} s from the worker start (group join included): {m / (b - a):.1f}/s')" \
+    "$M" "$t0" "$t1" "$(stat -c %s "$WORK/t1.pdf")"
 log "PASS attachments"
