@@ -224,9 +224,8 @@ static void read_settings(worker_t *w, const mm_config_t *cfg) {
         w->topic = mm_config_get_str(cfg, "topic");
         w->dlq_topic = mm_config_get_str(cfg, "dlq-topic");
         /* attachments on: also subscribe to the attachments topic (012) */
-        w->att_topic = mm_config_get_bool(cfg, "attachments")
-                               ? mm_config_get_str(cfg, "attachments-topic")
-                               : NULL;
+        w->att_route = mm_config_get_str(cfg, "attachments-topic");
+        w->att_topic = mm_config_get_bool(cfg, "attachments") ? w->att_route : NULL;
         if (w->att_topic && (!*w->att_topic || !strcmp(w->att_topic, w->topic)))
                 w->att_topic = NULL;
         w->batch_size = (size_t)(mm_config_get_int(cfg, "batch-size") > 0

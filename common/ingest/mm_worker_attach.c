@@ -37,7 +37,7 @@
 int mm_worker_is_attachment(worker_t *w, rd_kafka_message_t *msg) {
         mm_envelope_header_t hdrs[64];
         size_t nh = mm_kafka_headers(msg, hdrs, 64);
-        return mm_attachment_is(rd_kafka_topic_name(msg->rkt), w->att_topic, hdrs, nh);
+        return mm_attachment_is(rd_kafka_topic_name(msg->rkt), w->att_route, hdrs, nh);
 }
 
 static void set_str(json_t *rec, const char *key, const char *v) {

@@ -99,6 +99,8 @@ typedef struct mm_worker_s {
         const volatile sig_atomic_t *run; /* cleared by the caller to stop */
         const char *group, *topic, *dlq_topic;
         const char *att_topic; /* attachments topic, NULL when attachments are off */
+        const char *att_route; /* attachments-topic: its messages are attachments, also when
+                                  it is the --topic of a worker for attachments only */
         int att_topic_missing; /* logged once: the attachments topic does not exist */
         size_t batch_size;
         int64_t batch_ms, shutdown_ms, retry_max_ms;

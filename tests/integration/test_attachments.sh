@@ -235,6 +235,23 @@ got="$(sql "SELECT string_agg(sha256 || ':' || text_source || ':' || ocr_pages::
 [[ "$got" == "ocr-1:mixed:{2,5}:80.5 ocr-2:text:{}:-" ]] || fail "documents' text source: $got"
 log "c) documents' text source stored: $got"
 
+# e) attachments in a group of their own (docs/attachments.md): a worker
+#    whose --topic is the attachments topic, attachments off, recognises
+#    them by the topic (this message has no ce_type)
+ATT2="${RAW%.raw}.att2"
+bash "$TOPICS" --create "$ATT2" 2 >"$WORK/topic-att2.log" 2>&1 || { cat "$WORK/topic-att2.log" >&2; fail "create $ATT2"; }
+"$MM_BIN/mm-kafka-tool" produce "$KAFKA_BOOTSTRAP" "$ATT2" "$KOMMUNE|dddddddd-1" "$WORK/a1.pdf" \
+    municipality="$KOMMUNE" attachment-id=dddddddd-1 attachment-name="Eget forbrugerbilag" \
+    >>"$WORK/produce.log" 2>&1 || fail "produce to $ATT2"
+start_worker 5 -g "$GROUP-att" -t "$ATT2" --attachments=off --attachments-topic "$ATT2"
+wait_until 60 "the attachment of the own group" eq_sql \
+    "SELECT text_source FROM attachment_texts WHERE source_id = 'dddddddd-1'" text
+wait_until 30 "its offset" eq_sql "SELECT next_offset FROM consumer_offsets
+    WHERE group_id = '$GROUP-att' AND topic = '$ATT2' AND next_offset > 0" 1
+[[ "$(sql "SELECT count(*) FROM documents WHERE kafka_topic = '$ATT2'")" == 0 ]] || fail "it became a document"
+stop_worker 5
+log "e) a worker for attachments only (its own group and topic) stored it"
+
 # d) a figure, not a check: M one-page text PDFs queued, then one worker
 #    extracts (in the sandbox) and stores them
 M=150
