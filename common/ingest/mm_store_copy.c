@@ -533,6 +533,38 @@ static const json_t *attachment_file(const json_t *item, const json_t *e, size_t
         return NULL;
 }
 
+/* 1 if an item of the new documents has an attachment file with an id or
+ * a link (what 012's columns hold). */
+static int any_attachment_file(const ins_set_t *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                const json_t *items = items_of(s->d[i].parse);
+                for (size_t j = 0; j < json_array_size(items); j++) {
+                        const json_t *files =
+                                array_at(json_array_get(items, j), "attachment_files");
+                        for (size_t k = 0; k < json_array_size(files); k++) {
+                                const json_t *f = json_array_get(files, k);
+                                if (!json_is_null(json_object_get(f, "id")) &&
+                                    json_object_get(f, "id"))
+                                        return 1;
+                                if (!json_is_null(json_object_get(f, "link")) &&
+                                    json_object_get(f, "link"))
+                                        return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+#define ATTACHMENTS_PLAIN_SQL "COPY attachments (item_id, ord, name) FROM STDIN"
+
+/* ord and name (001's columns; see any_attachment_file). */
+static void row_attachment_plain(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
+        f_int(&c->buf, (long long)ord);
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, e);
+}
+
 /* ord, name, and (012) source_id and link from the item's attachment_files. */
 static void row_attachment(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
         const json_t *f = attachment_file(item, e, ord);
@@ -665,8 +697,12 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
                 const struct child_table_s *ct = &child_tables[t];
                 if (t > 0 && s->nitems == 0)
                         break; /* no items: nothing under them either */
+                /* attachments without ids or links (text meetings) take
+                 * 001's columns: a batch of them fits a schema before 012 too */
+                int plain = ct->row == row_attachment && !any_attachment_file(s);
                 copy_t c;
-                rc = copy_begin(&c, st->conn, ct->sql, ct->table, errstr, errstr_size);
+                rc = copy_begin(&c, st->conn, plain ? ATTACHMENTS_PLAIN_SQL : ct->sql, ct->table,
+                                errstr, errstr_size);
                 if (rc != MM_STORE_OK)
                         break;
                 if (t == 0)
@@ -674,7 +710,8 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
                 else if (t == 1)
                         rows_items(&c, s);
                 else
-                        rows_children(&c, s, ct->key, ct->row, ct->names);
+                        rows_children(&c, s, ct->key, plain ? row_attachment_plain : ct->row,
+                                      ct->names);
                 rc = copy_end(&c, ct->table, errstr, errstr_size);
         }
         if (rc == MM_STORE_OK && s->nitems)

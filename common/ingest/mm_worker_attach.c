@@ -61,6 +61,7 @@ static json_t *page_list(const char *s) {
 
 /* A row without text: `outcome` "skipped" or "failed", the reason. */
 static void no_text(json_t *rec, const char *outcome, const char *reason, const char *detail) {
+        json_object_del(rec, "text_source");
         set_str(rec, "skipped", reason);
         set_str(rec, "skipped_detail", detail && *detail ? detail : NULL);
         set_str(rec, "outcome", outcome);
@@ -113,11 +114,16 @@ static int extract_into(worker_t *w, prep_t *j, json_t *rec, int suspect) {
                 snprintf(code, sizeof(code), "out_of_memory");
                 snprintf(err, sizeof(err), "out of memory cleaning the text");
         }
-        if (rc == 0) {
-                json_object_set_new(rec, "text", json_stringn(out, olen));
+        json_t *text = rc == 0 ? json_stringn(out, olen) : NULL;
+        if (text) {
+                json_object_set_new(rec, "text", text);
                 set_str(rec, "outcome", "text");
                 free(out);
                 return 0;
+        }
+        if (rc == 0) { /* not UTF-8 after the clean-up: cannot happen, but never stored as text */
+                snprintf(code, sizeof(code), "encoding");
+                snprintf(err, sizeof(err), "the text cannot be decoded to UTF-8");
         }
         free(out);
         mm_attachment_failure_t kind = mm_attachment_failure_kind(code);
