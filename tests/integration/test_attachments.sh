@@ -254,6 +254,31 @@ wait_until 30 "its offset" eq_sql "SELECT next_offset FROM consumer_offsets
 stop_worker 5
 log "e) a worker for attachments only (its own group and topic) stored it"
 
+# f) end to end with the producer of bulk import, when this build has it
+#    (minutes-submit of an eDoc folder sends its Attachments/*.pdf, issue
+#    22): the invented eDoc meeting's two attachments are stored, linked to
+#    their items by the ids the eDoc adapter gives, and found by a word that
+#    only the attachment has (tests/fixtures/edoc-attachments/plejeplan.txt)
+if "$MM_BIN/minutes-submit" --help 2>&1 | grep -q -- '--attachments-topic'; then
+    EDOC="$MM_SOURCE_DIR/tests/fixtures/edoc"
+    ! grep -rqi "kæmpebjørneklo" "$EDOC" --include='*.xml' --include='*.html' ||
+        fail "the eDoc meeting itself has the word"
+    start_worker 6
+    "$MM_BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" -t "$RAW" --attachments-topic "$ATT" \
+        --municipality "Middelfart Kommune" "$EDOC" >"$WORK/submit-edoc.out" 2>>"$WORK/submit.log" ||
+        fail "minutes-submit of the eDoc folder"
+    wait_until 60 "the eDoc attachments" eq_sql \
+        "SELECT count(*) FROM attachment_texts WHERE municipality = 'Middelfart Kommune' AND text IS NOT NULL" 2
+    wait_until 60 "linked to their items" eq_sql "SELECT count(DISTINCT text_id) FROM current_item_attachments
+        WHERE municipality = 'Middelfart Kommune' AND text_id IS NOT NULL" 2
+    [[ "$(sql "SELECT count(*) FROM item_attachment_search('kæmpebjørneklo', 'Middelfart Kommune')")" -ge 1 ]] ||
+        fail "the eDoc item is not found by its attachment's word"
+    stop_worker 6
+    log "f) eDoc folder through minutes-submit: 2 attachments stored, linked and found"
+else
+    log "f) skipped: this minutes-submit sends no attachments (issue 22's producer side is not in this build)"
+fi
+
 # d) a figure, not a check: M one-page text PDFs queued, then one worker
 #    extracts (in the sandbox) and stores them
 M=150
