@@ -270,7 +270,12 @@ if "$MM_BIN/minutes-submit" --help 2>&1 | grep -q -- '--attachments-topic'; then
     wait_until 60 "the eDoc attachments" eq_sql \
         "SELECT count(*) FROM attachment_texts WHERE municipality = 'Middelfart Kommune' AND text IS NOT NULL" 2
     wait_until 60 "linked to their items" eq_sql "SELECT count(DISTINCT text_id) FROM current_item_attachments
-        WHERE municipality = 'Middelfart Kommune' AND text_id IS NOT NULL" 2
+        WHERE municipality = 'Middelfart Kommune' AND text IS NOT NULL" 2
+    # the export's other attachments (no file in the folder) are recorded with the reason
+    [[ "$(sql "SELECT count(*) FROM current_item_attachments
+               WHERE municipality = 'Middelfart Kommune' AND text_id IS NULL")" == 0 ]] ||
+        fail "eDoc attachments without a row: $(sql "SELECT string_agg(name, ', ') FROM current_item_attachments
+               WHERE municipality = 'Middelfart Kommune' AND text_id IS NULL")"
     [[ "$(sql "SELECT count(*) FROM item_attachment_search('kæmpebjørneklo', 'Middelfart Kommune')")" -ge 1 ]] ||
         fail "the eDoc item is not found by its attachment's word"
     stop_worker 6
