@@ -161,9 +161,13 @@ static void test_clean_text(void **state) {
         /* Windows-1252 decoded to UTF-8 (a text/plain attachment) */
         len = 9;
         t = malloc(len + 1);
-        memcpy(t, "K\xf8" "benhavn", len + 1);
+        memcpy(t,
+               "K\xf8"
+               "benhavn",
+               len + 1);
         assert_int_equal(mm_attachment_clean_text(&t, &len), 0);
-        assert_string_equal(t, "K\xc3\xb8" "benhavn");
+        assert_string_equal(t, "K\xc3\xb8"
+                               "benhavn");
         assert_int_equal(len, 10);
         free(t);
 }
