@@ -17,7 +17,10 @@
 #    a Danish full-text search finds the item by a word that appears only in
 #    its attachment; offsets cover the attachments topic; /metrics counts.
 # b) a worker killed with SIGKILL in the middle of 40 attachments, then
-#    restarted: each stored once, nothing written twice, offsets at the end.
+#    restarted: each stored once, nothing written twice, offsets at the end;
+# c) a document's text source; e) a worker for attachments only; f) an eDoc
+#    folder end to end (when minutes-submit sends attachments); g)
+#    PostgreSQL down while attachments arrive; d) a throughput figure.
 source "$(dirname "$0")/lib.sh"
 it_init attachments
 
@@ -283,6 +286,25 @@ if "$MM_BIN/minutes-submit" --help 2>&1 | grep -q -- '--attachments-topic'; then
 else
     log "f) skipped: this minutes-submit sends no attachments (issue 22's producer side is not in this build)"
 fi
+
+# g) PostgreSQL down while attachments arrive: they wait in the batch and
+#    are stored after the outage, never skipped nor dead-lettered
+start_worker 7
+wait_until 60 "worker 7 assigned" grep -q '"assigned' "$WORK/worker-7.log"
+bash "$SERVICES" pg-stop "$MM_SERVICES_RUNDIR" fast >"$WORK/pg.log" 2>&1 || fail "pg-stop"
+for i in 1 2 3 4 5; do
+    produce_att "$WORK/s$i.pdf" "$KOMMUNE" "eeeeeeee-0000-4000-8000-00000000000$i" "Under nedbrud $i"
+done
+wait_until 60 "worker 7 pauses" grep -q 'paused all partitions' "$WORK/worker-7.log"
+sleep 2
+bash "$SERVICES" pg-start "$MM_SERVICES_RUNDIR" >>"$WORK/pg.log" 2>&1 || fail "pg-start"
+source "$MM_SERVICES_RUNDIR/env"
+wait_until 90 "the five stored after the outage" eq_sql \
+    "SELECT count(*) FROM attachment_texts WHERE source_id LIKE 'eeeeeeee-%' AND text IS NOT NULL" 5
+wait_until 60 "offsets at the end of the attachments topic" att_offsets_at_end
+[[ "$(sql "SELECT count(*) FROM dead_letters")" == 1 ]] || fail "the outage dead-lettered something"
+stop_worker 7
+log "g) PostgreSQL down: the attachments waited and were stored after it"
 
 # d) a figure, not a check: M one-page text PDFs queued, then one worker
 #    extracts (in the sandbox) and stores them
