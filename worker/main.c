@@ -36,6 +36,10 @@ static const mm_config_option_t options[] = {
         {"topic", 't', MM_CONFIG_STRING, "minutes.raw", "MM_TOPIC", 0, "raw document topic"},
         {"dlq-topic", 0, MM_CONFIG_STRING, "minutes.raw.dlq", "MM_DLQ_TOPIC", 0,
          "dead-letter topic"},
+        {"attachments-topic", 0, MM_CONFIG_STRING, "minutes.attachments", "MM_ATTACHMENTS_TOPIC", 0,
+         "attachment topic (docs/attachments.md)"},
+        {"attachments", 0, MM_CONFIG_BOOL, "true", "MM_ATTACHMENTS", 0,
+         "also consume the attachments topic: extract and store each attachment's text"},
         {"pg", 0, MM_CONFIG_STRING, NULL, "MM_PG_URL", 1,
          "PostgreSQL URL or conninfo (unset: libpq PG* environment variables)"},
         {"batch-size", 0, MM_CONFIG_INT, "500", "MM_BATCH_SIZE", 0,
@@ -104,8 +108,15 @@ static const mm_config_option_t options[] = {
 };
 
 /* --help's headings; an option left out is listed under "Other". */
-static const char *const g_kafka[] = {
-        "brokers", "group", "topic", "dlq-topic", "dlq-timeout-ms", "rebalance-wait-ms", NULL};
+static const char *const g_kafka[] = {"brokers",
+                                      "group",
+                                      "topic",
+                                      "dlq-topic",
+                                      "dlq-timeout-ms",
+                                      "rebalance-wait-ms",
+                                      "attachments",
+                                      "attachments-topic",
+                                      NULL};
 static const char *const g_pg[] = {"pg",
                                    "pg-connect-timeout-s",
                                    "pg-startup-timeout-s",

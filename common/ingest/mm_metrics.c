@@ -63,6 +63,10 @@ struct mm_metrics_s {
 
         uint64_t consumed;
         uint64_t written;
+        uint64_t att[4];      /* attachments: stored, skipped, failed, duplicate */
+        uint64_t ex_pages[2]; /* extraction: [0] attachment, [1] document */
+        uint64_t ex_ocr_pages[2];
+        double ex_ocr_seconds[2];
         uint64_t db_retries;
         double db_paused;
         uint64_t rebalances;
@@ -181,6 +185,52 @@ int mm_metrics_port(const mm_metrics_t *m) {
 
 void mm_metrics_add_consumed(mm_metrics_t *m, uint64_t n) {
         LOCKED(m, m->consumed += n);
+}
+
+void mm_metrics_add_attachments(mm_metrics_t *m, uint64_t stored, uint64_t skipped, uint64_t failed,
+                                uint64_t duplicates) {
+        LOCKED(m, {
+                m->att[0] += stored;
+                m->att[1] += skipped;
+                m->att[2] += failed;
+                m->att[3] += duplicates;
+        });
+}
+
+void mm_metrics_add_extract(mm_metrics_t *m, const char *kind, int pages, int ocr_pages,
+                            double ocr_seconds) {
+        int k = kind && !strcmp(kind, "attachment") ? 0 : 1;
+        LOCKED(m, {
+                m->ex_pages[k] += pages > 0 ? (uint64_t)pages : 0;
+                m->ex_ocr_pages[k] += ocr_pages > 0 ? (uint64_t)ocr_pages : 0;
+                m->ex_ocr_seconds[k] += ocr_seconds > 0 ? ocr_seconds : 0;
+        });
+}
+
+static void family(mm_buf_t *b, const char *name, const char *type, const char *help);
+
+/* The attachment and extraction counters (issue 22). */
+static void render_attachments(mm_buf_t *b, const mm_metrics_t *m) {
+        static const char *const results[4] = {"stored", "skipped", "failed", "duplicate"};
+        static const char *const kinds[2] = {"attachment", "document"};
+        family(b, "mm_attachments_total", "counter",
+               "Attachments committed, by result: text stored, skipped by the producer, "
+               "extraction failed, duplicate delivery.");
+        for (int i = 0; i < 4; i++)
+                mm_buf_printf(b, "mm_attachments_total{result=\"%s\"} %llu\n", results[i],
+                              (unsigned long long)m->att[i]);
+        family(b, "mm_extract_pages_total", "counter", "PDF pages extracted, by kind of input.");
+        for (int i = 0; i < 2; i++)
+                mm_buf_printf(b, "mm_extract_pages_total{kind=\"%s\"} %llu\n", kinds[i],
+                              (unsigned long long)m->ex_pages[i]);
+        family(b, "mm_extract_ocr_pages_total", "counter", "Pages whose text came from OCR.");
+        for (int i = 0; i < 2; i++)
+                mm_buf_printf(b, "mm_extract_ocr_pages_total{kind=\"%s\"} %llu\n", kinds[i],
+                              (unsigned long long)m->ex_ocr_pages[i]);
+        family(b, "mm_extract_ocr_seconds_total", "counter", "Time spent in OCR.");
+        for (int i = 0; i < 2; i++)
+                mm_buf_printf(b, "mm_extract_ocr_seconds_total{kind=\"%s\"} %.6f\n", kinds[i],
+                              m->ex_ocr_seconds[i]);
 }
 
 void mm_metrics_add_written(mm_metrics_t *m, uint64_t n) {
@@ -496,6 +546,8 @@ char *mm_metrics_render(mm_metrics_t *m, size_t *len) {
         mm_buf_printf(&b, "mm_messages_consumed_total %llu\n", (unsigned long long)m->consumed);
         family(&b, "mm_documents_written_total", "counter", "Documents written to PostgreSQL.");
         mm_buf_printf(&b, "mm_documents_written_total %llu\n", (unsigned long long)m->written);
+
+        render_attachments(&b, m);
 
         family(&b, "mm_dead_letters_total", "counter",
                "Messages sent to the dead-letter topic, by error code.");

@@ -42,6 +42,11 @@
  *   mm_main_loop_last_turn_age_seconds        gauge (time since the last heartbeat)
  *   mm_documents_low_confidence_total{municipality}  counter (confidence below
  *                                             the low-confidence threshold)
+ *   mm_attachments_total{result}              counter (stored, skipped, failed,
+ *                                             duplicate; docs/attachments.md)
+ *   mm_extract_pages_total{kind}              counter (attachment, document)
+ *   mm_extract_ocr_pages_total{kind}          counter
+ *   mm_extract_ocr_seconds_total{kind}        counter
  */
 #ifndef MM_METRICS_H
 #define MM_METRICS_H
@@ -89,6 +94,20 @@ void mm_metrics_add_rebalance(mm_metrics_t *m);                 /* per assign/re
  * are copied. Only [a-z0-9_] are kept; after 64 distinct codes further new
  * codes are counted as "other". */
 void mm_metrics_add_dead_letter(mm_metrics_t *m, const char *code);
+
+/* Attachments (issue 22) of a committed batch: rows with text stored
+ * (inserted or replaced), rows without text because the producer skipped
+ * the bytes or extraction failed, and deliveries whose sha256 was stored
+ * already. Rendered as mm_attachments_total{result=...}. */
+void mm_metrics_add_attachments(mm_metrics_t *m, uint64_t stored, uint64_t skipped, uint64_t failed,
+                                uint64_t duplicates);
+
+/* One extraction's pages, OCRed pages and OCR time (mm_extract_info_t);
+ * `kind` is "attachment" or "document" (anything else counts as
+ * "document"). Rendered as mm_extract_pages_total, mm_extract_ocr_pages_total
+ * and mm_extract_ocr_seconds_total, each with label kind. */
+void mm_metrics_add_extract(mm_metrics_t *m, const char *kind, int pages, int ocr_pages,
+                            double ocr_seconds);
 
 /* Histograms, in seconds. */
 void mm_metrics_observe_parse(mm_metrics_t *m, double seconds);    /* one mm_parser_parse */

@@ -366,18 +366,24 @@ int mm_store_write_batch_dl(mm_store_t *st, const char *group, const mm_store_ba
                 snprintf(errstr, errstr_size, "out of memory");
                 return MM_STORE_ERR_TRANSIENT;
         }
-        /* Records, offsets and dead letters: one transaction. */
+        /* Records, offsets, attachments and dead letters: one transaction. */
+        mm_store_att_counts_t att = {0};
+        memset(&st->att_counts, 0, sizeof(st->att_counts));
         rc = tx_step(st, "BEGIN", errstr, errstr_size);
         if (rc == MM_STORE_OK)
                 rc = mm_store_write_docs(st, group, b->docs, b->texts, offs_text, inserted,
                                          duplicates, errstr, errstr_size);
         free(offs_text);
         if (rc == MM_STORE_OK)
+                rc = mm_store_write_attachments(st, b->atts, &att, errstr, errstr_size);
+        if (rc == MM_STORE_OK)
                 rc = insert_dead_letters(st, b, payload_cap, errstr, errstr_size);
         if (rc == MM_STORE_OK)
                 rc = tx_step(st, "COMMIT", errstr, errstr_size);
         if (rc != MM_STORE_OK)
                 rollback(st);
+        else
+                st->att_counts = att;
         return rc;
 }
 

@@ -84,6 +84,15 @@ typedef struct mm_store_dead_letter_s {
         size_t payload_len;
 } mm_store_dead_letter_t;
 
+/* What the last batch written did with its attachments (attachment_texts,
+ * schemas/012_attachments.sql): rows with text inserted or replaced
+ * (stored), rows without text (skipped by the producer, or extraction
+ * failed) inserted or replaced, and records whose sha256 was stored
+ * already (duplicates: nothing written). */
+typedef struct mm_store_att_counts_s {
+        size_t stored, skipped, failed, duplicates;
+} mm_store_att_counts_t;
+
 /* Creates a store for `conninfo` (URL or key=value; NULL or "" means
  * libpq's PG* environment variables). Does not connect: see
  * mm_store_connect. Returns NULL on allocation failure. */
@@ -253,5 +262,28 @@ json_t *mm_store_batch_doc(const mm_store_batch_t *b, size_t i);
  * Returns MM_STORE_OK or one of the MM_STORE_ERR_* codes with errstr. */
 int mm_store_write_single(mm_store_t *st, const char *group, const mm_store_batch_t *b, size_t i,
                           char *errstr, size_t errstr_size);
+
+/* Adds an attachment record (a JSON object: the members
+ * mm_ingest_attachments reads, see schemas/012_attachments.sql, with
+ * "topic", "partition", "offset" and "outcome": "text", "skipped" or
+ * "failed"). It is written with the batch, after its documents. Ownership
+ * of the reference passes to the batch. Returns 0 or -1 (out of memory;
+ * the reference is released). */
+int mm_store_batch_add_attachment(mm_store_batch_t *b, json_t *att);
+
+/* Number of attachment records in the batch, and the i-th (borrowed). */
+size_t mm_store_batch_attachment_count(const mm_store_batch_t *b);
+json_t *mm_store_batch_attachment(const mm_store_batch_t *b, size_t i);
+
+/* The counts of the attachments of the last batch mm_store_write_batch*
+ * wrote (zero after a failed write). */
+void mm_store_attachment_counts(const mm_store_t *st, mm_store_att_counts_t *out);
+
+/* Writes only the i-th attachment record of the batch, without offsets,
+ * in its own transaction (to find one PostgreSQL refuses; writing it
+ * twice is harmless: the same sha256 is stored once). Returns MM_STORE_OK
+ * or one of the MM_STORE_ERR_* codes with errstr. */
+int mm_store_write_attachment_single(mm_store_t *st, const mm_store_batch_t *b, size_t i,
+                                     char *errstr, size_t errstr_size);
 
 #endif /* MM_STORE_H */

@@ -14,7 +14,10 @@ mm_store_batch_t *mm_store_batch_new(void) {
         if (!b)
                 return NULL;
         b->docs = json_array();
-        if (!b->docs) {
+        b->atts = json_array();
+        if (!b->docs || !b->atts) {
+                json_decref(b->docs);
+                json_decref(b->atts);
                 free(b);
                 return NULL;
         }
@@ -35,6 +38,7 @@ void mm_store_batch_clear(mm_store_batch_t *b) {
                 b->texts[i] = NULL;
         }
         json_array_clear(b->docs);
+        json_array_clear(b->atts);
         for (size_t i = 0; i < b->nparts; i++)
                 free(b->parts[i].topic);
         b->nparts = 0;
@@ -59,6 +63,7 @@ void mm_store_batch_destroy(mm_store_batch_t *b) {
                 return;
         mm_store_batch_clear(b);
         json_decref(b->docs);
+        json_decref(b->atts);
         free(b->texts);
         free(b->parts);
         free(b->dls);
@@ -164,6 +169,13 @@ void mm_store_batch_drop_partition(mm_store_batch_t *b, const char *topic, int32
                         json_array_remove(b->docs, i);
                 }
         }
+        for (size_t i = json_array_size(b->atts); i-- > 0;) {
+                json_t *a = json_array_get(b->atts, i);
+                const char *t = json_string_value(json_object_get(a, "topic"));
+                if (t && !strcmp(t, topic) &&
+                    json_integer_value(json_object_get(a, "partition")) == partition)
+                        json_array_remove(b->atts, i);
+        }
         size_t j = 0;
         for (size_t i = 0; i < b->ndls; i++) {
                 if (b->dls[i].partition == partition && !strcmp(b->dls[i].topic, topic))
@@ -228,4 +240,17 @@ int mm_store_batch_set_delivery(mm_store_batch_t *b, const char *topic, int32_t 
 
 json_t *mm_store_batch_doc(const mm_store_batch_t *b, size_t i) {
         return json_array_get(b->docs, i);
+}
+
+int mm_store_batch_add_attachment(mm_store_batch_t *b, json_t *att) {
+        /* json_array_append_new takes the reference, also on failure. */
+        return json_array_append_new(b->atts, att);
+}
+
+size_t mm_store_batch_attachment_count(const mm_store_batch_t *b) {
+        return json_array_size(b->atts);
+}
+
+json_t *mm_store_batch_attachment(const mm_store_batch_t *b, size_t i) {
+        return json_array_get(b->atts, i);
 }

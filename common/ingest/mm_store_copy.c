@@ -488,9 +488,10 @@ static void rows_items(copy_t *c, const ins_set_t *s) {
 
 /* A row of a table under agenda_items: its columns after item_id, from
  * element `e` (ordinal `ord`) of the item's array. */
-typedef void (*child_row_fn)(copy_t *c, const json_t *e, size_t ord);
+typedef void (*child_row_fn)(copy_t *c, const json_t *item, const json_t *e, size_t ord);
 
-static void row_section(copy_t *c, const json_t *e, size_t ord) {
+static void row_section(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
         const json_t *h = json_object_get(e, "history");
         f_int(&c->buf, (long long)ord);
         static const char *const texts[] = {"heading", "kind", "text"};
@@ -504,18 +505,80 @@ static void row_section(copy_t *c, const json_t *e, size_t ord) {
         mm_buf_puts(&c->buf, json_is_boolean(h) ? (json_is_true(h) ? "t" : "f") : "\\N");
 }
 
-static void row_absence(copy_t *c, const json_t *e, size_t ord) {
+static void row_absence(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
         (void)ord;
         f_text(&c->buf, e);
 }
 
-static void row_attachment(copy_t *c, const json_t *e, size_t ord) {
+/* The element of item.attachment_files that describes attachment name
+ * `e` at position `ord`: the one at the same position when its name is
+ * the same (the adapters add both lists together), else the first of that
+ * name, else NULL (a text meeting names attachments without files). */
+static const json_t *attachment_file(const json_t *item, const json_t *e, size_t ord) {
+        const json_t *files = array_at(item, "attachment_files");
+        const char *name = json_string_value(e);
+        if (!files || !name)
+                return NULL;
+        const json_t *f = json_array_get(files, ord - 1);
+        const char *fn = json_string_value(json_object_get(f, "name"));
+        if (fn && !strcmp(fn, name))
+                return f;
+        for (size_t i = 0; i < json_array_size(files); i++) {
+                f = json_array_get(files, i);
+                fn = json_string_value(json_object_get(f, "name"));
+                if (fn && !strcmp(fn, name))
+                        return f;
+        }
+        return NULL;
+}
+
+/* 1 if an item of the new documents has an attachment file with an id or
+ * a link (what 012's columns hold). */
+static int any_attachment_file(const ins_set_t *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                const json_t *items = items_of(s->d[i].parse);
+                for (size_t j = 0; j < json_array_size(items); j++) {
+                        const json_t *files =
+                                array_at(json_array_get(items, j), "attachment_files");
+                        for (size_t k = 0; k < json_array_size(files); k++) {
+                                const json_t *f = json_array_get(files, k);
+                                if (!json_is_null(json_object_get(f, "id")) &&
+                                    json_object_get(f, "id"))
+                                        return 1;
+                                if (!json_is_null(json_object_get(f, "link")) &&
+                                    json_object_get(f, "link"))
+                                        return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+#define ATTACHMENTS_PLAIN_SQL "COPY attachments (item_id, ord, name) FROM STDIN"
+
+/* ord and name (001's columns; see any_attachment_file). */
+static void row_attachment_plain(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
         f_int(&c->buf, (long long)ord);
         f_sep(&c->buf, 0);
         f_text(&c->buf, e);
 }
 
-static void row_amount(copy_t *c, const json_t *e, size_t ord) {
+/* ord, name, and (012) source_id and link from the item's attachment_files. */
+static void row_attachment(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        const json_t *f = attachment_file(item, e, ord);
+        f_int(&c->buf, (long long)ord);
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, e);
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, json_object_get(f, "id"));
+        f_sep(&c->buf, 0);
+        f_text(&c->buf, json_object_get(f, "link"));
+}
+
+static void row_amount(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
         (void)ord;
         f_number(&c->buf, json_object_get(e, "value"), 0);
         f_sep(&c->buf, 0);
@@ -524,7 +587,8 @@ static void row_amount(copy_t *c, const json_t *e, size_t ord) {
         f_text(&c->buf, json_object_get(e, "sentence"));
 }
 
-static void row_law(copy_t *c, const json_t *e, size_t ord) {
+static void row_law(copy_t *c, const json_t *item, const json_t *e, size_t ord) {
+        (void)item;
         (void)ord;
         static const char *const texts[] = {"text", "law", "paragraph"};
         for (size_t i = 0; i < 3; i++) {
@@ -549,7 +613,7 @@ static void rows_children(copy_t *c, const ins_set_t *s, const char *key, child_
                                         continue;
                                 f_int(&c->buf, s->item_ids[k]);
                                 f_sep(&c->buf, 0);
-                                row(c, json_array_get(a, e), e + 1);
+                                row(c, json_array_get(items, j), json_array_get(a, e), e + 1);
                                 mm_buf_putc(&c->buf, '\n');
                                 copy_flush(c, COPY_PIECE);
                         }
@@ -575,8 +639,8 @@ static const struct child_table_s {
          "sections", row_section, 0},
         {"item_absences", "COPY item_absences (item_id, name) FROM STDIN", "absent", row_absence,
          1},
-        {"attachments", "COPY attachments (item_id, ord, name) FROM STDIN", "attachments",
-         row_attachment, 1},
+        {"attachments", "COPY attachments (item_id, ord, name, source_id, link) FROM STDIN",
+         "attachments", row_attachment, 1},
         {"amounts", "COPY amounts (item_id, value, text, sentence) FROM STDIN", "amounts",
          row_amount, 0},
         {"law_references", "COPY law_references (item_id, text, law, paragraph) FROM STDIN", "laws",
@@ -633,8 +697,12 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
                 const struct child_table_s *ct = &child_tables[t];
                 if (t > 0 && s->nitems == 0)
                         break; /* no items: nothing under them either */
+                /* attachments without ids or links (text meetings) take
+                 * 001's columns: a batch of them fits a schema before 012 too */
+                int plain = ct->row == row_attachment && !any_attachment_file(s);
                 copy_t c;
-                rc = copy_begin(&c, st->conn, ct->sql, ct->table, errstr, errstr_size);
+                rc = copy_begin(&c, st->conn, plain ? ATTACHMENTS_PLAIN_SQL : ct->sql, ct->table,
+                                errstr, errstr_size);
                 if (rc != MM_STORE_OK)
                         break;
                 if (t == 0)
@@ -642,7 +710,8 @@ static int copy_children(mm_store_t *st, ins_set_t *s, char *errstr, size_t errs
                 else if (t == 1)
                         rows_items(&c, s);
                 else
-                        rows_children(&c, s, ct->key, ct->row, ct->names);
+                        rows_children(&c, s, ct->key, plain ? row_attachment_plain : ct->row,
+                                      ct->names);
                 rc = copy_end(&c, ct->table, errstr, errstr_size);
         }
         if (rc == MM_STORE_OK && s->nitems)
@@ -866,6 +935,25 @@ static int ingest_documents(mm_store_t *st, const char *group, const json_t *doc
         return MM_STORE_OK;
 }
 
+/* documents.text_source and the OCR columns of the new documents (012). */
+static int set_text_sources(mm_store_t *st, const ins_set_t *s, char *errstr, size_t errstr_size) {
+        const json_t **parses = malloc(s->n * sizeof(*parses));
+        long long *ids = malloc(s->n * sizeof(*ids));
+        int rc = MM_STORE_ERR_TRANSIENT;
+        if (parses && ids) {
+                for (size_t i = 0; i < s->n; i++) {
+                        parses[i] = s->d[i].parse;
+                        ids[i] = s->d[i].doc_id;
+                }
+                rc = mm_store_set_text_sources(st, parses, ids, s->n, errstr, errstr_size);
+        } else {
+                snprintf(errstr, errstr_size, "out of memory");
+        }
+        free(parses);
+        free(ids);
+        return rc;
+}
+
 int mm_store_write_docs(mm_store_t *st, const char *group, const json_t *docs, char *const *texts,
                         const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
                         size_t errstr_size) {
@@ -874,6 +962,8 @@ int mm_store_write_docs(mm_store_t *st, const char *group, const json_t *docs, c
                                   errstr, errstr_size);
         if (rc == MM_STORE_OK && s.n > 0)
                 rc = copy_children(st, &s, errstr, errstr_size);
+        if (rc == MM_STORE_OK && s.n > 0)
+                rc = set_text_sources(st, &s, errstr, errstr_size);
         free(s.d);
         free(s.item_ids);
         return rc;

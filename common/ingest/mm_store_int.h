@@ -22,6 +22,7 @@ struct mm_store_s {
         long long statement_timeout_ms, lock_timeout_ms;
         void (*wait_cb)(void *arg); /* mm_store_set_wait_cb */
         void *wait_arg;
+        mm_store_att_counts_t att_counts; /* of the last batch written */
 };
 
 /* A dead letter recorded with the batch (table dead_letters). */
@@ -50,6 +51,7 @@ struct mm_store_batch_s {
         size_t nparts, capparts;
         batch_dl_t *dls;
         size_t ndls, capdls;
+        json_t *atts; /* array: attachment records (mm_store_batch_add_attachment) */
 };
 
 /* Fills errstr from the failed result `r` ("what [SQLSTATE]: message"),
@@ -72,5 +74,19 @@ int mm_store_copy_rows(PGconn *conn, const char *sql, const char *table, const c
 int mm_store_write_docs(mm_store_t *st, const char *group, const json_t *docs, char *const *texts,
                         const char *offs_text, size_t *inserted, size_t *duplicates, char *errstr,
                         size_t errstr_size);
+
+/* Writes the attachment records `atts` (a JSON array, may be empty) by
+ * mm_ingest_attachments (schemas/012_attachments.sql) inside the caller's
+ * transaction, counting them into *counts (added to). Returns MM_STORE_OK
+ * or an MM_STORE_ERR_* class with errstr. (mm_store_attach.c) */
+int mm_store_write_attachments(mm_store_t *st, const json_t *atts, mm_store_att_counts_t *counts,
+                               char *errstr, size_t errstr_size);
+
+/* Sets documents.text_source, ocr_confidence and ocr_pages of the new
+ * documents `ids[0..n)` whose parse `parses[i]` names a text source other
+ * than "text" or OCRed pages (mm_set_text_sources, 012); the others keep
+ * the defaults. Inside the caller's transaction. (mm_store_attach.c) */
+int mm_store_set_text_sources(mm_store_t *st, const json_t *const *parses, const long long *ids,
+                              size_t n, char *errstr, size_t errstr_size);
 
 #endif /* MM_STORE_INT_H */

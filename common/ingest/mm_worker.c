@@ -223,6 +223,11 @@ static void read_settings(worker_t *w, const mm_config_t *cfg) {
         w->group = mm_config_get_str(cfg, "group");
         w->topic = mm_config_get_str(cfg, "topic");
         w->dlq_topic = mm_config_get_str(cfg, "dlq-topic");
+        /* attachments on: also subscribe to the attachments topic (012) */
+        w->att_route = mm_config_get_str(cfg, "attachments-topic");
+        w->att_topic = mm_config_get_bool(cfg, "attachments") ? w->att_route : NULL;
+        if (w->att_topic && (!*w->att_topic || !strcmp(w->att_topic, w->topic)))
+                w->att_topic = NULL;
         w->batch_size = (size_t)(mm_config_get_int(cfg, "batch-size") > 0
                                          ? mm_config_get_int(cfg, "batch-size")
                                          : 1);
@@ -381,10 +386,13 @@ static int connect_store(worker_t *w, int *exit_code) {
         return 1;
 }
 
-/* Subscribes the consumer to the input topic. Returns 0, or -1 (logged). */
+/* Subscribes the consumer to the input topic, and to the attachments
+ * topic when attachments are on. Returns 0, or -1 (logged). */
 static int subscribe_topic(worker_t *w) {
-        rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(2);
         rd_kafka_topic_partition_list_add(subs, w->topic, RD_KAFKA_PARTITION_UA);
+        if (w->att_topic)
+                rd_kafka_topic_partition_list_add(subs, w->att_topic, RD_KAFKA_PARTITION_UA);
         rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, subs);
         rd_kafka_topic_partition_list_destroy(subs);
         if (kerr) {
@@ -478,8 +486,8 @@ int mm_worker_run(mm_worker_t *w) {
                 return exit_code;
         if (subscribe_topic(w) != 0)
                 return 1;
-        mm_log(MM_LOG_INFO, "started: group %s, topic %s, dlq %s, PostgreSQL %s", w->group,
-               w->topic, w->dlq_topic, w->masked_pg);
+        mm_log(MM_LOG_INFO, "started: group %s, topic %s, attachments %s, dlq %s, PostgreSQL %s",
+               w->group, w->topic, w->att_topic ? w->att_topic : "off", w->dlq_topic, w->masked_pg);
         consume_loop(w);
         return stop_gracefully(w);
 }

@@ -185,6 +185,11 @@ static void prep_parse(worker_t *w, prep_t *j, int suspect) {
         /* An export without a publication time: the event's time. */
         mm_source_default_published_at(parsed, mm_envelope_ce_time(env));
         mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
+        /* OCRed pages of documents (issue 22: document.ocr_pages, optional) */
+        size_t docr =
+                json_array_size(json_object_get(json_object_get(parsed, "document"), "ocr_pages"));
+        if (docr)
+                mm_metrics_add_extract(w->metrics, "document", 0, (int)docr, 0.0);
         json_t *raw = raw_text_json(&res);
         mm_source_result_clear(&res);
         if (!raw) {
@@ -223,7 +228,7 @@ static void prep_parse(worker_t *w, prep_t *j, int suspect) {
 
 /* 1 if the sandbox found evidence against a suspect input. */
 static int convicted(const prep_t *j) {
-        return j->kind == PREP_DLQ &&
+        return (j->kind == PREP_DLQ || (j->kind == PREP_ATT && j->att_dlq)) &&
                (!strcmp(j->code, "extract_crash") || !strcmp(j->code, "extract_limit"));
 }
 
@@ -235,7 +240,10 @@ void mm_worker_prep_message(void *job, void *opaque) {
         mm_attempt_t a = prep_count(w, j);
         if (a == MM_ATTEMPT_REFUSED)
                 return;
-        prep_parse(w, j, a == MM_ATTEMPT_SUSPECT);
+        if (mm_worker_is_attachment(w, j->msg))
+                mm_worker_prep_attachment(w, j, a == MM_ATTEMPT_SUSPECT);
+        else
+                prep_parse(w, j, a == MM_ATTEMPT_SUSPECT);
         if (j->kind == PREP_RETRY)
                 mm_attempts_abandon(w->attempts, w->count_store);
         else if (a == MM_ATTEMPT_SUSPECT && convicted(j))
@@ -364,6 +372,20 @@ static void integrate(worker_t *w, prep_t *j, int cancelled) {
                 mm_worker_free_prep(j);
                 return;
         }
+        if (j->kind == PREP_ATT) {
+                int arc = mm_store_batch_add_attachment(w->batch, j->doc);
+                j->doc = NULL; /* ownership passed to the batch */
+                if (arc != 0) {
+                        mm_log(MM_LOG_ERROR, "out of memory");
+                        abort();
+                }
+                if (j->att_dlq) /* the row is written, the bytes go to the DLQ too */
+                        mm_worker_add_dlq(w, msg, j->stage, j->code, j->reason);
+                else
+                        rd_kafka_message_destroy(msg);
+                mm_worker_free_prep(j);
+                return;
+        }
         int arc = mm_store_batch_add_doc_text(w->batch, j->doc, j->doc_text);
         j->doc = NULL; /* ownership of doc and text passed to the batch */
         j->doc_text = NULL;
@@ -396,7 +418,18 @@ static void take_polled(worker_t *w, rd_kafka_message_t *msg) {
                 process_message(w, msg);
                 return;
         }
-        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        /* the attachments topic may not exist yet (attachments on by
+         * default): said once, at info; the subscription takes it when it
+         * is created (topic.metadata.refresh.interval.ms) */
+        int att_missing = w->att_topic && msg->rkt &&
+                          (msg->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                           msg->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) &&
+                          !strcmp(rd_kafka_topic_name(msg->rkt), w->att_topic);
+        if (att_missing && !w->att_topic_missing)
+                mm_log(MM_LOG_INFO, "attachments topic %s does not exist (yet): %s", w->att_topic,
+                       rd_kafka_message_errstr(msg));
+        w->att_topic_missing |= att_missing;
+        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && !att_missing)
                 mm_log(MM_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(msg));
         rd_kafka_message_destroy(msg);
 }

@@ -195,13 +195,35 @@ static int isolation_verdict(worker_t *w, size_t n, int *alone, char (*errs)[512
  * does: retry the batch as it is), -1 on a transient failure. A data error
  * or a program limit (an index row too large) that a document gives alone
  * is that document's fault. */
+/* Writes each attachment record of the batch alone (mm_store_attach.c);
+ * one PostgreSQL refuses for its content becomes poison. Returns how many
+ * were refused, or -1 on a failure that is not theirs. */
+static int isolate_attachments(worker_t *w) {
+        char err[1024];
+        int found = 0;
+        for (size_t i = 0; i < mm_store_batch_attachment_count(w->batch); i++) {
+                int rc = mm_store_write_attachment_single(w->store, w->batch, i, err, sizeof(err));
+                if (rc == MM_STORE_OK)
+                        continue;
+                if (rc != MM_STORE_ERR_DATA && rc != MM_STORE_ERR_LIMIT)
+                        return -1;
+                if (add_poison(w, mm_store_batch_attachment(w->batch, i), err) != 0)
+                        return -1;
+                found++;
+        }
+        return found;
+}
+
 static int isolate_rejected(worker_t *w) {
+        int natt = isolate_attachments(w);
+        if (natt < 0)
+                return -1;
         size_t n = mm_store_batch_doc_count(w->batch);
         int *alone = calloc(n ? n : 1, sizeof(int)), *bad = calloc(n ? n : 1, sizeof(int));
         char(*errs)[512] = calloc(n ? n : 1, sizeof(*errs));
         int nbad = alone && bad && errs ? isolation_verdict(w, n, alone, errs, bad) : -1;
         free(alone);
-        if (nbad <= 0) {
+        if (nbad < 0 || (nbad == 0 && natt == 0)) {
                 free(bad);
                 free(errs);
                 return nbad == 0 ? 1 : -1;
@@ -226,13 +248,18 @@ static int isolate_rejected(worker_t *w) {
  * `dup` duplicates): metrics and log, then the async Kafka commit and an
  * empty batch. */
 static void batch_written(worker_t *w, size_t ins, size_t dup, int64_t t0) {
+        mm_store_att_counts_t att;
+        mm_store_attachment_counts(w->store, &att);
         mm_metrics_observe_db_batch(w->metrics, (double)(now_ms() - t0) / 1000.0);
         mm_metrics_set_db_ok(w->metrics, 1);
         mm_metrics_add_written(w->metrics, ins);
+        mm_metrics_add_attachments(w->metrics, att.stored, att.skipped, att.failed, att.duplicates);
         mm_log(MM_LOG_INFO,
                "batch committed: messages %zu, inserted %zu, duplicates %zu, "
-               "dead-lettered %zu, %lld ms",
-               w->batch_msgs, ins, dup, w->ndlq, (long long)(now_ms() - t0));
+               "dead-lettered %zu, attachments %zu (stored %zu, skipped %zu, failed %zu, "
+               "duplicates %zu), %lld ms",
+               w->batch_msgs, ins, dup, w->ndlq, mm_store_batch_attachment_count(w->batch),
+               att.stored, att.skipped, att.failed, att.duplicates, (long long)(now_ms() - t0));
         mm_worker_commit_kafka(w, *w->run ? 1 : 0);
         mm_worker_clear_batch(w);
 }

@@ -76,7 +76,10 @@ typedef struct poison_s {
  * attempt could not be counted; PREP_RETRY: the sandbox could not run or
  * finish for a reason outside it (extract_transient); both are rewound to
  * and tried again later, never dead-lettered. */
-typedef enum { PREP_DOC, PREP_DLQ, PREP_REFUSED, PREP_RETRY } prep_kind_t;
+/* PREP_ATT: an attachment (mm_worker_attach.c): j->doc is its record for
+ * attachment_texts; with att_dlq set its bytes also go to the dead-letter
+ * topic (stage, code, reason), see docs/attachments.md. */
+typedef enum { PREP_DOC, PREP_DLQ, PREP_REFUSED, PREP_RETRY, PREP_ATT } prep_kind_t;
 typedef struct prep_s {
         rd_kafka_message_t *msg; /* owned */
         prep_kind_t kind;
@@ -86,6 +89,7 @@ typedef struct prep_s {
         char code[64];     /* PREP_DLQ */
         char reason[512];  /* PREP_DLQ: why; PREP_REFUSED, PREP_RETRY: the error */
         int pg_down;       /* not counted: PostgreSQL was unreachable */
+        int att_dlq;       /* PREP_ATT: dead-letter the message too */
         int64_t polled_at; /* now_ms() when it was consumed */
 } prep_t;
 
@@ -94,6 +98,10 @@ typedef struct mm_worker_s {
         int closed;                       /* the consumer was closed by mm_worker_run */
         const volatile sig_atomic_t *run; /* cleared by the caller to stop */
         const char *group, *topic, *dlq_topic;
+        const char *att_topic; /* attachments topic, NULL when attachments are off */
+        const char *att_route; /* attachments-topic: its messages are attachments, also when
+                                  it is the --topic of a worker for attachments only */
+        int att_topic_missing; /* logged once: the attachments topic does not exist */
         size_t batch_size;
         int64_t batch_ms, shutdown_ms, retry_max_ms;
         size_t max_doc_bytes;
@@ -164,6 +172,10 @@ void mm_worker_prep_message(void *job, void *opaque);
 void mm_worker_free_prep(void *job);
 void mm_worker_pump(worker_t *w, int timeout_ms);
 void mm_worker_fill_ahead(worker_t *w);
+
+/* mm_worker_attach.c */
+void mm_worker_prep_attachment(worker_t *w, prep_t *j, int suspect);
+int mm_worker_is_attachment(worker_t *w, rd_kafka_message_t *msg);
 
 /* mm_worker_batch.c */
 void mm_worker_commit_kafka(worker_t *w, int async);

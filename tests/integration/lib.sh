@@ -72,9 +72,13 @@ it_cleanup() {
 }
 
 # start_worker ID [extra worker options...]
+# The attachments topic is the test's own ($ATT, else RAW's name with .att;
+# it need not exist): the default minutes.attachments is shared by every
+# test on the broker.
 start_worker() {
     local id="$1"; shift
     "${MM_WORKER_BIN:-$MM_BIN/minutes-worker}" -b "$KAFKA_BOOTSTRAP" -g "$GROUP" -t "$RAW" --dlq-topic "$DLQ" \
+        --attachments-topic "${ATT:-${RAW%.raw}.att}" \
         --pg "$WORKER_URL" --batch-ms 100 \
         -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
         -X topic.metadata.refresh.interval.ms=2000 "$@" \
@@ -122,11 +126,12 @@ wait_until() {
 eq_sql() { [[ "$(sql "$1" 2>/dev/null)" == "$2" ]]; }
 lag_is_zero() { [[ "$(lag 2>/dev/null)" == 0 ]]; }
 
-# Offsets in PostgreSQL cover every message of the raw topic.
+# Offsets in PostgreSQL cover every message of the raw topic (the
+# attachments topic's offsets are the worker's too, and not counted here).
 pg_offsets_at_end() {
     local total
     total="$("$MM_BIN/mm-kafka-tool" count "$KAFKA_BOOTSTRAP" "$RAW")"
-    [[ "$(sql "SELECT coalesce(sum(next_offset),0) FROM consumer_offsets WHERE group_id='$GROUP'")" == "$total" ]]
+    [[ "$(sql "SELECT coalesce(sum(next_offset),0) FROM consumer_offsets WHERE group_id='$GROUP' AND topic='$RAW'")" == "$total" ]]
 }
 
 row_counts() {

@@ -114,8 +114,8 @@ TABLES = {
     "item_absences": ("sha256 text, pos bigint, name text",
                       "SELECT it.sha256, it.pos, a.name FROM item_absences a"
                       " JOIN it ON it.id = a.item_id"),
-    "attachments": ("sha256 text, pos bigint, ord integer, name text",
-                    "SELECT it.sha256, it.pos, a.ord, a.name FROM attachments a"
+    "attachments": ("sha256 text, pos bigint, ord integer, name text, source_id text, link text",
+                    "SELECT it.sha256, it.pos, a.ord, a.name, a.source_id, a.link FROM attachments a"
                     " JOIN it ON it.id = a.item_id"),
     "amounts": ("sha256 text, pos bigint, value numeric, text text, sentence text",
                 "SELECT it.sha256, it.pos, a.value, a.text, a.sentence FROM amounts a"
@@ -145,9 +145,15 @@ def item_rows(sha, pos, it, rows):
     for a in arr(it.get("absent")):
         if text_of(a) is not None:
             rows["item_absences"].append((sha, pos, text_of(a)))
+    # 012: source_id and link from attachment_files: the file at the same
+    # position when its name is the same, else the first of that name
+    files = [obj(f) for f in arr(it.get("attachment_files"))]
     for k, a in enumerate(arr(it.get("attachments")), 1):
         if text_of(a) is not None:
-            rows["attachments"].append((sha, pos, k, text_of(a)))
+            name = a if isinstance(a, str) else None
+            f = files[k - 1] if k <= len(files) and name is not None and files[k - 1].get("name") == name \
+                else next((f for f in files if name is not None and f.get("name") == name), {})
+            rows["attachments"].append((sha, pos, k, text_of(a), text_of(f.get("id")), text_of(f.get("link"))))
     for a in arr(it.get("amounts")):
         a = obj(a)
         rows["amounts"].append((sha, pos, number_of(a.get("value")), text_of(a.get("text")),

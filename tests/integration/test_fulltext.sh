@@ -79,7 +79,8 @@ apply_by_hand() {
         log "applied $v by hand"
     done
 }
-fts_indexes() { sql "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE indexname LIKE '%fts%'"; }
+fts_indexes() { sql "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE indexname LIKE '%fts%'
+                         AND tablename IN ('agenda_items', 'item_sections')"; }
 
 # 003 (and 004) on the database with data
 apply_by_hand 003 005

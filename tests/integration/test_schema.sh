@@ -12,7 +12,8 @@
 # b) the lenient casts mm_try_* never throw: one row per case in
 #    tests/fixtures/worker/try_casts.tsv (year 0000, underflow, overflow ...),
 #    each called with a literal (constant-folded by the planner) and with a
-#    value from a table (evaluated at run time).
+#    value from a table (evaluated at run time);
+# d) 012 on a database at 011 that holds data (attachments, see below).
 source "$(dirname "$0")/lib.sh"
 it_init schema
 
@@ -160,6 +161,78 @@ timeout -s TERM 8 "$MM_BIN/minutes-worker" -b "$KAFKA_BOOTSTRAP" -t "it.schema.r
     2>"$WORK/started.log" || true
 grep -q "refusing" "$WORK/started.log" && fail "the worker refused the migrated schema"
 log "c) 007 with data -> 008: rows and keys kept; a worker refused 007 and starts on $need"
+
+# d) 012 (attachments) on a database at 011 that holds data: the rows stay,
+#    old attachments have no source_id (their parse is not stored), old
+#    documents came from a text layer ('text', no OCR); the worker role
+#    writes attachment texts (once per sha256, new bytes replace), sets a
+#    document's text source, and finds an item by its attachment's words.
+DB4="mm_it_schema_at011"
+it_new_db "$DB4"
+SUPER4="${MM_PG_SUPERUSER_URL%/*}/$DB4" OWNER4="${MM_PG_OWNER_URL%/*}/$DB4" WORKER4="${MM_PG_WORKER_URL%/*}/$DB4"
+s4() { psql "$SUPER4" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+w4() { psql "$WORKER4" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+psql "$OWNER4" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null || fail "schema_migrations"
+for f in "$MM_SOURCE_DIR"/schemas/0[0-1][0-9]_*.sql; do
+    [[ "$(basename "$f")" < "012" ]] || continue
+    PGOPTIONS="-c client_min_messages=warning" psql "$OWNER4" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/at011.log" 2>&1 || { cat "$WORK/at011.log" >&2; fail "apply $f"; }
+    s4 "INSERT INTO schema_migrations (version, checksum) VALUES ('$(basename "$f")', '$(md5sum <"$f" | cut -c1-32)')"
+done
+# a meeting as a worker of 011 wrote it: the document by mm_ingest_documents,
+# an item with two attachments (names only, as 001-011 stored them)
+w4 "SELECT count(*) FROM mm_ingest_documents('g', '[{\"sha256\":\"m1\",\"topic\":\"t\",\"partition\":0,
+      \"offset\":0,\"byte_length\":1,\"raw_text\":\"x\",\"parse\":{\"document\":{\"kind\":\"minutes\",
+      \"municipality\":\"Greve Kommune\",\"committee\":\"Byrådet\",\"meeting_date\":\"2025-02-03\"}}}]',
+      '[{\"topic\":\"t\",\"partition\":0,\"first_offset\":0,\"next_offset\":1}]', NULL)" >/dev/null ||
+    fail "seed 011 document"
+psql "$WORKER4" -qAtX -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || fail "seed 011 items"
+INSERT INTO agenda_items (document_id, meeting_id, number, ord, title, public)
+SELECT id, meeting_id, 1, 1, 'Lokalplan for havnen', true FROM documents;
+INSERT INTO attachments (item_id, ord, name)
+SELECT id, o, n FROM agenda_items, (VALUES (1, 'Lokalplanforslag'), (2, 'Høringssvar')) v(o, n);
+SQL
+counts4() { s4 "SELECT (SELECT count(*) FROM documents) || ' ' || (SELECT count(*) FROM agenda_items) || ' '
+                       || (SELECT count(*) FROM attachments) || ' ' || (SELECT count(*) FROM consumer_offsets)"; }
+before4="$(counts4)"
+[[ "$before4" == "1 1 2 1" ]] || fail "seed at 011: $before4"
+"$MM_BIN/minutes-worker" --migrate --pg "$OWNER4" 2>"$WORK/migrate4.log" ||
+    { cat "$WORK/migrate4.log" >&2; fail "012 on a database at 011 with data"; }
+[[ "$(counts4)" == "$before4" ]] || fail "012 changed rows: $before4 -> $(counts4)"
+[[ "$(s4 "SELECT count(*) FROM attachments WHERE source_id IS NULL AND link IS NULL")" == 2 ]] ||
+    fail "old attachments got a source_id"
+[[ "$(s4 "SELECT text_source || ' ' || ocr_pages::text || ' ' || (ocr_confidence IS NULL) FROM documents")" == "text {} true" ]] ||
+    fail "old documents' text source: $(s4 "SELECT text_source, ocr_pages, ocr_confidence FROM documents")"
+[[ "$(s4 "SELECT count(*) FROM attachment_texts")" == 0 ]] || fail "attachment_texts not empty"
+[[ "$(s4 "SELECT count(*) || ' ' || count(text_id) FROM current_item_attachments")" == "2 0" ]] ||
+    fail "current_item_attachments on old rows: $(s4 "SELECT count(*) FROM current_item_attachments")"
+# the worker role: an attachment text, again (duplicate), new bytes (replaced)
+att4() { # SHA TEXT
+    w4 "SELECT string_agg(status, ' ' ORDER BY idx) FROM mm_ingest_attachments('[{\"municipality\":\"Greve Kommune\",
+          \"source_id\":\"bilag-1\",\"name\":\"Lokalplanforslag\",\"sha256\":\"$1\",\"text\":\"$2\",
+          \"text_source\":\"ocr\",\"ocr_confidence\":87.5,\"pages\":2,\"ocr_pages\":[1,2],
+          \"topic\":\"a\",\"partition\":0,\"offset\":0}]')"
+}
+[[ "$(att4 s1 "Kystsikringen af havnefronten")" == inserted ]] || fail "mm_ingest_attachments insert"
+[[ "$(att4 s1 "Kystsikringen af havnefronten")" == duplicate ]] || fail "same sha256 not a duplicate"
+[[ "$(att4 s2 "Bølgebryderen forlænges")" == replaced ]] || fail "new sha256 not replaced"
+[[ "$(s4 "SELECT versions || ' ' || text || ' ' || ocr_pages::text || ' ' || ocr_confidence FROM attachment_texts")" == \
+   "2 Bølgebryderen forlænges {1,2} 87.5" ]] || fail "attachment_texts: $(s4 "SELECT * FROM attachment_texts")"
+if w4 "DELETE FROM attachment_texts" >/dev/null 2>&1; then fail "worker role may delete attachment texts"; fi
+# an old attachment row gains its id (as a re-sent meeting's rows have it): linked, found
+s4 "UPDATE attachments SET source_id = 'bilag-1' WHERE ord = 1"
+[[ "$(w4 "SELECT item_title || '|' || attachment_name || '|' || text_source FROM item_attachment_search('bølgebryder')")" == \
+   "Lokalplan for havnen|Lokalplanforslag|ocr" ]] || fail "item_attachment_search after 012"
+[[ "$(w4 "SELECT count(*) FROM item_attachment_search('kystsikringen')")" == 0 ]] || fail "the replaced text is still found"
+# a document's text source from its parse; an unknown value is not stored
+w4 "SELECT mm_set_text_sources('[{\"id\":$(s4 "SELECT id FROM documents"),\"text_source\":\"mixed\",
+      \"ocr_confidence\":71,\"ocr_pages\":[3,\"4\",\"x\"]}]')" >/dev/null || fail "mm_set_text_sources"
+[[ "$(s4 "SELECT text_source || ' ' || ocr_pages::text || ' ' || ocr_confidence FROM documents")" == "mixed {3,4} 71" ]] ||
+    fail "text source: $(s4 "SELECT text_source, ocr_pages, ocr_confidence FROM documents")"
+w4 "SELECT mm_set_text_sources('[{\"id\":$(s4 "SELECT id FROM documents"),\"text_source\":\"bogus\"}]')" >/dev/null
+[[ "$(s4 "SELECT text_source FROM documents")" == mixed ]] || fail "an unknown text source was stored"
+log "d) 011 with data -> 012: rows kept, attachment texts written, linked and found"
 
 # b) casts
 python3 - "$MM_SOURCE_DIR/tests/fixtures/worker/try_casts.tsv" >"$WORK/casts.sql" <<'PY'

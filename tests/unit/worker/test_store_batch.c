@@ -152,11 +152,36 @@ static void test_unreachable_db(void **state) {
         mm_store_destroy(st);
 }
 
+/* Attachment records (012) ride with the batch: dropped with their
+ * partition, cleared with the batch, apart from the documents. */
+static void test_attachments(void **state) {
+        (void)state;
+        mm_store_batch_t *b = mm_store_batch_new();
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(
+                        mm_store_batch_add_attachment(b, doc(i < 3 ? "att" : "raw", i % 2, i)), 0);
+        assert_int_equal(mm_store_batch_add_doc(b, doc("att", 1, 9)), 0);
+        assert_int_equal(mm_store_batch_attachment_count(b), 6);
+        mm_store_batch_drop_partition(b, "att", 1); /* att/1: attachment 1 and the document */
+        assert_int_equal(mm_store_batch_attachment_count(b), 5);
+        assert_int_equal(mm_store_batch_doc_count(b), 0);
+        for (size_t i = 0; i < 5; i++) {
+                json_t *a = mm_store_batch_attachment(b, i);
+                const char *t = json_string_value(json_object_get(a, "topic"));
+                assert_false(!strcmp(t, "att") &&
+                             json_integer_value(json_object_get(a, "partition")) == 1);
+        }
+        assert_null(mm_store_batch_attachment(b, 5));
+        mm_store_batch_clear(b);
+        assert_int_equal(mm_store_batch_attachment_count(b), 0);
+        mm_store_batch_destroy(b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_offsets),        cmocka_unit_test(test_drop_partition),
                 cmocka_unit_test(test_doc_texts),      cmocka_unit_test(test_dead_letters),
-                cmocka_unit_test(test_unreachable_db),
+                cmocka_unit_test(test_unreachable_db), cmocka_unit_test(test_attachments),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
