@@ -15,7 +15,12 @@ struct mm_cues_s {
         char *word[MM_CUES_MAX + NSIGNS];
         size_t len[MM_CUES_MAX + NSIGNS];
         size_t n;              /* words, signs not counted */
-        uint64_t byfirst[256]; /* the words and signs that start with a byte */
+        uint64_t byfirst[256]; /* the words and signs a byte starts (either case) */
+        /* The first two bytes of every word, folded loosely (see loose):
+         * a bit per pair, so most bytes of a text are passed over at the
+         * cost of two look-ups. */
+        uint64_t pair[65536 / 64];
+        unsigned char loose[256];
 };
 
 /* The byte u[i] folded as PCRE2's caseless matching sees it: A-Z, and the
@@ -31,18 +36,43 @@ static unsigned char fold_at(const unsigned char *u, size_t i) {
         return c;
 }
 
+/* A byte folded without looking at the byte before it: A-Z to small, and
+ * every byte 0x80-0x9E (but 0x97) up by 0x20, as the second byte of a
+ * Latin-1 capital is. Where fold_at makes two texts equal, so does this,
+ * so a pair absent in its terms is absent. */
+static void loose_table(mm_cues_t *c) {
+        for (int b = 0; b < 256; b++)
+                c->loose[b] = (unsigned char)((b >= 'A' && b <= 'Z') ||
+                                                              (b >= 0x80 && b <= 0x9E && b != 0x97)
+                                                      ? b + 0x20
+                                                      : b);
+}
+
+static void set_pair(mm_cues_t *c, unsigned key) {
+        c->pair[key >> 6] |= 1ull << (key & 63);
+}
+
 static int put(mm_cues_t *c, size_t k, const char *w, size_t n) {
         if (!(c->word[k] = malloc(n + 1)))
                 return -1;
         memcpy(c->word[k], w, n);
         c->word[k][n] = '\0';
         c->len[k] = n;
+        unsigned first = c->loose[(unsigned char)w[0]];
+        if (n >= 2)
+                set_pair(c, first | (unsigned)c->loose[(unsigned char)w[1]] << 8);
+        for (unsigned x = 0; n == 1 && x < 256; x++)
+                set_pair(c, first | x << 8);
         c->byfirst[(unsigned char)w[0]] |= 1ull << k;
+        if (w[0] >= 'a' && w[0] <= 'z')
+                c->byfirst[(unsigned char)w[0] - 32] |= 1ull << k;
         return 0;
 }
 
 mm_cues_t *mm_cues_new(void) {
         mm_cues_t *c = calloc(1, sizeof(*c));
+        if (c)
+                loose_table(c);
         for (size_t i = 0; c && i < NSIGNS; i++)
                 if (put(c, MM_CUES_MAX + i, signs[i], strlen(signs[i]))) {
                         mm_cues_destroy(c);
@@ -92,7 +122,7 @@ static int in_pattern(const char *pattern, const char *w, size_t n) {
 int mm_cues_add(mm_cues_t *c, const char *list, const char *pattern, uint64_t *need, char *errstr,
                 size_t errstr_size) {
         *need = 0;
-        if (!list || !strcmp(list, "-"))
+        if (!list || !strcmp(list, "*"))
                 return 0;
         for (const char *s = list; *s;) {
                 const char *comma = strchr(s, ',');
@@ -123,25 +153,37 @@ int mm_cues_add(mm_cues_t *c, const char *list, const char *pattern, uint64_t *n
         return 0;
 }
 
+/* Is the word k at u[i..n)? */
+static int word_at(const mm_cues_t *c, int k, const unsigned char *u, size_t n, size_t i) {
+        size_t j = 0, wn = c->len[k];
+        const unsigned char *w = (const unsigned char *)c->word[k];
+        if (wn > n - i)
+                return 0;
+        while (j < wn && fold_at(u, i + j) == w[j])
+                j++;
+        return j == wn;
+}
+
 uint64_t mm_cues_find(const mm_cues_t *c, const char *s, size_t n) {
         const unsigned char *u = (const unsigned char *)s;
         uint64_t have = 0;
         if (!c)
                 return ~0ull;
+        if (!n)
+                return 0;
+        const unsigned char *lo = c->loose;
+        const uint64_t *pair = c->pair;
+        unsigned prev = lo[u[0]];
         for (size_t i = 0; i < n; i++) {
-                uint64_t cand = c->byfirst[fold_at(u, i)] & ~have;
-                while (cand) {
-                        int k = __builtin_ctzll(cand);
-                        size_t j = 0, wn = c->len[k];
-                        const unsigned char *w = (const unsigned char *)c->word[k];
-                        cand &= cand - 1;
-                        if (wn > n - i)
-                                continue;
-                        while (j < wn && fold_at(u, i + j) == w[j])
-                                j++;
-                        if (j == wn)
-                                have |= 1ull << k;
-                }
+                /* a 1-byte word has every pair: the 0 after the end is one */
+                unsigned next = i + 1 < n ? lo[u[i + 1]] : 0;
+                unsigned key = prev | next << 8;
+                prev = next;
+                if (__builtin_expect(!((pair[key >> 6] >> (key & 63)) & 1), 1))
+                        continue;
+                for (uint64_t cand = c->byfirst[u[i]] & ~have; cand; cand &= cand - 1)
+                        if (word_at(c, __builtin_ctzll(cand), u, n, i))
+                                have |= cand & -cand;
         }
         return have & SIGN_BITS ? ~0ull : have;
 }

@@ -27,8 +27,8 @@ mm_cues_t *mm_cues_new(void);
 /* Frees `c` (may be NULL). */
 void mm_cues_destroy(mm_cues_t *c);
 
-/* Adds the words of `list` (comma-separated, lower-case; "-" or an empty
- * list for none) that `pattern` needs, and sets *need to their bits (0
+/* Adds the words of `list` (comma-separated, lower-case; "*" or NULL
+ * for none) that `pattern` needs, and sets *need to their bits (0
  * for none: the pattern is always run). Each word must be written in
  * `pattern` as it stands (caselessly), which catches a misspelt word.
  * Returns 0, or -1 with errstr filled (a word not lower-case or not in
