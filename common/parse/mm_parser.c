@@ -55,12 +55,28 @@ static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol, int flag
         return 0;
 }
 
+/* The cue words of the list's patterns, from column `col` of t. */
+static int load_cues(rxlist_t *l, mm_table_t *t, int patcol, int col, char *errstr,
+                     size_t errstr_size) {
+        if (!(l->cues = mm_cues_new()) || !(l->need = calloc(l->n + 1, sizeof(*l->need)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                if (mm_cues_add(l->cues, mm_table_get(t, i, col), mm_table_get(t, i, patcol),
+                                &l->need[i], errstr, errstr_size))
+                        return -1;
+        return 0;
+}
+
 static void free_rxlist(rxlist_t *l) {
         if (l->rx)
                 for (size_t i = 0; i < l->n; i++)
                         mm_rx_destroy(l->rx[i]);
         free(l->rx);
         free(l->tag);
+        free(l->need);
+        mm_cues_destroy(l->cues);
 }
 
 static int cmp_label_len(const void *a, const void *b) {
@@ -190,6 +206,7 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
 
 static int load_patterns(mm_parser_t *p, char *errstr, size_t errstr_size) {
         if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
+            load_cues(&p->history, p->t_history, 0, 1, errstr, errstr_size) ||
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||

@@ -22,6 +22,7 @@
 #include "mm_buf.h"
 #include "mm_classify.h"
 #include "mm_parser.h"
+#include "mm_cues.h"
 #include "mm_rx.h"
 #include "mm_table.h"
 #include "mm_text.h"
@@ -58,6 +59,8 @@ typedef struct rxlist_s {
         mm_rx_t **rx;
         const char **tag; /* first column when the table has two */
         size_t n;
+        uint64_t *need;  /* cue words per pattern (mm_cues), or NULL */
+        mm_cues_t *cues; /* NULL when the table names none */
 } rxlist_t;
 
 struct mm_parser_s {
