@@ -850,7 +850,7 @@ static void line(st_t *st, const char *s, size_t n) {
                 int cut = i == n || s[i] == ';' ||
                           ((s[i] == '.' || s[i] == '!' || s[i] == '?') && sentence_end(s, n, i));
                 size_t skip = 1;
-                if (!cut && i + 6 < n && (!strncmp(s + i, ", mens ", 7))) {
+                if (!cut && s[i] == ',' && i + 6 < n && !strncmp(s + i, ", mens ", 7)) {
                         cut = 1;
                         skip = 7;
                 }
