@@ -145,6 +145,43 @@ static void time_after_date(hdr_t *h, const char *v, size_t vl) {
                 set_time(h, v + k, vl - k, 0, 1);
 }
 
+/* "Sofia Osmani deltog Søren P. Rasmussen deltog ... Jan Kaspersen var
+ * fraværende": each member followed by whether they took part. Returns 1
+ * when v[0..vl) is such a list (two "deltog" or more). */
+static int status_list(ctx_t *c, const char *v, size_t vl) {
+        static const char *const st[] = {" deltog ikke", " deltog", " var frav\xc3\xa6rende",
+                                         " frav\xc3\xa6rende", NULL};
+        int n = 0;
+        for (const char *q = mm_str_find(v, vl, " deltog", 7); q;
+             q = mm_str_find(q + 7, vl - (size_t)(q + 7 - v), " deltog", 7))
+                n++;
+        if (n < 2)
+                return 0;
+        size_t b = 0;
+        while (b < vl) {
+                const char *best = NULL;
+                int bk = -1;
+                for (int k = 0; st[k]; k++) {
+                        const char *q = mm_str_find(v + b, vl - b, st[k], strlen(st[k]));
+                        if (q && (!best || q < best))
+                                best = q, bk = k;
+                }
+                if (!best)
+                        break;
+                size_t e = (size_t)(best - v);
+                while (b < e && v[b] == ' ')
+                        b++;
+                if (e > b && mm_names_entry(v + b, e - b)) {
+                        if (bk == 1)
+                                mm_names_split(c, v + b, e - b, c->participants, 0);
+                        else
+                                header_absence(c, v + b, e - b);
+                }
+                b = e + strlen(st[bk]);
+        }
+        return 1;
+}
+
 /* A list of members after a participants or absence label, possibly
  * broken over several lines or one name a line. Returns the last line of
  * the list. */
@@ -152,6 +189,8 @@ static size_t members(ctx_t *c, int f, size_t i, size_t hend, const char *v, siz
         mm_buf_t d2 = MM_BUF_INIT;
         size_t j = i + 1, last = i;
         int per_line = 0; /* a list of one name a line */
+        if (f == F_PARTICIPANTS && !json_array_size(c->participants) && status_list(c, v, vl))
+                return i;
         mm_buf_append(&d2, v, vl);
         /* A list broken over several lines. */
         while (j < hend && j - last <= 3) {
@@ -322,23 +361,281 @@ static void place_after_date(ctx_t *c, hdr_t *h, size_t hend) {
         }
 }
 
+static void unlabelled_line(ctx_t *c, hdr_t *h, const mm_line_t *l, size_t i);
+
 static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, size_t voff,
                              const char *v, size_t vl);
+
+/* ------------------------------------------------------------------ */
+/* Labels inside a line                                                 */
+
+/* One "Label:" inside a line: where it starts, where its value starts. */
+typedef struct inl_s {
+        size_t at, voff;
+        int f;
+} inl_t;
+
+#define MM_INLINE_MAX 12
+
+/* The labels, each followed by a colon, inside line l: "1 TÅRNBY
+ * KOMMUNE Referat til Kommunalbestyrelsen Mødedato: Tirsdag den 30. april
+ * 2013 Mødetidspunkt: 18:30 Mødelokale: Medlemmer: Afbud: ...". A PDF's
+ * header table, flattened into one line by a text transcript, reads so.
+ * A label is looked for in the three words before each colon. Returns the
+ * number found (at most MM_INLINE_MAX). */
+static size_t inline_labels(ctx_t *c, const mm_line_t *l, inl_t *v) {
+        size_t n = 0;
+        for (size_t q = 0; q < l->len && n < MM_INLINE_MAX; q++) {
+                if (l->s[q] != ':' || (q + 1 < l->len && isdigit((unsigned char)l->s[q + 1])))
+                        continue;
+                size_t p = q, words = 0, prev_end = n ? v[n - 1].voff : 0;
+                while (p > prev_end && words < 3) {
+                        while (p > prev_end && l->s[p - 1] == ' ')
+                                p--;
+                        while (p > prev_end && l->s[p - 1] != ' ')
+                                p--;
+                        words++;
+                        mm_line_t x = *l;
+                        size_t voff;
+                        x.s = l->s + p;
+                        x.len = l->len - (uint32_t)p;
+                        int f = match_label(c, &x, &voff);
+                        if (f == F_NONE || !memchr(x.s, ':', voff) || p + voff <= q)
+                                continue;
+                        v[n].at = p;
+                        v[n].voff = p + voff;
+                        v[n].f = f;
+                        n++;
+                        break;
+                }
+        }
+        return n;
+}
+
+/* Whether the word s[0..n) names a room or building (places.tsv). */
+static int place_word(ctx_t *c, const char *s, size_t n) {
+        for (size_t r = 0; r < c->p->places.n; r++)
+                if (mm_rx_exec(c->p->places.rx[r], c->m, s, n, 0))
+                        return 1;
+        return 0;
+}
+
+/* The end of a place at the start of s[0..n) that is followed by other
+ * values: up to a room or building word (places.tsv) and the numbers,
+ * lower-case words and brackets after it ("Mødelokale 1, forhallen -
+ * (EX. møde)"), before the next capitalised word (a name). 0 when no
+ * place word is found. */
+static size_t place_end(ctx_t *c, const char *s, size_t n) {
+        size_t b, e = n + 1;
+        for (size_t r = 0; r < c->p->places.n; r++) {
+                size_t rb, re;
+                if (mm_rx_exec(c->p->places.rx[r], c->m, s, n, 0) &&
+                    !mm_rx_group(c->m, 0, &rb, &re) && re < e)
+                        e = re, b = rb;
+        }
+        if (e > n)
+                return 0;
+        (void)b;
+        int paren = 0;
+        while (e < n && s[e] != ' ')
+                e++;
+        while (e < n) {
+                size_t w = e;
+                while (w < n && s[w] == ' ')
+                        w++;
+                if (w >= n)
+                        break;
+                unsigned char ch = (unsigned char)s[w];
+                size_t we = w;
+                while (we < n && s[we] != ' ')
+                        we++;
+                /* a capital starts the first name, unless it is a place
+                 * again ("Byrådssalen, Rådhuset Anna Bech") */
+                int cap = (ch >= 'A' && ch != '(' && !islower(ch) && ch < 0x80) ||
+                          (ch >= 0xc3 && w + 1 < n && (unsigned char)s[w + 1] >= 0x80 &&
+                           (unsigned char)s[w + 1] < 0xa0); /* Æ, Ø, Å */
+                if (!paren && cap && !(s[e - 1] == ',' && place_word(c, s + w, we - w)))
+                        break;
+                if (ch == '(')
+                        paren = 1;
+                if (memchr(s + w, ')', we - w))
+                        paren = 0;
+                e = we;
+        }
+        return e;
+}
+
+/* Words of s[0..n). */
+static size_t count_words(const char *s, size_t n) {
+        size_t w = 0;
+        for (size_t k = 0; k < n; k++)
+                if (s[k] != ' ' && (k == 0 || s[k - 1] == ' '))
+                        w++;
+        return w;
+}
+
+/* Where a list of names that runs straight into the next field's values
+ * ends: "Tina Weber, Vibeke Rasmussen Camilla Schwalbe, Jannie Meiltoft"
+ * holds the last member and the first absentee in one entry. The first
+ * entry of four or more words is split before its last two words, an
+ * entry ending in "Ingen" (none) before that word. Returns the offset of
+ * the next field's first value, or n when the list does not end. */
+static size_t names_end(const char *s, size_t n) {
+        size_t b = 0;
+        while (b < n) {
+                const char *cm = memchr(s + b, ',', n - b);
+                size_t e = cm ? (size_t)(cm - s) : n;
+                while (b < e && s[b] == ' ')
+                        b++;
+                size_t w = count_words(s + b, e - b);
+                if (w >= 2 && e - b >= 5 && !strncmp(s + e - 5, "Ingen", 5) && s[e - 6] == ' ' &&
+                    !memchr(s + b, '(', e - b))
+                        return e - 5;
+                if (w >= 4 && !memchr(s + b, '(', e - b)) {
+                        size_t k = e, seen = 0;
+                        while (k > b && seen < 2) {
+                                while (k > b && s[k - 1] == ' ')
+                                        k--;
+                                while (k > b && s[k - 1] != ' ')
+                                        k--;
+                                seen++;
+                        }
+                        return k;
+                }
+                b = e + 1;
+        }
+        return n;
+}
+
+/* The values of one name field of a run. */
+static void inline_names(ctx_t *c, int f, const char *v, size_t vl) {
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == ','))
+                vl--;
+        if (!vl || (vl == 5 && !strncmp(v, "Ingen", 5)))
+                return;
+        if (f == F_PARTICIPANTS && !json_array_size(c->participants))
+                mm_names_split(c, v, vl, c->participants, 0);
+        else if (f == F_ABSENT)
+                header_absence(c, v, vl);
+}
+
+/* A run of labels without values shares the values that follow its last
+ * label, in order: a place, then lists of names. */
+static void inline_run(ctx_t *c, hdr_t *h, size_t i, const int *fs, size_t nf, const char *v,
+                       size_t vl) {
+        size_t pos = 0;
+        for (size_t k = 0; k < nf && pos <= vl; k++) {
+                const char *r = v + pos;
+                size_t rl = vl - pos, e = rl;
+                while (rl && *r == ' ')
+                        r++, rl--, e--;
+                int last = k + 1 == nf;
+                switch (fs[k]) {
+                case F_LOCATION:
+                        e = last ? rl : place_end(c, r, rl);
+                        set_place(h, r, e);
+                        break;
+                case F_PARTICIPANTS:
+                case F_ABSENT:
+                case F_REMARKS:
+                        e = last ? rl : names_end(r, rl);
+                        inline_names(c, fs[k], r, e);
+                        break;
+                default:
+                        /* a date or time: the first one in what is left */
+                        labelled_value(c, h, i, i + 1, fs[k], 0, r, rl);
+                        e = 0;
+                }
+                pos = (size_t)(r - v) + e;
+        }
+}
+
+/* A line holding two or more "Label:" (see inline_labels). The text before
+ * the first label is read as a line without labels. Returns 1 when the
+ * line was such a line. */
+static int inline_line(ctx_t *c, hdr_t *h, size_t i) {
+        const mm_line_t *l = LN(c, i);
+        inl_t v[MM_INLINE_MAX];
+        if (l->len < 12 || !memchr(l->s, ':', l->len))
+                return 0;
+        size_t n = inline_labels(c, l, v);
+        if (n < 2)
+                return 0;
+        if (v[0].at > 0) {
+                mm_line_t pre = *l;
+                pre.len = (uint32_t)v[0].at;
+                unlabelled_line(c, h, &pre, i);
+        }
+        int fs[MM_INLINE_MAX];
+        size_t nf = 0;
+        for (size_t k = 0; k < n; k++) {
+                size_t end = k + 1 < n ? v[k + 1].at : l->len;
+                fs[nf++] = v[k].f;
+                size_t b = v[k].voff;
+                while (end > b && l->s[end - 1] == ' ')
+                        end--;
+                if (end > b || k + 1 == n) {
+                        inline_run(c, h, i, fs, nf, l->s + b, end - b);
+                        nf = 0;
+                }
+        }
+        return 1;
+}
+
+/* "Udvalg:\nDato:\nTorsdag, 14 marts, 2019 - 18:30": a label left without
+ * a value (the committee) does not take the date; the date label does.
+ * Returns the field index for value line x: k, or the next date field
+ * when x holds a date and field k takes none. */
+static size_t date_field(const mm_line_t *x, const int *fields, size_t k, size_t nf) {
+        int y, mo, d;
+        if (fields[k] == F_DATE || fields[k] == F_TIME || fields[k] == F_END_TIME ||
+            mm_date_find(x->s, x->len, &y, &mo, &d, NULL, NULL))
+                return k;
+        for (size_t q = k + 1; q < nf; q++)
+                if (fields[q] == F_DATE)
+                        return q;
+        return k;
+}
 
 /* "Dato:\nTid:\nSted:\n\n6. oktober 2016\n13:00 - 15:00\nRådhuset":
  * pdftotext reads a column of labels apart from the column of their
  * values. A run of labels without values takes the same number of lines
- * that follow it as values, in order. Returns the last line used, or
- * (size_t)-1 when line i starts no such run. */
+ * that follow it as values, in order. A run that holds lists of names and
+ * ends in a label glued to values ("Mødelokale:\nMedlemmer:\nAfbud:
+ * Kommunalbestyrelsens mødesal Henrik Zimino, ...": a transcript's run-on
+ * header table, broken before each label) shares that one line's values
+ * (inline_run). Returns the last line used, or (size_t)-1 when line i
+ * starts no such run. */
 static size_t label_column(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
-        int fields[8];
-        size_t nf = 0, j = i, voff;
+        int fields[8], names = 0;
+        size_t nf = 0, j = i, voff, first_names = 8;
         while (j < hend && nf < 8 && !LN(c, j)->blank) {
                 int f = match_label(c, LN(c, j), &voff);
-                if (f == F_NONE || voff < LN(c, j)->len || f == F_PARTICIPANTS || f == F_ABSENT)
+                if (f == F_NONE || voff < LN(c, j)->len)
                         break;
+                if (f == F_PARTICIPANTS || f == F_ABSENT) {
+                        names = 1;
+                        first_names = nf < first_names ? nf : first_names;
+                }
                 fields[nf++] = f;
                 j++;
+        }
+        if (names && nf >= 2 && j < hend && nf < 8 && !LN(c, j)->blank) {
+                int f = match_label(c, LN(c, j), &voff);
+                const char *v = LN(c, j)->s + voff, *c1;
+                size_t vl = LN(c, j)->len - voff;
+                /* a list: two commas at least */
+                if (f != F_NONE && vl && (c1 = memchr(v, ',', vl)) &&
+                    memchr(c1 + 1, ',', vl - (size_t)(c1 + 1 - v))) {
+                        fields[nf++] = f;
+                        inline_run(c, h, j, fields, nf, LN(c, j)->s + voff, LN(c, j)->len - voff);
+                        return j;
+                }
+        }
+        if (names) {
+                /* the column form stops at the first list of names */
+                nf = first_names;
+                j = i + nf;
         }
         if (nf < 2)
                 return (size_t)-1;
@@ -359,6 +656,7 @@ static size_t label_column(ctx_t *c, hdr_t *h, size_t i, size_t hend) {
                         continue;
                 if (match_label(c, x, &voff) != F_NONE)
                         break;
+                k = date_field(x, fields, k, nf);
                 labelled_value(c, h, j, hend, fields[k++], 0, x->s, x->len);
         }
         return j - 1;
@@ -438,8 +736,21 @@ static size_t labelled_value(ctx_t *c, hdr_t *h, size_t i, size_t hend, int f, s
         }
 }
 
-static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
-        const mm_line_t *l = LN(c, i);
+/* The place straight after the date and time on their line: "Kl. 16:30 i
+ * Mødelokale 1 og 2, Lejrevej 15, 4320 Allerslev" (all of it), or
+ * "21-01-2016 kl. 17:00 Kommunalbestyrelsens mødesal" (a room word). The
+ * place after a later comma is tried by the caller. */
+static void place_after_time(ctx_t *c, hdr_t *h, const char *s, size_t n) {
+        while (n && (*s == ' ' || *s == ',' || *s == '-'))
+                s++, n--;
+        if (n < 4 || n > 120)
+                return;
+        long off = place_in(c, s, n);
+        if (off > 0 || (off == 0 && !memchr(s, ',', n)))
+                set_place(h, s + off, n - (size_t)off);
+}
+
+static void unlabelled_line(ctx_t *c, hdr_t *h, const mm_line_t *l, size_t i) {
         int y, mo, d;
         find_municipality(c, h, l);
         find_committee(c, h, l);
@@ -456,8 +767,9 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
                 mm_date_find(l->s, l->len, &y, &mo, &d, NULL, &e);
                 if (!mm_time_find(l->s, l->len, 1, &hh, &mi, NULL, &te) && te > e)
                         e = te;
+                place_after_time(c, h, l->s + e, l->len - e);
                 const char *comma = e < l->len ? memchr(l->s + e, ',', l->len - e) : NULL;
-                if (comma) {
+                if (comma && !h->location) {
                         const char *q = comma + 1;
                         while (q < l->s + l->len && *q == ' ')
                                 q++;
@@ -466,6 +778,10 @@ static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
                                 set_place(h, q + off, (size_t)(l->s + l->len - q) - (size_t)off);
                 }
         }
+}
+
+static void unlabelled(ctx_t *c, hdr_t *h, size_t i) {
+        unlabelled_line(c, h, LN(c, i), i);
 }
 
 /* End time: "Mødet sluttede kl. 20.35", "Mødets sluttidspunkt: 17.00". */
@@ -517,8 +833,22 @@ static void municipality_from_committee(ctx_t *c, hdr_t *h) {
                 h->municipality = json_string_nocheck(off);
 }
 
+/* "Medlemmer: A, B, C ... Afbud: B": the participants are the members
+ * who came, so a member absent from the whole meeting is not one. */
+static void drop_absent_members(ctx_t *c) {
+        for (int k = 0; k < c->nhabs; k++) {
+                if (c->habs[k].mode != 0 || !c->habs[k].name)
+                        continue;
+                for (size_t q = json_array_size(c->participants); q-- > 0;)
+                        if (!strcasecmp(json_string_value(json_array_get(c->participants, q)),
+                                        c->habs[k].name))
+                                json_array_remove(c->participants, q);
+        }
+}
+
 static void finish(ctx_t *c, hdr_t *h) {
         json_t *doc = h->doc;
+        drop_absent_members(c);
         municipality_from_committee(c, h);
         if (!h->municipality) {
                 size_t sl;
@@ -579,6 +909,8 @@ void mm_header_parse(ctx_t *c, json_t *doc, size_t hend) {
                         c->referat = c->referat || strstr(fb, "referat") != NULL;
                         c->minutes_word = c->minutes_word || minutes_word(fb);
                 }
+                if (inline_line(c, &h, i))
+                        continue;
                 size_t last = labelled(c, &h, i, hend);
                 if (last != (size_t)-1)
                         i = last;

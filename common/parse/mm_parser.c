@@ -456,11 +456,13 @@ static void judge(ctx_t *c, json_t *doc, json_t *items) {
                 warn(c, "%zu items with weak heading evidence", weak);
         /* A header that says "Referat" decides when most items show no
          * text (a table of contents, a cut-off page): a document is an
-         * agenda only when its items are shown and nothing is decided. */
+         * agenda only when its items are shown and nothing is decided.
+         * So does a header that says "Referat" and records who was
+         * absent: the page was cut before the first decision. */
         size_t bare = 0;
         for (size_t k = 0; k < c->nitems; k++)
                 bare += c->items[k].start >= c->items[k].end;
-        int minutes = decided || (c->minutes_word && 2 * bare >= c->nitems);
+        int minutes = decided || (c->minutes_word && (2 * bare >= c->nitems || c->nhabs > 0));
         json_object_set_new_nocheck(doc, "kind",
                                     json_string_nocheck(minutes ? "minutes" : "agenda"));
         if (mm_text_was_cp1252(c->text))

@@ -270,6 +270,19 @@ static int bilag_line(const char *s, size_t n) {
         return k + 2 < n && (s[k] == ':' || s[k] == '.' || s[k] == ')') && s[k + 1] == ' ';
 }
 
+/* The end of the first sentence of s[0..n): a full stop after a word of
+ * lower-case letters (not an initial, "Allan S. Andersen"), then a space
+ * and a capital. n when there is none. */
+static size_t sentence_end(const char *s, size_t n) {
+        for (size_t k = 2; k + 2 < n; k++)
+                if (s[k] == '.' && s[k + 1] == ' ' &&
+                    (isupper((unsigned char)s[k + 2]) || (unsigned char)s[k + 2] == 0xc3) &&
+                    (islower((unsigned char)s[k - 1]) || (unsigned char)s[k - 1] >= 0x80) &&
+                    (islower((unsigned char)s[k - 2]) || (unsigned char)s[k - 2] >= 0x80))
+                        return k + 1;
+        return n;
+}
+
 /* One text line of the item (the part after "Heading:" when inline). */
 static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, size_t n) {
         sec_t *cur = &st->cur;
@@ -282,8 +295,24 @@ static void item_text(ctx_t *c, ist_t *st, const mm_line_t *l, const char *s, si
         if (cur->hist)
                 return;
         int is_dec = !strcmp(cur->kind, "decision");
-        if ((is_dec || !strcmp(cur->kind, "body")) && absence(c, st, &view))
-                return;
+        if (is_dec || !strcmp(cur->kind, "body")) {
+                /* "Helle Jessen og Niels True var fraværende. Budgettet
+                 * oversendes til 2. behandling.": the absence is the first
+                 * sentence, the rest is text of the section */
+                size_t cut = sentence_end(s, n);
+                mm_line_t first = view;
+                first.len = (uint32_t)cut;
+                if (cut < n && absence(c, st, &first)) {
+                        /* "Afbud fra A. B er indkaldt som suppleant." */
+                        if (mm_str_find(s + cut, n - cut, "suppleant", 9))
+                                return;
+                        s += cut + 1;
+                        n -= cut + 1;
+                        view.s = s;
+                        view.len = (uint32_t)n;
+                } else if (absence(c, st, &view))
+                        return;
+        }
         if (is_dec && (!st->have_decision || st->decision.len) &&
             st->decision.len < MM_MAX_DECISION && !mm_str_find(s, n, "suppleant", 9)) {
                 if (st->decision.len)
