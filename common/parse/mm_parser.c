@@ -173,10 +173,14 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
 /* One pass per line and kind instead of one per pattern. Patterns anchored
  * at the line start are kept apart from floating ones: mixed in one
  * alternation, they would stop PCRE2 from skipping ahead to a possible
- * first character. */
+ * first character. When every pattern that drops a line from its start
+ * begins with "^\s*", that is matched once for all of them: "^\s*(?:A|B)"
+ * matches a line exactly when "^\s*A|^\s*B" does, and for a dropped line
+ * only whether there is a match counts. */
 static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
         mm_buf_t alt[4] = {MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT};
-        int rc = 0;
+        mm_buf_t tail = MM_BUF_INIT; /* the line-dropping anchored ones without "^\s*" */
+        int common = 1, rc = 0;
         for (size_t i = 0; i < mm_table_rows(p->t_noise) && !rc; i++) {
                 const char *pat = mm_table_get(p->t_noise, i, 0);
                 const char *scope = mm_table_get(p->t_noise, i, 1);
@@ -190,7 +194,19 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 mm_buf_append(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
                 mm_buf_append(a, pat, strlen(pat));
                 mm_buf_putc(a, ')');
+                if (line && pat[0] == '^') {
+                        common &= !strncmp(pat, "^\\s*", 4);
+                        mm_buf_puts(&tail, tail.len ? "|(?:" : "^\\s*(?:(?:");
+                        mm_buf_puts(&tail, common ? pat + 4 : "");
+                        mm_buf_putc(&tail, ')');
+                }
         }
+        if (common && tail.len && !mm_buf_failed(&tail)) {
+                mm_buf_putc(&tail, ')');
+                mm_buf_reset(&alt[3]);
+                mm_buf_append(&alt[3], tail.p, tail.len);
+        }
+        mm_buf_release(&tail);
         for (int k = 0; k < 4 && !rc; k++) {
                 if (!alt[k].p)
                         continue;
