@@ -170,6 +170,27 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
         return 0;
 }
 
+/* Does pat begin with "^\s*" (not made lazy or possessive) and hold no
+ * "|" outside brackets, so that "^\s*(?:rest)" is pat? */
+static int ws_anchored(const char *pat) {
+        int depth = 0, cls = 0;
+        if (strncmp(pat, "^\\s*", 4) || strchr("+?{", pat[4]) || strstr(pat, "\\Q"))
+                return 0;
+        for (const char *q = pat + 4; *q; q++) {
+                if (*q == '\\' && q[1])
+                        q++;
+                else if (cls)
+                        cls = *q != ']';
+                else if (*q == '[')
+                        cls = 1, q += q[1] == '^' ? 1 : 0, q += q[1] == ']' ? 1 : 0;
+                else if (*q == '(' || *q == ')')
+                        depth += *q == '(' ? 1 : -1;
+                else if ((*q == '|' && !depth) || depth < 0)
+                        return 0;
+        }
+        return 1;
+}
+
 /* One pass per line and kind instead of one per pattern. Patterns anchored
  * at the line start are kept apart from floating ones: mixed in one
  * alternation, they would stop PCRE2 from skipping ahead to a possible
@@ -195,7 +216,7 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 mm_buf_append(a, pat, strlen(pat));
                 mm_buf_putc(a, ')');
                 if (line && pat[0] == '^') {
-                        common &= !strncmp(pat, "^\\s*", 4);
+                        common &= ws_anchored(pat);
                         mm_buf_puts(&tail, tail.len ? "|(?:" : "^\\s*(?:(?:");
                         mm_buf_puts(&tail, common ? pat + 4 : "");
                         mm_buf_putc(&tail, ')');
