@@ -15,6 +15,7 @@ struct mm_cues_s {
         char *word[MM_CUES_MAX + NSIGNS];
         size_t len[MM_CUES_MAX + NSIGNS];
         size_t n;              /* words, signs not counted */
+        int exact;             /* mm_cues_new_exact: bytes as they are */
         uint64_t byfirst[256]; /* the words and signs a byte starts (either case) */
         /* The first two bytes of every word, folded loosely (see loose):
          * a bit per pair, so most bytes of a text are passed over at the
@@ -58,6 +59,10 @@ static int put(mm_cues_t *c, size_t k, const char *w, size_t n) {
         memcpy(c->word[k], w, n);
         c->word[k][n] = '\0';
         c->len[k] = n;
+        if (c->exact) {
+                c->byfirst[(unsigned char)w[0]] |= 1ull << k;
+                return 0;
+        }
         unsigned first = c->loose[(unsigned char)w[0]];
         if (n >= 2)
                 set_pair(c, first | (unsigned)c->loose[(unsigned char)w[1]] << 8);
@@ -81,6 +86,13 @@ mm_cues_t *mm_cues_new(void) {
         return c;
 }
 
+mm_cues_t *mm_cues_new_exact(void) {
+        mm_cues_t *c = calloc(1, sizeof(*c));
+        if (c)
+                c->exact = 1;
+        return c;
+}
+
 void mm_cues_destroy(mm_cues_t *c) {
         if (!c)
                 return;
@@ -91,9 +103,12 @@ void mm_cues_destroy(mm_cues_t *c) {
 
 /* Is w[0..n) a word as the table must write it: lower-case letters (ASCII
  * or Latin-1) and other printable ASCII but the comma? */
-static int valid_word(const char *w, size_t n) {
+static int valid_word(const char *w, size_t n, int exact) {
         const unsigned char *u = (const unsigned char *)w;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; exact && i < n; i++)
+                if (u[i] <= ' ' || u[i] == 0x7F || u[i] == ',')
+                        return 0;
+        for (size_t i = 0; !exact && i < n; i++) {
                 if (u[i] == 0xC3 && i + 1 < n && u[i + 1] >= 0xA0 && u[i + 1] <= 0xBF &&
                     u[i + 1] != 0xB7) {
                         i++;
@@ -106,9 +121,11 @@ static int valid_word(const char *w, size_t n) {
 }
 
 /* Does the folded pattern hold the word? */
-static int in_pattern(const char *pattern, const char *w, size_t n) {
+static int in_pattern(const char *pattern, const char *w, size_t n, int exact) {
         const unsigned char *p = (const unsigned char *)pattern;
         size_t pn = strlen(pattern);
+        if (exact)
+                return memmem(pattern, pn, w, n) != NULL;
         for (size_t i = 0; i + n <= pn; i++) {
                 size_t j = 0;
                 while (j < n && fold_at(p, i + j) == (unsigned char)w[j])
@@ -130,7 +147,7 @@ int mm_cues_add(mm_cues_t *c, const char *list, const char *pattern, uint64_t *n
                 size_t k = 0;
                 while (k < c->n && (c->len[k] != n || memcmp(c->word[k], s, n)))
                         k++;
-                if (!valid_word(s, n) || !in_pattern(pattern, s, n)) {
+                if (!valid_word(s, n, c->exact) || !in_pattern(pattern, s, n, c->exact)) {
                         snprintf(errstr, errstr_size,
                                  "cue \"%.*s\" is not lower-case or not in \"%s\"", (int)n, s,
                                  pattern);
@@ -164,6 +181,28 @@ static int word_at(const mm_cues_t *c, int k, const unsigned char *u, size_t n, 
         return j == wn;
 }
 
+/* mm_cues_find of an exact set: a byte that starts no word costs a look-up. */
+static uint64_t find_exact(const mm_cues_t *c, const unsigned char *u, size_t n) {
+        uint64_t have = 0;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t cand = c->byfirst[u[i]];
+                if (__builtin_expect(!cand, 1))
+                        continue;
+                for (cand &= ~have; cand; cand &= cand - 1) {
+                        int k = __builtin_ctzll(cand);
+                        const unsigned char *w = (const unsigned char *)c->word[k];
+                        size_t j = 1, wn = c->len[k];
+                        if (wn > n - i)
+                                continue;
+                        while (j < wn && u[i + j] == w[j])
+                                j++;
+                        if (j == wn)
+                                have |= 1ull << k;
+                }
+        }
+        return have;
+}
+
 uint64_t mm_cues_find(const mm_cues_t *c, const char *s, size_t n) {
         const unsigned char *u = (const unsigned char *)s;
         uint64_t have = 0;
@@ -171,6 +210,8 @@ uint64_t mm_cues_find(const mm_cues_t *c, const char *s, size_t n) {
                 return ~0ull;
         if (!n)
                 return 0;
+        if (c->exact)
+                return find_exact(c, u, n);
         const unsigned char *lo = c->loose;
         const uint64_t *pair = c->pair;
         unsigned prev = lo[u[0]];

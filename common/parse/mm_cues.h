@@ -24,6 +24,10 @@ typedef struct mm_cues_s mm_cues_t;
 /* An empty set of words, or NULL when memory ran out. */
 mm_cues_t *mm_cues_new(void);
 
+/* As mm_cues_new, for patterns matched with case: words are compared byte
+ * for byte ("Kommune" is not "kommune"), and may hold capitals. */
+mm_cues_t *mm_cues_new_exact(void);
+
 /* Frees `c` (may be NULL). */
 void mm_cues_destroy(mm_cues_t *c);
 

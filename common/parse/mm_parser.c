@@ -201,7 +201,12 @@ static int ws_anchored(const char *pat) {
 static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
         mm_buf_t alt[4] = {MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT};
         mm_buf_t tail = MM_BUF_INIT; /* the line-dropping anchored ones without "^\s*" */
-        int common = 1, rc = 0;
+        uint64_t any_need[4] = {0};
+        int always[4] = {0}, common = 1, rc = 0;
+        if (!(p->noise_cues = mm_cues_new_exact())) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
         for (size_t i = 0; i < mm_table_rows(p->t_noise) && !rc; i++) {
                 const char *pat = mm_table_get(p->t_noise, i, 0);
                 const char *scope = mm_table_get(p->t_noise, i, 1);
@@ -211,7 +216,18 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                         rc = -1;
                         break;
                 }
-                mm_buf_t *a = &alt[2 * line + (pat[0] == '^')];
+                int k = 2 * line + (pat[0] == '^');
+                mm_buf_t *a = &alt[k];
+                uint64_t need;
+                if (mm_cues_add(p->noise_cues, mm_table_get(p->t_noise, i, 2), pat, &need, errstr,
+                                errstr_size)) {
+                        rc = -1;
+                        break;
+                }
+                /* an alternation is tried where one of its patterns may
+                 * match: on every line once one pattern has no cues */
+                any_need[k] |= need;
+                always[k] |= !need;
                 mm_buf_append(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
                 mm_buf_append(a, pat, strlen(pat));
                 mm_buf_putc(a, ')');
@@ -232,6 +248,7 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                 if (!alt[k].p)
                         continue;
                 p->noise_drop[p->nnoise] = k >= 2;
+                p->noise_need[p->nnoise] = always[k] ? 0 : any_need[k];
                 p->noise[p->nnoise] = mm_rx_new(alt[k].p, 0, errstr, errstr_size);
                 if (!p->noise[p->nnoise++])
                         rc = -1;
@@ -317,6 +334,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         free(p->closed_scope);
         for (size_t i = 0; i < p->nnoise; i++)
                 mm_rx_destroy(p->noise[i]);
+        mm_cues_destroy(p->noise_cues);
         free_rxlist(&p->history);
         free_rxlist(&p->absence);
         free_rxlist(&p->closed);
@@ -541,8 +559,8 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
                 buf = c->reflowed;
         if (c->reflowed && getenv("MM_DEBUG_REFLOW"))
                 fprintf(stderr, "%s\n", c->reflowed);
-        c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
-                                       sizeof(errstr));
+        c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->noise_need, p->nnoise,
+                                       p->noise_cues, c->m, errstr, sizeof(errstr));
         if (!c->text) {
                 set_err(err, "internal", "%s", errstr);
                 return -1;

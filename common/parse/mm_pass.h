@@ -80,6 +80,8 @@ struct mm_parser_s {
         rxlist_t history, absence, closed, caseno, committees, places;
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
         int noise_drop[4];
+        uint64_t noise_need[4]; /* their cue words (0: tried on every line) */
+        mm_cues_t *noise_cues;  /* exact: the noise patterns match with case */
         size_t nnoise;
         int *closed_scope; /* 0 title, 1 region, 2 region_end, 3 mark_open,
                               4 mark_closed */

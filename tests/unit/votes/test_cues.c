@@ -1,6 +1,6 @@
 /*
  * The cue words of the data tables (issue 20's speed): votes.tsv,
- * history.tsv and outcomes.tsv name, per pattern, words of which every
+ * history.tsv, outcomes.tsv and noise.tsv name, per pattern, words of which every
  * match holds one, and mm_cues skips a pattern on a text without them.
  * A wrong word would lose matches silently, so this test matches every
  * pattern of those tables against every line and sentence of the texts
@@ -36,7 +36,7 @@ typedef struct rule_s {
 
 static rule_t rules[512];
 static size_t nrules;
-static mm_cues_t *cues[3]; /* one per table, as each module has its own */
+static mm_cues_t *cues[4]; /* one per table, as each module has its own */
 static int ntables;
 static mm_rx_match_t *match;
 static long texts, matched, bad;
@@ -61,11 +61,12 @@ static char *expand_n(const char *pattern, const char *num) {
         return out;
 }
 
-static int load(const char *name, int patcol, int cuecol) {
+/* exact: the table's patterns match with case (noise.tsv), and so do its cues */
+static int load(const char *name, int patcol, int cuecol, int exact) {
         char err[512];
         mm_table_t *t = mm_table_load(name, cuecol + 1, err, sizeof(err));
         mm_buf_t num = MM_BUF_INIT;
-        mm_cues_t *cu = cues[ntables] = mm_cues_new();
+        mm_cues_t *cu = cues[ntables] = exact ? mm_cues_new_exact() : mm_cues_new();
         if (!cu)
                 return -1;
         if (!t) {
@@ -94,7 +95,7 @@ static int load(const char *name, int patcol, int cuecol) {
                 r->row = i + 1;
                 r->table_no = ntables;
                 if (!full || mm_cues_add(cu, cue, pat, &r->need, err, sizeof(err)) ||
-                    !(r->rx = mm_rx_new(full, MM_RX_CASELESS, err, sizeof(err)))) {
+                    !(r->rx = mm_rx_new(full, exact ? 0 : MM_RX_CASELESS, err, sizeof(err)))) {
                         fprintf(stderr, "%s row %zu: %s\n", name, i + 1, full ? err : "no memory");
                         free(full);
                         return -1;
@@ -109,7 +110,7 @@ static int load(const char *name, int patcol, int cuecol) {
 }
 
 static void check(const char *s, size_t n) {
-        uint64_t have[3];
+        uint64_t have[4];
         for (int k = 0; k < ntables; k++)
                 have[k] = mm_cues_find(cues[k], s, n);
         texts++;
@@ -184,8 +185,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: test_cues FIXTURE_DIR [SHARED_CORPUS_DIR]\n");
                 return 2;
         }
-        if (!(match = mm_rx_match_new()) || load("votes", 2, 3) || load("history", 0, 1) ||
-            load("outcomes", 1, 2))
+        if (!(match = mm_rx_match_new()) || load("votes", 2, 3, 0) || load("history", 0, 1, 0) ||
+            load("outcomes", 1, 2, 0) || load("noise", 0, 2, 1))
                 return 1;
         nftw(argv[1], visit, 16, FTW_PHYS);
         long own = matched;
