@@ -1,5 +1,5 @@
 /*
- * mm_cues: a pre-filter of literal words for tables of caseless patterns.
+ * mm_cues: a pre-filter of literal words for tables of patterns.
  *
  * A pattern of a data table ("\bmed\s+{N}\s+stemmer ...") can only match
  * a text that holds one of the words the table names for it ("stemmer"):
@@ -9,6 +9,8 @@
  * way PCRE2 matches caselessly in UTF mode: ASCII and the Latin-1 capitals
  * (Æ Ø Å É ...) are folded, and a text that holds one of the signs PCRE2
  * also takes for s, k or å (U+017F, U+212A, U+212B) holds every word.
+ * For patterns matched with case (noise.tsv), mm_cues_new_exact compares
+ * the words byte for byte.
  */
 #ifndef MM_CUES_H
 #define MM_CUES_H
@@ -31,12 +33,12 @@ mm_cues_t *mm_cues_new_exact(void);
 /* Frees `c` (may be NULL). */
 void mm_cues_destroy(mm_cues_t *c);
 
-/* Adds the words of `list` (comma-separated, lower-case; "*" or NULL
- * for none) that `pattern` needs, and sets *need to their bits (0
- * for none: the pattern is always run). Each word must be written in
- * `pattern` as it stands (caselessly), which catches a misspelt word.
- * Returns 0, or -1 with errstr filled (a word not lower-case or not in
- * the pattern, more than MM_CUES_MAX words). */
+/* Adds the words of `list` (comma-separated, lower-case unless the set is
+ * exact; "*" or NULL for none) that `pattern` needs, and sets *need to
+ * their bits (0 for none: the pattern is always run). Each word must be
+ * written in `pattern` as it stands (caselessly unless exact), which
+ * catches a misspelt word. Returns 0, or -1 with errstr filled (a word not
+ * lower-case or not in the pattern, more than MM_CUES_MAX words). */
 int mm_cues_add(mm_cues_t *c, const char *list, const char *pattern, uint64_t *need, char *errstr,
                 size_t errstr_size);
 
