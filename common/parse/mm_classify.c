@@ -7,18 +7,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mm_cues.h"
 #include "mm_str.h"
 #include "mm_table.h"
 
 typedef struct rule_s {
         const char *label;
         mm_rx_t *rx;
+        uint64_t need; /* its cue words (mm_cues), 0 for none */
 } rule_t;
 
 struct mm_classify_s {
         mm_table_t *t_outcomes, *t_laws, *t_kle, *t_kommuner;
         rule_t *outcomes;
         size_t noutcomes;
+        mm_cues_t *outcome_cues;
         mm_rx_t **laws;
         size_t nlaws;
         mm_rx_t *amount;
@@ -55,9 +58,15 @@ mm_classify_t *mm_classify_new(char *errstr, size_t errstr_size) {
         c->outcomes = calloc(c->noutcomes + 1, sizeof(*c->outcomes));
         if (!c->outcomes)
                 goto oom;
+        if (!(c->outcome_cues = mm_cues_new()))
+                goto oom;
         for (size_t i = 0; i < c->noutcomes; i++) {
                 const char *label = mm_table_get(c->t_outcomes, i, 0);
                 int k;
+                if (mm_cues_add(c->outcome_cues, mm_table_get(c->t_outcomes, i, 2),
+                                mm_table_get(c->t_outcomes, i, 1), &c->outcomes[i].need, errstr,
+                                errstr_size))
+                        goto fail;
                 for (k = 0; labels[k]; k++)
                         if (!strcmp(labels[k], label))
                                 break;
@@ -113,6 +122,7 @@ void mm_classify_destroy(mm_classify_t *c) {
                 for (size_t i = 0; i < c->nlaws; i++)
                         mm_rx_destroy(c->laws[i]);
         free(c->outcomes);
+        mm_cues_destroy(c->outcome_cues);
         free(c->laws);
         mm_rx_destroy(c->amount);
         mm_table_destroy(c->t_outcomes);
@@ -123,8 +133,10 @@ void mm_classify_destroy(mm_classify_t *c) {
 }
 
 static int is_minority(const mm_classify_t *c, mm_rx_match_t *m, const char *s, size_t n) {
+        uint64_t have = mm_cues_find(c->outcome_cues, s, n);
         for (size_t r = 0; r < c->noutcomes; r++)
                 if (c->outcomes[r].label == minority_label &&
+                    mm_cues_may(c->outcomes[r].need, have) &&
                     mm_rx_exec(c->outcomes[r].rx, m, s, n, 0))
                         return 1;
         return 0;
@@ -186,8 +198,10 @@ const char *mm_classify_outcome(const mm_classify_t *c, mm_rx_match_t *m, const 
                 text = own;
                 len = olen;
         }
+        uint64_t have = mm_cues_find(c->outcome_cues, text, len);
         for (size_t r = 0; r < c->noutcomes; r++)
                 if (c->outcomes[r].label != minority_label &&
+                    mm_cues_may(c->outcomes[r].need, have) &&
                     mm_rx_exec(c->outcomes[r].rx, m, text, len, 0)) {
                         label = c->outcomes[r].label;
                         break;

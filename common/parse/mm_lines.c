@@ -113,8 +113,10 @@ static int is_history(const ctx_t *c, const mm_line_t *l) {
         /* Only heading-like lines, or lines that speak of a decision. */
         if (!(l->s[l->len - 1] == ':' || l->heading || l->bold || speaks_of_decision(l)))
                 return 0;
-        for (size_t r = 0; r < c->p->history.n; r++)
-                if (mm_rx_exec(c->p->history.rx[r], c->m, l->s, l->len, 0))
+        const rxlist_t *h = &c->p->history;
+        uint64_t have = mm_cues_find(h->cues, l->s, l->len);
+        for (size_t r = 0; r < h->n; r++)
+                if (mm_cues_may(h->need[r], have) && mm_rx_exec(h->rx[r], c->m, l->s, l->len, 0))
                         return 1;
         return 0;
 }

@@ -55,12 +55,28 @@ static int load_rxlist(rxlist_t *l, mm_table_t *t, int col, int tagcol, int flag
         return 0;
 }
 
+/* The cue words of the list's patterns, from column `col` of t. */
+static int load_cues(rxlist_t *l, mm_table_t *t, int patcol, int col, char *errstr,
+                     size_t errstr_size) {
+        if (!(l->cues = mm_cues_new()) || !(l->need = calloc(l->n + 1, sizeof(*l->need)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                if (mm_cues_add(l->cues, mm_table_get(t, i, col), mm_table_get(t, i, patcol),
+                                &l->need[i], errstr, errstr_size))
+                        return -1;
+        return 0;
+}
+
 static void free_rxlist(rxlist_t *l) {
         if (l->rx)
                 for (size_t i = 0; i < l->n; i++)
                         mm_rx_destroy(l->rx[i]);
         free(l->rx);
         free(l->tag);
+        free(l->need);
+        mm_cues_destroy(l->cues);
 }
 
 static int cmp_label_len(const void *a, const void *b) {
@@ -154,13 +170,43 @@ static int load_labels(mm_parser_t *p, char *errstr, size_t errstr_size) {
         return 0;
 }
 
+/* Does pat begin with "^\s*" (not made lazy or possessive) and hold no
+ * "|" outside brackets, so that "^\s*(?:rest)" is pat? */
+static int ws_anchored(const char *pat) {
+        int depth = 0, cls = 0;
+        if (strncmp(pat, "^\\s*", 4) || strchr("+?{", pat[4]) || strstr(pat, "\\Q"))
+                return 0;
+        for (const char *q = pat + 4; *q; q++) {
+                if (*q == '\\' && q[1])
+                        q++;
+                else if (cls)
+                        cls = *q != ']';
+                else if (*q == '[')
+                        cls = 1, q += q[1] == '^' ? 1 : 0, q += q[1] == ']' ? 1 : 0;
+                else if (*q == '(' || *q == ')')
+                        depth += *q == '(' ? 1 : -1;
+                else if ((*q == '|' && !depth) || depth < 0)
+                        return 0;
+        }
+        return 1;
+}
+
 /* One pass per line and kind instead of one per pattern. Patterns anchored
  * at the line start are kept apart from floating ones: mixed in one
  * alternation, they would stop PCRE2 from skipping ahead to a possible
- * first character. */
+ * first character. When every pattern that drops a line from its start
+ * begins with "^\s*", that is matched once for all of them: "^\s*(?:A|B)"
+ * matches a line exactly when "^\s*A|^\s*B" does, and for a dropped line
+ * only whether there is a match counts. */
 static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
         mm_buf_t alt[4] = {MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT, MM_BUF_INIT};
-        int rc = 0;
+        mm_buf_t tail = MM_BUF_INIT; /* the line-dropping anchored ones without "^\s*" */
+        uint64_t any_need[4] = {0};
+        int always[4] = {0}, common = 1, rc = 0;
+        if (!(p->noise_cues = mm_cues_new_exact())) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
         for (size_t i = 0; i < mm_table_rows(p->t_noise) && !rc; i++) {
                 const char *pat = mm_table_get(p->t_noise, i, 0);
                 const char *scope = mm_table_get(p->t_noise, i, 1);
@@ -170,15 +216,39 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
                         rc = -1;
                         break;
                 }
-                mm_buf_t *a = &alt[2 * line + (pat[0] == '^')];
+                int k = 2 * line + (pat[0] == '^');
+                mm_buf_t *a = &alt[k];
+                uint64_t need;
+                if (mm_cues_add(p->noise_cues, mm_table_get(p->t_noise, i, 2), pat, &need, errstr,
+                                errstr_size)) {
+                        rc = -1;
+                        break;
+                }
+                /* an alternation is tried where one of its patterns may
+                 * match: on every line once one pattern has no cues */
+                any_need[k] |= need;
+                always[k] |= !need;
                 mm_buf_append(a, a->len ? "|(?:" : "(?:", a->len ? 4 : 3);
                 mm_buf_append(a, pat, strlen(pat));
                 mm_buf_putc(a, ')');
+                if (line && pat[0] == '^') {
+                        common &= ws_anchored(pat);
+                        mm_buf_puts(&tail, tail.len ? "|(?:" : "^\\s*(?:(?:");
+                        mm_buf_puts(&tail, common ? pat + 4 : "");
+                        mm_buf_putc(&tail, ')');
+                }
         }
+        if (common && tail.len && !mm_buf_failed(&tail)) {
+                mm_buf_putc(&tail, ')');
+                mm_buf_reset(&alt[3]);
+                mm_buf_append(&alt[3], tail.p, tail.len);
+        }
+        mm_buf_release(&tail);
         for (int k = 0; k < 4 && !rc; k++) {
                 if (!alt[k].p)
                         continue;
                 p->noise_drop[p->nnoise] = k >= 2;
+                p->noise_need[p->nnoise] = always[k] ? 0 : any_need[k];
                 p->noise[p->nnoise] = mm_rx_new(alt[k].p, 0, errstr, errstr_size);
                 if (!p->noise[p->nnoise++])
                         rc = -1;
@@ -190,6 +260,7 @@ static int load_noise(mm_parser_t *p, char *errstr, size_t errstr_size) {
 
 static int load_patterns(mm_parser_t *p, char *errstr, size_t errstr_size) {
         if (load_rxlist(&p->history, p->t_history, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
+            load_cues(&p->history, p->t_history, 0, 1, errstr, errstr_size) ||
             load_rxlist(&p->absence, p->t_absence, 0, -1, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->closed, p->t_closed, 1, 0, MM_RX_CASELESS, errstr, errstr_size) ||
             load_rxlist(&p->caseno, p->t_case, 1, 0, MM_RX_ANCHORED, errstr, errstr_size) ||
@@ -263,6 +334,7 @@ void mm_parser_destroy(mm_parser_t *p) {
         free(p->closed_scope);
         for (size_t i = 0; i < p->nnoise; i++)
                 mm_rx_destroy(p->noise[i]);
+        mm_cues_destroy(p->noise_cues);
         free_rxlist(&p->history);
         free_rxlist(&p->absence);
         free_rxlist(&p->closed);
@@ -487,8 +559,8 @@ static int read_text(ctx_t *c, const char *buf, size_t len, mm_parse_error_t *er
                 buf = c->reflowed;
         if (c->reflowed && getenv("MM_DEBUG_REFLOW"))
                 fprintf(stderr, "%s\n", c->reflowed);
-        c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->nnoise, c->m, errstr,
-                                       sizeof(errstr));
+        c->text = mm_text_new_borrowed(buf, len, p->noise, p->noise_drop, p->noise_need, p->nnoise,
+                                       p->noise_cues, c->m, errstr, sizeof(errstr));
         if (!c->text) {
                 set_err(err, "internal", "%s", errstr);
                 return -1;

@@ -22,6 +22,7 @@
 #include "mm_buf.h"
 #include "mm_classify.h"
 #include "mm_parser.h"
+#include "mm_cues.h"
 #include "mm_rx.h"
 #include "mm_table.h"
 #include "mm_text.h"
@@ -58,6 +59,8 @@ typedef struct rxlist_s {
         mm_rx_t **rx;
         const char **tag; /* first column when the table has two */
         size_t n;
+        uint64_t *need;  /* cue words per pattern (mm_cues), or NULL */
+        mm_cues_t *cues; /* NULL when the table names none */
 } rxlist_t;
 
 struct mm_parser_s {
@@ -77,6 +80,8 @@ struct mm_parser_s {
         rxlist_t history, absence, closed, caseno, committees, places;
         mm_rx_t *noise[4]; /* noise.tsv, grouped by scope and anchoring */
         int noise_drop[4];
+        uint64_t noise_need[4]; /* their cue words (0: tried on every line) */
+        mm_cues_t *noise_cues;  /* exact: the noise patterns match with case */
         size_t nnoise;
         int *closed_scope; /* 0 title, 1 region, 2 region_end, 3 mark_open,
                               4 mark_closed */

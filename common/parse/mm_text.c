@@ -149,6 +149,8 @@ static size_t entity_decode(const char *s, const char *e, int32_t *cp) {
 typedef struct noise_s {
         mm_rx_t *const *rx;
         const int *drop_line;
+        const uint64_t *need; /* cue words per pattern, or NULL */
+        const mm_cues_t *cues;
         size_t n;
         mm_rx_match_t *m;
 } noise_t;
@@ -431,10 +433,13 @@ static int strip_bullets(mm_buf_t *tmp) {
 /* Cuts web noise from tmp (or empties it); returns 1 when the end of the
  * line was cut. */
 static int cut_noise(mm_buf_t *tmp, const noise_t *nz) {
-        int cut = 0;
+        int cut = 0, cued = nz->need && nz->cues;
+        uint64_t have = cued && nz->n ? mm_cues_find(nz->cues, tmp->p, tmp->len) : ~0ull;
         /* Web noise. */
         for (size_t i = 0; i < nz->n && tmp->len; i++) {
                 size_t b, en;
+                if (cued && !mm_cues_may(nz->need[i], have))
+                        continue;
                 if (mm_rx_exec(nz->rx[i], nz->m, tmp->p, tmp->len, 0) &&
                     !mm_rx_group(nz->m, 0, &b, &en)) {
                         if (nz->drop_line && nz->drop_line[i]) {
@@ -444,6 +449,9 @@ static int cut_noise(mm_buf_t *tmp, const noise_t *nz) {
                                         cut = 1;
                                 memmove(tmp->p + b, tmp->p + en, tmp->len - en + 1);
                                 tmp->len -= en - b;
+                                /* the cut joins text: a word may span it */
+                                if (cued)
+                                        have = mm_cues_find(nz->cues, tmp->p, tmp->len);
                         }
                 }
         }
@@ -639,10 +647,8 @@ static const char *line_end(const char *p, const char *e) {
         return e;
 }
 
-static mm_text_t *text_new(const char *buf, size_t len, int borrow, mm_rx_t *const *noise,
-                           const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+static mm_text_t *text_new(const char *buf, size_t len, int borrow, const noise_t *nz, char *errstr,
                            size_t errstr_size) {
-        const noise_t nzv = {noise, drop_line, nnoise, m}, *nz = &nzv;
         mm_text_t *t = calloc(1, sizeof(*t));
         mm_buf_t raw = MM_BUF_INIT, tmp = MM_BUF_INIT;
 
@@ -708,13 +714,16 @@ oom:
 
 mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const int *drop_line,
                        size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size) {
-        return text_new(buf, len, 0, noise, drop_line, nnoise, m, errstr, errstr_size);
+        const noise_t nz = {noise, drop_line, NULL, NULL, nnoise, m};
+        return text_new(buf, len, 0, &nz, errstr, errstr_size);
 }
 
 mm_text_t *mm_text_new_borrowed(const char *buf, size_t len, mm_rx_t *const *noise,
-                                const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+                                const int *drop_line, const uint64_t *need, size_t nnoise,
+                                const mm_cues_t *cues, mm_rx_match_t *m, char *errstr,
                                 size_t errstr_size) {
-        return text_new(buf, len, 1, noise, drop_line, nnoise, m, errstr, errstr_size);
+        const noise_t nz = {noise, drop_line, need, cues, nnoise, m};
+        return text_new(buf, len, 1, &nz, errstr, errstr_size);
 }
 
 void mm_text_destroy(mm_text_t *t) {

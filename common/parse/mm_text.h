@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mm_cues.h"
 #include "mm_rx.h"
 
 typedef struct mm_text_s mm_text_t;
@@ -50,9 +51,13 @@ mm_text_t *mm_text_new(const char *buf, size_t len, mm_rx_t *const *noise, const
                        size_t nnoise, mm_rx_match_t *m, char *errstr, size_t errstr_size);
 
 /* As mm_text_new, but when `buf` is valid UTF-8 the text reads it in place
- * instead of copying it: `buf` must outlive the mm_text_t. */
+ * instead of copying it: `buf` must outlive the mm_text_t. need[i] are the
+ * cue words (mm_cues, of `cues`) of noise[i]: it is tried only on a line
+ * that holds one of them (0: on every line). `need` and `cues` may be
+ * NULL: every pattern is tried on every line. */
 mm_text_t *mm_text_new_borrowed(const char *buf, size_t len, mm_rx_t *const *noise,
-                                const int *drop_line, size_t nnoise, mm_rx_match_t *m, char *errstr,
+                                const int *drop_line, const uint64_t *need, size_t nnoise,
+                                const mm_cues_t *cues, mm_rx_match_t *m, char *errstr,
                                 size_t errstr_size);
 
 /* Frees the text. `t` may be NULL. */

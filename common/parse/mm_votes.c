@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mm_buf.h"
+#include "mm_cues.h"
 #include "mm_log.h"
 #include "mm_pass.h"
 #include "mm_rx.h"
@@ -24,7 +25,8 @@ static const char *const kind_names[] = {"count",  "label",   "verb", "motion", 
 
 typedef struct rule_s {
         mm_rx_t *rx;
-        int side; /* S_* for labels and verbs; 1 adopted / 0 rejected for results */
+        int side;      /* S_* for labels and verbs; 1 adopted / 0 rejected for results */
+        uint64_t need; /* its cue words (mm_cues), 0 for none */
 } rule_t;
 
 typedef struct rules_s {
@@ -44,6 +46,8 @@ struct mm_votes_s {
         mm_rx_t *el_fwd, *el_bwd; /* one list entry at the start / end of a span */
         mm_rx_t *num_at;          /* a count at the start of a span */
         mm_rx_t *local;           /* a local list's printed name */
+        mm_cues_t *cues;          /* the cue words of the rules */
+        int all;                  /* no pre-filter: every rule on every clause */
 };
 
 /* Largest number of vote events and reservations kept per item: a
@@ -103,7 +107,8 @@ static char *expand(const char *pattern, const char *num) {
         return out;
 }
 
-static int add_rule(rules_t *rs, const char *pattern, int side, char *errstr, size_t errstr_size) {
+static int add_rule(rules_t *rs, const char *pattern, int side, uint64_t need, char *errstr,
+                    size_t errstr_size) {
         rule_t *r = realloc(rs->r, (rs->n + 1) * sizeof(*r));
         if (!r) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -111,6 +116,7 @@ static int add_rule(rules_t *rs, const char *pattern, int side, char *errstr, si
         }
         rs->r = r;
         r[rs->n].side = side;
+        r[rs->n].need = need;
         if (!(r[rs->n].rx = mm_rx_new(pattern, MM_RX_CASELESS, errstr, errstr_size)))
                 return -1;
         rs->n++;
@@ -165,8 +171,12 @@ static int load_rules(mm_votes_t *v, const mm_table_t *t, const char *num, char 
                                  kn, sn);
                         return -1;
                 }
+                uint64_t need;
+                if (mm_cues_add(v->cues, mm_table_get(t, i, 3), mm_table_get(t, i, 2), &need,
+                                errstr, errstr_size))
+                        return -1;
                 char *pat = expand(mm_table_get(t, i, 2), num);
-                int rc = pat ? add_rule(&v->k[k], pat, side, errstr, errstr_size) : -1;
+                int rc = pat ? add_rule(&v->k[k], pat, side, need, errstr, errstr_size) : -1;
                 free(pat);
                 if (rc)
                         return -1;
@@ -174,88 +184,29 @@ static int load_rules(mm_votes_t *v, const mm_table_t *t, const char *num, char 
         return 0;
 }
 
-static int load_parties(mm_votes_t *v, char *errstr, size_t errstr_size) {
-        mm_table_t *t = mm_table_load("parties", 2, errstr, errstr_size);
-        if (!t)
-                return -1;
-        size_t rows = mm_table_rows(t);
-        int rc = 0;
-        v->party = calloc(rows + 1, sizeof(*v->party));
-        v->letter = calloc(rows + 1, sizeof(*v->letter));
-        if (!v->party || !v->letter) {
-                snprintf(errstr, errstr_size, "out of memory");
-                rc = -1;
-        }
-        for (size_t i = 0; !rc && i < rows; i++, v->nparty++) {
-                char pat[1024];
-                snprintf(pat, sizeof(pat), "^(?:%s)[\\s.]*$", mm_table_get(t, i, 1));
-                v->letter[i] =
-                        mm_pass_strndup(mm_table_get(t, i, 0), strlen(mm_table_get(t, i, 0)));
-                v->party[i] = mm_rx_new(pat, MM_RX_CASELESS, errstr, errstr_size);
-                if (!v->letter[i] || !v->party[i])
-                        rc = -1;
-        }
-        mm_table_destroy(t);
-        return rc;
-}
-
-/* One entry of a vote list: a member with a party suffix ("Anne Hansen
- * (A)"), a party in brackets ("(A)"), a party by letter, name or "Liste
- * X", or a member named alone (two to six capitalised words). */
-#define W    "\\p{Lu}[\\p{L}'\xe2\x80\x99-]*\\.?"
-#define PART "(?:\\s+(?:" W "|de|von|van|af|la|le|di|el))"
-#define PRE                                                                                        \
-        "(?:(?:partierne|partiet|partier|gruppen|grupperne|løsgænger(?:en)?|medlemmerne|"        \
-        "medlemmet|medlem|borgmester(?:en)?|rådmand(?:en)?|formand(?:en)?|"                       \
-        "næstformand(?:en)?)\\s+)?"
-#define ENTRY                                                                                      \
-        PRE "(?:(?<name>" W PART                                                                   \
-            "{0,5})\\s*\\((?<sfx>(?=[^()]*\\p{L})[^()]{1,30})\\)|\\((?<pp>[^()]{1,30})\\)"         \
-            "|(?<pw>(?:PARTIES|liste\\s+\\p{Lu}{1,2}|(?-i:\\p{Lu}{1,4}(?:-?\\d)?)|"                \
-            "\\p{Lu}\\p{Ll}+listen)(?:'s)?)(?![\\p{L}\\d])|(?<bare>" W PART "{1,5}))"
-
-static int load_entry(mm_votes_t *v, const mm_table_t *pt, char *errstr, size_t errstr_size) {
-        mm_buf_t alt = MM_BUF_INIT, f = MM_BUF_INIT, b = MM_BUF_INIT;
-        for (size_t i = 0; i < mm_table_rows(pt); i++) {
-                mm_buf_puts(&alt, i ? "|" : "");
-                mm_buf_puts(&alt, mm_table_get(pt, i, 1));
-        }
-        mm_buf_putc(&alt, '\0');
-        char *e = expand(ENTRY, "");
-        int rc = -1;
-        if (e && !mm_buf_failed(&alt)) {
-                char *p = strstr(e, "PARTIES");
-                mm_buf_append(&f, "^\\s*", 4);
-                mm_buf_append(&f, e, (size_t)(p - e));
-                mm_buf_puts(&f, alt.p);
-                mm_buf_puts(&f, p + 7);
-                mm_buf_append(&b, f.p + 4, f.len - 4);
-                mm_buf_puts(&b, "[\\s.,:;]*$");
-                if (!mm_buf_failed(&f) && !mm_buf_failed(&b) &&
-                    (v->el_fwd = mm_rx_new(mm_buf_cstr(&f), MM_RX_CASELESS, errstr, errstr_size)) &&
-                    (v->el_bwd = mm_rx_new(mm_buf_cstr(&b), MM_RX_CASELESS, errstr, errstr_size)))
-                        rc = 0;
-        }
-        free(e);
-        mm_buf_release(&alt);
-        mm_buf_release(&f);
-        mm_buf_release(&b);
-        return rc;
-}
-
 static int load_all(mm_votes_t *v, char *errstr, size_t errstr_size) {
         mm_table_t *t = mm_table_load("votes", 3, errstr, errstr_size);
         mm_table_t *h = t ? mm_table_load("history", 1, errstr, errstr_size) : NULL;
-        mm_table_t *pt = h ? mm_table_load("parties", 2, errstr, errstr_size) : NULL;
         mm_buf_t num = MM_BUF_INIT;
         int rc = -1;
-        if (!pt || load_numbers(v, t, errstr, errstr_size) || number_alt(v, &num) ||
-            load_rules(v, t, mm_buf_cstr(&num), errstr, errstr_size) ||
-            load_parties(v, errstr, errstr_size) || load_entry(v, pt, errstr, errstr_size))
+        if (!h)
                 goto out;
-        for (size_t i = 0; i < mm_table_rows(h); i++)
-                if (add_rule(&v->history, mm_table_get(h, i, 0), 0, errstr, errstr_size))
+        if (!(v->cues = mm_cues_new())) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        if (load_numbers(v, t, errstr, errstr_size) || number_alt(v, &num) ||
+            load_rules(v, t, mm_buf_cstr(&num), errstr, errstr_size) ||
+            mm_votes_parties(&v->party, &v->letter, &v->nparty, errstr, errstr_size) ||
+            mm_votes_entry_patterns(&v->el_fwd, &v->el_bwd, errstr, errstr_size))
+                goto out;
+        for (size_t i = 0; i < mm_table_rows(h); i++) {
+                uint64_t need;
+                if (mm_cues_add(v->cues, mm_table_get(h, i, 1), mm_table_get(h, i, 0), &need,
+                                errstr, errstr_size) ||
+                    add_rule(&v->history, mm_table_get(h, i, 0), 0, need, errstr, errstr_size))
                         goto out;
+        }
         char *pat = expand("^\\s*(?<n>{N})\\s*(?=[:(]|stemmer|medlemmer|$)\\s*:?", num.p);
         v->num_at = pat ? mm_rx_new(pat, MM_RX_CASELESS, errstr, errstr_size) : NULL;
         free(pat);
@@ -267,7 +218,6 @@ out:
         mm_buf_release(&num);
         mm_table_destroy(t);
         mm_table_destroy(h);
-        mm_table_destroy(pt);
         return rc;
 }
 
@@ -310,7 +260,12 @@ void mm_votes_destroy(mm_votes_t *v) {
         mm_rx_destroy(v->el_bwd);
         mm_rx_destroy(v->num_at);
         mm_rx_destroy(v->local);
+        mm_cues_destroy(v->cues);
         free(v);
+}
+
+void mm_votes_set_prefilter(mm_votes_t *v, int on) {
+        v->all = !on;
 }
 
 static mm_votes_t *g_votes;
@@ -344,8 +299,19 @@ typedef struct st_s {
         mm_rx_match_t *m;
         json_t *votes, *res;
         ev_t cur;
+        uint64_t cues; /* the cue words of the clause (or line) being read */
         int oom;
 } st_t;
+
+/* Runs a rule unless the clause lacks every cue word the rule needs. */
+static int rule_exec(const st_t *st, const rule_t *r, const char *s, size_t n, size_t from) {
+        return mm_cues_may(r->need, st->cues) && mm_rx_exec(r->rx, st->m, s, n, from);
+}
+
+/* Sets the cue words of s[0..n), the text the next rules see. */
+static void cues_of(st_t *st, const char *s, size_t n) {
+        st->cues = st->v->all ? ~0ull : mm_cues_find(st->v->cues, s, n);
+}
 
 static json_t *new_side(void) {
         json_t *o = json_object();
@@ -562,7 +528,7 @@ static void set_count(ev_t *e, int side, long c) {
 static const char *clause_result(st_t *st, const char *s, size_t n) {
         const rules_t *rs = &st->v->k[K_RESULT];
         for (size_t i = 0; i < rs->n; i++)
-                if (mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
+                if (rule_exec(st, &rs->r[i], s, n, 0))
                         return rs->r[i].side ? "adopted" : "rejected";
         return NULL;
 }
@@ -570,7 +536,7 @@ static const char *clause_result(st_t *st, const char *s, size_t n) {
 /* Does the clause say that a further vote follows ("Derefter ...")? */
 static int clause_next(st_t *st, const char *s, size_t n) {
         for (size_t i = 0; i < st->v->k[K_NEXT].n; i++)
-                if (mm_rx_exec(st->v->k[K_NEXT].r[i].rx, st->m, s, n, 0))
+                if (rule_exec(st, &st->v->k[K_NEXT].r[i], s, n, 0))
                         return 1;
         return 0;
 }
@@ -583,7 +549,7 @@ static void count_lists(st_t *st, const char *s, size_t n) {
         for (size_t i = 0; i < rs->n; i++) {
                 size_t spans[3][2];
                 int have = 0;
-                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
+                if (!rule_exec(st, &rs->r[i], s, n, 0))
                         continue;
                 for (int k = 0; k < 3; k++) {
                         spans[k][0] = spans[k][1] = 0;
@@ -611,7 +577,7 @@ static int clause_counts(st_t *st, const char *s, size_t n) {
         long c[3] = {-1, -1, -1};
         int any = 0;
         for (size_t i = 0; i < rs->n; i++) {
-                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
+                if (!rule_exec(st, &rs->r[i], s, n, 0))
                         continue;
                 for (int k = 0; k < 3; k++) {
                         size_t b, e;
@@ -647,7 +613,7 @@ static void clause_motion(st_t *st, const char *s, size_t n, int counted) {
                 return;
         for (size_t i = 0; i < rs->n; i++) {
                 size_t b, e;
-                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0))
+                if (!rule_exec(st, &rs->r[i], s, n, 0))
                         continue;
                 if (!counted && st->cur.any)
                         ev_open(st);
@@ -710,7 +676,7 @@ static int clause_label(st_t *st, const char *s, size_t n) {
         const rules_t *rs = &st->v->k[K_LABEL];
         size_t b, e, nb, ne;
         for (size_t i = 0; i < rs->n; i++) {
-                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, 0) || mm_rx_group(st->m, 0, &b, &e))
+                if (!rule_exec(st, &rs->r[i], s, n, 0) || mm_rx_group(st->m, 0, &b, &e))
                         continue;
                 const char *r = s + e;
                 size_t rn = n - e;
@@ -752,7 +718,7 @@ static int next_verb(st_t *st, const char *s, size_t n, size_t from, size_t *vb,
         int best = -1;
         for (size_t i = 0; i < rs->n; i++) {
                 size_t b, e;
-                if (!mm_rx_exec(rs->r[i].rx, st->m, s, n, from) || mm_rx_group(st->m, 0, &b, &e))
+                if (!rule_exec(st, &rs->r[i], s, n, from) || mm_rx_group(st->m, 0, &b, &e))
                         continue;
                 if (best < 0 || b < *vb || (b == *vb && e > *ve)) {
                         best = (int)i;
@@ -807,7 +773,7 @@ static void lead(st_t *st, const char **s, size_t *n, int counted) {
         const rules_t *rs = &st->v->k[K_LEAD];
         size_t b, e;
         for (size_t i = 0; i < rs->n; i++) {
-                if (!mm_rx_exec(rs->r[i].rx, st->m, *s, *n, 0) || mm_rx_group(st->m, 0, &b, &e) ||
+                if (!rule_exec(st, &rs->r[i], *s, *n, 0) || mm_rx_group(st->m, 0, &b, &e) ||
                     e >= *n)
                         continue;
                 if (!counted && st->cur.any)
@@ -828,8 +794,9 @@ static void clause(st_t *st, const char *s, size_t n) {
         trim(&s, &n);
         if (!n || n > MM_VOTES_MAX_CLAUSE)
                 return;
+        cues_of(st, s, n);
         for (size_t i = 0; i < st->v->k[K_SKIP].n; i++)
-                if (mm_rx_exec(st->v->k[K_SKIP].r[i].rx, st->m, s, n, 0))
+                if (rule_exec(st, &st->v->k[K_SKIP].r[i], s, n, 0))
                         return;
         int counted = clause_counts(st, s, n);
         clause_motion(st, s, n, counted);
@@ -883,7 +850,7 @@ static void line(st_t *st, const char *s, size_t n) {
                 int cut = i == n || s[i] == ';' ||
                           ((s[i] == '.' || s[i] == '!' || s[i] == '?') && sentence_end(s, n, i));
                 size_t skip = 1;
-                if (!cut && i + 6 < n && (!strncmp(s + i, ", mens ", 7))) {
+                if (!cut && s[i] == ',' && i + 6 < n && !strncmp(s + i, ", mens ", 7)) {
                         cut = 1;
                         skip = 7;
                 }
@@ -897,8 +864,9 @@ static void line(st_t *st, const char *s, size_t n) {
 
 /* Does the line quote an earlier meeting's decision? */
 static int history_line(st_t *st, const char *s, size_t n) {
+        cues_of(st, s, n);
         for (size_t i = 0; i < st->v->history.n; i++)
-                if (mm_rx_exec(st->v->history.r[i].rx, st->m, s, n, 0))
+                if (rule_exec(st, &st->v->history.r[i], s, n, 0))
                         return 1;
         return 0;
 }

@@ -26,6 +26,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "mm_rx.h"
+
 typedef struct mm_votes_s mm_votes_t;
 
 /* Loads the tables and compiles the patterns. Returns NULL and fills
@@ -35,6 +37,25 @@ mm_votes_t *mm_votes_new(char *errstr, size_t errstr_size);
 
 /* Frees `v` (may be NULL). */
 void mm_votes_destroy(mm_votes_t *v);
+
+/* on (the default): a rule of votes.tsv or history.tsv is run on a clause
+ * (a line for history) only when the clause holds one of the cue words of
+ * its row (mm_cues); 0: every rule on every clause. The output is the
+ * same either way; 0 is the reference that the tests hold the pre-filter
+ * to. Call before `v` is shared. */
+void mm_votes_set_prefilter(mm_votes_t *v, int on);
+
+/* Used by mm_votes_new (mm_votes_entry.c). The parties of data/parties.tsv:
+ * a pattern of each row's names (anchored to a whole entry) in *party and
+ * its letter in *letter, *n rows; the arrays and their elements are the
+ * caller's, also on failure (then up to *n). Returns 0, or -1 with errstr
+ * filled. */
+int mm_votes_parties(mm_rx_t ***party, char ***letter, size_t *n, char *errstr, size_t errstr_size);
+
+/* Used by mm_votes_new: one list entry at the start (*fwd) and at the end
+ * (*bwd) of a span, the caller's to free. Returns 0, or -1 with errstr
+ * filled. */
+int mm_votes_entry_patterns(mm_rx_t **fwd, mm_rx_t **bwd, char *errstr, size_t errstr_size);
 
 /* The process-wide instance, made on first use (thread-safe), or NULL
  * when the built-in tables do not load (the reason is logged once). Never

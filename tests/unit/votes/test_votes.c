@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "mm_buf.h"
+#include "mm_cues.h"
 #include "mm_votes.h"
 
 static const char *fixtures;
@@ -192,6 +193,117 @@ static void test_long_line(void **state) {
         mm_buf_release(&b);
 }
 
+/* s with the variant k applied: 0 as it is, 1 in capitals (ASCII and
+ * Latin-1), 2-4 with every s, k or å written as the sign PCRE2 also takes
+ * for it (U+017F, U+212A, U+212B). The caller frees it. */
+static char *variant(const char *s, int k) {
+        static const char *const from[] = {"s", "k", "\xc3\xa5"};
+        static const char *const to[] = {"\xc5\xbf", "\xe2\x84\xaa", "\xe2\x84\xab"};
+        mm_buf_t b = MM_BUF_INIT;
+        char *out = NULL;
+        for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+                if (k == 1 && *u >= 'a' && *u <= 'z') {
+                        mm_buf_putc(&b, (char)(*u - 32));
+                } else if (k == 1 && *u == 0xC3 && u[1] >= 0xA0 && u[1] <= 0xBE && u[1] != 0xB7) {
+                        mm_buf_putc(&b, (char)*u);
+                        mm_buf_putc(&b, (char)(*++u - 0x20));
+                } else if (k >= 2 && !strncmp((const char *)u, from[k - 2], strlen(from[k - 2]))) {
+                        mm_buf_puts(&b, to[k - 2]);
+                        u += strlen(from[k - 2]) - 1;
+                } else {
+                        mm_buf_putc(&b, (char)*u);
+                }
+        }
+        assert_int_equal(mm_buf_take(&b, &out, NULL), 0);
+        mm_buf_release(&b);
+        return out;
+}
+
+/* The votes and reservations of text as one JSON string. */
+static char *dump(const mm_votes_t *v, const char *text) {
+        json_t *votes = NULL, *res = NULL;
+        assert_int_equal(mm_votes_extract(v, text, strlen(text), "approved", &votes, &res), 0);
+        json_t *both = json_pack("[oo]", votes, res);
+        char *out = json_dumps(both, JSON_COMPACT);
+        json_decref(both);
+        assert_non_null(out);
+        return out;
+}
+
+/* The cue words' pre-filter (mm_cues, the cues columns of votes.tsv and
+ * history.tsv) changes nothing: every decision of sentences.tsv, in
+ * capitals and with the signs PCRE2 takes for s, k and å, gives the same
+ * votes as a run of every rule on every clause. */
+static void test_prefilter(void **state) {
+        const mm_votes_t *v = *state;
+        char err[256], path[4096], line[8192];
+        mm_votes_t *all = mm_votes_new(err, sizeof(err));
+        assert_non_null(all);
+        mm_votes_set_prefilter(all, 0);
+        snprintf(path, sizeof(path), "%s/sentences.tsv", fixtures);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        int rows = 0, bad = 0, voted = 0;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                char *tab = strchr(line, '\t');
+                if (line[0] == '#' || !tab)
+                        continue;
+                *tab = '\0';
+                char *text = unescape(line);
+                for (int k = 0; k < 5; k++) {
+                        char *t = variant(text, k), *a = dump(v, t), *b = dump(all, t);
+                        if (strcmp(a, b)) {
+                                fprintf(stderr, "pre-filter: %s\n  with:    %s\n  without: %s\n", t,
+                                        a, b);
+                                bad++;
+                        }
+                        voted += strcmp(a, "[[],[]]") != 0;
+                        rows++;
+                        free(t);
+                        free(a);
+                        free(b);
+                }
+                free(text);
+        }
+        fclose(f);
+        mm_votes_destroy(all);
+        assert_true(rows >= 200);
+        assert_true(voted >= rows / 2);
+        assert_int_equal(bad, 0);
+}
+
+/* mm_cues on its own: caseless words, the signs, and a word that its
+ * pattern does not hold. */
+static void test_cues(void **state) {
+        (void)state;
+        char err[256];
+        uint64_t stem = 0, raad = 0, none = 1, bad = 0;
+        mm_cues_t *c = mm_cues_new();
+        assert_non_null(c);
+        assert_int_equal(mm_cues_add(c, "stem", "\\bstemte\\b", &stem, err, sizeof(err)), 0);
+        assert_int_equal(
+                mm_cues_add(c, "rådet,udvalg", "(Byrådet|udvalg)", &raad, err, sizeof(err)), 0);
+        assert_int_equal(mm_cues_add(c, "*", "x", &none, err, sizeof(err)), 0);
+        assert_int_equal(none, 0);
+        assert_int_equal(mm_cues_add(c, "stemmr", "\\bstemmer\\b", &bad, err, sizeof(err)), -1);
+        assert_int_equal(mm_cues_add(c, "Stem", "stem", &bad, err, sizeof(err)), -1);
+        assert_true(mm_cues_may(stem, mm_cues_find(c, "A STEMTE imod", 13)));
+        assert_false(mm_cues_may(stem, mm_cues_find(c, "Godkendt.", 9)));
+        assert_true(mm_cues_may(raad, mm_cues_find(c,
+                                                   "BYR\xc3\x85"
+                                                   "DET",
+                                                   8)));
+        assert_false(mm_cues_may(raad, mm_cues_find(c,
+                                                    "BYR\xc3\x86"
+                                                    "DET",
+                                                    8)));
+        assert_true(mm_cues_may(stem, mm_cues_find(c, "\xc5\xbftemte", 7)));
+        assert_true(mm_cues_may(stem, mm_cues_find(NULL, "", 0)));
+        assert_true(mm_cues_may(0, 0));
+        mm_cues_destroy(c);
+}
+
 static int setup(void **state) {
         char err[256];
         mm_votes_t *v = mm_votes_new(err, sizeof(err));
@@ -215,7 +327,8 @@ int main(int argc, char **argv) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sentences), cmocka_unit_test(test_model),
                 cmocka_unit_test(test_item),      cmocka_unit_test(test_bounded),
-                cmocka_unit_test(test_long_line),
+                cmocka_unit_test(test_long_line), cmocka_unit_test(test_prefilter),
+                cmocka_unit_test(test_cues),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
