@@ -122,15 +122,35 @@ typedef struct mm_extract_limits_s {
                                     parent's (extract-max-memory) */
         int sandbox;             /* 1: PDF and HTML are extracted in a
                                     forked child (extract-sandbox) */
+        /* OCR of scanned PDF pages (mm_ocr, Tesseract "dan"); see below. */
+        int ocr;                 /* 1: scanned pages are OCRed (ocr) */
+        long ocr_max_pages;      /* OCRed pages per document
+                                     (extract-max-ocr-pages) */
+        long ocr_seconds;        /* OCR time budget per document, wall
+                                     time; at most 3/4 of cpu_seconds is
+                                     used (ocr-seconds) */
+        long ocr_min_confidence; /* a page whose mean word confidence
+                                     (0-100) is lower stays empty
+                                     (ocr-min-confidence) */
+        long ocr_dpi;            /* render resolution (ocr-dpi) */
+        char ocr_tessdata[256];  /* folder of dan.traineddata
+                                     (ocr-tessdata) */
 } mm_extract_limits_t;
 
-#define MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES (16u * 1024u * 1024u)
-#define MM_EXTRACT_DEFAULT_MAX_PAGES        2000L
-#define MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED (256u * 1024u * 1024u)
-#define MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH   256L
-#define MM_EXTRACT_DEFAULT_MAX_HTML_NODES   500000L
-#define MM_EXTRACT_DEFAULT_CPU_SECONDS      30L
-#define MM_EXTRACT_DEFAULT_MAX_MEMORY       (512u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES   (16u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_PAGES          2000L
+#define MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED   (256u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH     256L
+#define MM_EXTRACT_DEFAULT_MAX_HTML_NODES     500000L
+#define MM_EXTRACT_DEFAULT_CPU_SECONDS        30L
+#define MM_EXTRACT_DEFAULT_MAX_MEMORY         (512u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_OCR_MAX_PAGES      50L
+#define MM_EXTRACT_DEFAULT_OCR_SECONDS        20L
+#define MM_EXTRACT_DEFAULT_OCR_MIN_CONFIDENCE 50L
+#define MM_EXTRACT_DEFAULT_OCR_DPI            300L
+#define MM_EXTRACT_DEFAULT_OCR_TESSDATA       "/usr/share/tesseract-ocr/5/tessdata"
+#define MM_EXTRACT_MIN_OCR_DPI                70L
+#define MM_EXTRACT_MAX_OCR_DPI                600L
 
 /* Fills `l` (not NULL) with the defaults (sandbox on). */
 void mm_extract_limits_default(mm_extract_limits_t *l);
@@ -147,8 +167,12 @@ struct mm_config_s;
 
 /* Sets the limits from a program's options: max-doc-bytes (output),
  * extract-max-pages, extract-max-pdf-inflated, extract-max-html-depth,
- * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory and
- * extract-sandbox; all of them must be in the program's option table.
+ * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory,
+ * extract-sandbox, and the OCR options ocr (bool), extract-max-ocr-pages,
+ * ocr-seconds (used up to 3/4 of extract-cpu-seconds), ocr-min-confidence
+ * (0-100), ocr-dpi (70-600) and ocr-tessdata (a folder; empty: the
+ * default); all of them must be in the program's option table. With ocr
+ * on, the Danish model must be in ocr-tessdata (mm_ocr_check_model).
  * Call once at start-up, after mm_extract_global_init. Returns -1 and
  * fills `errstr` (may be NULL) if a value is out of range. */
 int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t errstr_size);
@@ -221,6 +245,15 @@ typedef struct mm_extract_info_s {
         double ocr_seconds;      /* time spent in OCR */
         char ocr_page_list[128]; /* 1-based numbers of OCRed pages, "3,4,7";
                                     ends in "..." when cut */
+        /* Added by OCR (issue 22): */
+        int ocr_skipped_pages;      /* scanned pages left empty because
+                                       extract-max-ocr-pages or ocr-seconds
+                                       was reached, or OCR is unavailable */
+        char ocr_failed_list[128];  /* as ocr_page_list, for ocr_failed_pages */
+        char ocr_skipped_list[128]; /* as ocr_page_list, for ocr_skipped_pages */
+        char ocr_note[160];         /* why pages were skipped ("" when none):
+                                       the limit reached, or why OCR is
+                                       unavailable (no Danish model) */
 } mm_extract_info_t;
 
 /* Returns a static name for `s`: "text", "ocr" or "mixed". */

@@ -34,6 +34,8 @@ typedef struct wire_s {
         int32_t rc;
         char code[MM_SANDBOX_CODE_SIZE];
         char errstr[MM_SANDBOX_ERRSTR_SIZE];
+        uint64_t aux_len;
+        unsigned char aux[MM_SANDBOX_AUX_SIZE];
         uint64_t len;
 } wire_t;
 
@@ -227,6 +229,8 @@ static void child_main(int wfd, const mm_sandbox_limits_t *lim, size_t vm_before
         memcpy(w.errstr, res.errstr, sizeof w.errstr);
         w.code[sizeof w.code - 1] = w.errstr[sizeof w.errstr - 1] = '\0';
         w.len = w.rc == 0 ? res.len : 0;
+        w.aux_len = res.aux_len <= sizeof w.aux ? res.aux_len : 0;
+        memcpy(w.aux, res.aux, (size_t)w.aux_len);
         g_child_writing = 1;
         bool ok = write_all(wfd, &w, sizeof w) && (w.len == 0 || write_all(wfd, res.data, res.len));
         _exit(ok ? 0 : 120); /* no atexit handlers, no stdio flush */
@@ -427,6 +431,10 @@ static mm_sandbox_status_t reported(reader_t *r, const mm_sandbox_limits_t *lim,
         res->rc = r->w.rc == 0 ? 0 : -1;
         memcpy(res->code, r->w.code, sizeof res->code);
         memcpy(res->errstr, r->w.errstr, sizeof res->errstr);
+        if (r->w.aux_len <= sizeof res->aux) {
+                res->aux_len = (size_t)r->w.aux_len;
+                memcpy(res->aux, r->w.aux, res->aux_len);
+        }
         if (res->rc == 0) {
                 if (r->data == NULL)
                         r->data = malloc(1);

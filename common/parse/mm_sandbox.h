@@ -71,17 +71,24 @@ typedef struct mm_sandbox_limits_s {
 
 #define MM_SANDBOX_CODE_SIZE   32u
 #define MM_SANDBOX_ERRSTR_SIZE 256u
+/* Bytes of fixed-size side information (e.g. mm_extract_info_t) a child
+ * may pass back beside its data, on success and on a failure it reports. */
+#define MM_SANDBOX_AUX_SIZE 1024u
 
 /* A run's result. In the child the function fills rc, code, errstr and
- * data/len (data malloc'd, may be NULL when len is 0). In the caller, data
- * is a malloc'd copy with a NUL after the last byte (NULL unless DONE with
- * bytes), freed by mm_sandbox_result_clear. */
+ * data/len (data malloc'd, may be NULL when len is 0), and may fill aux
+ * (aux_len bytes, at most MM_SANDBOX_AUX_SIZE). In the caller, data is a
+ * malloc'd copy with a NUL after the last byte (NULL unless DONE with
+ * bytes), freed by mm_sandbox_result_clear; aux holds the child's aux
+ * when DONE (aux_len 0 otherwise). */
 typedef struct mm_sandbox_result_s {
         int rc;
         char code[MM_SANDBOX_CODE_SIZE];
         char errstr[MM_SANDBOX_ERRSTR_SIZE];
         char *data;
         size_t len;
+        unsigned char aux[MM_SANDBOX_AUX_SIZE];
+        size_t aux_len;
 } mm_sandbox_result_t;
 
 /* The function run in the child. `arg` is the one given to mm_sandbox_run
