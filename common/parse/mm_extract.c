@@ -649,12 +649,12 @@ static void no_text_error(const mm_extract_info_t *info, size_t nonspace, int pa
                           "PDF has no text layer (%zu characters on %d pages); a scan?", nonspace,
                           pages);
         else
-                set_error(
-                        code, code_size, errstr, errstr_size, "pdf_no_text",
-                        "PDF has no text layer (%zu characters on %d pages) and OCR read none of "
-                        "its %d scanned pages (%d below ocr-min-confidence, %d not OCRed%s%.140s)",
-                        nonspace, pages, scanned, info->ocr_failed_pages, info->ocr_skipped_pages,
-                        info->ocr_note[0] ? ": " : "", info->ocr_note);
+                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
+                          "PDF has no text layer (%zu characters on %d pages); OCR read none of "
+                          "its %d scanned pages: %.150s",
+                          nonspace, pages, scanned,
+                          info->ocr_skipped_pages > 0 ? info->ocr_note
+                                                      : "confidence below ocr-min-confidence");
 }
 
 static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *lim,

@@ -47,10 +47,9 @@ int mm_ocr_check_model(const char *tessdata, char *errstr, size_t errstr_size) {
         }
         if (access(path, R_OK) != 0) {
                 set_err(errstr, errstr_size,
-                        "OCR: no Danish model %s (%s); install tesseract-ocr-dan, point "
-                        "ocr-tessdata at the folder that holds %s.traineddata, or turn OCR off "
-                        "(ocr=off)",
-                        path, strerror(errno), MM_OCR_LANG);
+                        "OCR: no Danish model %s; install tesseract-ocr-dan, set ocr-tessdata, "
+                        "or turn ocr off",
+                        path);
                 return -1;
         }
         return 0;
