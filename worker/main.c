@@ -70,8 +70,8 @@ static const mm_config_option_t options[] = {
         {"extract-max-ocr-pages", 0, MM_CONFIG_INT, "50", "MM_EXTRACT_MAX_OCR_PAGES", 0,
          "scanned pages OCRed per document; later ones stay empty (a warning says so)"},
         {"ocr-seconds", 0, MM_CONFIG_INT, "20", "MM_OCR_SECONDS", 0,
-         "OCR time budget per document (at most 3/4 of extract-cpu-seconds is used); pages past "
-         "it stay empty"},
+         "OCR budget per document in CPU seconds, added to extract-cpu-seconds once a page is "
+         "OCRed; scanned pages past it stay empty"},
         {"ocr-min-confidence", 0, MM_CONFIG_INT, "50", "MM_OCR_MIN_CONFIDENCE", 0,
          "an OCRed page whose mean word confidence (0-100) is lower stays empty"},
         {"ocr-dpi", 0, MM_CONFIG_INT, "300", "MM_OCR_DPI", 0,

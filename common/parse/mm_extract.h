@@ -126,9 +126,10 @@ typedef struct mm_extract_limits_s {
         int ocr;                 /* 1: scanned pages are OCRed (ocr) */
         long ocr_max_pages;      /* OCRed pages per document
                                      (extract-max-ocr-pages) */
-        long ocr_seconds;        /* OCR time budget per document, wall
-                                     time; at most 3/4 of cpu_seconds is
-                                     used (ocr-seconds) */
+        long ocr_seconds;        /* OCR budget per document in CPU
+                                    seconds, on top of cpu_seconds: the
+                                    child's CPU limit is raised by this
+                                    once it OCRs a page (ocr-seconds) */
         long ocr_min_confidence; /* a page whose mean word confidence
                                      (0-100) is lower stays empty
                                      (ocr-min-confidence) */
@@ -169,7 +170,7 @@ struct mm_config_s;
  * extract-max-pages, extract-max-pdf-inflated, extract-max-html-depth,
  * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory,
  * extract-sandbox, and the OCR options ocr (bool), extract-max-ocr-pages,
- * ocr-seconds (used up to 3/4 of extract-cpu-seconds), ocr-min-confidence
+ * ocr-seconds (CPU seconds added to extract-cpu-seconds for OCR), ocr-min-confidence
  * (0-100), ocr-dpi (70-600) and ocr-tessdata (a folder; empty: the
  * default); all of them must be in the program's option table. With ocr
  * on, the Danish model must be in ocr-tessdata (mm_ocr_check_model).
@@ -242,7 +243,7 @@ typedef struct mm_extract_info_s {
         int ocr_failed_pages;    /* scanned pages OCR could not read (left empty) */
         double ocr_confidence;   /* mean OCR confidence (0-100) of the OCRed pages;
                                   -1 when no page was OCRed */
-        double ocr_seconds;      /* time spent in OCR */
+        double ocr_seconds;      /* CPU time spent in OCR */
         char ocr_page_list[128]; /* 1-based numbers of OCRed pages, "3,4,7";
                                     ends in "..." when cut */
         /* Added by OCR (issue 22): */

@@ -6,9 +6,12 @@
 #endif
 #include "mm_ocr.h"
 
+#include "mm_sandbox.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -204,17 +207,33 @@ static char *tidy_text(const char *t) {
         return out;
 }
 
-static long mono_ms(void) {
+/* CPU time of the calling thread (the one that renders and recognises),
+ * in ms: the budget is CPU time, as the sandbox's limit is. */
+static long cpu_ms(void) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long deadline_ms, char **text,
-                            int *confidence, char *errstr, size_t errstr_size) {
+/* Tesseract's cancel callback (called per word): past the CPU deadline. */
+typedef struct deadline_s {
+        long at_ms;
+        int hit;
+} deadline_t;
+
+static bool past_deadline(void *arg, int words) {
+        (void)words;
+        deadline_t *d = arg;
+        if (cpu_ms() >= d->at_ms)
+                d->hit = 1;
+        return d->hit != 0;
+}
+
+mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long cpu_budget_ms,
+                            char **text, int *confidence, char *errstr, size_t errstr_size) {
         *text = NULL;
         *confidence = 0;
-        long start = mono_ms();
+        deadline_t dl = {cpu_ms() + cpu_budget_ms, 0};
         int w = 0, h = 0;
         unsigned char *grey = render_grey(page, &dpi, &w, &h);
         if (grey == NULL) {
@@ -226,8 +245,7 @@ mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long deadli
         TessBaseAPISetImage(o->api, grey, w, h, 1, w); /* copies the pixels */
         free(grey);
         TessBaseAPISetSourceResolution(o->api, dpi);
-        long left = deadline_ms - (mono_ms() - start);
-        if (left <= 0) {
+        if (past_deadline(&dl, 0)) {
                 TessBaseAPIClear(o->api);
                 return MM_OCR_DEADLINE;
         }
@@ -238,12 +256,13 @@ mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long deadli
                 errno = ENOMEM;
                 return MM_OCR_ERROR;
         }
-        TessMonitorSetDeadlineMSecs(mon, left > INT32_MAX ? INT32_MAX : (int)left);
+        TessMonitorSetCancelFunc(mon, past_deadline);
+        TessMonitorSetCancelThis(mon, &dl);
         int rc = TessBaseAPIRecognize(o->api, mon);
         TessMonitorDelete(mon);
-        if (rc != 0) {
+        if (rc != 0 || dl.hit) {
                 TessBaseAPIClear(o->api);
-                if (mono_ms() - start >= deadline_ms)
+                if (dl.hit)
                         return MM_OCR_DEADLINE;
                 set_err(errstr, errstr_size, "OCR: Tesseract could not recognise the page");
                 return MM_OCR_ERROR;
@@ -269,13 +288,15 @@ mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long deadli
  * child that is once per scanned document; the parent never makes one. */
 static mm_ocr_t *g_engine;
 static char g_engine_err[160];
+static char g_engine_dir[512]; /* the tessdata folder of g_engine */
 static pthread_mutex_t g_engine_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct mm_ocr_doc_s {
         const mm_extract_limits_t *lim;
         mm_extract_info_t *info;
-        long start_ms;  /* when the first page's OCR began (0: not yet) */
-        long budget_ms; /* ocr-seconds, at most 3/4 of the CPU limit */
+        long start_ms;  /* thread CPU time when the first page's OCR began */
+        int started;    /* a page was OCRed (or tried) */
+        long budget_ms; /* ocr-seconds */
         double conf_sum;
 };
 
@@ -285,10 +306,7 @@ mm_ocr_doc_t *mm_ocr_doc_new(const mm_extract_limits_t *lim, mm_extract_info_t *
                 return NULL;
         d->lim = lim;
         d->info = info;
-        long cap = lim->cpu_seconds * 750; /* room for the text pages and the reply */
         d->budget_ms = lim->ocr_seconds * 1000;
-        if (d->budget_ms > cap)
-                d->budget_ms = cap;
         return d;
 }
 
@@ -314,9 +332,16 @@ static int skip(mm_ocr_doc_t *d, int index, const char *why) {
         return 0;
 }
 
-/* The engine, made on first use; NULL with g_engine_err set when OCR is
- * unavailable. Called with g_engine_lock held. */
+/* The engine for `tessdata`, made on first use (again when the folder
+ * changed); NULL with g_engine_err set when OCR is unavailable. Called
+ * with g_engine_lock held. */
 static mm_ocr_t *engine(const char *tessdata) {
+        if (strcmp(g_engine_dir, tessdata) != 0) {
+                mm_ocr_destroy(g_engine);
+                g_engine = NULL;
+                g_engine_err[0] = '\0';
+                snprintf(g_engine_dir, sizeof g_engine_dir, "%s", tessdata);
+        }
         if (g_engine == NULL && g_engine_err[0] == '\0')
                 g_engine = mm_ocr_new(tessdata, g_engine_err, sizeof g_engine_err);
         return g_engine;
@@ -325,12 +350,17 @@ static mm_ocr_t *engine(const char *tessdata) {
 /* OCRs the page; see mm_ocr_doc_page. */
 static int ocr_one(mm_ocr_doc_t *d, PopplerPage *page, int index, char **text) {
         mm_extract_info_t *info = d->info;
-        long now = mono_ms();
-        if (d->start_ms == 0)
+        long now = cpu_ms();
+        if (!d->started) {
+                /* the sandbox child was started with the text layer's CPU
+                 * limit; OCR gets ocr-seconds more (mm_extract) */
+                d->started = 1;
                 d->start_ms = now;
+                mm_sandbox_cpu_limit(d->lim->cpu_seconds + d->lim->ocr_seconds);
+        }
         long left = d->budget_ms - (now - d->start_ms);
         char why[160];
-        snprintf(why, sizeof why, "the OCR time budget of %ld s was used (ocr-seconds)",
+        snprintf(why, sizeof why, "the OCR budget of %ld CPU seconds was used (ocr-seconds)",
                  d->lim->ocr_seconds);
         if (left <= 0)
                 return skip(d, index, why);
@@ -346,7 +376,7 @@ static int ocr_one(mm_ocr_doc_t *d, PopplerPage *page, int index, char **text) {
                 mm_ocr_page(o, page, (int)d->lim->ocr_dpi, left, text, &conf, err, sizeof err);
         int e = errno;
         pthread_mutex_unlock(&g_engine_lock);
-        info->ocr_seconds += (double)(mono_ms() - now) / 1000.0;
+        info->ocr_seconds += (double)(cpu_ms() - now) / 1000.0;
         if (st == MM_OCR_DEADLINE)
                 return skip(d, index, why);
         if (st == MM_OCR_ERROR && e == ENOMEM)

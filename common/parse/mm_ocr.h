@@ -64,13 +64,14 @@ typedef enum mm_ocr_status_e {
 } mm_ocr_status_t;
 
 /* Renders `page` (borrowed) at `dpi` (lowered to stay within
- * MM_OCR_MAX_PIXELS) and recognises it within `deadline_ms` of wall time
- * (> 0). On MM_OCR_OK, *text is a malloc'd NUL-terminated UTF-8 text the
- * caller frees (may be empty) and *confidence the mean word confidence
- * 0-100 (0 when no word was found). Otherwise *text is NULL. An
- * out-of-memory error is MM_OCR_ERROR with errno ENOMEM. */
-mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long deadline_ms, char **text,
-                            int *confidence, char *errstr, size_t errstr_size);
+ * MM_OCR_MAX_PIXELS) and recognises it within `cpu_budget_ms` (> 0) of the
+ * calling thread's CPU time (Tesseract is cancelled past it). On
+ * MM_OCR_OK, *text is a malloc'd NUL-terminated UTF-8 text the caller
+ * frees (may be empty) and *confidence the mean word confidence 0-100 (0
+ * when no word was found). Otherwise *text is NULL. An out-of-memory
+ * error is MM_OCR_ERROR with errno ENOMEM. */
+mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long cpu_budget_ms,
+                            char **text, int *confidence, char *errstr, size_t errstr_size);
 
 /* ---- one document: which pages are OCRed, within the limits ---- */
 
@@ -85,7 +86,10 @@ mm_ocr_doc_t *mm_ocr_doc_new(const mm_extract_limits_t *lim, mm_extract_info_t *
 /* Decides page `index` (0-based) whose text layer has `layer_nonspace`
  * non-space characters. A page is OCRed only when that is below
  * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE and images cover the page
- * (mm_ocr_page_is_scan); never past extract-max-ocr-pages or ocr-seconds.
+ * (mm_ocr_page_is_scan); never past extract-max-ocr-pages or ocr-seconds
+ * (CPU seconds of the calling thread, from the first OCRed page on; in a
+ * sandbox child the soft CPU limit is raised by as much when the first
+ * page is OCRed, mm_sandbox_cpu_limit).
  * The process's engine is made when the first page needs it (so text PDFs
  * never load the model) and kept for later documents of the process
  * (calls are serialised). Returns 1 with a malloc'd text in *text that

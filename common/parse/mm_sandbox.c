@@ -47,6 +47,17 @@ int mm_sandbox_in_child(void) {
         return g_in_child != 0;
 }
 
+int mm_sandbox_cpu_limit(long seconds) {
+        struct rlimit r;
+        if (!g_in_child || seconds <= 0 || getrlimit(RLIMIT_CPU, &r) != 0)
+                return -1;
+        rlim_t want = (rlim_t)seconds;
+        if (r.rlim_max != RLIM_INFINITY && want >= r.rlim_max)
+                want = r.rlim_max > 1 ? r.rlim_max - 1 : 1;
+        r.rlim_cur = want;
+        return setrlimit(RLIMIT_CPU, &r) == 0 ? 0 : -1;
+}
+
 void mm_sandbox_cancel(void) {
         g_cancel_gen = g_cancel_gen + 1;
 }

@@ -108,6 +108,14 @@ void mm_sandbox_result_clear(mm_sandbox_result_t *res);
  * the child's limits already hold), else 0. */
 int mm_sandbox_in_child(void);
 
+/* In a sandbox child: sets the soft CPU limit (RLIMIT_CPU) to `seconds`
+ * of the child's CPU time, at most its hard limit less one second (the
+ * limit the run was started with). Lets a run start with a lower limit
+ * for its first part and raise it for a later one (mm_extract: the text
+ * layer within extract-cpu-seconds, OCR within ocr-seconds more).
+ * Returns 0, or -1 outside a child or when setrlimit fails. */
+int mm_sandbox_cpu_limit(long seconds);
+
 /* Ends the run in progress, if any, as MM_SANDBOX_TRANSIENT (its child is
  * killed): its input is put aside for a reason of the system (a revoked
  * partition). Any thread; async-signal-safe. */
