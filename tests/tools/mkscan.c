@@ -13,8 +13,8 @@
  *   --angle MAX   each page is turned by a random angle in [-MAX, MAX]
  *                 degrees (default 1.5)
  *   --noise SIGMA grey-level noise of each pixel, a standard deviation
- *                 (default 12), plus dark specks (1 in 4000 pixels)
- *   --quality Q   JPEG quality 1-100 (default 60)
+ *                 (default 8), plus dark specks (1 in 4000 pixels)
+ *   --quality Q   JPEG quality 1-100 (default 50)
  *   --pages LIST  only these 1-based pages, e.g. "2,4", are scanned; the
  *                 others are drawn as vectors (they keep their text
  *                 layer): a mixed document
@@ -161,7 +161,7 @@ static int scan_page(cairo_t *cr, PopplerPage *page, const opts_t *o) {
 }
 
 static int parse_args(int argc, char **argv, opts_t *o) {
-        *o = (opts_t){300, 60, 1, 1.5, 12.0, NULL, NULL, NULL};
+        *o = (opts_t){300, 50, 1, 1.5, 8.0, NULL, NULL, NULL};
         int i = 1;
         for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
                 const char *k = argv[i], *v = argv[i + 1];
