@@ -910,6 +910,12 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
         return rc;
 }
 
+int mm_extract_info_ocr_page(const mm_extract_info_t *info, int page) {
+        if (page < 1 || page > MM_EXTRACT_OCR_PAGE_MAP)
+                return 0;
+        return (info->ocr_page_map[(page - 1) / 8] >> ((page - 1) % 8)) & 1;
+}
+
 const char *mm_extract_text_source_name(mm_text_source_t s) {
         switch (s) {
         case MM_TEXT_SOURCE_OCR:

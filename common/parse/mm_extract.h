@@ -234,6 +234,9 @@ typedef enum mm_text_source_e {
         MM_TEXT_SOURCE_MIXED     /* some pages from the text layer, some OCRed */
 } mm_text_source_t;
 
+/* Pages whose OCR is recorded in mm_extract_info_t.ocr_page_map. */
+#define MM_EXTRACT_OCR_PAGE_MAP 2048
+
 /* What an extraction did, beside the text (mm_extract_text_info). */
 typedef struct mm_extract_info_s {
         mm_extract_type_t type;
@@ -255,7 +258,15 @@ typedef struct mm_extract_info_s {
         char ocr_note[160];         /* why pages were skipped ("" when none):
                                        the limit reached, or why OCR is
                                        unavailable (no Danish model) */
+        unsigned char ocr_page_map[MM_EXTRACT_OCR_PAGE_MAP / 8]; /* bit i-1 of
+                                       byte (i-1)/8 (low bit first): page i
+                                       was OCRed; the whole list, for pages
+                                       up to MM_EXTRACT_OCR_PAGE_MAP */
 } mm_extract_info_t;
+
+/* 1 when page `page` (1-based) was OCRed according to info->ocr_page_map
+ * (`info` not NULL; 0 past MM_EXTRACT_OCR_PAGE_MAP). */
+int mm_extract_info_ocr_page(const mm_extract_info_t *info, int page);
 
 /* Returns a static name for `s`: "text", "ocr" or "mixed". */
 const char *mm_extract_text_source_name(mm_text_source_t s);

@@ -384,6 +384,8 @@ static int ocr_one(mm_ocr_doc_t *d, PopplerPage *page, int index, char **text) {
         if (st == MM_OCR_OK && conf >= d->lim->ocr_min_confidence && (*text)[0] != '\0') {
                 info->ocr_pages++;
                 list_add(info->ocr_page_list, sizeof info->ocr_page_list, index + 1);
+                if (index < MM_EXTRACT_OCR_PAGE_MAP)
+                        info->ocr_page_map[index / 8] |= (unsigned char)(1u << (index % 8));
                 d->conf_sum += conf;
                 return 1;
         }

@@ -13,17 +13,12 @@
 /* ------------------------------------------------------------------ */
 /* Text, HTML and PDF: mm_extract, then mm_parser                       */
 
-/* The page numbers of a "3,4,7" list (a cut list's "..." is dropped). */
-static json_t *page_array(const char *list) {
+/* The 1-based numbers of the OCRed pages. */
+static json_t *page_array(const mm_extract_info_t *info) {
         json_t *a = json_array();
-        for (const char *q = list; a && *q;) {
-                char *end;
-                long v = strtol(q, &end, 10);
-                if (end == q)
-                        break;
-                json_array_append_new(a, json_integer(v));
-                q = *end == ',' ? end + 1 : end;
-        }
+        for (int i = 1; a && i <= info->pages && i <= MM_EXTRACT_OCR_PAGE_MAP; i++)
+                if (mm_extract_info_ocr_page(info, i))
+                        json_array_append_new(a, json_integer(i));
         return a;
 }
 
@@ -52,7 +47,7 @@ static void add_text_source(json_t *doc, const mm_extract_info_t *info) {
                             info->ocr_pages > 0
                                     ? json_real(floor(info->ocr_confidence * 10.0 + 0.5) / 10.0)
                                     : json_null());
-        json_object_set_new(d, "ocr_pages", page_array(info->ocr_page_list));
+        json_object_set_new(d, "ocr_pages", page_array(info));
         if (info->ocr_pages > 0)
                 warn(doc,
                      "%d of %d pages have no text layer and were read by OCR (Tesseract, Danish; "

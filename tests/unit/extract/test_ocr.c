@@ -127,6 +127,8 @@ static void test_scanned(void **state) {
         assert_int_equal(info.pages, 2);
         assert_int_equal(info.ocr_pages, 2);
         assert_string_equal(info.ocr_page_list, "1,2");
+        assert_true(mm_extract_info_ocr_page(&info, 1) && mm_extract_info_ocr_page(&info, 2));
+        assert_false(mm_extract_info_ocr_page(&info, 3));
         assert_int_equal(info.text_source, MM_TEXT_SOURCE_OCR);
         assert_string_equal(mm_extract_text_source_name(info.text_source), "ocr");
         assert_true(info.ocr_confidence >= 50 && info.ocr_confidence <= 100);
@@ -160,6 +162,9 @@ static void test_mixed(void **state) {
         assert_int_equal(info.pages, 3);
         assert_int_equal(info.ocr_pages, 1);
         assert_string_equal(info.ocr_page_list, "2");
+        assert_false(mm_extract_info_ocr_page(&info, 1));
+        assert_true(mm_extract_info_ocr_page(&info, 2));
+        assert_false(mm_extract_info_ocr_page(&info, 3));
         assert_int_equal(info.text_source, MM_TEXT_SOURCE_MIXED);
         assert_string_equal(mm_extract_text_source_name(info.text_source), "mixed");
         /* pages are separated by a blank line and have none inside */
