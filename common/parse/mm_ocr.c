@@ -381,6 +381,8 @@ static int ocr_one(mm_ocr_doc_t *d, PopplerPage *page, int index, char **text) {
                 return skip(d, index, why);
         if (st == MM_OCR_ERROR && e == ENOMEM)
                 return -1;
+        if (st == MM_OCR_ERROR)
+                return skip(d, index, err);
         if (st == MM_OCR_OK && conf >= d->lim->ocr_min_confidence && (*text)[0] != '\0') {
                 info->ocr_pages++;
                 list_add(info->ocr_page_list, sizeof info->ocr_page_list, index + 1);

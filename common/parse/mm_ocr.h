@@ -28,9 +28,12 @@
 /* The Tesseract language used. */
 #define MM_OCR_LANG "dan"
 
-/* Largest page image in pixels: a larger page (a poster, a drawing) is
- * rendered at a lower resolution so that it fits. */
-#define MM_OCR_MAX_PIXELS (40L * 1000L * 1000L)
+/* Largest page image in pixels (A3 at 300 dpi is 17.4 million): a larger
+ * page (a poster, a drawing) is rendered at a lower resolution so that it
+ * fits. The page's memory is about 7 bytes a pixel at its peak (cairo's
+ * 4-byte image, the grey copy, Tesseract's copy and its binary image):
+ * 140 MB here, inside extract-max-memory (docs/ocr.md). */
+#define MM_OCR_MAX_PIXELS (20L * 1000L * 1000L)
 
 /* Share of the page area that images must cover for the page to count as
  * a scan (mm_ocr_page_is_scan). */

@@ -2,7 +2,7 @@
  * ocr_bench: OCR throughput and memory through mm_extract (the worker's
  * path: one sandbox child per document, Tesseract made in the child).
  *
- *   ocr_bench [--dpi N] [--dump DIR] NAME FILE...
+ *   ocr_bench [--dpi N] [--dump DIR] [--max-memory MB] NAME FILE...
  *
  * Every file is extracted once with OCR on at --dpi (default 300), with
  * limits high enough that no page is cut (ocr-seconds 3000, 10000 OCR
@@ -11,7 +11,9 @@
  * document's child loads the model once, included), the mean confidence
  * and the peak resident memory of an extraction child (getrusage
  * RUSAGE_CHILDREN ru_maxrss: the largest child of this process). With
- * --dump, the text of FILE is written to DIR/<basename>.txt. A benchmark,
+ * --dump, the text of FILE is written to DIR/<basename>.txt. --max-memory
+ * sets extract-max-memory (the address space a child may add; default
+ * the library's), to find the least that OCR needs. A benchmark,
  * not a test: it prints numbers and fails only if a file cannot be read.
  */
 #include <errno.h>
@@ -70,15 +72,19 @@ static void dump(const char *dir, const char *path, const char *text, size_t len
 int main(int argc, char **argv) {
         long dpi = 300;
         const char *dump_dir = NULL;
+        long max_mb = 0;
         int i = 1;
         for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
                 if (!strcmp(argv[i], "--dpi"))
                         dpi = atol(argv[i + 1]);
                 else if (!strcmp(argv[i], "--dump"))
                         dump_dir = argv[i + 1];
+                else if (!strcmp(argv[i], "--max-memory"))
+                        max_mb = atol(argv[i + 1]);
         }
         if (argc - i < 2) {
-                fprintf(stderr, "usage: ocr_bench [--dpi N] [--dump DIR] NAME FILE...\n");
+                fprintf(stderr,
+                        "usage: ocr_bench [--dpi N] [--dump DIR] [--max-memory MB] NAME FILE...\n");
                 return 2;
         }
         const char *name = argv[i++];
@@ -90,6 +96,8 @@ int main(int argc, char **argv) {
         l.cpu_seconds = 4000;
         l.ocr_seconds = 3000;
         l.ocr_max_pages = 10000;
+        if (max_mb > 0)
+                l.max_memory = (size_t)max_mb << 20;
         mm_extract_set_limits(&l);
         int files = 0, pages = 0, ocr_pages = 0;
         double wall = 0, cpu = 0, conf = 0;
@@ -110,6 +118,10 @@ int main(int argc, char **argv) {
                 free(buf);
                 if (rc != 0)
                         printf("  %s: %s (%s)\n", argv[i], code, err);
+                if (info.ocr_failed_pages + info.ocr_skipped_pages > 0)
+                        printf("  %s: %d pages below the confidence bar (%s), %d not OCRed (%s)\n",
+                               argv[i], info.ocr_failed_pages, info.ocr_failed_list,
+                               info.ocr_skipped_pages, info.ocr_note);
                 else if (dump_dir != NULL)
                         dump(dump_dir, argv[i], out, olen);
                 free(out);
