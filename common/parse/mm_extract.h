@@ -146,9 +146,9 @@ typedef struct mm_extract_limits_s {
 #define MM_EXTRACT_DEFAULT_CPU_SECONDS        30L
 #define MM_EXTRACT_DEFAULT_MAX_MEMORY         (512u * 1024u * 1024u)
 #define MM_EXTRACT_DEFAULT_OCR_MAX_PAGES      50L
-#define MM_EXTRACT_DEFAULT_OCR_SECONDS        20L
+#define MM_EXTRACT_DEFAULT_OCR_SECONDS        90L
 #define MM_EXTRACT_DEFAULT_OCR_MIN_CONFIDENCE 50L
-#define MM_EXTRACT_DEFAULT_OCR_DPI            300L
+#define MM_EXTRACT_DEFAULT_OCR_DPI            200L
 #define MM_EXTRACT_DEFAULT_OCR_TESSDATA       "/usr/share/tesseract-ocr/5/tessdata"
 #define MM_EXTRACT_MIN_OCR_DPI                70L
 #define MM_EXTRACT_MAX_OCR_DPI                600L

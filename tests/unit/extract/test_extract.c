@@ -1495,9 +1495,9 @@ static void test_configure(void **state) {
                 {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
                 {"ocr", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
                 {"extract-max-ocr-pages", 0, MM_CONFIG_INT, "50", NULL, 0, ""},
-                {"ocr-seconds", 0, MM_CONFIG_INT, "20", NULL, 0, ""},
+                {"ocr-seconds", 0, MM_CONFIG_INT, "90", NULL, 0, ""},
                 {"ocr-min-confidence", 0, MM_CONFIG_INT, "50", NULL, 0, ""},
-                {"ocr-dpi", 0, MM_CONFIG_INT, "300", NULL, 0, ""},
+                {"ocr-dpi", 0, MM_CONFIG_INT, "200", NULL, 0, ""},
                 {"ocr-tessdata", 0, MM_CONFIG_STRING, MM_EXTRACT_DEFAULT_OCR_TESSDATA, NULL, 0, ""},
         };
         char err[256];
@@ -1538,7 +1538,7 @@ static void test_configure(void **state) {
                          "--extract-max-ocr-pages=4",
                          "--ocr-seconds=2",
                          "--ocr-min-confidence=70",
-                         "--ocr-dpi=200",
+                         "--ocr-dpi=250",
                          "--ocr-tessdata=/nowhere",
                          NULL};
         assert_int_equal(mm_config_load(cfg, 15, argv1, err, sizeof err), 0);
@@ -1556,7 +1556,7 @@ static void test_configure(void **state) {
         assert_int_equal(l.ocr_max_pages, 4);
         assert_int_equal(l.ocr_seconds, 2);
         assert_int_equal(l.ocr_min_confidence, 70);
-        assert_int_equal(l.ocr_dpi, 200);
+        assert_int_equal(l.ocr_dpi, 250);
         assert_string_equal(l.ocr_tessdata, "/nowhere");
         mm_config_destroy(cfg);
         /* OCR on without the Danish model: refused at start-up, naming the

@@ -210,10 +210,11 @@ static void test_limits(void **state) {
         assert_string_equal(info.ocr_failed_list, "1,2");
         assert_non_null(strstr(err, "ocr-min-confidence"));
 
-        /* two pages take more than a second at 300 dpi: the second at least
-         * is past the budget */
+        /* two pages take more than a CPU second at 300 dpi (1.1-1.7 s each,
+         * docs/ocr.md): the second at least is past the budget */
         mm_extract_limits_default(&l);
         l.ocr_seconds = 1;
+        l.ocr_dpi = 300;
         mm_extract_set_limits(&l);
         int rc = extract("scanned.pdf", &info, &out, &len, code, err);
         assert_true(info.ocr_skipped_pages >= 1);
