@@ -807,8 +807,6 @@ static void extract_in_child(void *arg, mm_sandbox_result_t *res) {
         size_t tlen = 0;
         mm_extract_info_t info;
         memcpy(&info, j->info, sizeof info);
-        if (j->lim->ocr && j->t == MM_EXTRACT_PDF)
-                mm_sandbox_cpu_limit(j->lim->cpu_seconds);
         res->rc = extract_direct(j->buf, j->len, j->t, j->content_type, j->lim, &info, &text, &tlen,
                                  res->code, sizeof res->code, res->errstr, sizeof res->errstr);
         res->data = text;
@@ -824,9 +822,9 @@ static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
         extract_job_t job = {buf, len, t, content_type, lim, info};
         /* With OCR on, the child may use ocr-seconds more CPU once it OCRs
          * a page; until then its soft limit is extract-cpu-seconds
-         * (extract_in_child), so text documents keep their limit. */
+         * (cpu_start), so text documents keep their limit. */
         long cpu = lim->cpu_seconds + (lim->ocr && t == MM_EXTRACT_PDF ? lim->ocr_seconds : 0);
-        mm_sandbox_limits_t sl = {cpu, lim->max_memory, lim->max_output_bytes};
+        mm_sandbox_limits_t sl = {cpu, lim->max_memory, lim->max_output_bytes, lim->cpu_seconds};
         mm_sandbox_result_t res;
         mm_sandbox_status_t st = mm_sandbox_run(&sl, extract_in_child, &job, &res);
         if (st == MM_SANDBOX_DONE && res.aux_len == sizeof *info)

@@ -90,9 +90,10 @@ mm_ocr_doc_t *mm_ocr_doc_new(const mm_extract_limits_t *lim, mm_extract_info_t *
  * non-space characters. A page is OCRed only when that is below
  * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE and images cover the page
  * (mm_ocr_page_is_scan); never past extract-max-ocr-pages or ocr-seconds
- * (CPU seconds of the calling thread, from the first OCRed page on; in a
- * sandbox child the soft CPU limit is raised by as much when the first
- * page is OCRed, mm_sandbox_cpu_limit).
+ * (CPU seconds of the calling thread, from the first OCRed page on; a
+ * sandbox child starts with its soft CPU limit at extract-cpu-seconds and
+ * raises it by ocr-seconds when the first page is OCRed,
+ * mm_sandbox_cpu_limit).
  * The process's engine is made when the first page needs it (so text PDFs
  * never load the model) and kept for later documents of the process
  * (calls are serialised). Returns 1 with a malloc'd text in *text that

@@ -169,7 +169,9 @@ static void child_handlers(void) {
 static void child_limits(const mm_sandbox_limits_t *lim, size_t vm_before) {
         struct rlimit r = {0, 0};
         setrlimit(RLIMIT_CORE, &r);
-        r.rlim_cur = (rlim_t)lim->cpu_seconds;
+        r.rlim_cur = (rlim_t)(lim->cpu_start > 0 && lim->cpu_start < lim->cpu_seconds
+                                      ? lim->cpu_start
+                                      : lim->cpu_seconds);
         r.rlim_max = (rlim_t)lim->cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
         setrlimit(RLIMIT_CPU, &r);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(MM_NO_RLIMIT_AS)
@@ -398,9 +400,16 @@ static mm_sandbox_status_t verdict(int status, const struct rusage *ru, int how,
                 return MM_SANDBOX_LIMIT;
         }
         if ((sig == SIGXCPU || sig == SIGKILL || how == READ_TIMEOUT) && cpu_spent) {
-                set_result(res, MM_SANDBOX_CODE_LIMIT,
-                           "the sandboxed child used its CPU limit of %ld s (extract-cpu-seconds)",
-                           lim->cpu_seconds);
+                if (lim->cpu_start > 0 && lim->cpu_start < lim->cpu_seconds)
+                        set_result(res, MM_SANDBOX_CODE_LIMIT,
+                                   "the sandboxed child used its CPU limit of %ld s "
+                                   "(extract-cpu-seconds; up to %ld s once it OCRs) after %lld ms",
+                                   lim->cpu_start, lim->cpu_seconds, (long long)cpu_ms);
+                else
+                        set_result(res, MM_SANDBOX_CODE_LIMIT,
+                                   "the sandboxed child used its CPU limit of %ld s "
+                                   "(extract-cpu-seconds)",
+                                   lim->cpu_seconds);
                 return MM_SANDBOX_LIMIT;
         }
         if (how == READ_TIMEOUT) {

@@ -67,6 +67,10 @@ typedef struct mm_sandbox_limits_s {
         long cpu_seconds;  /* RLIMIT_CPU of the child (> 0) */
         size_t max_memory; /* address space the child may add to the caller's */
         size_t max_output; /* bytes of data the child may pass back */
+        long cpu_start;    /* > 0: the soft CPU limit the child starts with,
+                              below cpu_seconds; the function may raise it
+                              up to cpu_seconds (mm_sandbox_cpu_limit).
+                              0: cpu_seconds from the start */
 } mm_sandbox_limits_t;
 
 #define MM_SANDBOX_CODE_SIZE   32u
