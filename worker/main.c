@@ -18,6 +18,7 @@
 
 #include "mm_config.h"
 #include "mm_envelope.h"
+#include "mm_extract.h"
 #include "mm_log.h"
 #include "mm_store.h"
 #include "mm_worker.h"
@@ -66,6 +67,21 @@ static const mm_config_option_t options[] = {
         {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", "MM_EXTRACT_SANDBOX", 0,
          "extract PDF and HTML, and run the export adapters, in a forked child with CPU and "
          "memory limits"},
+        /* OCR of scanned PDF pages (mm_ocr, docs/ocr.md) */
+        {"ocr", 0, MM_CONFIG_BOOL, "true", "MM_OCR", 0,
+         "OCR (Tesseract, Danish) the scanned pages of PDFs: pages with no text layer and an "
+         "image"},
+        {"extract-max-ocr-pages", 0, MM_CONFIG_INT, "50", "MM_EXTRACT_MAX_OCR_PAGES", 0,
+         "scanned pages OCRed per document; later ones stay empty (a warning says so)"},
+        {"ocr-seconds", 0, MM_CONFIG_INT, "90", "MM_OCR_SECONDS", 0,
+         "OCR budget per document in CPU seconds, added to extract-cpu-seconds once a page is "
+         "OCRed; scanned pages past it stay empty"},
+        {"ocr-min-confidence", 0, MM_CONFIG_INT, "50", "MM_OCR_MIN_CONFIDENCE", 0,
+         "an OCRed page whose mean word confidence (0-100) is lower stays empty"},
+        {"ocr-dpi", 0, MM_CONFIG_INT, "200", "MM_OCR_DPI", 0,
+         "resolution scanned pages are rendered at for OCR (70-600)"},
+        {"ocr-tessdata", 0, MM_CONFIG_STRING, MM_EXTRACT_DEFAULT_OCR_TESSDATA, "MM_OCR_TESSDATA", 0,
+         "folder of Tesseract's dan.traineddata (tesseract-ocr-dan)"},
         {"retry-max-ms", 0, MM_CONFIG_INT, "5000", "MM_RETRY_MAX_MS", 0,
          "cap of the exponential backoff while PostgreSQL or the DLQ is unavailable (ms)"},
         {"metrics-port", 0, MM_CONFIG_INT, "0", "MM_METRICS_PORT", 0,
@@ -131,7 +147,10 @@ static const char *const g_docs[] = {"max-doc-bytes", "dead-letter-max-bytes", "
 static const char *const g_extract[] = {"extract-max-pages",      "extract-max-pdf-inflated",
                                         "extract-max-html-depth", "extract-max-html-nodes",
                                         "extract-cpu-seconds",    "extract-max-memory",
-                                        "extract-sandbox",        NULL};
+                                        "extract-sandbox",        "ocr",
+                                        "extract-max-ocr-pages",  "ocr-seconds",
+                                        "ocr-min-confidence",     "ocr-dpi",
+                                        "ocr-tessdata",           NULL};
 static const char *const g_metrics[] = {"metrics-port", "metrics-bind", "liveness-timeout-ms",
                                         "low-confidence", NULL};
 static const char *const g_general[] = {"config", "log-level", "migrate", NULL};
@@ -141,7 +160,7 @@ static const mm_config_group_t groups[] = {
         {"PostgreSQL (waits and retries)", g_pg},
         {"Batches and shutdown", g_batch},
         {"Documents, dead letters and poison inputs", g_docs},
-        {"Extraction limits and sandbox (PDF, HTML)", g_extract},
+        {"Extraction limits, sandbox and OCR (PDF, HTML)", g_extract},
         {"Metrics and health (/metrics, /healthz, /readyz)", g_metrics},
 };
 

@@ -2,7 +2,12 @@
  * minutes-parse: parses one meeting document and prints its JSON model.
  *
  *   minutes-parse [--pretty] [--max-bytes N] [--content-type TYPE]
- *                 [--published-at TIME] FILE|-
+ *                 [--published-at TIME] [--ocr on|off] [--ocr-dpi N]
+ *                 [--ocr-min-confidence N] [--extract-max-ocr-pages N]
+ *                 [--ocr-seconds N] [--ocr-tessdata DIR] FILE|-
+ *
+ * Scanned PDF pages are read by OCR (Tesseract, Danish; docs/ocr.md)
+ * unless --ocr off; document.text_source says where the text came from.
  *
  * Text, markdown, HTML, PDF and the exports of document systems
  * (FirstAgenda JSON, eDoc agenda XML, SBSYS agenda XML) are accepted: the source adapter
@@ -41,11 +46,22 @@ static void usage(FILE *fp) {
                 "                       (default: sniffed from the bytes)\n"
                 "  --published-at TIME  publication time of an export (ISO 8601), when the\n"
                 "                       export itself does not state it\n"
+                "  --ocr on|off         OCR scanned PDF pages (Tesseract, Danish; default on)\n"
+                "  --ocr-dpi N          render resolution for OCR (70-600, default %ld)\n"
+                "  --ocr-min-confidence N  an OCRed page with a lower mean word confidence\n"
+                "                       (0-100, default %ld) stays empty\n"
+                "  --extract-max-ocr-pages N  OCRed pages per document (default %ld)\n"
+                "  --ocr-seconds N      OCR budget in CPU seconds (default %ld), on top of\n"
+                "                       the extraction CPU limit of %ld s\n"
+                "  --ocr-tessdata DIR   folder of dan.traineddata (default %s)\n"
                 "  -h, --help           show this help\n"
                 "Exit status: 0 ok, 1 read error, 2 usage error, 3 not minutes or an invalid\n"
                 "export.\n",
                 MM_PARSER_DEFAULT_MAX_BYTES, MM_SOURCE_CT_FIRSTAGENDA, MM_SOURCE_CT_EDOC,
-                MM_SOURCE_CT_SBSYS);
+                MM_SOURCE_CT_SBSYS, MM_EXTRACT_DEFAULT_OCR_DPI,
+                MM_EXTRACT_DEFAULT_OCR_MIN_CONFIDENCE, MM_EXTRACT_DEFAULT_OCR_MAX_PAGES,
+                MM_EXTRACT_DEFAULT_OCR_SECONDS, MM_EXTRACT_DEFAULT_CPU_SECONDS,
+                MM_EXTRACT_DEFAULT_OCR_TESSDATA);
 }
 
 /* Reads in pieces of 64 KiB or more and stops once more than max bytes
@@ -91,23 +107,75 @@ typedef struct parse_opts_s {
         int pretty;
         const char *content_type, *published_at; /* NULL when not given */
         size_t max;
-        const char *path; /* FILE, or "-" for stdin */
+        const char *path;        /* FILE, or "-" for stdin */
+        mm_extract_limits_t lim; /* the OCR options; the rest are the defaults */
 } parse_opts_t;
+
+/* A number option within [lo, hi] into *v; -1 (message printed) if not. */
+static int number_opt(const char *name, const char *arg, long lo, long hi, long *v) {
+        char *end;
+        errno = 0;
+        long n = strtol(arg, &end, 10);
+        if (errno || *end || end == arg || n < lo || n > hi) {
+                fprintf(stderr, "minutes-parse: --%s wants a number %ld-%ld, got \"%s\"\n", name,
+                        lo, hi, arg);
+                return -1;
+        }
+        *v = n;
+        return 0;
+}
+
+/* The OCR options (getopt values 'o'..'O'); -1 on a bad value. */
+static int ocr_option(int c, const char *arg, mm_extract_limits_t *l) {
+        switch (c) {
+        case 'o':
+                if (strcmp(arg, "on") && strcmp(arg, "off")) {
+                        fprintf(stderr, "minutes-parse: --ocr wants on or off, got \"%s\"\n", arg);
+                        return -1;
+                }
+                l->ocr = !strcmp(arg, "on");
+                return 0;
+        case 'd':
+                return number_opt("ocr-dpi", arg, MM_EXTRACT_MIN_OCR_DPI, MM_EXTRACT_MAX_OCR_DPI,
+                                  &l->ocr_dpi);
+        case 'c':
+                return number_opt("ocr-min-confidence", arg, 0, 100, &l->ocr_min_confidence);
+        case 'n':
+                return number_opt("extract-max-ocr-pages", arg, 1, 1000000, &l->ocr_max_pages);
+        case 's':
+                return number_opt("ocr-seconds", arg, 1, 1000000, &l->ocr_seconds);
+        default:
+                if (strlen(arg) >= sizeof l->ocr_tessdata) {
+                        fprintf(stderr, "minutes-parse: --ocr-tessdata is too long\n");
+                        return -1;
+                }
+                snprintf(l->ocr_tessdata, sizeof l->ocr_tessdata, "%s", arg);
+                return 0;
+        }
+}
 
 /* Reads the command line into *o. Returns -1 to go on, else the exit
  * status (0 after --help, 2 on a usage error, whose message it printed). */
 static int read_options(int argc, char **argv, parse_opts_t *o) {
-        static const struct option opts[] = {{"pretty", no_argument, NULL, 'p'},
-                                             {"max-bytes", required_argument, NULL, 'm'},
-                                             {"content-type", required_argument, NULL, 't'},
-                                             {"published-at", required_argument, NULL, 'P'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+                {"pretty", no_argument, NULL, 'p'},
+                {"max-bytes", required_argument, NULL, 'm'},
+                {"content-type", required_argument, NULL, 't'},
+                {"published-at", required_argument, NULL, 'P'},
+                {"ocr", required_argument, NULL, 'o'},
+                {"ocr-dpi", required_argument, NULL, 'd'},
+                {"ocr-min-confidence", required_argument, NULL, 'c'},
+                {"extract-max-ocr-pages", required_argument, NULL, 'n'},
+                {"ocr-seconds", required_argument, NULL, 's'},
+                {"ocr-tessdata", required_argument, NULL, 'T'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0}};
         char *end;
         int c;
 
         memset(o, 0, sizeof(*o));
         o->max = MM_PARSER_DEFAULT_MAX_BYTES;
+        mm_extract_limits_default(&o->lim);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'p':
@@ -129,6 +197,15 @@ static int read_options(int argc, char **argv, parse_opts_t *o) {
                         break;
                 case 'P':
                         o->published_at = optarg;
+                        break;
+                case 'o':
+                case 'd':
+                case 'c':
+                case 'n':
+                case 's':
+                case 'T':
+                        if (ocr_option(c, optarg, &o->lim) != 0)
+                                return 2;
                         break;
                 case 'h':
                         usage(stdout);
@@ -160,8 +237,8 @@ static json_t *parse_document(mm_parser_t *parser, const parse_opts_t *o, const 
         if (len > o->max)
                 return mm_parser_parse(parser, buf, len, perr); /* too_large */
         mm_extract_global_init();
-        mm_extract_get_limits(&lim); /* extracted text is capped like the input */
-        lim.max_output_bytes = o->max;
+        lim = o->lim;
+        lim.max_output_bytes = o->max; /* extracted text is capped like the input */
         mm_extract_set_limits(&lim);
         if (mm_source_parse(parser, buf, len, o->content_type, &res, perr) == 0) {
                 doc = res.doc;

@@ -9,6 +9,7 @@
 #include "mm_buf.h"
 #include "mm_config.h"
 #include "mm_extract_html.h"
+#include "mm_ocr.h"
 #include "mm_sandbox.h"
 
 #include <errno.h>
@@ -276,18 +277,20 @@ mm_extract_type_t mm_extract_detect(const char *buf, size_t len, const char *con
 /* Limits and set-up                                                   */
 /* ------------------------------------------------------------------ */
 
-static mm_extract_limits_t g_limits = {
-        MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES, MM_EXTRACT_DEFAULT_MAX_PAGES,
-        MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED, MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH,
-        MM_EXTRACT_DEFAULT_MAX_HTML_NODES,   MM_EXTRACT_DEFAULT_CPU_SECONDS,
-        MM_EXTRACT_DEFAULT_MAX_MEMORY,       1};
+#define LIMITS_DEFAULT                                                                             \
+        {                                                                                          \
+                MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES, MM_EXTRACT_DEFAULT_MAX_PAGES,                 \
+                        MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED, MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH,    \
+                        MM_EXTRACT_DEFAULT_MAX_HTML_NODES, MM_EXTRACT_DEFAULT_CPU_SECONDS,         \
+                        MM_EXTRACT_DEFAULT_MAX_MEMORY, 1, 1, MM_EXTRACT_DEFAULT_OCR_MAX_PAGES,     \
+                        MM_EXTRACT_DEFAULT_OCR_SECONDS, MM_EXTRACT_DEFAULT_OCR_MIN_CONFIDENCE,     \
+                        MM_EXTRACT_DEFAULT_OCR_DPI, MM_EXTRACT_DEFAULT_OCR_TESSDATA                \
+        }
+
+static mm_extract_limits_t g_limits = LIMITS_DEFAULT;
 
 void mm_extract_limits_default(mm_extract_limits_t *l) {
-        *l = (mm_extract_limits_t){
-                MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES, MM_EXTRACT_DEFAULT_MAX_PAGES,
-                MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED, MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH,
-                MM_EXTRACT_DEFAULT_MAX_HTML_NODES,   MM_EXTRACT_DEFAULT_CPU_SECONDS,
-                MM_EXTRACT_DEFAULT_MAX_MEMORY,       1};
+        *l = (mm_extract_limits_t)LIMITS_DEFAULT;
 }
 
 void mm_extract_set_limits(const mm_extract_limits_t *l) {
@@ -303,10 +306,71 @@ void mm_extract_set_limits(const mm_extract_limits_t *l) {
         g_limits.cpu_seconds = l->cpu_seconds > 0 ? l->cpu_seconds : d.cpu_seconds;
         g_limits.max_memory = l->max_memory > 0 ? l->max_memory : d.max_memory;
         g_limits.sandbox = l->sandbox != 0;
+        g_limits.ocr = l->ocr != 0;
+        g_limits.ocr_max_pages = l->ocr_max_pages > 0 ? l->ocr_max_pages : d.ocr_max_pages;
+        g_limits.ocr_seconds = l->ocr_seconds > 0 ? l->ocr_seconds : d.ocr_seconds;
+        g_limits.ocr_min_confidence = l->ocr_min_confidence >= 0 && l->ocr_min_confidence <= 100
+                                              ? l->ocr_min_confidence
+                                              : d.ocr_min_confidence;
+        g_limits.ocr_dpi =
+                l->ocr_dpi >= MM_EXTRACT_MIN_OCR_DPI && l->ocr_dpi <= MM_EXTRACT_MAX_OCR_DPI
+                        ? l->ocr_dpi
+                        : d.ocr_dpi;
+        if (l->ocr_tessdata[0] != '\0' && memchr(l->ocr_tessdata, '\0', sizeof l->ocr_tessdata))
+                memcpy(g_limits.ocr_tessdata, l->ocr_tessdata, sizeof g_limits.ocr_tessdata);
+        else
+                memcpy(g_limits.ocr_tessdata, d.ocr_tessdata, sizeof g_limits.ocr_tessdata);
 }
 
 void mm_extract_get_limits(mm_extract_limits_t *l) {
         *l = g_limits;
+}
+
+static int config_error(char *errstr, size_t errstr_size, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int config_error(char *errstr, size_t errstr_size, const char *fmt, ...) {
+        if (errstr != NULL && errstr_size > 0) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(errstr, errstr_size, fmt, ap);
+                va_end(ap);
+        }
+        return -1;
+}
+
+/* The OCR options into `l` (its cpu_seconds already set). */
+static int configure_ocr(const struct mm_config_s *cfg, mm_extract_limits_t *l, char *errstr,
+                         size_t errstr_size) {
+        l->ocr = mm_config_get_bool(cfg, "ocr");
+        long long pages = mm_config_get_int(cfg, "extract-max-ocr-pages");
+        long long secs = mm_config_get_int(cfg, "ocr-seconds");
+        long long conf = mm_config_get_int(cfg, "ocr-min-confidence");
+        long long dpi = mm_config_get_int(cfg, "ocr-dpi");
+        const char *td = mm_config_get_str(cfg, "ocr-tessdata");
+        if (pages <= 0 || secs <= 0)
+                return config_error(errstr, errstr_size,
+                                    "options extract-max-ocr-pages and ocr-seconds must be "
+                                    "positive");
+        if (conf < 0 || conf > 100)
+                return config_error(errstr, errstr_size, "ocr-min-confidence must be 0-100");
+        if (dpi < MM_EXTRACT_MIN_OCR_DPI || dpi > MM_EXTRACT_MAX_OCR_DPI)
+                return config_error(errstr, errstr_size, "ocr-dpi must be %ld-%ld",
+                                    MM_EXTRACT_MIN_OCR_DPI, MM_EXTRACT_MAX_OCR_DPI);
+        if (td == NULL || td[0] == '\0')
+                td = MM_EXTRACT_DEFAULT_OCR_TESSDATA;
+        if (strlen(td) >= sizeof l->ocr_tessdata)
+                return config_error(errstr, errstr_size, "ocr-tessdata is too long");
+        l->ocr_max_pages = (long)pages;
+        l->ocr_seconds = (long)secs;
+        l->ocr_min_confidence = (long)conf;
+        l->ocr_dpi = (long)dpi;
+        snprintf(l->ocr_tessdata, sizeof l->ocr_tessdata, "%s", td);
+        /* a missing model is the operator's to fix, found at start-up, not
+         * a scanned document after another dead-lettered as pdf_no_text */
+        if (l->ocr && mm_ocr_check_model(l->ocr_tessdata, errstr, errstr_size) != 0)
+                return -1;
+        return 0;
 }
 
 int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t errstr_size) {
@@ -331,6 +395,8 @@ int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t err
         l.cpu_seconds = (long)mm_config_get_int(cfg, "extract-cpu-seconds");
         l.max_memory = (size_t)mm_config_get_int(cfg, "extract-max-memory");
         l.sandbox = mm_config_get_bool(cfg, "extract-sandbox");
+        if (configure_ocr(cfg, &l, errstr, errstr_size) != 0)
+                return -1;
         /* A seccomp filter (systemd's SystemCallFilter=~@resources) would
          * make the child's setrlimit fail and leave it unlimited: refuse to
          * start rather than run without the limits. */
@@ -492,62 +558,129 @@ static PopplerDocument *pdf_open(const char *buf, size_t len, char *code, size_t
         return doc;
 }
 
+/* Non-space code points of s, counted as append_clean counts them. */
+static size_t count_nonspace(const char *s) {
+        size_t n = 0;
+        for (; *s != '\0'; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c > 0x20 && c != 0x7F && (c < 0x80 || c >= 0xC0))
+                        n++;
+        }
+        return n;
+}
+
 /* Appends the text of page i to b (one page in memory at a time: the page
- * and its text are freed before the next one is loaded). */
-static void pdf_page_text(PopplerDocument *doc, int i, mm_buf_t *b, size_t *nonspace) {
+ * and its text are freed before the next one is loaded). With `ocr` (may
+ * be NULL: OCR off), a scanned page's text is its OCR text (mm_ocr);
+ * *text_pages counts the pages whose non-empty text is their text layer.
+ * Returns -1 when memory ran out in OCR, else 0. */
+static int pdf_page_text(PopplerDocument *doc, int i, mm_buf_t *b, size_t *nonspace,
+                         mm_ocr_doc_t *ocr, int *text_pages) {
         PopplerPage *page = poppler_document_get_page(doc, i);
         if (page == NULL)
-                return;
+                return 0;
         char *text = poppler_page_get_text(page);
-        g_object_unref(page);
-        if (text == NULL)
-                return;
+        if (text == NULL) {
+                g_object_unref(page);
+                return 0;
+        }
         if (!g_utf8_validate(text, -1, NULL)) {
                 char *valid = g_utf8_make_valid(text, -1);
                 g_free(text);
                 text = valid;
         }
+        size_t layer = count_nonspace(text);
+        char *ocr_text = NULL;
+        int rc = ocr != NULL ? mm_ocr_doc_page(ocr, page, i, layer, &ocr_text) : 0;
+        g_object_unref(page);
+        if (rc < 0) {
+                g_free(text);
+                return -1;
+        }
+        if (rc == 0 && layer > 0)
+                (*text_pages)++;
+        const char *t = rc > 0 ? ocr_text : text;
         if (b->len > 0)
                 mm_buf_append(b, MM_EXTRACT_PAGE_SEPARATOR, sizeof MM_EXTRACT_PAGE_SEPARATOR - 1);
-        *nonspace += append_clean(b, text, strlen(text));
+        *nonspace += append_clean(b, t, strlen(t));
         if (b->len > 0 && b->p[b->len - 1] != '\n')
                 mm_buf_putc(b, '\n');
         g_free(text);
+        free(ocr_text);
+        return 0;
 }
 
-static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *lim, char **out,
-                       size_t *out_len, char *code, size_t code_size, char *errstr,
-                       size_t errstr_size) {
+/* Opens the PDF and checks its page count; NULL with the error set. */
+static PopplerDocument *pdf_open_pages(const char *buf, size_t len, const mm_extract_limits_t *lim,
+                                       int *pages, char *code, size_t code_size, char *errstr,
+                                       size_t errstr_size) {
         size_t inflated = 0;
         if (!pdf_inflated_within(buf, len, lim->max_pdf_inflated, &inflated)) {
                 set_error(code, code_size, errstr, errstr_size, "extract_limit",
                           "PDF streams inflate to more than %zu bytes (extract-max-pdf-inflated)",
                           lim->max_pdf_inflated);
-                return -1;
+                return NULL;
         }
         PopplerDocument *doc = pdf_open(buf, len, code, code_size, errstr, errstr_size);
         if (doc == NULL)
-                return -1;
-        int pages = poppler_document_get_n_pages(doc);
-        if (pages <= 0 || (long)pages > lim->max_pages) {
+                return NULL;
+        *pages = poppler_document_get_n_pages(doc);
+        if (*pages <= 0 || (long)*pages > lim->max_pages) {
                 g_object_unref(doc);
-                if (pages <= 0)
+                if (*pages <= 0)
                         set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
                                   "PDF has no pages");
                 else
                         set_error(code, code_size, errstr, errstr_size, "extract_limit",
                                   "PDF has %d pages, more than the limit of %ld "
                                   "(extract-max-pages)",
-                                  pages, lim->max_pages);
+                                  *pages, lim->max_pages);
+                return NULL;
+        }
+        return doc;
+}
+
+/* The pdf_no_text error; says what OCR did when it was tried. */
+static void no_text_error(const mm_extract_info_t *info, size_t nonspace, int pages, char *code,
+                          size_t code_size, char *errstr, size_t errstr_size) {
+        int scanned = info->ocr_pages + info->ocr_failed_pages + info->ocr_skipped_pages;
+        if (scanned == 0)
+                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
+                          "PDF has no text layer (%zu characters on %d pages); a scan?", nonspace,
+                          pages);
+        else
+                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
+                          "PDF has no text layer (%zu characters on %d pages); OCR read none of "
+                          "its %d scanned pages: %.150s",
+                          nonspace, pages, scanned,
+                          info->ocr_skipped_pages > 0 ? info->ocr_note
+                                                      : "confidence below ocr-min-confidence");
+}
+
+static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *lim,
+                       mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                       size_t code_size, char *errstr, size_t errstr_size) {
+        int pages = 0;
+        PopplerDocument *doc =
+                pdf_open_pages(buf, len, lim, &pages, code, code_size, errstr, errstr_size);
+        if (doc == NULL)
+                return -1;
+        info->pages = pages;
+        mm_ocr_doc_t *ocr = NULL;
+        if (lim->ocr && (ocr = mm_ocr_doc_new(lim, info)) == NULL) {
+                g_object_unref(doc);
+                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
+                          "out of memory starting OCR");
                 return -1;
         }
-
         mm_buf_t b = MM_BUF_INIT;
         mm_buf_set_max(&b, lim->max_output_bytes);
         size_t nonspace = 0;
-        for (int i = 0; i < pages && !mm_buf_failed(&b); i++)
-                pdf_page_text(doc, i, &b, &nonspace);
+        int text_pages = 0, oom = 0;
+        for (int i = 0; i < pages && !mm_buf_failed(&b) && !oom; i++)
+                oom = pdf_page_text(doc, i, &b, &nonspace, ocr, &text_pages) != 0;
         g_object_unref(doc);
+        mm_ocr_doc_finish(ocr, text_pages);
 
         if (b.err == MM_BUF_ELIMIT) {
                 mm_buf_release(&b);
@@ -559,14 +692,13 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
         size_t min = (size_t)pages * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE;
         if (min < MM_EXTRACT_PDF_MIN_CHARS)
                 min = MM_EXTRACT_PDF_MIN_CHARS;
-        if (!mm_buf_failed(&b) && nonspace < min) {
+        if (!mm_buf_failed(&b) && !oom && nonspace < min) {
                 mm_buf_release(&b);
-                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
-                          "PDF has no text layer (%zu characters on %d pages); a scan?", nonspace,
-                          pages);
+                no_text_error(info, nonspace, pages, code, code_size, errstr, errstr_size);
                 return -1;
         }
-        if (mm_buf_take(&b, out, out_len) != 0) {
+        if (oom || mm_buf_take(&b, out, out_len) != 0) {
+                mm_buf_release(&b);
                 set_error(code, code_size, errstr, errstr_size, "out_of_memory",
                           "out of memory extracting PDF text");
                 return -1;
@@ -581,9 +713,9 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
 /* Extracts PDF or HTML in this process, within the limits (but without
  * CPU or memory limits: those need the sandbox). */
 static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
-                          const char *content_type, const mm_extract_limits_t *lim, char **out,
-                          size_t *out_len, char *code, size_t code_size, char *errstr,
-                          size_t errstr_size) {
+                          const char *content_type, const mm_extract_limits_t *lim,
+                          mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                          size_t code_size, char *errstr, size_t errstr_size) {
 #ifdef MM_EXTRACT_TEST_HOOKS
         /* Test builds only: markers in the input make the extractor crash,
          * spin or eat memory, to test the sandbox. */
@@ -607,7 +739,7 @@ static int extract_direct(const char *buf, size_t len, mm_extract_type_t t,
                 }
 #endif
         if (t == MM_EXTRACT_PDF)
-                return extract_pdf(buf, len, lim, out, out_len, code, code_size, errstr,
+                return extract_pdf(buf, len, lim, info, out, out_len, code, code_size, errstr,
                                    errstr_size);
         return mm_extract_html_text(buf, len, content_type, lim, out, out_len, code, code_size,
                                     errstr, errstr_size);
@@ -643,8 +775,11 @@ static void warm_up(void) {
                               NOBJ + 1, xref);
         mm_extract_limits_t lim;
         mm_extract_limits_default(&lim);
+        lim.ocr = 0; /* Tesseract is never set up in the calling process */
+        mm_extract_info_t info;
+        memset(&info, 0, sizeof info);
         char *out = NULL;
-        if (n < sizeof pdf && extract_pdf(pdf, n, &lim, &out, NULL, NULL, 0, NULL, 0) == 0)
+        if (n < sizeof pdf && extract_pdf(pdf, n, &lim, &info, &out, NULL, NULL, 0, NULL, 0) == 0)
                 free(out);
 }
 
@@ -658,27 +793,42 @@ typedef struct extract_job_s {
         mm_extract_type_t t;
         const char *content_type;
         const mm_extract_limits_t *lim;
+        const mm_extract_info_t *info; /* as known before the child */
 } extract_job_t;
 
-/* Runs in the sandbox child (mm_sandbox_fn_t). */
+_Static_assert(sizeof(mm_extract_info_t) <= MM_SANDBOX_AUX_SIZE,
+               "the extraction info travels in the sandbox's aux bytes");
+
+/* Runs in the sandbox child (mm_sandbox_fn_t). The info comes back beside
+ * the text, in the reply's aux bytes (the same binary reads it). */
 static void extract_in_child(void *arg, mm_sandbox_result_t *res) {
         const extract_job_t *j = arg;
         char *text = NULL;
         size_t tlen = 0;
-        res->rc = extract_direct(j->buf, j->len, j->t, j->content_type, j->lim, &text, &tlen,
+        mm_extract_info_t info;
+        memcpy(&info, j->info, sizeof info);
+        res->rc = extract_direct(j->buf, j->len, j->t, j->content_type, j->lim, &info, &text, &tlen,
                                  res->code, sizeof res->code, res->errstr, sizeof res->errstr);
         res->data = text;
         res->len = res->rc == 0 ? tlen : 0;
+        memcpy(res->aux, &info, sizeof info);
+        res->aux_len = sizeof info;
 }
 
 static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
-                             const char *content_type, const mm_extract_limits_t *lim, char **out,
-                             size_t *out_len, char *code, size_t code_size, char *errstr,
-                             size_t errstr_size) {
-        extract_job_t job = {buf, len, t, content_type, lim};
-        mm_sandbox_limits_t sl = {lim->cpu_seconds, lim->max_memory, lim->max_output_bytes};
+                             const char *content_type, const mm_extract_limits_t *lim,
+                             mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                             size_t code_size, char *errstr, size_t errstr_size) {
+        extract_job_t job = {buf, len, t, content_type, lim, info};
+        /* With OCR on, the child may use ocr-seconds more CPU once it OCRs
+         * a page; until then its soft limit is extract-cpu-seconds
+         * (cpu_start), so text documents keep their limit. */
+        long cpu = lim->cpu_seconds + (lim->ocr && t == MM_EXTRACT_PDF ? lim->ocr_seconds : 0);
+        mm_sandbox_limits_t sl = {cpu, lim->max_memory, lim->max_output_bytes, lim->cpu_seconds};
         mm_sandbox_result_t res;
         mm_sandbox_status_t st = mm_sandbox_run(&sl, extract_in_child, &job, &res);
+        if (st == MM_SANDBOX_DONE && res.aux_len == sizeof *info)
+                memcpy(info, res.aux, sizeof *info);
         if (st == MM_SANDBOX_DONE && res.rc == 0) {
                 *out = res.data; /* ownership passed to the caller (NUL-terminated) */
                 if (out_len != NULL)
@@ -690,13 +840,16 @@ static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
         return -1;
 }
 
-int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_extract_type_t *type,
-                    char **out, size_t *out_len, char *code, size_t code_size, char *errstr,
-                    size_t errstr_size) {
+/* mm_extract_text_info with `info` not NULL. */
+static int extract_info(const char *buf, size_t len, const char *content_type,
+                        mm_extract_info_t *info, char **out, size_t *out_len, char *code,
+                        size_t code_size, char *errstr, size_t errstr_size) {
         mm_extract_type_t t = mm_extract_detect(buf, len, content_type);
         mm_extract_limits_t lim = g_limits; /* a copy: set_limits may not race */
-        if (type != NULL)
-                *type = t;
+        memset(info, 0, sizeof *info);
+        info->type = t;
+        info->text_source = MM_TEXT_SOURCE_TEXT;
+        info->ocr_confidence = -1;
         *out = NULL;
         if (out_len != NULL)
                 *out_len = 0;
@@ -710,9 +863,9 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
         case MM_EXTRACT_HTML:
                 /* in a sandbox child (mm_isolate) the limits already hold */
                 if (lim.sandbox && !mm_sandbox_in_child())
-                        return extract_sandboxed(buf, len, t, content_type, &lim, out, out_len,
-                                                 code, code_size, errstr, errstr_size);
-                return extract_direct(buf, len, t, content_type, &lim, out, out_len, code,
+                        return extract_sandboxed(buf, len, t, content_type, &lim, info, out,
+                                                 out_len, code, code_size, errstr, errstr_size);
+                return extract_direct(buf, len, t, content_type, &lim, info, out, out_len, code,
                                       code_size, errstr, errstr_size);
         case MM_EXTRACT_TEXT: {
                 if (len > lim.max_output_bytes) {
@@ -744,6 +897,23 @@ int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_ex
         }
 }
 
+int mm_extract_text(const char *buf, size_t len, const char *content_type, mm_extract_type_t *type,
+                    char **out, size_t *out_len, char *code, size_t code_size, char *errstr,
+                    size_t errstr_size) {
+        mm_extract_info_t info;
+        int rc = extract_info(buf, len, content_type, &info, out, out_len, code, code_size, errstr,
+                              errstr_size);
+        if (type != NULL)
+                *type = info.type;
+        return rc;
+}
+
+int mm_extract_info_ocr_page(const mm_extract_info_t *info, int page) {
+        if (page < 1 || page > MM_EXTRACT_OCR_PAGE_MAP)
+                return 0;
+        return (info->ocr_page_map[(page - 1) / 8] >> ((page - 1) % 8)) & 1;
+}
+
 const char *mm_extract_text_source_name(mm_text_source_t s) {
         switch (s) {
         case MM_TEXT_SOURCE_OCR:
@@ -756,18 +926,10 @@ const char *mm_extract_text_source_name(mm_text_source_t s) {
         }
 }
 
-/* Without OCR every page's text is its text layer. */
 int mm_extract_text_info(const char *buf, size_t len, const char *content_type,
                          mm_extract_info_t *info, char **out, size_t *out_len, char *code,
                          size_t code_size, char *errstr, size_t errstr_size) {
-        mm_extract_type_t t;
-        int rc = mm_extract_text(buf, len, content_type, &t, out, out_len, code, code_size, errstr,
-                                 errstr_size);
-        if (info != NULL) {
-                memset(info, 0, sizeof(*info));
-                info->type = t;
-                info->text_source = MM_TEXT_SOURCE_TEXT;
-                info->ocr_confidence = -1;
-        }
-        return rc;
+        mm_extract_info_t local;
+        return extract_info(buf, len, content_type, info != NULL ? info : &local, out, out_len,
+                            code, code_size, errstr, errstr_size);
 }

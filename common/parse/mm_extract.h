@@ -122,15 +122,36 @@ typedef struct mm_extract_limits_s {
                                     parent's (extract-max-memory) */
         int sandbox;             /* 1: PDF and HTML are extracted in a
                                     forked child (extract-sandbox) */
+        /* OCR of scanned PDF pages (mm_ocr, Tesseract "dan"); see below. */
+        int ocr;                 /* 1: scanned pages are OCRed (ocr) */
+        long ocr_max_pages;      /* OCRed pages per document
+                                     (extract-max-ocr-pages) */
+        long ocr_seconds;        /* OCR budget per document in CPU
+                                    seconds, on top of cpu_seconds: the
+                                    child's CPU limit is raised by this
+                                    once it OCRs a page (ocr-seconds) */
+        long ocr_min_confidence; /* a page whose mean word confidence
+                                     (0-100) is lower stays empty
+                                     (ocr-min-confidence) */
+        long ocr_dpi;            /* render resolution (ocr-dpi) */
+        char ocr_tessdata[256];  /* folder of dan.traineddata
+                                     (ocr-tessdata) */
 } mm_extract_limits_t;
 
-#define MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES (16u * 1024u * 1024u)
-#define MM_EXTRACT_DEFAULT_MAX_PAGES        2000L
-#define MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED (256u * 1024u * 1024u)
-#define MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH   256L
-#define MM_EXTRACT_DEFAULT_MAX_HTML_NODES   500000L
-#define MM_EXTRACT_DEFAULT_CPU_SECONDS      30L
-#define MM_EXTRACT_DEFAULT_MAX_MEMORY       (512u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_OUTPUT_BYTES   (16u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_PAGES          2000L
+#define MM_EXTRACT_DEFAULT_MAX_PDF_INFLATED   (256u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_MAX_HTML_DEPTH     256L
+#define MM_EXTRACT_DEFAULT_MAX_HTML_NODES     500000L
+#define MM_EXTRACT_DEFAULT_CPU_SECONDS        30L
+#define MM_EXTRACT_DEFAULT_MAX_MEMORY         (512u * 1024u * 1024u)
+#define MM_EXTRACT_DEFAULT_OCR_MAX_PAGES      50L
+#define MM_EXTRACT_DEFAULT_OCR_SECONDS        90L
+#define MM_EXTRACT_DEFAULT_OCR_MIN_CONFIDENCE 50L
+#define MM_EXTRACT_DEFAULT_OCR_DPI            200L
+#define MM_EXTRACT_DEFAULT_OCR_TESSDATA       "/usr/share/tesseract-ocr/5/tessdata"
+#define MM_EXTRACT_MIN_OCR_DPI                70L
+#define MM_EXTRACT_MAX_OCR_DPI                600L
 
 /* Fills `l` (not NULL) with the defaults (sandbox on). */
 void mm_extract_limits_default(mm_extract_limits_t *l);
@@ -147,8 +168,12 @@ struct mm_config_s;
 
 /* Sets the limits from a program's options: max-doc-bytes (output),
  * extract-max-pages, extract-max-pdf-inflated, extract-max-html-depth,
- * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory and
- * extract-sandbox; all of them must be in the program's option table.
+ * extract-max-html-nodes, extract-cpu-seconds, extract-max-memory,
+ * extract-sandbox, and the OCR options ocr (bool), extract-max-ocr-pages,
+ * ocr-seconds (CPU seconds added to extract-cpu-seconds for OCR), ocr-min-confidence
+ * (0-100), ocr-dpi (70-600) and ocr-tessdata (a folder; empty: the
+ * default); all of them must be in the program's option table. With ocr
+ * on, the Danish model must be in ocr-tessdata (mm_ocr_check_model).
  * Call once at start-up, after mm_extract_global_init. Returns -1 and
  * fills `errstr` (may be NULL) if a value is out of range. */
 int mm_extract_configure(const struct mm_config_s *cfg, char *errstr, size_t errstr_size);
@@ -209,6 +234,9 @@ typedef enum mm_text_source_e {
         MM_TEXT_SOURCE_MIXED     /* some pages from the text layer, some OCRed */
 } mm_text_source_t;
 
+/* Pages whose OCR is recorded in mm_extract_info_t.ocr_page_map. */
+#define MM_EXTRACT_OCR_PAGE_MAP 2048
+
 /* What an extraction did, beside the text (mm_extract_text_info). */
 typedef struct mm_extract_info_s {
         mm_extract_type_t type;
@@ -218,10 +246,27 @@ typedef struct mm_extract_info_s {
         int ocr_failed_pages;    /* scanned pages OCR could not read (left empty) */
         double ocr_confidence;   /* mean OCR confidence (0-100) of the OCRed pages;
                                   -1 when no page was OCRed */
-        double ocr_seconds;      /* time spent in OCR */
+        double ocr_seconds;      /* CPU time spent in OCR */
         char ocr_page_list[128]; /* 1-based numbers of OCRed pages, "3,4,7";
                                     ends in "..." when cut */
+        /* Added by OCR (issue 22): */
+        int ocr_skipped_pages;      /* scanned pages left empty because
+                                       extract-max-ocr-pages or ocr-seconds
+                                       was reached, or OCR is unavailable */
+        char ocr_failed_list[128];  /* as ocr_page_list, for ocr_failed_pages */
+        char ocr_skipped_list[128]; /* as ocr_page_list, for ocr_skipped_pages */
+        char ocr_note[160];         /* why pages were skipped ("" when none):
+                                       the limit reached, or why OCR is
+                                       unavailable (no Danish model) */
+        unsigned char ocr_page_map[MM_EXTRACT_OCR_PAGE_MAP / 8]; /* bit i-1 of
+                                       byte (i-1)/8 (low bit first): page i
+                                       was OCRed; the whole list, for pages
+                                       up to MM_EXTRACT_OCR_PAGE_MAP */
 } mm_extract_info_t;
+
+/* 1 when page `page` (1-based) was OCRed according to info->ocr_page_map
+ * (`info` not NULL; 0 past MM_EXTRACT_OCR_PAGE_MAP). */
+int mm_extract_info_ocr_page(const mm_extract_info_t *info, int page);
 
 /* Returns a static name for `s`: "text", "ocr" or "mixed". */
 const char *mm_extract_text_source_name(mm_text_source_t s);

@@ -189,7 +189,7 @@ static int parse_isolated(const job_t *j, mm_source_result_t *res, mm_parse_erro
         mm_extract_get_limits(&lim);
         /* the model of a document is a few times its text; the child can
          * pass back no more than its memory budget */
-        mm_sandbox_limits_t sl = {lim.cpu_seconds, lim.max_memory, lim.max_memory};
+        mm_sandbox_limits_t sl = {lim.cpu_seconds, lim.max_memory, lim.max_memory, 0};
         mm_sandbox_result_t sr;
         mm_sandbox_status_t st = mm_sandbox_run(&sl, parse_in_child, (void *)j, &sr);
         if (st != MM_SANDBOX_DONE || sr.rc != 0) {

@@ -34,6 +34,8 @@ typedef struct wire_s {
         int32_t rc;
         char code[MM_SANDBOX_CODE_SIZE];
         char errstr[MM_SANDBOX_ERRSTR_SIZE];
+        uint64_t aux_len;
+        unsigned char aux[MM_SANDBOX_AUX_SIZE];
         uint64_t len;
 } wire_t;
 
@@ -43,6 +45,17 @@ static volatile sig_atomic_t g_shutdown;
 
 int mm_sandbox_in_child(void) {
         return g_in_child != 0;
+}
+
+int mm_sandbox_cpu_limit(long seconds) {
+        struct rlimit r;
+        if (!g_in_child || seconds <= 0 || getrlimit(RLIMIT_CPU, &r) != 0)
+                return -1;
+        rlim_t want = (rlim_t)seconds;
+        if (r.rlim_max != RLIM_INFINITY && want >= r.rlim_max)
+                want = r.rlim_max > 1 ? r.rlim_max - 1 : 1;
+        r.rlim_cur = want;
+        return setrlimit(RLIMIT_CPU, &r) == 0 ? 0 : -1;
 }
 
 void mm_sandbox_cancel(void) {
@@ -156,7 +169,9 @@ static void child_handlers(void) {
 static void child_limits(const mm_sandbox_limits_t *lim, size_t vm_before) {
         struct rlimit r = {0, 0};
         setrlimit(RLIMIT_CORE, &r);
-        r.rlim_cur = (rlim_t)lim->cpu_seconds;
+        r.rlim_cur = (rlim_t)(lim->cpu_start > 0 && lim->cpu_start < lim->cpu_seconds
+                                      ? lim->cpu_start
+                                      : lim->cpu_seconds);
         r.rlim_max = (rlim_t)lim->cpu_seconds + 1; /* SIGXCPU, then SIGKILL */
         setrlimit(RLIMIT_CPU, &r);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(MM_NO_RLIMIT_AS)
@@ -227,6 +242,8 @@ static void child_main(int wfd, const mm_sandbox_limits_t *lim, size_t vm_before
         memcpy(w.errstr, res.errstr, sizeof w.errstr);
         w.code[sizeof w.code - 1] = w.errstr[sizeof w.errstr - 1] = '\0';
         w.len = w.rc == 0 ? res.len : 0;
+        w.aux_len = res.aux_len <= sizeof w.aux ? res.aux_len : 0;
+        memcpy(w.aux, res.aux, (size_t)w.aux_len);
         g_child_writing = 1;
         bool ok = write_all(wfd, &w, sizeof w) && (w.len == 0 || write_all(wfd, res.data, res.len));
         _exit(ok ? 0 : 120); /* no atexit handlers, no stdio flush */
@@ -383,9 +400,16 @@ static mm_sandbox_status_t verdict(int status, const struct rusage *ru, int how,
                 return MM_SANDBOX_LIMIT;
         }
         if ((sig == SIGXCPU || sig == SIGKILL || how == READ_TIMEOUT) && cpu_spent) {
-                set_result(res, MM_SANDBOX_CODE_LIMIT,
-                           "the sandboxed child used its CPU limit of %ld s (extract-cpu-seconds)",
-                           lim->cpu_seconds);
+                if (lim->cpu_start > 0 && lim->cpu_start < lim->cpu_seconds)
+                        set_result(res, MM_SANDBOX_CODE_LIMIT,
+                                   "the sandboxed child used its CPU limit of %ld s "
+                                   "(extract-cpu-seconds; up to %ld s once it OCRs) after %lld ms",
+                                   lim->cpu_start, lim->cpu_seconds, (long long)cpu_ms);
+                else
+                        set_result(res, MM_SANDBOX_CODE_LIMIT,
+                                   "the sandboxed child used its CPU limit of %ld s "
+                                   "(extract-cpu-seconds)",
+                                   lim->cpu_seconds);
                 return MM_SANDBOX_LIMIT;
         }
         if (how == READ_TIMEOUT) {
@@ -427,6 +451,10 @@ static mm_sandbox_status_t reported(reader_t *r, const mm_sandbox_limits_t *lim,
         res->rc = r->w.rc == 0 ? 0 : -1;
         memcpy(res->code, r->w.code, sizeof res->code);
         memcpy(res->errstr, r->w.errstr, sizeof res->errstr);
+        if (r->w.aux_len <= sizeof res->aux) {
+                res->aux_len = (size_t)r->w.aux_len;
+                memcpy(res->aux, r->w.aux, res->aux_len);
+        }
         if (res->rc == 0) {
                 if (r->data == NULL)
                         r->data = malloc(1);

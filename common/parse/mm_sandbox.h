@@ -67,21 +67,32 @@ typedef struct mm_sandbox_limits_s {
         long cpu_seconds;  /* RLIMIT_CPU of the child (> 0) */
         size_t max_memory; /* address space the child may add to the caller's */
         size_t max_output; /* bytes of data the child may pass back */
+        long cpu_start;    /* > 0: the soft CPU limit the child starts with,
+                              below cpu_seconds; the function may raise it
+                              up to cpu_seconds (mm_sandbox_cpu_limit).
+                              0: cpu_seconds from the start */
 } mm_sandbox_limits_t;
 
 #define MM_SANDBOX_CODE_SIZE   32u
 #define MM_SANDBOX_ERRSTR_SIZE 256u
+/* Bytes of fixed-size side information (e.g. mm_extract_info_t) a child
+ * may pass back beside its data, on success and on a failure it reports. */
+#define MM_SANDBOX_AUX_SIZE 1024u
 
 /* A run's result. In the child the function fills rc, code, errstr and
- * data/len (data malloc'd, may be NULL when len is 0). In the caller, data
- * is a malloc'd copy with a NUL after the last byte (NULL unless DONE with
- * bytes), freed by mm_sandbox_result_clear. */
+ * data/len (data malloc'd, may be NULL when len is 0), and may fill aux
+ * (aux_len bytes, at most MM_SANDBOX_AUX_SIZE). In the caller, data is a
+ * malloc'd copy with a NUL after the last byte (NULL unless DONE with
+ * bytes), freed by mm_sandbox_result_clear; aux holds the child's aux
+ * when DONE (aux_len 0 otherwise). */
 typedef struct mm_sandbox_result_s {
         int rc;
         char code[MM_SANDBOX_CODE_SIZE];
         char errstr[MM_SANDBOX_ERRSTR_SIZE];
         char *data;
         size_t len;
+        unsigned char aux[MM_SANDBOX_AUX_SIZE];
+        size_t aux_len;
 } mm_sandbox_result_t;
 
 /* The function run in the child. `arg` is the one given to mm_sandbox_run
@@ -100,6 +111,14 @@ void mm_sandbox_result_clear(mm_sandbox_result_t *res);
 /* 1 in a sandbox child (where nested runs call the function directly:
  * the child's limits already hold), else 0. */
 int mm_sandbox_in_child(void);
+
+/* In a sandbox child: sets the soft CPU limit (RLIMIT_CPU) to `seconds`
+ * of the child's CPU time, at most its hard limit less one second (the
+ * limit the run was started with). Lets a run start with a lower limit
+ * for its first part and raise it for a later one (mm_extract: the text
+ * layer within extract-cpu-seconds, OCR within ocr-seconds more).
+ * Returns 0, or -1 outside a child or when setrlimit fails. */
+int mm_sandbox_cpu_limit(long seconds);
 
 /* Ends the run in progress, if any, as MM_SANDBOX_TRANSIENT (its child is
  * killed): its input is put aside for a reason of the system (a revoked

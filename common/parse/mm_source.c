@@ -1,6 +1,7 @@
 #include "mm_source.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,63 @@
 /* ------------------------------------------------------------------ */
 /* Text, HTML and PDF: mm_extract, then mm_parser                       */
 
+/* The 1-based numbers of the OCRed pages. */
+static json_t *page_array(const mm_extract_info_t *info) {
+        json_t *a = json_array();
+        for (int i = 1; a && i <= info->pages && i <= MM_EXTRACT_OCR_PAGE_MAP; i++)
+                if (mm_extract_info_ocr_page(info, i))
+                        json_array_append_new(a, json_integer(i));
+        return a;
+}
+
+static void warn(json_t *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(json_t *doc, const char *fmt, ...) {
+        char w[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w, sizeof(w), fmt, ap);
+        va_end(ap);
+        json_t *ws = json_object_get(json_object_get(doc, "document"), "warnings");
+        if (json_is_array(ws))
+                json_array_append_new(ws, json_string(w));
+}
+
+/* document.text_source, ocr_confidence and ocr_pages, and warnings that
+ * name the OCRed pages and the scanned pages left empty. */
+static void add_text_source(json_t *doc, const mm_extract_info_t *info) {
+        json_t *d = json_object_get(doc, "document");
+        if (!json_is_object(d))
+                return;
+        json_object_set_new(d, "text_source",
+                            json_string(mm_extract_text_source_name(info->text_source)));
+        json_object_set_new(d, "ocr_confidence",
+                            info->ocr_pages > 0
+                                    ? json_real(floor(info->ocr_confidence * 10.0 + 0.5) / 10.0)
+                                    : json_null());
+        json_object_set_new(d, "ocr_pages", page_array(info));
+        if (info->ocr_pages > 0)
+                warn(doc,
+                     "%d of %d pages have no text layer and were read by OCR (Tesseract, Danish; "
+                     "mean confidence %.1f): pages %s",
+                     info->ocr_pages, info->pages, info->ocr_confidence, info->ocr_page_list);
+        if (info->ocr_failed_pages > 0)
+                warn(doc,
+                     "%d scanned pages could not be read by OCR (confidence below "
+                     "ocr-min-confidence) and are empty: pages %s",
+                     info->ocr_failed_pages, info->ocr_failed_list);
+        if (info->ocr_skipped_pages > 0)
+                warn(doc, "%d scanned pages were not OCRed and are empty (%s): pages %s",
+                     info->ocr_skipped_pages, info->ocr_note, info->ocr_skipped_list);
+}
+
 static int parse_text(const mm_parser_t *p, const char *buf, size_t len, const char *content_type,
                       mm_source_result_t *res, mm_parse_error_t *err) {
         char code[MM_EXTRACT_CODE_SIZE] = "", errstr[256] = "";
         size_t tlen = 0;
         char *text = NULL;
-        if (mm_extract_text(buf, len, content_type, NULL, &text, &tlen, code, sizeof(code), errstr,
-                            sizeof(errstr)) != 0) {
+        if (mm_extract_text_info(buf, len, content_type, &res->extract, &text, &tlen, code,
+                                 sizeof(code), errstr, sizeof(errstr)) != 0) {
                 snprintf(err->code, sizeof(err->code), "%s", code);
                 snprintf(err->reason, sizeof(err->reason), "%.200s", errstr);
                 res->stage = "extract";
@@ -30,6 +81,7 @@ static int parse_text(const mm_parser_t *p, const char *buf, size_t len, const c
                 res->stage = "parse";
                 return -1;
         }
+        add_text_source(res->doc, &res->extract);
         res->text = text;
         res->text_len = tlen;
         return 0;

@@ -37,6 +37,7 @@
 #include <libxml/tree.h>
 #include <stddef.h>
 
+#include "mm_extract.h"
 #include "mm_parser.h"
 
 /* Content types of the export adapters. */
@@ -60,6 +61,11 @@ typedef struct mm_source_result_s {
          * comparisons, nodes and lines visited), for benchmarks and tests
          * of linear growth; 0 for text, HTML and PDF. */
         unsigned long long work;
+        /* Text, HTML and PDF: what extraction did (pages, OCR pages, OCR
+         * time and confidence; mm_extract_text_info), also when it failed;
+         * zero for exports. The model's document.text_source,
+         * ocr_confidence and ocr_pages come from it. */
+        mm_extract_info_t extract;
 } mm_source_result_t;
 
 /* Most values (items, sections, names, attachments, their fields) in the

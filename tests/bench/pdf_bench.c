@@ -2,7 +2,10 @@
  * pdf_bench: PDF text extraction throughput through mm_extract, next to
  * poppler-utils' pdftotext on the same files in the same run.
  *
- *   pdf_bench [--rounds N] [--pdftotext PATH] NAME FILE...
+ *   pdf_bench [--rounds N] [--pdftotext PATH] [--ocr on|off] NAME FILE...
+ *
+ * --ocr (default on, as the worker): OCR of scanned pages (mm_ocr); a
+ * text PDF is never OCRed, so its numbers must not depend on it.
  *
  * Every file is extracted N times (default 3, after one warm-up round)
  * by each of:
@@ -160,15 +163,19 @@ static void sandbox_overhead(void) {
 int main(int argc, char **argv) {
         int rounds = 3, a = 1;
         const char *pdftotext = "pdftotext";
+        int ocr = 1;
         while (a + 1 < argc && strncmp(argv[a], "--", 2) == 0) {
                 if (!strcmp(argv[a], "--rounds"))
                         rounds = atoi(argv[a + 1]);
+                else if (!strcmp(argv[a], "--ocr"))
+                        ocr = strcmp(argv[a + 1], "off") != 0;
                 else if (!strcmp(argv[a], "--pdftotext"))
                         pdftotext = argv[a + 1];
                 a += 2;
         }
         if (argc - a < 2 || rounds < 1) {
-                fprintf(stderr, "usage: pdf_bench [--rounds N] [--pdftotext PATH] NAME FILE...\n");
+                fprintf(stderr, "usage: pdf_bench [--rounds N] [--pdftotext PATH] [--ocr on|off] "
+                                "NAME FILE...\n");
                 return 2;
         }
         const char *name = argv[a++];
@@ -179,6 +186,10 @@ int main(int argc, char **argv) {
         long pages = 0;
         double mb = 0;
         mm_extract_global_init();
+        mm_extract_limits_t lim;
+        mm_extract_get_limits(&lim);
+        lim.ocr = ocr;
+        mm_extract_set_limits(&lim);
         for (int i = 0; i < nf; i++) {
                 bufs[i] = read_file(paths[i], &lens[i]);
                 if (bufs[i] == NULL) {
@@ -190,7 +201,8 @@ int main(int argc, char **argv) {
         }
         struct rusage self;
         long parent_kb = getrusage(RUSAGE_SELF, &self) == 0 ? self.ru_maxrss : 0;
-        printf("%s: %d PDFs, %ld pages, %.2f MB, %d rounds\n", name, nf, pages, mb, rounds);
+        printf("%s: %d PDFs, %ld pages, %.2f MB, %d rounds, OCR %s\n", name, nf, pages, mb, rounds,
+               ocr ? "on" : "off");
         double t_sb = 0, t_in = 0, t_pt = 0, c_sb = 0, c_in = 0, c_pt = 0;
         /* warm-up, then the three ways interleaved round by round so that
          * load from other processes hits all of them alike */

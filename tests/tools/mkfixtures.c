@@ -2,7 +2,7 @@
  * mkfixtures: test helper that renders text documents into the PDF and HTML
  * fixtures used by the mm_extract unit tests.
  *
- *   mkfixtures OUTDIR SEED.txt...
+ *   mkfixtures [--styled] OUTDIR SEED.txt...
  *
  * OUTDIR is created if it does not exist. For every SEED.txt it writes
  * OUTDIR/SEED.pdf and OUTDIR/SEED.html, and from the first seed
@@ -11,6 +11,12 @@
  * PDF: A4 pages, cairo's toy text API with "DejaVu Sans" 8 pt, lines
  * wrapped at word boundaries at MAX_COLS characters (or the text width),
  * tabs turned into spaces, a new page when a page is full.
+ *
+ * --styled: the PDF is set as a word processor would print the meeting,
+ * for scanning (tests/tools/mkscan): markup becomes formatting instead of
+ * being printed. "# x".."###### x" are bold headings (14, 12, 11 pt),
+ * "**" and the HTML tags <b> <u> <p> <br> of the seeds are dropped (</p>
+ * and <br> end a line), body text is 10 pt. The HTML files are the same.
  *
  * HTML: "# x".."###### x" become <h1>..<h6>, runs of lines that contain a
  * tab become a <table> (one <tr> per line, one <td> per tab-separated
@@ -114,10 +120,11 @@ typedef struct pdf_s {
         cairo_t *cr;
         double y;
         bool page_has_ink;
+        double line_h; /* LINE_H, or the styled line's */
 } pdf_t;
 
 static void pdf_newline(pdf_t *p) {
-        p->y += LINE_H;
+        p->y += p->line_h;
         if (p->y > PAGE_H - MARGIN) {
                 cairo_show_page(p->cr);
                 p->y = MARGIN + FONT_SIZE;
@@ -212,10 +219,71 @@ static void pdf_line(pdf_t *p, const char *s, size_t n) {
         free(words);
 }
 
-static int make_pdf(const char *path, const char *text, size_t len) {
+/* The line s[0..n) without markup into out (n + 1 bytes); returns its
+ * length and the heading level in *level (0 for body text). "</p>" and
+ * "<br>" become '\n'. */
+static size_t unmark(const char *s, size_t n, char *out, int *level) {
+        size_t i = 0, o = 0;
+        *level = 0;
+        while (i < n && s[i] == '#' && *level < 6) {
+                (*level)++;
+                i++;
+        }
+        if (*level > 0 && i < n && s[i] == ' ')
+                i++;
+        else {
+                i = 0;
+                *level = 0;
+        }
+        static const char *const tags[] = {"<b>", "</b>", "<u>", "</u>", "<p>", "**"};
+        while (i < n) {
+                if (!strncmp(s + i, "</p>", 4) || !strncmp(s + i, "<br>", 4)) {
+                        out[o++] = '\n';
+                        i += 4;
+                        continue;
+                }
+                bool tag = false;
+                for (size_t t = 0; t < sizeof tags / sizeof tags[0] && !tag; t++) {
+                        size_t k = strlen(tags[t]);
+                        if (!strncmp(s + i, tags[t], k)) {
+                                i += k;
+                                tag = true;
+                        }
+                }
+                if (!tag)
+                        out[o++] = s[i++];
+        }
+        out[o] = '\0';
+        return o;
+}
+
+/* One source line set as formatted text (--styled). */
+static void pdf_styled_line(pdf_t *p, const char *s, size_t n) {
+        static const double sizes[] = {10.0, 14.0, 12.0, 11.0, 11.0, 11.0, 11.0};
+        char *t = malloc(n + 1);
+        if (t == NULL)
+                return;
+        int level = 0;
+        size_t tn = unmark(s, n, t, &level);
+        cairo_select_font_face(p->cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+                               level > 0 ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+        cairo_set_font_size(p->cr, sizes[level]);
+        p->line_h = sizes[level] * 1.35;
+        size_t i = 0;
+        while (i <= tn) {
+                const char *nl = memchr(t + i, '\n', tn - i);
+                size_t e = nl != NULL ? (size_t)(nl - t) : tn;
+                if (e > i || nl == NULL)
+                        pdf_line(p, t + i, e - i);
+                i = e + 1;
+        }
+        free(t);
+}
+
+static int make_pdf(const char *path, const char *text, size_t len, bool styled) {
         cairo_surface_t *surf = cairo_pdf_surface_create(path, PAGE_W, PAGE_H);
         cairo_t *cr = cairo_create(surf);
-        pdf_t p = {cr, MARGIN + FONT_SIZE, false};
+        pdf_t p = {cr, MARGIN + FONT_SIZE, false, LINE_H};
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
                                CAIRO_FONT_WEIGHT_NORMAL);
         cairo_set_font_size(cr, FONT_SIZE);
@@ -224,7 +292,10 @@ static int make_pdf(const char *path, const char *text, size_t len) {
         while (i < len) {
                 const char *nl = memchr(text + i, '\n', len - i);
                 size_t e = nl != NULL ? (size_t)(nl - text) : len;
-                pdf_line(&p, text + i, e - i);
+                if (styled)
+                        pdf_styled_line(&p, text + i, e - i);
+                else
+                        pdf_line(&p, text + i, e - i);
                 i = e + 1;
         }
         cairo_status_t st = cairo_status(cr);
@@ -444,8 +515,13 @@ static char *out_path(const char *dir, const char *seed, const char *ext) {
 }
 
 int main(int argc, char **argv) {
+        bool styled = argc > 1 && !strcmp(argv[1], "--styled");
+        if (styled) {
+                argv++;
+                argc--;
+        }
         if (argc < 3) {
-                fprintf(stderr, "usage: mkfixtures OUTDIR SEED.txt...\n");
+                fprintf(stderr, "usage: mkfixtures [--styled] OUTDIR SEED.txt...\n");
                 return 2;
         }
         const char *dir = argv[1];
@@ -459,7 +535,8 @@ int main(int argc, char **argv) {
                 char *text = read_file(argv[a], &len);
                 char *pdf = out_path(dir, argv[a], ".pdf");
                 char *html = out_path(dir, argv[a], ".html");
-                if (text == NULL || pdf == NULL || html == NULL || make_pdf(pdf, text, len) != 0 ||
+                if (text == NULL || pdf == NULL || html == NULL ||
+                    make_pdf(pdf, text, len, styled) != 0 ||
                     make_html(html, argv[a], text, len) != 0)
                         rc = 1;
                 if (rc == 0 && a == 2) {

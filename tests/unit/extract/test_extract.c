@@ -1493,6 +1493,12 @@ static void test_configure(void **state) {
                 {"extract-cpu-seconds", 0, MM_CONFIG_INT, "30", NULL, 0, ""},
                 {"extract-max-memory", 0, MM_CONFIG_SIZE, "512MiB", NULL, 0, ""},
                 {"extract-sandbox", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
+                {"ocr", 0, MM_CONFIG_BOOL, "true", NULL, 0, ""},
+                {"extract-max-ocr-pages", 0, MM_CONFIG_INT, "50", NULL, 0, ""},
+                {"ocr-seconds", 0, MM_CONFIG_INT, "90", NULL, 0, ""},
+                {"ocr-min-confidence", 0, MM_CONFIG_INT, "50", NULL, 0, ""},
+                {"ocr-dpi", 0, MM_CONFIG_INT, "200", NULL, 0, ""},
+                {"ocr-tessdata", 0, MM_CONFIG_STRING, MM_EXTRACT_DEFAULT_OCR_TESSDATA, NULL, 0, ""},
         };
         char err[256];
         mm_extract_limits_t l, d;
@@ -1511,6 +1517,12 @@ static void test_configure(void **state) {
         assert_int_equal(l.cpu_seconds, d.cpu_seconds);
         assert_int_equal(l.max_memory, d.max_memory);
         assert_int_equal(l.sandbox, d.sandbox);
+        assert_int_equal(l.ocr, d.ocr);
+        assert_int_equal(l.ocr_max_pages, d.ocr_max_pages);
+        assert_int_equal(l.ocr_seconds, d.ocr_seconds);
+        assert_int_equal(l.ocr_min_confidence, d.ocr_min_confidence);
+        assert_int_equal(l.ocr_dpi, d.ocr_dpi);
+        assert_string_equal(l.ocr_tessdata, d.ocr_tessdata);
         mm_config_destroy(cfg);
         cfg = mm_config_new(table, sizeof table / sizeof table[0]);
         char *argv1[] = {"x",
@@ -1522,8 +1534,14 @@ static void test_configure(void **state) {
                          "--extract-cpu-seconds=3",
                          "--extract-max-memory=64MiB",
                          "--extract-sandbox=false",
+                         "--ocr=false",
+                         "--extract-max-ocr-pages=4",
+                         "--ocr-seconds=2",
+                         "--ocr-min-confidence=70",
+                         "--ocr-dpi=250",
+                         "--ocr-tessdata=/nowhere",
                          NULL};
-        assert_int_equal(mm_config_load(cfg, 9, argv1, err, sizeof err), 0);
+        assert_int_equal(mm_config_load(cfg, 15, argv1, err, sizeof err), 0);
         assert_int_equal(mm_extract_configure(cfg, err, sizeof err), 0);
         mm_extract_get_limits(&l);
         assert_int_equal(l.max_output_bytes, 1u << 20);
@@ -1534,6 +1552,27 @@ static void test_configure(void **state) {
         assert_int_equal(l.cpu_seconds, 3);
         assert_int_equal(l.max_memory, 64u << 20);
         assert_int_equal(l.sandbox, 0);
+        assert_int_equal(l.ocr, 0);
+        assert_int_equal(l.ocr_max_pages, 4);
+        assert_int_equal(l.ocr_seconds, 2);
+        assert_int_equal(l.ocr_min_confidence, 70);
+        assert_int_equal(l.ocr_dpi, 250);
+        assert_string_equal(l.ocr_tessdata, "/nowhere");
+        mm_config_destroy(cfg);
+        /* OCR on without the Danish model: refused at start-up, naming the
+         * file and the remedy */
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv3[] = {"x", "--ocr-tessdata=/nowhere", NULL};
+        assert_int_equal(mm_config_load(cfg, 2, argv3, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), -1);
+        assert_non_null(strstr(err, "/nowhere/dan.traineddata"));
+        assert_non_null(strstr(err, "tesseract-ocr-dan"));
+        mm_config_destroy(cfg);
+        cfg = mm_config_new(table, sizeof table / sizeof table[0]);
+        char *argv4[] = {"x", "--ocr-dpi=20", NULL};
+        assert_int_equal(mm_config_load(cfg, 2, argv4, err, sizeof err), 0);
+        assert_int_equal(mm_extract_configure(cfg, err, sizeof err), -1);
+        assert_non_null(strstr(err, "ocr-dpi"));
         mm_config_destroy(cfg);
         cfg = mm_config_new(table, sizeof table / sizeof table[0]);
         char *argv2[] = {"x", "--extract-cpu-seconds=0", NULL};
