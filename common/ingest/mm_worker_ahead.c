@@ -185,11 +185,10 @@ static void prep_parse(worker_t *w, prep_t *j, int suspect) {
         /* An export without a publication time: the event's time. */
         mm_source_default_published_at(parsed, mm_envelope_ce_time(env));
         mm_metrics_observe_confidence(w->metrics, json_object_get(parsed, "document"));
-        /* OCRed pages of documents (issue 22: document.ocr_pages, optional) */
-        size_t docr =
-                json_array_size(json_object_get(json_object_get(parsed, "document"), "ocr_pages"));
-        if (docr)
-                mm_metrics_add_extract(w->metrics, "document", 0, (int)docr, 0.0);
+        /* pages, OCRed pages and OCR time of PDF documents (issue 22) */
+        if (res.extract.type == MM_EXTRACT_PDF)
+                mm_metrics_add_extract(w->metrics, "document", res.extract.pages,
+                                       res.extract.ocr_pages, res.extract.ocr_seconds);
         json_t *raw = raw_text_json(&res);
         mm_source_result_clear(&res);
         if (!raw) {

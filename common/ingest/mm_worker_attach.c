@@ -44,18 +44,13 @@ static void set_str(json_t *rec, const char *key, const char *v) {
         json_object_set_new(rec, key, v ? json_string(v) : json_null());
 }
 
-/* "3,4,7" (maybe ending in "...") as a JSON array of page numbers. */
-static json_t *page_list(const char *s) {
+/* The 1-based numbers of the OCRed pages (the whole list, from the page
+ * map; the "3,4,7" string may be cut). */
+static json_t *page_list(const mm_extract_info_t *info) {
         json_t *a = json_array();
-        while (a && s && *s) {
-                char *end;
-                long p = strtol(s, &end, 10);
-                if (end == s)
-                        break;
-                if (p > 0)
-                        json_array_append_new(a, json_integer(p));
-                s = *end == ',' ? end + 1 : end;
-        }
+        for (int i = 1; a && i <= info->pages && i <= MM_EXTRACT_OCR_PAGE_MAP; i++)
+                if (mm_extract_info_ocr_page(info, i))
+                        json_array_append_new(a, json_integer(i));
         return a;
 }
 
@@ -75,7 +70,7 @@ static void put_info(worker_t *w, json_t *rec, const mm_extract_info_t *info, in
                 set_str(rec, "text_source", mm_extract_text_source_name(info->text_source));
         if (info->ocr_pages > 0 && info->ocr_confidence >= 0)
                 json_object_set_new(rec, "ocr_confidence", json_real(info->ocr_confidence));
-        json_object_set_new(rec, "ocr_pages", page_list(info->ocr_page_list));
+        json_object_set_new(rec, "ocr_pages", page_list(info));
         mm_metrics_add_extract(w->metrics, "attachment", info->pages, info->ocr_pages,
                                info->ocr_seconds);
 }
