@@ -4,11 +4,13 @@
 #   starts a local Kafka 3.9 broker and a private PostgreSQL 15
 #   (tests/services/services.sh), applies the schema, runs TWO workers
 #   (each with a /metrics port), submits the invented meetings of
-#   tests/fixtures/minutes, runs the
-#   source connector (minutes-source) once against a local FirstAgenda test
-#   server (tests/integration/firstagenda_server.py: invented meetings of two
-#   kommuner), and prints meetings, items and outcomes together with the SQL
-#   that produced them, then what each worker did (from its /metrics).
+#   tests/fixtures/minutes and one invented meeting printed and scanned
+#   (OCR reads it), runs the source connector (minutes-source) once against
+#   a local FirstAgenda test server (tests/integration/firstagenda_server.py:
+#   invented meetings of two kommuner and their attachment PDFs, one of them
+#   scanned), and prints meetings, items, outcomes, the OCRed document, the
+#   attachments and a search hit inside one, together with the SQL that
+#   produced them, then what each worker did (from its /metrics).
 #
 #   tests/demo.sh            # MM_DEMO_KEEP=1 leaves Kafka, PostgreSQL and the
 #                            # workers running (tests/.run/demo/env has the URLs)
@@ -25,13 +27,14 @@ if [[ "$(id -u)" -eq 0 && -z "${MM_DEMO_NO_INSTALL:-}" ]]; then
         build-essential cmake pkg-config librdkafka-dev libjansson-dev libpq-dev \
         libutf8proc-dev libpcre2-dev libcmocka-dev libpoppler-glib-dev libcairo2-dev \
         libxml2-dev libmicrohttpd-dev libcurl4-openssl-dev postgresql-15 postgresql-client-15 \
+        libtesseract-dev libleptonica-dev tesseract-ocr-dan ghostscript \
         maven default-jdk-headless python3 curl >/dev/null
 fi
 
 echo "== building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target minutes-worker minutes-submit minutes-source \
-    minutes-lag minutes-parse >/dev/null
+    minutes-lag minutes-parse mkfixtures mkscan >/dev/null
 BIN="$BUILD/bin"
 
 echo "== starting Kafka and PostgreSQL (first run downloads Kafka's jars from Maven Central)"
@@ -86,7 +89,17 @@ NDOCS=$(($(find "$DOCS" -maxdepth 1 -name '*.txt' | wc -l) + ${#VOTES[@]}))
 echo "== minutes-submit tests/fixtures/minutes and tests/fixtures/votes/docs/*.txt ($NDOCS invented meetings)"
 "$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$DOCS" "${VOTES[@]}" 2>/dev/null
 
-echo "== minutes-source --once: two kommuner of a local FirstAgenda test server (invented meetings)"
+# one invented meeting printed and scanned (tests/tools/mkscan: a grey
+# image-only PDF with noise, a slight rotation and JPEG): OCR reads it
+SCAN_SRC="$ROOT/tests/fixtures/parser/docs/a_decision_first.txt"
+"$BIN/mkfixtures" --styled "$RUN/scan" "$SCAN_SRC" >/dev/null
+"$BIN/mkscan" --dpi 300 "$RUN/scan/a_decision_first.pdf" "$RUN/scan/scanned-meeting.pdf"
+echo "== minutes-submit a scanned meeting (image-only PDF made from $(basename "$SCAN_SRC"))"
+"$BIN/minutes-submit" -b "$KAFKA_BOOTSTRAP" "$RUN/scan/scanned-meeting.pdf" 2>/dev/null
+NDOCS=$((NDOCS + 1))
+
+echo "== minutes-source --once: two kommuner of a local FirstAgenda test server (invented meetings"
+echo "   and their attachments: text PDFs, one scanned, one over --attachment-max-bytes 4MiB)"
 rm -f "$RUN/fa.port"
 python3 "$ROOT/tests/integration/firstagenda_server.py" --port-file "$RUN/fa.port" demo1:7:3 demo2:8:2 \
     2>"$RUN/fa-server.log" &
@@ -95,12 +108,18 @@ for _ in $(seq 1 100); do [[ -s "$RUN/fa.port" ]] && break; sleep 0.1; done
 FA_URL="http://127.0.0.1:$(cat "$RUN/fa.port")"
 "$BIN/minutes-source" --once -b "$KAFKA_BOOTSTRAP" --pg "$MM_PG_WORKER_URL" --request-interval-ms 100 \
     --kommune Hvidovre --base-url "Hvidovre=$FA_URL/k/demo1" \
-    --kommune Albertslund --base-url "Albertslund=$FA_URL/k/demo2" 2>"$RUN/source.log"
+    --kommune Albertslund --base-url "Albertslund=$FA_URL/k/demo2" --attachment-max-bytes 4MiB \
+    2>"$RUN/source.log"
 listed="$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM source_entries WHERE body_sha256 IS NOT NULL')"
+attached="$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM source_attachments WHERE produced_at IS NOT NULL')"
 
 q() { psql "$MM_PG_SUPERUSER_URL" -X -P pager=off -c "$1"; }
 for _ in $(seq 1 600); do
     [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM documents' 2>/dev/null)" == $((NDOCS + listed)) ]] && break
+    sleep 0.1
+done
+for _ in $(seq 1 1200); do
+    [[ "$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c 'SELECT count(*) FROM attachment_texts' 2>/dev/null)" -ge "$attached" ]] && break
     sleep 0.1
 done
 show() {
@@ -127,6 +146,22 @@ show "outcomes overall" \
 # bounded expression of 003); the integration test it_worker_fulltext runs the same file.
 show "Danish full-text search over item sections (the index covers each section's first 100,000 characters)" \
 "$(cat "$ROOT/tests/sql/demo_search.sql")"
+show "a scanned meeting: its text came from OCR (documents.text_source; docs/ocr.md)" \
+"SELECT municipality, committee, meeting_date, text_source, round(ocr_confidence) AS ocr_confidence,
+       ocr_pages, (SELECT count(*) FROM agenda_items i WHERE i.document_id = d.id) AS items
+  FROM documents d WHERE text_source <> 'text';"
+show "attachments: what minutes-source fetched, and the text the workers stored (docs/attachments.md)" \
+"SELECT coalesce(text_source, '-') AS text_source, coalesce(skipped, '') AS skipped, count(*),
+       round(avg(ocr_confidence)) AS ocr_confidence, sum(byte_length) AS bytes
+  FROM attachment_texts GROUP BY 1, 2 ORDER BY 1, 2;"
+# each invented attachment holds a code word ("Kodeord: ...") that no item text
+# holds; the one of the scanned attachment is known only through OCR
+WORD="$(psql "$MM_PG_SUPERUSER_URL" -qAtX -c "SELECT substring(text from 'Kodeord: *([[:alpha:]æøå]+)')
+  FROM attachment_texts WHERE text ~ 'Kodeord' ORDER BY text_source = 'ocr' DESC, id LIMIT 1")"
+echo
+echo "-- an item found by a word that only its attachment holds: '$WORD' (tests/sql/demo_attachment_search.sql)"
+cat "$ROOT/tests/sql/demo_attachment_search.sql"
+psql "$MM_PG_SUPERUSER_URL" -X -P pager=off -v words="$WORD" -f "$ROOT/tests/sql/demo_attachment_search.sql"
 show "how each party voted in Odder Kommune since 2024-01-01 (schemas/010_votes.sql; docs/votes.md)" \
 "SELECT * FROM party_vote_summary('Odder Kommune', '2024-01-01') ORDER BY party, option;"
 show "where each document sat in Kafka: the key is the kommune, so one kommune's documents share a partition and stay in order" \
