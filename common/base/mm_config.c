@@ -407,7 +407,7 @@ static const char *type_name(mm_config_type_t t) {
         case MM_CONFIG_SIZE:
                 return "SIZE";
         case MM_CONFIG_BOOL:
-                return "";
+                return "[=on|off]"; /* "--ocr" alone is on */
         case MM_CONFIG_LIST:
                 return "STR...";
         default:
@@ -416,12 +416,13 @@ static const char *type_name(mm_config_type_t t) {
 }
 
 static void print_option(const mm_config_option_t *o, FILE *fp) {
-        char flags[128];
+        char flags[160];
+        const char *sep = o->type == MM_CONFIG_BOOL ? "" : " ";
         if (o->short_name)
-                snprintf(flags, sizeof(flags), "-%c, --%s %s", o->short_name, o->name,
+                snprintf(flags, sizeof(flags), "-%c, --%s%s%s", o->short_name, o->name, sep,
                          type_name(o->type));
         else
-                snprintf(flags, sizeof(flags), "    --%s %s", o->name, type_name(o->type));
+                snprintf(flags, sizeof(flags), "    --%s%s%s", o->name, sep, type_name(o->type));
         fprintf(fp, "  %-34s %s\n", flags, o->help);
         fprintf(fp, "  %-34s env %s, default %s\n", "", o->env ? o->env : "-",
                 o->def ? o->def : "(unset)");
