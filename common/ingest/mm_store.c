@@ -295,25 +295,32 @@ static int insert_dead_letters(mm_store_t *st, const mm_store_batch_t *b, size_t
                 snprintf(off, sizeof(off), "%lld", (long long)d->offset);
                 snprintf(blen, sizeof(blen), "%zu", d->byte_length);
                 int complete = d->payload_len <= payload_cap && d->payload_len == d->byte_length;
-                const char *p[11] = {
-                        d->topic,   part,      off,       d->key, d->stage,
-                        d->code,    d->reason, d->sha256, blen,   complete ? d->payload : NULL,
-                        d->delivery};
-                int len[11] = {
-                        0, 0, 0, (int)d->key_len, 0, 0, 0, 0, 0, complete ? (int)d->payload_len : 0,
-                        0};
-                int fmt[11] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0};
+                const char *p[15] = {d->topic,    part,
+                                     off,         d->key,
+                                     d->stage,    d->code,
+                                     d->reason,   d->sha256,
+                                     blen,        complete ? d->payload : NULL,
+                                     d->delivery, d->meta[0],
+                                     d->meta[1],  d->meta[2],
+                                     d->meta[3]};
+                int len[15] = {0, 0,
+                               0, (int)d->key_len,
+                               0, 0,
+                               0, 0,
+                               0, complete ? (int)d->payload_len : 0};
+                int fmt[15] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
                 if (complete && !d->payload)
                         p[9] = ""; /* an empty value is kept, as 0 bytes */
                 PGresult *r = PQexecParams(
                         st->conn,
                         "INSERT INTO dead_letters (source_topic, source_partition, source_offset,"
                         " message_key, stage, code, reason, sha256, byte_length, payload,"
-                        " payload_complete, dlq_delivery)"
+                        " payload_complete, dlq_delivery, source_url, document_id, content_type,"
+                        " municipality)"
                         " VALUES ($1, $2, $3, $4::bytea, $5, $6, $7, $8, $9, $10::bytea, $10 IS "
-                        "NOT NULL, $11)"
+                        "NOT NULL, $11, $12, $13, $14, $15)"
                         " ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING",
-                        11, NULL, p, len, fmt, 0);
+                        15, NULL, p, len, fmt, 0);
                 if (PQresultStatus(r) != PGRES_COMMAND_OK)
                         return mm_store_result_error(st->conn, r, "dead_letters", errstr,
                                                      errstr_size);

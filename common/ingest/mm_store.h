@@ -69,6 +69,10 @@ int mm_store_classify_sqlstate(const char *sqlstate);
  * failed for another reason (retry the isolation). */
 int mm_store_isolation_verdict(const int *alone, size_t n, int probe, int *fault);
 
+/* The envelope fields a dead letter keeps: source_url, document_id,
+ * content_type, municipality (table dead_letters, migration 014). */
+#define MM_STORE_DL_META 4
+
 /* A dead letter written with its batch (table dead_letters, migration 002). */
 typedef struct mm_store_dead_letter_s {
         const char *topic;
@@ -82,6 +86,9 @@ typedef struct mm_store_dead_letter_s {
         size_t byte_length;   /* of the whole message value */
         const void *payload;  /* the value; borrowed until the batch is cleared */
         size_t payload_len;
+        /* Where it came from, from the message's envelope (migration 014);
+         * each may be NULL: source URL, document id, content type, kommune. */
+        const char *meta[MM_STORE_DL_META];
 } mm_store_dead_letter_t;
 
 /* What the last batch written did with its attachments (attachment_texts,

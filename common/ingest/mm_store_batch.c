@@ -30,6 +30,8 @@ static void free_dl(batch_dl_t *d) {
         free(d->code);
         free(d->reason);
         free(d->delivery);
+        for (int k = 0; k < MM_STORE_DL_META; k++)
+                free(d->meta[k]);
 }
 
 void mm_store_batch_clear(mm_store_batch_t *b) {
@@ -202,7 +204,11 @@ int mm_store_batch_add_dead_letter(mm_store_batch_t *b, const mm_store_dead_lett
         d->code = strdup(dl->code);
         d->reason = strdup(dl->reason);
         d->delivery = strdup(dl->delivery ? dl->delivery : "full");
-        if (!d->topic || !d->stage || !d->code || !d->reason || !d->delivery) {
+        int oom = !d->topic || !d->stage || !d->code || !d->reason || !d->delivery;
+        for (int k = 0; k < MM_STORE_DL_META; k++)
+                if (dl->meta[k] && !(d->meta[k] = strdup(dl->meta[k])))
+                        oom = 1;
+        if (oom) {
                 free_dl(d);
                 return -1;
         }

@@ -33,6 +33,8 @@ typedef struct batch_dl_s {
         const void *key, *payload; /* borrowed, see mm_store_batch_add_dead_letter */
         size_t key_len, payload_len, byte_length;
         char *stage, *code, *reason, *delivery;
+        char *meta[MM_STORE_DL_META]; /* source URL, document id, content type,
+                                         kommune; NULL when unknown */
         char sha256[65];
 } batch_dl_t;
 

@@ -134,7 +134,21 @@ void mm_worker_add_dlq(worker_t *w, rd_kafka_message_t *msg, const char *stage, 
                 .payload_len = msg->len,
         };
         mm_envelope_sha256_hex(msg->payload, msg->len, dl.sha256);
-        if (mm_store_batch_add_dead_letter(w->batch, &dl) != 0) {
+        /* where it came from, so an operator finds the original (an
+         * envelope that cannot be read gives none) */
+        mm_envelope_header_t hdrs[64];
+        size_t nh = mm_kafka_headers(msg, hdrs, 64);
+        char eerr[256];
+        mm_envelope_t *env = mm_envelope_new(msg->payload, msg->len, hdrs, nh, eerr, sizeof(eerr));
+        if (env) {
+                dl.meta[0] = mm_envelope_source_url(env);
+                dl.meta[1] = mm_envelope_document_id(env);
+                dl.meta[2] = mm_envelope_content_type(env);
+                dl.meta[3] = mm_envelope_municipality(env);
+        }
+        int rc = mm_store_batch_add_dead_letter(w->batch, &dl); /* copies the strings */
+        mm_envelope_destroy(env);
+        if (rc != 0) {
                 mm_log(MM_LOG_ERROR, "out of memory");
                 abort();
         }

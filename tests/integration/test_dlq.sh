@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # b) garbage (empty, random binary, an English paragraph, a 20 MiB file)
 #    lands on the DLQ, each copy with its original bytes, key and headers plus
-#    the error headers; nothing of it reaches the tables.
+#    the error headers; nothing of it reaches the tables; table dead_letters
+#    names each file (source URL, document id, kommune, content type).
 source "$(dirname "$0")/lib.sh"
 it_init dlq
 
@@ -63,6 +64,13 @@ for name in sorted(os.listdir(gdir)):
     print(f"{name}: {len(data)} bytes -> DLQ code={h['minutes.error.code']} stage={h['minutes.error.stage']}")
 sys.exit(0 if ok else 1)
 PY
+# table dead_letters names each file (migration 014): its source URL is the
+# file's path as minutes-submit sent it, its document id the file name
+for f in empty.txt random.bin english.txt big.bin; do
+    row="$(sql "SELECT document_id || '|' || municipality || '|' || (content_type IS NOT NULL)
+                  FROM dead_letters WHERE source_url = 'file://$(realpath "$G/$f")'")"
+    [[ "$row" == "$f|Testby Kommune|true" ]] || fail "dead_letters row of $f: '$row'"
+done
 counts="$(row_counts)"
 [[ "$counts" == "0 0 0 0 0 0 0 0 0" ]] || fail "garbage reached the tables: $counts"
 grep -q '"code":"too_large"' "$WORK/worker-1.log" || fail "the 20 MiB file was not refused as too_large"

@@ -13,7 +13,8 @@
 #    tests/fixtures/worker/try_casts.tsv (year 0000, underflow, overflow ...),
 #    each called with a literal (constant-folded by the planner) and with a
 #    value from a table (evaluated at run time);
-# d) 012 on a database at 011 that holds data (attachments, see below).
+# d) 012 on a database at 011 that holds data (attachments, see below);
+# e) 014 on a database at 013 that holds a dead letter (see below).
 source "$(dirname "$0")/lib.sh"
 it_init schema
 
@@ -233,6 +234,37 @@ w4 "SELECT mm_set_text_sources('[{\"id\":$(s4 "SELECT id FROM documents"),\"text
 w4 "SELECT mm_set_text_sources('[{\"id\":$(s4 "SELECT id FROM documents"),\"text_source\":\"bogus\"}]')" >/dev/null
 [[ "$(s4 "SELECT text_source FROM documents")" == mixed ]] || fail "an unknown text source was stored"
 log "d) 011 with data -> 012: rows kept, attachment texts written, linked and found"
+
+# e) 014 (where a dead letter came from) on a database at 013 that holds a
+#    dead letter: the row stays, its new columns are NULL (its headers were
+#    not kept); the worker role writes the new columns.
+DB5="mm_it_schema_at013"
+it_new_db "$DB5"
+SUPER5="${MM_PG_SUPERUSER_URL%/*}/$DB5" OWNER5="${MM_PG_OWNER_URL%/*}/$DB5" WORKER5="${MM_PG_WORKER_URL%/*}/$DB5"
+s5() { psql "$SUPER5" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+psql "$OWNER5" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE schema_migrations (version text PRIMARY KEY,
+    checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null || fail "schema_migrations"
+for f in "$MM_SOURCE_DIR"/schemas/0[0-1][0-9]_*.sql; do
+    [[ "$(basename "$f")" < "014" ]] || continue
+    PGOPTIONS="-c client_min_messages=warning" psql "$OWNER5" -qAtX -v ON_ERROR_STOP=1 -1 -f "$f" \
+        >"$WORK/at013.log" 2>&1 || { cat "$WORK/at013.log" >&2; fail "apply $f"; }
+    s5 "INSERT INTO schema_migrations (version, checksum) VALUES ('$(basename "$f")', '$(md5sum <"$f" | cut -c1-32)')"
+done
+psql "$WORKER5" -qAtX -v ON_ERROR_STOP=1 -c "INSERT INTO dead_letters (source_topic, source_partition,
+    source_offset, stage, code, reason, sha256, byte_length, payload, payload_complete)
+    VALUES ('raw', 0, 7, 'parse', 'no_items', 'no agenda items found', 'ab', 3, 'abc', true)" >/dev/null ||
+    fail "seed a dead letter at 013"
+"$MM_BIN/minutes-worker" --migrate --pg "$OWNER5" 2>"$WORK/migrate5.log" ||
+    { cat "$WORK/migrate5.log" >&2; fail "014 on a database at 013 with data"; }
+[[ "$(s5 "SELECT code || ' ' || encode(payload, 'escape') || ' ' || (source_url IS NULL AND document_id IS NULL
+          AND content_type IS NULL AND municipality IS NULL) FROM dead_letters")" == "no_items abc true" ]] ||
+    fail "the dead letter after 014: $(s5 "SELECT * FROM dead_letters")"
+psql "$WORKER5" -qAtX -v ON_ERROR_STOP=1 -c "INSERT INTO dead_letters (source_topic, source_partition,
+    source_offset, stage, code, reason, sha256, byte_length, payload_complete, source_url, document_id,
+    content_type, municipality) VALUES ('raw', 0, 8, 'extract', 'pdf_corrupt', 'x', 'cd', 0, false,
+    'file:///in/a.pdf', 'a.pdf', 'application/pdf', 'Greve Kommune')" >/dev/null ||
+    fail "the worker role cannot write 014's columns"
+log "e) 013 with a dead letter -> 014: the row kept, the worker role writes where a dead letter came from"
 
 # b) casts
 python3 - "$MM_SOURCE_DIR/tests/fixtures/worker/try_casts.tsv" >"$WORK/casts.sql" <<'PY'
