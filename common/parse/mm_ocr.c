@@ -9,6 +9,7 @@
 #include "mm_sandbox.h"
 
 #include <dlfcn.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -180,6 +181,40 @@ static unsigned char *render_grey(PopplerPage *page, int *dpi, int *w, int *h) {
         return grey;
 }
 
+/* An item number alone on its line, as OCR misreads it: the thin "1" of
+ * "1." read as "i:", "i;", "il", "l.", "I." or "|." (seen at 200 and 300 dpi on
+ * scanned eDoc pages, where "N." stands alone above the title). Only whole
+ * lines are touched, never a word in running text:
+ *   - one or two of "Il|i!" and at most one mark (".:,;") -> "1.";
+ *   - up to three digits or such letters, one at least a digit, and a mark
+ *     -> the digits (a letter as "1") and ".".
+ * A number without a mark ("2") stays: the parser takes it as it is. */
+static size_t lone_number(char *s, size_t n) {
+        static const char conf[] = "Il|i!";
+        size_t k = 0, digits = 0;
+        while (k < n && k < 3 && (isdigit((unsigned char)s[k]) || strchr(conf, s[k]))) {
+                digits += isdigit((unsigned char)s[k]) != 0;
+                k++;
+        }
+        int mark = k + 1 == n && strchr(".:,;", s[k]) != NULL;
+        if (k == 0 || (k < n && !mark))
+                return n;
+        if (digits == 0) {
+                if (n < 2 || k > 2)
+                        return n; /* "I" or "l" alone may be a word */
+                s[0] = '1';
+                s[1] = '.';
+                return 2;
+        }
+        if (!mark)
+                return n;
+        for (size_t q = 0; q < k; q++)
+                if (!isdigit((unsigned char)s[q]))
+                        s[q] = '1';
+        s[k] = '.';
+        return n;
+}
+
 /* Tesseract's text without blank lines and trailing blanks (the text
  * layer's shape: one line per line, no empty lines between blocks). */
 static char *tidy_text(const char *t) {
@@ -196,7 +231,7 @@ static char *tidy_text(const char *t) {
                         len--;
                 if (len > 0) {
                         memcpy(out + o, p, len);
-                        o += len;
+                        o += lone_number(out + o, len);
                         out[o++] = '\n';
                 }
                 if (nl == NULL)
@@ -204,6 +239,121 @@ static char *tidy_text(const char *t) {
                 p = nl + 1;
         }
         out[o] = '\0';
+        return out;
+}
+
+/* One text line of the page: its text (Tesseract's, freed with
+ * TessDeleteText, or ours, freed with free) and its box in pixels. */
+typedef struct ocr_line_s {
+        char *text;
+        int ours;
+        int l, t, r, b;
+} ocr_line_t;
+
+/* A line of at most three characters besides white space: an item number
+ * alone, which the page's reading gets wrong most often ("1." as "i;",
+ * "2." as "PAN"), having no word around it to read it by. */
+static int short_line(const char *t) {
+        int n = 0, lower = 0, other = 0;
+        for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+                if (isspace(*p) || (*p & 0xc0) == 0x80)
+                        continue;
+                n++;
+                lower += islower(*p) != 0;
+                other += !isalpha(*p);
+        }
+        /* "Ja", "Nej" and "Ad" are words; "i;", "PAN" and "3!" are not */
+        return n > 0 && n <= 3 && (other > 0 || lower == 0);
+}
+
+/* Reads line ln again alone, as digits and a full stop (Tesseract's
+ * whitelist, one line). A number read with confidence replaces the text;
+ * anything else keeps it. The page's settings are restored. */
+static void reread_number(mm_ocr_t *o, ocr_line_t *ln, int w, int h) {
+        int pad = (ln->b - ln->t) / 2 + 4;
+        int l = ln->l - pad > 0 ? ln->l - pad : 0, t = ln->t - pad > 0 ? ln->t - pad : 0;
+        int r = ln->r + pad < w ? ln->r + pad : w, b = ln->b + pad < h ? ln->b + pad : h;
+        if (r <= l || b <= t)
+                return;
+        TessPageSegMode psm = TessBaseAPIGetPageSegMode(o->api);
+        TessBaseAPISetPageSegMode(o->api, PSM_SINGLE_LINE);
+        TessBaseAPISetVariable(o->api, "tessedit_char_whitelist", "0123456789.");
+        TessBaseAPISetRectangle(o->api, l, t, r - l, b - t);
+        char *txt = TessBaseAPIGetUTF8Text(o->api);
+        TessBaseAPISetVariable(o->api, "tessedit_char_whitelist", "");
+        TessBaseAPISetPageSegMode(o->api, psm);
+        int num = 0, k = 0;
+        while (txt && isdigit((unsigned char)txt[k]) && k < 3)
+                num = num * 10 + (txt[k++] - '0');
+        /* digits, maybe a full stop, nothing else (the whitelist makes
+         * Tesseract's confidence here meaningless: it is not used) */
+        int only = txt && k > 0 && num > 0 && (txt[k] == '.' ? txt[k + 1] : txt[k]) == '\n';
+        if (only) {
+                char *mine = malloc(16);
+                if (mine) {
+                        snprintf(mine, 16, "%d.\n", num);
+                        if (ln->ours)
+                                free(ln->text);
+                        else
+                                TessDeleteText(ln->text);
+                        ln->text = mine;
+                        ln->ours = 1;
+                }
+        }
+        if (txt)
+                TessDeleteText(txt);
+}
+
+/* The page's text after recognition, line by line, with short lines read
+ * again (reread_number). NULL when Tesseract gives no line iterator or
+ * memory runs out: the caller takes the page's text as Tesseract gives it. */
+static char *page_lines(mm_ocr_t *o, int w, int h) {
+        TessResultIterator *ri = TessBaseAPIGetIterator(o->api);
+        if (ri == NULL)
+                return NULL;
+        ocr_line_t *v = NULL;
+        size_t n = 0, cap = 0, total = 1;
+        const TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+        do {
+                char *lt = TessResultIteratorGetUTF8Text(ri, RIL_TEXTLINE);
+                if (lt == NULL)
+                        continue;
+                if (n == cap) {
+                        ocr_line_t *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+                        if (nv == NULL) {
+                                TessDeleteText(lt);
+                                break;
+                        }
+                        v = nv;
+                }
+                v[n] = (ocr_line_t){.text = lt};
+                TessPageIteratorBoundingBox(pi, RIL_TEXTLINE, &v[n].l, &v[n].t, &v[n].r, &v[n].b);
+                n++;
+        } while (TessResultIteratorNext(ri, RIL_TEXTLINE));
+        TessResultIteratorDelete(ri);
+        for (size_t i = 0; i < n; i++)
+                if (short_line(v[i].text))
+                        reread_number(o, &v[i], w, h);
+        for (size_t i = 0; i < n; i++)
+                total += strlen(v[i].text) + 1;
+        char *out = malloc(total);
+        size_t o_len = 0;
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(v[i].text);
+                if (out) {
+                        memcpy(out + o_len, v[i].text, len);
+                        o_len += len;
+                        if (len == 0 || v[i].text[len - 1] != '\n')
+                                out[o_len++] = '\n';
+                }
+                if (v[i].ours)
+                        free(v[i].text);
+                else
+                        TessDeleteText(v[i].text);
+        }
+        if (out)
+                out[o_len] = '\0';
+        free(v);
         return out;
 }
 
@@ -267,10 +417,12 @@ mm_ocr_status_t mm_ocr_page(mm_ocr_t *o, PopplerPage *page, int dpi, long cpu_bu
                 set_err(errstr, errstr_size, "OCR: Tesseract could not recognise the page");
                 return MM_OCR_ERROR;
         }
-        char *t = TessBaseAPIGetUTF8Text(o->api);
-        *confidence = TessBaseAPIMeanTextConf(o->api);
+        *confidence = TessBaseAPIMeanTextConf(o->api); /* before any line is read again */
+        char *lines = page_lines(o, w, h);
+        char *t = lines == NULL ? TessBaseAPIGetUTF8Text(o->api) : NULL;
         TessBaseAPIClear(o->api);
-        *text = tidy_text(t != NULL ? t : "");
+        *text = tidy_text(lines != NULL ? lines : t != NULL ? t : "");
+        free(lines);
         TessDeleteText(t);
         if (*text == NULL) {
                 set_err(errstr, errstr_size, "OCR: out of memory");

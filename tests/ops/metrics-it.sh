@@ -149,9 +149,12 @@ if [[ $rc == 1 ]]; then ok "minutes-lag --max-lag 0 exits 1 with a backlog"; els
 
 # Phase 2: a worker catches up.
 PORT="$(free_port)"
+# --batch-ms 3000: the first batch collects for 3 s before it is written,
+# so the backlog outlives several statistics intervals (500 ms); the
+# worker alone drains 301 small documents in less than one interval.
 "$BIN/minutes-worker" -b "$B" -g "$GROUP" -t "$TOPIC" --dlq-topic "$TOPIC.dlq" \
     --pg "$MM_PG_WORKER_URL" --metrics-port "$PORT" --metrics-bind 127.0.0.1 \
-    --liveness-timeout-ms 5000 -X statistics.interval.ms=500 >"$RUNDIR/worker.log" 2>&1 &
+    --batch-ms 3000 --liveness-timeout-ms 5000 -X statistics.interval.ms=500 >"$RUNDIR/worker.log" 2>&1 &
 WORKER_PID=$!
 
 wait_for "/healthz answers 200" '[[ "$(http /healthz | head -1)" == 200 ]]' || finish

@@ -17,6 +17,11 @@
 #       against GOLD (the same gold as their text) with score.py
 #       --min-overall BAR; every one must be text_source "ocr". Prints
 #       "skipped" and exits 77 when SEEDS is missing (../shared).
+#   ocr_test.sh greve BIN MKFIXTURES MKSCAN SCORE_PY RENDER SHARED LIST N BAR
+#       The N shortest real Greve meetings of LIST (read from SHARED),
+#       rendered as eDoc PDF text by RENDER (render_firstagenda.py), then
+#       scanned at 300 dpi and scored as in "score" against the gold made
+#       from their JSON. Skipped (77) without SHARED.
 set -u
 mode=$1
 shift
@@ -110,8 +115,39 @@ score)
     echo "$out" | tail -n 20
     finish
     ;;
+greve)
+    bin=$1 mkfixtures=$2 mkscan=$3 score=$4 render=$5 shared=$6 list=$7 n=$8 bar=$9
+    skip=${10:-0}
+    if [ ! -d "$shared/corpus/firstagenda-greve" ] || [ ! -d "$shared/eval/gold-firstagenda" ]; then
+        echo "skipped: ../shared not present ($shared)"
+        exit 77
+    fi
+    # the N shortest meetings of the list (OCR costs about 1.5 s a page)
+    mkdir -p "$work/ggold" "$work/edoc" "$work/edoc-gold"
+    grep -v '^#' "$list" | grep . | while read -r name; do
+        printf '%s %s\n' "$(stat -c %s "$shared/corpus/firstagenda-greve/$name")" "$name"
+    done | sort -n | head -n "$((skip + n))" | tail -n "$n" | while read -r _ name; do
+        ln -s "$(cd "$shared/eval/gold-firstagenda" && pwd)/$name" "$work/ggold/$name"
+    done
+    python3 "$render" "$shared/corpus/firstagenda-greve" "$work/ggold" "$work/r" --seed=7 >/dev/null ||
+        { bad render; finish; }
+    # the eDoc PDF-text family, as NAME.txt beside its gold NAME.json
+    python3 - "$work/r" "$work/edoc" "$work/edoc-gold" <<'PY' || { bad "edoc family"; finish; }
+import json, os, shutil, sys
+r, corpus, gold = sys.argv[1:4]
+for g in sorted(os.listdir(os.path.join(r, "gold", "edoc"))):
+    d = json.load(open(os.path.join(r, "gold", "edoc", g)))
+    name = g[:-len(".json")]
+    shutil.copy(os.path.join(r, "corpus", d["source"]), os.path.join(corpus, name + ".txt"))
+    d["source"] = name + ".txt"
+    json.dump(d, open(os.path.join(gold, g), "w"), ensure_ascii=False)
+PY
+    echo "ocr greve: the $n shortest of $(basename "$list"), rendered as eDoc PDF text, printed and scanned"
+    "$0" score "$bin" "$mkfixtures" "$mkscan" "$score" "$work/edoc" "$work/edoc-gold" 300 "$bar"
+    exit $?
+    ;;
 *)
-    echo "usage: ocr_test.sh same|mixed|score ..." >&2
+    echo "usage: ocr_test.sh same|mixed|score|greve ..." >&2
     exit 2
     ;;
 esac
