@@ -54,6 +54,7 @@
 #include "mm_config.h"
 #include "mm_envelope.h"
 #include "mm_export_attach.h"
+#include "mm_buf.h"
 #include "mm_extract.h"
 #include "mm_kafka.h"
 #include "mm_log.h"
@@ -176,31 +177,6 @@ static const char *content_type_for(const char *path) {
         if (!strcasecmp(dot, "pdf"))
                 return "application/pdf";
         return "application/octet-stream";
-}
-
-static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errsz) {
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
-                snprintf(err, errsz, "%s: %s", path, strerror(errno));
-                return NULL;
-        }
-        struct stat st;
-        if (fstat(fileno(fp), &st) != 0 || (size_t)st.st_size > max) {
-                snprintf(err, errsz, "%s: larger than %zu bytes", path, max);
-                fclose(fp);
-                return NULL;
-        }
-        char *buf = malloc((size_t)st.st_size + 1);
-        if (!buf) {
-                fclose(fp);
-                snprintf(err, errsz, "out of memory");
-                return NULL;
-        }
-        size_t n = fread(buf, 1, (size_t)st.st_size, fp);
-        fclose(fp);
-        buf[n] = '\0';
-        *len = n;
-        return buf;
 }
 
 /* The directory part of `path` ("." when there is none) into dir. */
@@ -397,7 +373,7 @@ static void warn_if_unfit(const char *path, const char *buf, size_t len, const c
 static int submit_file(submit_t *s, const char *path) {
         char err[512];
         size_t len = 0;
-        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
+        char *buf = mm_buf_read_file(path, s->max_bytes, &len, err, sizeof(err));
         if (!buf) {
                 printf("%s -> not sent: %s\n", path, err);
                 mm_log(MM_LOG_ERROR, "%s", err);
@@ -508,7 +484,8 @@ static void att_send_all(submit_t *s) {
                 char *buf = NULL;
                 if (!mm_export_atts_pick(s->atts, i, s->att_max, &a))
                         continue;
-                if (a.file && !(buf = read_file(a.file, s->att_max, &len, err, sizeof(err)))) {
+                if (a.file &&
+                    !(buf = mm_buf_read_file(a.file, s->att_max, &len, err, sizeof(err)))) {
                         printf("%s -> not sent: %s\n", a.file, err);
                         mm_log(MM_LOG_ERROR, "%s", err);
                         s->att_failed++;
@@ -526,7 +503,7 @@ static int cmp_str(const void *a, const void *b) {
 static int is_export_file(submit_t *s, const char *path) {
         char err[256];
         size_t len = 0;
-        char *buf = read_file(path, s->max_bytes, &len, err, sizeof(err));
+        char *buf = mm_buf_read_file(path, s->max_bytes, &len, err, sizeof(err));
         if (!buf)
                 return 0;
         const mm_source_adapter_t *a = mm_source_detect(buf, len, NULL);

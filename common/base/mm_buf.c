@@ -1,8 +1,11 @@
 #include "mm_buf.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 /* The first allocation of a buffer that grows geometrically. */
 #define MM_BUF_MIN_CAP 256
@@ -130,4 +133,38 @@ int mm_buf_take(mm_buf_t *b, char **out, size_t *len) {
         b->p = NULL; /* ownership passed to *out */
         b->len = b->cap = 0;
         return 0;
+}
+
+char *mm_buf_read_file(const char *path, size_t max, size_t *len, char *errstr,
+                       size_t errstr_size) {
+        *len = 0;
+        FILE *fp = fopen(path, "rb");
+        if (!fp) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                return NULL;
+        }
+        struct stat st;
+        if (fstat(fileno(fp), &st) != 0 || st.st_size < 0 ||
+            (max && (uint64_t)st.st_size > (uint64_t)max)) {
+                snprintf(errstr, errstr_size, "%s: larger than %zu bytes", path, max);
+                fclose(fp);
+                return NULL;
+        }
+        char *buf = malloc((size_t)st.st_size + 1);
+        if (!buf) {
+                fclose(fp);
+                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                return NULL;
+        }
+        size_t n = fread(buf, 1, (size_t)st.st_size, fp);
+        int bad = ferror(fp);
+        fclose(fp);
+        if (bad) {
+                free(buf);
+                snprintf(errstr, errstr_size, "%s: read error", path);
+                return NULL;
+        }
+        buf[n] = '\0';
+        *len = n;
+        return buf;
 }

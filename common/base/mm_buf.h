@@ -153,4 +153,11 @@ static inline void mm_buf_fail(mm_buf_t *b) {
  * is NULL. */
 int mm_buf_take(mm_buf_t *b, char **out, size_t *len);
 
+/* Reads the whole file at `path` (not NULL) into a malloc'd buffer with a
+ * NUL after the bytes, which the caller frees; *len receives the size
+ * without the NUL. A file larger than `max` bytes is refused (0: no
+ * limit). Returns NULL with errstr filled ("PATH: reason") when the file
+ * cannot be opened or read, is too large, or memory runs out. */
+char *mm_buf_read_file(const char *path, size_t max, size_t *len, char *errstr, size_t errstr_size);
+
 #endif /* MM_BUF_H */

@@ -88,8 +88,7 @@ static int number_alt(const mm_votes_t *v, mm_buf_t *out) {
         return mm_buf_failed(out) ? -1 : 0;
 }
 
-/* pattern with every {N} replaced by the number alternation. */
-static char *expand(const char *pattern, const char *num) {
+char *mm_votes_expand(const char *pattern, const char *num) {
         mm_buf_t b = MM_BUF_INIT;
         char *out = NULL;
         for (const char *s = pattern; *s;) {
@@ -175,7 +174,7 @@ static int load_rules(mm_votes_t *v, const mm_table_t *t, const char *num, char 
                 if (mm_cues_add(v->cues, mm_table_get(t, i, 3), mm_table_get(t, i, 2), &need,
                                 errstr, errstr_size))
                         return -1;
-                char *pat = expand(mm_table_get(t, i, 2), num);
+                char *pat = mm_votes_expand(mm_table_get(t, i, 2), num);
                 int rc = pat ? add_rule(&v->k[k], pat, side, need, errstr, errstr_size) : -1;
                 free(pat);
                 if (rc)
@@ -207,7 +206,7 @@ static int load_all(mm_votes_t *v, char *errstr, size_t errstr_size) {
                     add_rule(&v->history, mm_table_get(h, i, 0), 0, need, errstr, errstr_size))
                         goto out;
         }
-        char *pat = expand("^\\s*(?<n>{N})\\s*(?=[:(]|stemmer|medlemmer|$)\\s*:?", num.p);
+        char *pat = mm_votes_expand("^\\s*(?<n>{N})\\s*(?=[:(]|stemmer|medlemmer|$)\\s*:?", num.p);
         v->num_at = pat ? mm_rx_new(pat, MM_RX_CASELESS, errstr, errstr_size) : NULL;
         free(pat);
         v->local = mm_rx_new("^(?:liste\\s+(?<l>\\p{Lu}{1,2})|(?-i:(?<c>\\p{Lu}{1,4}(?:-?\\d)?))|"

@@ -35,6 +35,11 @@ typedef struct mm_votes_s mm_votes_t;
  * may be shared by threads. */
 mm_votes_t *mm_votes_new(char *errstr, size_t errstr_size);
 
+/* `pattern` (a votes.tsv pattern) with every {N} replaced by `num` (the
+ * number alternation, or a number for a test). Returns a malloc'd string
+ * the caller frees, or NULL when memory runs out. */
+char *mm_votes_expand(const char *pattern, const char *num);
+
 /* Frees `v` (may be NULL). */
 void mm_votes_destroy(mm_votes_t *v);
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mm_buf.h"
 #include "mm_extract.h"
 
 static double now(void) {
@@ -52,20 +53,12 @@ static double cpu_now(void) {
         return t;
 }
 
+/* The whole file (mm_buf_read_file), or NULL. */
 static char *read_file(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
-        if (f == NULL)
-                return NULL;
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                free(buf);
-                buf = NULL;
-        }
-        fclose(f);
-        *len = buf != NULL ? (size_t)n : 0;
+        char err[256];
+        char *buf = mm_buf_read_file(path, 0, len, err, sizeof(err));
+        if (buf == NULL)
+                fprintf(stderr, "%s\n", err);
         return buf;
 }
 

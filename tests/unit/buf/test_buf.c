@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -300,6 +301,41 @@ static void test_failure_sticks(void **state) {
         mm_buf_release(&b);
 }
 
+/* A whole file: its bytes with a NUL after them; a missing file, a file
+ * over the limit and an empty file. */
+static void test_read_file(void **state) {
+        (void)state;
+        char path[] = "/tmp/mm-buf-test-XXXXXX", err[256];
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "wb");
+        assert_non_null(f);
+        fwrite("abc\0def", 1, 7, f);
+        fclose(f);
+        size_t len = 99;
+        char *buf = mm_buf_read_file(path, 0, &len, err, sizeof(err));
+        assert_non_null(buf);
+        assert_int_equal(len, 7);
+        assert_memory_equal(buf, "abc\0def", 8); /* and the NUL after them */
+        free(buf);
+        assert_null(mm_buf_read_file(path, 6, &len, err, sizeof(err)));
+        assert_non_null(strstr(err, "larger than 6 bytes"));
+        assert_int_equal(len, 0);
+        buf = mm_buf_read_file(path, 7, &len, err, sizeof(err));
+        assert_non_null(buf);
+        free(buf);
+        f = fopen(path, "wb");
+        fclose(f);
+        buf = mm_buf_read_file(path, 0, &len, err, sizeof(err));
+        assert_non_null(buf);
+        assert_int_equal(len, 0);
+        assert_int_equal(buf[0], '\0');
+        free(buf);
+        unlink(path);
+        assert_null(mm_buf_read_file(path, 0, &len, err, sizeof(err)));
+        assert_non_null(strstr(err, path));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_init_and_release),
                                            cmocka_unit_test(test_append),
@@ -309,6 +345,7 @@ int main(void) {
                                            cmocka_unit_test(test_printf),
                                            cmocka_unit_test(test_take),
                                            cmocka_unit_test(test_limit),
-                                           cmocka_unit_test(test_failure_sticks)};
+                                           cmocka_unit_test(test_failure_sticks),
+                                           cmocka_unit_test(test_read_file)};
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

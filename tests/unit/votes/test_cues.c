@@ -24,6 +24,7 @@
 #include "mm_cues.h"
 #include "mm_rx.h"
 #include "mm_table.h"
+#include "mm_votes.h"
 #include "mm_text.h"
 
 typedef struct rule_s {
@@ -41,25 +42,6 @@ static int ntables;
 static mm_rx_match_t *match;
 static long texts, matched, bad;
 static int capitals = 1; /* also check the texts in capitals */
-
-/* {N} of votes.tsv: digits or a number word, as mm_votes builds it. */
-static char *expand_n(const char *pattern, const char *num) {
-        mm_buf_t b = MM_BUF_INIT;
-        char *out = NULL;
-        for (const char *s = pattern; *s;) {
-                const char *q = strstr(s, "{N}");
-                size_t n = q ? (size_t)(q - s) : strlen(s);
-                mm_buf_append(&b, s, n);
-                if (!q)
-                        break;
-                mm_buf_puts(&b, num);
-                s = q + 3;
-        }
-        if (mm_buf_take(&b, &out, NULL))
-                out = NULL;
-        mm_buf_release(&b);
-        return out;
-}
 
 /* exact: the table's patterns match with case (noise.tsv), and so do its cues */
 static int load(const char *name, int patcol, int cuecol, int exact) {
@@ -90,7 +72,7 @@ static int load(const char *name, int patcol, int cuecol, int exact) {
                 if (!strcmp(name, "votes") && !strcmp(mm_table_get(t, i, 0), "number"))
                         continue;
                 rule_t *r = &rules[nrules];
-                char *full = expand_n(pat, mm_buf_cstr(&num));
+                char *full = mm_votes_expand(pat, mm_buf_cstr(&num));
                 r->table = name;
                 r->row = i + 1;
                 r->table_no = ntables;
