@@ -7,6 +7,7 @@
 #include "mm_extract.h"
 
 #include "mm_buf.h"
+#include "mm_extract_int.h"
 #include "mm_config.h"
 #include "mm_extract_html.h"
 #include "mm_ocr.h"
@@ -41,25 +42,6 @@
 #include <libxml/tree.h>
 
 /* ------------------------------------------------------------------ */
-/* Errors                                                              */
-/* ------------------------------------------------------------------ */
-
-static void set_error(char *code, size_t code_size, char *errstr, size_t errstr_size, const char *c,
-                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void set_error(char *code, size_t code_size, char *errstr, size_t errstr_size, const char *c,
-                      const char *fmt, ...) {
-        if (code != NULL && code_size > 0)
-                snprintf(code, code_size, "%s", c);
-        if (errstr != NULL && errstr_size > 0) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(errstr, errstr_size, fmt, ap);
-                va_end(ap);
-        }
-}
-
-/* ------------------------------------------------------------------ */
 /* Type detection                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -77,10 +59,6 @@ const char *mm_extract_type_name(mm_extract_type_t type) {
         }
 }
 
-static bool is_ws(unsigned char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 static bool is_alpha(unsigned char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -89,42 +67,17 @@ static bool is_alnum(unsigned char c) {
         return is_alpha(c) || (c >= '0' && c <= '9');
 }
 
-static unsigned char lower(unsigned char c) {
-        return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* Case-insensitive prefix test on a length-bounded buffer. */
-static bool has_prefix_ci(const char *p, size_t n, const char *prefix) {
-        size_t k = strlen(prefix);
-        if (n < k)
-                return false;
-        for (size_t i = 0; i < k; i++)
-                if (lower((unsigned char)p[i]) != lower((unsigned char)prefix[i]))
-                        return false;
-        return true;
-}
-
-/* Finds `needle` in p[0..n). */
-static const char *find_bytes(const char *p, size_t n, const char *needle) {
-        size_t k = strlen(needle);
-        if (k == 0 || n < k)
-                return NULL;
-        for (size_t i = 0; i + k <= n; i++)
-                if (p[i] == needle[0] && memcmp(p + i, needle, k) == 0)
-                        return p + i;
-        return NULL;
-}
-
 /* Extracts the media type of a Content-Type ("Text/HTML; charset=x" ->
  * "text/html") into `mt`; returns its length (0 when empty/NULL). */
 static size_t media_type(const char *ct, char *mt, size_t mt_size) {
         size_t n = 0;
         if (ct == NULL)
                 return 0;
-        while (is_ws((unsigned char)*ct))
+        while (mm_extract_is_ws((unsigned char)*ct))
                 ct++;
-        while (*ct != '\0' && *ct != ';' && !is_ws((unsigned char)*ct) && n + 1 < mt_size)
-                mt[n++] = (char)lower((unsigned char)*ct++);
+        while (*ct != '\0' && *ct != ';' && !mm_extract_is_ws((unsigned char)*ct) &&
+               n + 1 < mt_size)
+                mt[n++] = (char)mm_extract_lower((unsigned char)*ct++);
         mt[n] = '\0';
         return n;
 }
@@ -166,35 +119,14 @@ static int type_from_content_type(const char *ct) {
         return MM_EXTRACT_UNKNOWN;
 }
 
-/* Skips a UTF-8 BOM, white space, <?xml ...?> and <!-- ... --> at p. */
-static const char *skip_prolog(const char *p, const char *end) {
-        if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-                p += 3;
-        for (;;) {
-                while (p < end && is_ws((unsigned char)*p))
-                        p++;
-                const char *close = NULL;
-                if (has_prefix_ci(p, (size_t)(end - p), "<?xml"))
-                        close = "?>";
-                else if (has_prefix_ci(p, (size_t)(end - p), "<!--"))
-                        close = "-->";
-                if (close == NULL)
-                        return p;
-                const char *q = find_bytes(p + 4, (size_t)(end - p - 4), close);
-                if (q == NULL)
-                        return end;
-                p = q + strlen(close);
-        }
-}
-
 static bool starts_with_tag(const char *p, size_t n, const char *tag) {
         size_t k = strlen(tag);
-        if (!has_prefix_ci(p, n, tag))
+        if (!mm_extract_has_prefix_ci(p, n, tag))
                 return false;
         if (n == k)
                 return true;
         unsigned char c = (unsigned char)p[k];
-        return c == '>' || c == '/' || is_ws(c);
+        return c == '>' || c == '/' || mm_extract_is_ws(c);
 }
 
 /* True when tags make up a large share of the non-space bytes. */
@@ -216,14 +148,14 @@ static bool dense_tags(const char *p, size_t n) {
                                 if (j < lim && p[j] == '>') {
                                         tags++;
                                         for (size_t k = i; k <= j; k++)
-                                                if (!is_ws((unsigned char)p[k]))
+                                                if (!mm_extract_is_ws((unsigned char)p[k]))
                                                         tag_bytes++;
                                         i = j + 1;
                                         continue;
                                 }
                         }
                 }
-                if (!is_ws(c))
+                if (!mm_extract_is_ws(c))
                         nonspace++;
                 i++;
         }
@@ -250,13 +182,13 @@ static mm_extract_type_t sniff(const char *buf, size_t len) {
         if (buf == NULL || n == 0)
                 return MM_EXTRACT_TEXT;
         /* The PDF header may be preceded by junk within the first 1024 bytes. */
-        if (find_bytes(buf, n < 1024 ? n : 1024, "%PDF-") != NULL)
+        if (mm_extract_find_bytes(buf, n < 1024 ? n : 1024, "%PDF-") != NULL)
                 return MM_EXTRACT_PDF;
         for (size_t i = 0; i < sizeof binary / sizeof binary[0]; i++)
                 if (n >= binary[i].len && memcmp(buf, binary[i].magic, binary[i].len) == 0)
                         return MM_EXTRACT_UNKNOWN;
         const char *end = buf + n;
-        const char *p = skip_prolog(buf, end);
+        const char *p = mm_extract_skip_prolog(buf, end);
         size_t rest = (size_t)(end - p);
         if (starts_with_tag(p, rest, "<!doctype html") || starts_with_tag(p, rest, "<html") ||
             starts_with_tag(p, rest, "<head") || starts_with_tag(p, rest, "<body"))
@@ -493,13 +425,15 @@ static size_t inflate_count(const unsigned char *p, size_t n, size_t limit, size
  * "/Subtype /Image". */
 static bool stream_is_image(const char *buf, const char *k) {
         const char *start = k - buf > 4096 ? k - 4096 : buf, *obj = NULL;
-        for (const char *q = start; (q = find_bytes(q, (size_t)(k - q), "obj")) != NULL; q += 3)
+        for (const char *q = start; (q = mm_extract_find_bytes(q, (size_t)(k - q), "obj")) != NULL;
+             q += 3)
                 obj = q;
         if (obj == NULL)
                 return false;
-        for (const char *q = obj; (q = find_bytes(q, (size_t)(k - q), "/Subtype")) != NULL;) {
+        for (const char *q = obj;
+             (q = mm_extract_find_bytes(q, (size_t)(k - q), "/Subtype")) != NULL;) {
                 q += 8;
-                while (q < k && is_ws((unsigned char)*q))
+                while (q < k && mm_extract_is_ws((unsigned char)*q))
                         q++;
                 if (k - q > 6 && memcmp(q, "/Image", 6) == 0 && !is_alnum((unsigned char)q[6]))
                         return true;
@@ -547,12 +481,12 @@ static PopplerDocument *pdf_open(const char *buf, size_t len, char *code, size_t
         g_bytes_unref(bytes); /* the document holds its own reference */
         if (doc == NULL) {
                 if (gerr != NULL && g_error_matches(gerr, POPPLER_ERROR, POPPLER_ERROR_ENCRYPTED))
-                        set_error(code, code_size, errstr, errstr_size, "pdf_encrypted",
-                                  "PDF is password protected");
+                        mm_extract_set_error(code, code_size, errstr, errstr_size, "pdf_encrypted",
+                                             "PDF is password protected");
                 else
-                        set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
-                                  "PDF cannot be opened: %s",
-                                  gerr != NULL ? gerr->message : "unknown error");
+                        mm_extract_set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
+                                             "PDF cannot be opened: %s",
+                                             gerr != NULL ? gerr->message : "unknown error");
                 g_clear_error(&gerr);
         }
         return doc;
@@ -616,9 +550,10 @@ static PopplerDocument *pdf_open_pages(const char *buf, size_t len, const mm_ext
                                        size_t errstr_size) {
         size_t inflated = 0;
         if (!pdf_inflated_within(buf, len, lim->max_pdf_inflated, &inflated)) {
-                set_error(code, code_size, errstr, errstr_size, "extract_limit",
-                          "PDF streams inflate to more than %zu bytes (extract-max-pdf-inflated)",
-                          lim->max_pdf_inflated);
+                mm_extract_set_error(
+                        code, code_size, errstr, errstr_size, "extract_limit",
+                        "PDF streams inflate to more than %zu bytes (extract-max-pdf-inflated)",
+                        lim->max_pdf_inflated);
                 return NULL;
         }
         PopplerDocument *doc = pdf_open(buf, len, code, code_size, errstr, errstr_size);
@@ -628,13 +563,13 @@ static PopplerDocument *pdf_open_pages(const char *buf, size_t len, const mm_ext
         if (*pages <= 0 || (long)*pages > lim->max_pages) {
                 g_object_unref(doc);
                 if (*pages <= 0)
-                        set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
-                                  "PDF has no pages");
+                        mm_extract_set_error(code, code_size, errstr, errstr_size, "pdf_corrupt",
+                                             "PDF has no pages");
                 else
-                        set_error(code, code_size, errstr, errstr_size, "extract_limit",
-                                  "PDF has %d pages, more than the limit of %ld "
-                                  "(extract-max-pages)",
-                                  *pages, lim->max_pages);
+                        mm_extract_set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                                             "PDF has %d pages, more than the limit of %ld "
+                                             "(extract-max-pages)",
+                                             *pages, lim->max_pages);
                 return NULL;
         }
         return doc;
@@ -645,16 +580,17 @@ static void no_text_error(const mm_extract_info_t *info, size_t nonspace, int pa
                           size_t code_size, char *errstr, size_t errstr_size) {
         int scanned = info->ocr_pages + info->ocr_failed_pages + info->ocr_skipped_pages;
         if (scanned == 0)
-                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
-                          "PDF has no text layer (%zu characters on %d pages); a scan?", nonspace,
-                          pages);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
+                                     "PDF has no text layer (%zu characters on %d pages); a scan?",
+                                     nonspace, pages);
         else
-                set_error(code, code_size, errstr, errstr_size, "pdf_no_text",
-                          "PDF has no text layer (%zu characters on %d pages); OCR read none of "
-                          "its %d scanned pages: %.150s",
-                          nonspace, pages, scanned,
-                          info->ocr_skipped_pages > 0 ? info->ocr_note
-                                                      : "confidence below ocr-min-confidence");
+                mm_extract_set_error(
+                        code, code_size, errstr, errstr_size, "pdf_no_text",
+                        "PDF has no text layer (%zu characters on %d pages); OCR read none of "
+                        "its %d scanned pages: %.150s",
+                        nonspace, pages, scanned,
+                        info->ocr_skipped_pages > 0 ? info->ocr_note
+                                                    : "confidence below ocr-min-confidence");
 }
 
 static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *lim,
@@ -669,8 +605,8 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
         mm_ocr_doc_t *ocr = NULL;
         if (lim->ocr && (ocr = mm_ocr_doc_new(lim, info)) == NULL) {
                 g_object_unref(doc);
-                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                          "out of memory starting OCR");
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "out_of_memory",
+                                     "out of memory starting OCR");
                 return -1;
         }
         mm_buf_t b = MM_BUF_INIT;
@@ -684,9 +620,9 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
 
         if (b.err == MM_BUF_ELIMIT) {
                 mm_buf_release(&b);
-                set_error(code, code_size, errstr, errstr_size, "extract_limit",
-                          "PDF text is longer than %zu bytes (max-doc-bytes)",
-                          lim->max_output_bytes);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                                     "PDF text is longer than %zu bytes (max-doc-bytes)",
+                                     lim->max_output_bytes);
                 return -1;
         }
         size_t min = (size_t)pages * MM_EXTRACT_PDF_MIN_CHARS_PER_PAGE;
@@ -699,8 +635,8 @@ static int extract_pdf(const char *buf, size_t len, const mm_extract_limits_t *l
         }
         if (oom || mm_buf_take(&b, out, out_len) != 0) {
                 mm_buf_release(&b);
-                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                          "out of memory extracting PDF text");
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "out_of_memory",
+                                     "out of memory extracting PDF text");
                 return -1;
         }
         return 0;
@@ -835,7 +771,7 @@ static int extract_sandboxed(const char *buf, size_t len, mm_extract_type_t t,
                         *out_len = res.len;
                 return 0;
         }
-        set_error(code, code_size, errstr, errstr_size, res.code, "%s", res.errstr);
+        mm_extract_set_error(code, code_size, errstr, errstr_size, res.code, "%s", res.errstr);
         mm_sandbox_result_clear(&res);
         return -1;
 }
@@ -869,15 +805,16 @@ static int extract_info(const char *buf, size_t len, const char *content_type,
                                       code_size, errstr, errstr_size);
         case MM_EXTRACT_TEXT: {
                 if (len > lim.max_output_bytes) {
-                        set_error(code, code_size, errstr, errstr_size, "extract_limit",
-                                  "text of %zu bytes is longer than %zu bytes (max-doc-bytes)", len,
-                                  lim.max_output_bytes);
+                        mm_extract_set_error(
+                                code, code_size, errstr, errstr_size, "extract_limit",
+                                "text of %zu bytes is longer than %zu bytes (max-doc-bytes)", len,
+                                lim.max_output_bytes);
                         return -1;
                 }
                 char *copy = malloc(len + 1);
                 if (copy == NULL) {
-                        set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                                  "out of memory copying %zu bytes", len);
+                        mm_extract_set_error(code, code_size, errstr, errstr_size, "out_of_memory",
+                                             "out of memory copying %zu bytes", len);
                         return -1;
                 }
                 if (len > 0)
@@ -890,9 +827,9 @@ static int extract_info(const char *buf, size_t len, const char *content_type,
         }
         case MM_EXTRACT_UNKNOWN:
         default:
-                set_error(code, code_size, errstr, errstr_size, "unsupported_type",
-                          "unsupported document type (Content-Type %s)",
-                          content_type != NULL ? content_type : "not given");
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "unsupported_type",
+                                     "unsupported document type (Content-Type %s)",
+                                     content_type != NULL ? content_type : "not given");
                 return -1;
         }
 }

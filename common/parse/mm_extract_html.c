@@ -1,7 +1,8 @@
 /*
  * mm_extract_html: the HTML part of mm_extract (see mm_extract.h for what
  * the text looks like) and libxml2's refusing entity loader. Split from
- * mm_extract.c to keep files small; the few helpers both need are copied.
+ * mm_extract.c to keep files small; the helpers both need are in
+ * mm_extract_int.h.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
@@ -9,6 +10,7 @@
 #include "mm_extract_html.h"
 
 #include "mm_buf.h"
+#include "mm_extract_int.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,14 +27,11 @@
 #include <libxml/tree.h>
 
 /* ------------------------------------------------------------------ */
-/* Helpers (as in mm_extract.c)                                        */
+/* Helpers shared with mm_extract.c (mm_extract_int.h)                 */
 /* ------------------------------------------------------------------ */
 
-static void set_error(char *code, size_t code_size, char *errstr, size_t errstr_size, const char *c,
-                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void set_error(char *code, size_t code_size, char *errstr, size_t errstr_size, const char *c,
-                      const char *fmt, ...) {
+void mm_extract_set_error(char *code, size_t code_size, char *errstr, size_t errstr_size,
+                          const char *c, const char *fmt, ...) {
         if (code != NULL && code_size > 0)
                 snprintf(code, code_size, "%s", c);
         if (errstr != NULL && errstr_size > 0) {
@@ -61,27 +60,8 @@ static void finish_text(mm_buf_t *b) {
                 mm_buf_putc(b, '\n');
 }
 
-static bool is_ws(unsigned char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static unsigned char lower(unsigned char c) {
-        return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* Case-insensitive prefix test on a length-bounded buffer. */
-static bool has_prefix_ci(const char *p, size_t n, const char *prefix) {
-        size_t k = strlen(prefix);
-        if (n < k)
-                return false;
-        for (size_t i = 0; i < k; i++)
-                if (lower((unsigned char)p[i]) != lower((unsigned char)prefix[i]))
-                        return false;
-        return true;
-}
-
 /* Finds `needle` in p[0..n). */
-static const char *find_bytes(const char *p, size_t n, const char *needle) {
+const char *mm_extract_find_bytes(const char *p, size_t n, const char *needle) {
         size_t k = strlen(needle);
         if (k == 0 || n < k)
                 return NULL;
@@ -92,20 +72,20 @@ static const char *find_bytes(const char *p, size_t n, const char *needle) {
 }
 
 /* Skips a UTF-8 BOM, white space, <?xml ...?> and <!-- ... --> at p. */
-static const char *skip_prolog(const char *p, const char *end) {
+const char *mm_extract_skip_prolog(const char *p, const char *end) {
         if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
                 p += 3;
         for (;;) {
-                while (p < end && is_ws((unsigned char)*p))
+                while (p < end && mm_extract_is_ws((unsigned char)*p))
                         p++;
                 const char *close = NULL;
-                if (has_prefix_ci(p, (size_t)(end - p), "<?xml"))
+                if (mm_extract_has_prefix_ci(p, (size_t)(end - p), "<?xml"))
                         close = "?>";
-                else if (has_prefix_ci(p, (size_t)(end - p), "<!--"))
+                else if (mm_extract_has_prefix_ci(p, (size_t)(end - p), "<!--"))
                         close = "-->";
                 if (close == NULL)
                         return p;
-                const char *q = find_bytes(p + 4, (size_t)(end - p - 4), close);
+                const char *q = mm_extract_find_bytes(p + 4, (size_t)(end - p - 4), close);
                 if (q == NULL)
                         return end;
                 p = q + strlen(close);
@@ -124,7 +104,7 @@ static __thread int tl_load_refused;
 static bool is_network_url(const char *url) {
         static const char *const schemes[] = {"http:", "https:", "ftp:", "//", NULL};
         for (size_t i = 0; url != NULL && schemes[i] != NULL; i++)
-                if (has_prefix_ci(url, strlen(url), schemes[i]))
+                if (mm_extract_has_prefix_ci(url, strlen(url), schemes[i]))
                         return true;
         return false;
 }
@@ -324,7 +304,7 @@ static void html_text(html_state_t *st, const xmlChar *s) {
         while (*p != '\0') {
                 unsigned char c = *p;
                 size_t k = 1;
-                bool space = is_ws(c);
+                bool space = mm_extract_is_ws(c);
                 if (c == 0xC2 && p[1] == 0xA0) { /* no-break space */
                         space = true;
                         k = 2;
@@ -352,7 +332,8 @@ static void html_text(html_state_t *st, const xmlChar *s) {
                 }
                 flush_pending(st);
                 const unsigned char *q = p + 1;
-                while (*q != '\0' && !is_ws(*q) && *q >= 0x20 && *q != 0x7F && *q != 0xC2)
+                while (*q != '\0' && !mm_extract_is_ws(*q) && *q >= 0x20 && *q != 0x7F &&
+                       *q != 0xC2)
                         q++;
                 mm_buf_append(&st->b, (const char *)p, (size_t)(q - p));
                 p = q;
@@ -454,15 +435,15 @@ static bool content_type_charset(const char *ct, char *cs, size_t cs_size) {
         const char *p = ct != NULL ? strchr(ct, ';') : NULL;
         while (p != NULL) {
                 p++;
-                while (is_ws((unsigned char)*p))
+                while (mm_extract_is_ws((unsigned char)*p))
                         p++;
-                if (has_prefix_ci(p, strlen(p), "charset=")) {
+                if (mm_extract_has_prefix_ci(p, strlen(p), "charset=")) {
                         p += 8;
                         if (*p == '"')
                                 p++;
                         size_t n = 0;
-                        while (*p != '\0' && *p != ';' && *p != '"' && !is_ws((unsigned char)*p) &&
-                               n + 1 < cs_size)
+                        while (*p != '\0' && *p != ';' && *p != '"' &&
+                               !mm_extract_is_ws((unsigned char)*p) && n + 1 < cs_size)
                                 cs[n++] = *p++;
                         cs[n] = '\0';
                         if (n == 0)
@@ -498,8 +479,8 @@ static const char *decl_end(const char *p, const char *end) {
 /* True if the <!ENTITY ...> declaration [p, e) names an external entity
  * on the network: its last quoted literal after SYSTEM/PUBLIC is a URL. */
 static bool entity_is_network(const char *p, const char *e) {
-        const char *sys = find_bytes(p, (size_t)(e - p), "SYSTEM");
-        const char *pub = find_bytes(p, (size_t)(e - p), "PUBLIC");
+        const char *sys = mm_extract_find_bytes(p, (size_t)(e - p), "SYSTEM");
+        const char *pub = mm_extract_find_bytes(p, (size_t)(e - p), "PUBLIC");
         const char *q = sys != NULL ? sys : pub;
         if (q == NULL)
                 return false;
@@ -525,8 +506,8 @@ static bool entity_is_network(const char *p, const char *e) {
  * LOAD_NETWORK (an entity to be fetched from a URL). */
 static int html_doctype_entities(const char *buf, size_t len) {
         const char *end = buf + len;
-        const char *p = skip_prolog(buf, end);
-        if (!has_prefix_ci(p, (size_t)(end - p), "<!DOCTYPE"))
+        const char *p = mm_extract_skip_prolog(buf, end);
+        if (!mm_extract_has_prefix_ci(p, (size_t)(end - p), "<!DOCTYPE"))
                 return LOAD_NONE;
         const char *gt = decl_end(p, end);
         const char *open = memchr(p, '[', (size_t)(gt - p));
@@ -534,14 +515,14 @@ static int html_doctype_entities(const char *buf, size_t len) {
                 return LOAD_NONE; /* an external DTD id alone is never loaded */
         int found = LOAD_NONE;
         for (p = open + 1; p < end && *p != ']';) {
-                if (has_prefix_ci(p, (size_t)(end - p), "<!ENTITY")) {
+                if (mm_extract_has_prefix_ci(p, (size_t)(end - p), "<!ENTITY")) {
                         const char *e = decl_end(p, end);
                         found = entity_is_network(p, e) ? LOAD_NETWORK
                                 : found == LOAD_NONE    ? LOAD_ENTITY
                                                         : found;
                         p = e;
-                } else if (has_prefix_ci(p, (size_t)(end - p), "<!--")) {
-                        const char *c = find_bytes(p, (size_t)(end - p), "-->");
+                } else if (mm_extract_has_prefix_ci(p, (size_t)(end - p), "<!--")) {
+                        const char *c = mm_extract_find_bytes(p, (size_t)(end - p), "-->");
                         p = c != NULL ? c + 3 : end;
                 } else if (*p == '<') {
                         p = decl_end(p, end);
@@ -641,23 +622,25 @@ static htmlDocPtr html_parse(const char *buf, size_t len, const char *enc, html_
 static int html_fail(const html_guard_t *g, const mm_extract_limits_t *lim, char *code,
                      size_t code_size, char *errstr, size_t errstr_size) {
         if (g->too_deep)
-                set_error(code, code_size, errstr, errstr_size, "html_too_deep",
-                          "HTML elements nest deeper than %ld (extract-max-html-depth)",
-                          lim->max_html_depth);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "html_too_deep",
+                                     "HTML elements nest deeper than %ld (extract-max-html-depth)",
+                                     lim->max_html_depth);
         else if (g->too_many)
-                set_error(code, code_size, errstr, errstr_size, "html_too_many_nodes",
-                          "HTML has more than %ld nodes (extract-max-html-nodes)",
-                          lim->max_html_nodes);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "html_too_many_nodes",
+                                     "HTML has more than %ld nodes (extract-max-html-nodes)",
+                                     lim->max_html_nodes);
         else if (tl_load_refused == LOAD_NETWORK)
-                set_error(code, code_size, errstr, errstr_size, "html_network_refused",
-                          "HTML needs a DTD or entity from the network; network access is "
-                          "refused");
+                mm_extract_set_error(
+                        code, code_size, errstr, errstr_size, "html_network_refused",
+                        "HTML needs a DTD or entity from the network; network access is "
+                        "refused");
         else if (tl_load_refused == LOAD_ENTITY)
-                set_error(code, code_size, errstr, errstr_size, "html_entity_refused",
-                          "HTML needs an external DTD or entity; entity loading is refused");
+                mm_extract_set_error(
+                        code, code_size, errstr, errstr_size, "html_entity_refused",
+                        "HTML needs an external DTD or entity; entity loading is refused");
         else
-                set_error(code, code_size, errstr, errstr_size, "html_corrupt",
-                          "libxml2 could not build an HTML tree");
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "html_corrupt",
+                                     "libxml2 could not build an HTML tree");
         return -1;
 }
 
@@ -665,18 +648,19 @@ int mm_extract_html_text(const char *buf, size_t len, const char *content_type,
                          const mm_extract_limits_t *lim, char **out, size_t *out_len, char *code,
                          size_t code_size, char *errstr, size_t errstr_size) {
         if (len > (size_t)INT_MAX) {
-                set_error(code, code_size, errstr, errstr_size, "too_large",
-                          "HTML document of %zu bytes is too large", len);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "too_large",
+                                     "HTML document of %zu bytes is too large", len);
                 return -1;
         }
         int ent = len > 0 ? html_doctype_entities(buf, len) : LOAD_NONE;
         if (ent != LOAD_NONE) {
-                set_error(code, code_size, errstr, errstr_size,
-                          ent == LOAD_NETWORK ? "html_network_refused" : "html_entity_refused",
-                          ent == LOAD_NETWORK
-                                  ? "HTML DOCTYPE declares an entity fetched from the network; "
-                                    "network access is refused"
-                                  : "HTML DOCTYPE declares entities; entity expansion is refused");
+                mm_extract_set_error(
+                        code, code_size, errstr, errstr_size,
+                        ent == LOAD_NETWORK ? "html_network_refused" : "html_entity_refused",
+                        ent == LOAD_NETWORK
+                                ? "HTML DOCTYPE declares an entity fetched from the network; "
+                                  "network access is refused"
+                                : "HTML DOCTYPE declares entities; entity expansion is refused");
                 return -1;
         }
         char charset[64];
@@ -698,15 +682,15 @@ int mm_extract_html_text(const char *buf, size_t len, const char *content_type,
         xmlFreeDoc(doc);
         if (st.b.err == MM_BUF_ELIMIT) {
                 mm_buf_release(&st.b);
-                set_error(code, code_size, errstr, errstr_size, "extract_limit",
-                          "HTML text is longer than %zu bytes (max-doc-bytes)",
-                          lim->max_output_bytes);
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "extract_limit",
+                                     "HTML text is longer than %zu bytes (max-doc-bytes)",
+                                     lim->max_output_bytes);
                 return -1;
         }
         finish_text(&st.b);
         if (mm_buf_take(&st.b, out, out_len) != 0) {
-                set_error(code, code_size, errstr, errstr_size, "out_of_memory",
-                          "out of memory extracting HTML text");
+                mm_extract_set_error(code, code_size, errstr, errstr_size, "out_of_memory",
+                                     "out of memory extracting HTML text");
                 return -1;
         }
         return 0;
